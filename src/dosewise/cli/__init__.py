@@ -1,0 +1,1 @@
+"""The ``dosewise`` command line: thin adapters over the core, one module per command group."""

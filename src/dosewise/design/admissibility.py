@@ -1,0 +1,59 @@
+"""Admissibility: toxicity and futility elimination (boin12.md §4, authors' rules).
+
+A dose is eliminated for toxicity when n >= elim_min_n, #DLT >= tox_elim_min_dlt and
+Pr(p_T > φT | data) > c_T; that elimination takes every higher dose with it. A dose is
+eliminated for futility when n >= elim_min_n and Pr(p_E < φE | data) > c_E; only that dose goes.
+Both use a Beta(1, 1) prior, strict comparisons, and are permanent. Functions work on scalars
+and on NumPy arrays alike, so the simulation engine shares them.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
+from scipy import special
+
+from dosewise.design.params import Boin12Params
+
+BoolArray = npt.NDArray[np.bool_]
+NumT = TypeVar("NumT", int, float, npt.NDArray[np.int64], npt.NDArray[np.float64])
+
+
+def prob_tox_above_target(n: NumT, tox: NumT, phi_t: float) -> npt.NDArray[np.float64]:
+    """Pr(p_T > φT | tox of n), Beta(1, 1) prior; n may be an effective (non-integer) size."""
+    nn = np.asarray(n, dtype=np.float64)
+    return np.asarray(special.betainc(nn - tox + 1.0, np.asarray(tox) + 1.0, 1.0 - phi_t))
+
+
+def prob_eff_below_target(n: NumT, eff: NumT, phi_e: float) -> npt.NDArray[np.float64]:
+    """Pr(p_E < φE | eff of n), Beta(1, 1) prior; n may be an effective (non-integer) size."""
+    nn = np.asarray(n, dtype=np.float64)
+    return np.asarray(special.betainc(np.asarray(eff) + 1.0, nn - eff + 1.0, phi_e))
+
+
+def too_toxic(n: NumT, tox: NumT, params: Boin12Params, min_n: int | None = None) -> BoolArray:
+    """Whether a dose meets the toxicity-elimination rule (before propagation upward)."""
+    floor_n = params.elim_min_n if min_n is None else min_n
+    n_arr = np.asarray(n)
+    tox_arr = np.asarray(tox)
+    return np.asarray(
+        (n_arr >= floor_n)
+        & (tox_arr >= params.tox_elim_min_dlt)
+        & (prob_tox_above_target(n_arr, tox_arr, params.phi_t) > params.c_t)
+    )
+
+
+def futile(n: NumT, eff: NumT, params: Boin12Params, min_n: int | None = None) -> BoolArray:
+    """Whether a dose meets the futility-elimination rule."""
+    floor_n = params.elim_min_n if min_n is None else min_n
+    n_arr = np.asarray(n)
+    return np.asarray(
+        (n_arr >= floor_n) & (prob_eff_below_target(n_arr, eff, params.phi_e) > params.c_e)
+    )
+
+
+def propagate_upward(tox_flags: BoolArray) -> BoolArray:
+    """Toxicity elimination of dose j eliminates every higher dose too (last axis = dose)."""
+    return np.asarray(np.logical_or.accumulate(tox_flags, axis=-1))

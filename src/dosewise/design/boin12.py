@@ -1,0 +1,321 @@
+"""BOIN12 for one trial: replay the data, keep eliminations permanent, decide, select the OBD.
+
+``Boin12(params).decide("1NNE 2TBN")`` returns a :class:`Decision` with the next dose (1-based),
+whether the trial stops, the admissible doses, every dose's desirability, any tie and the reason
+in words. The rule itself is :func:`dosewise.design.rule.decide_batch`, shared with the
+simulation engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from dosewise.design.admissibility import futile, too_toxic
+from dosewise.design.boin import BoinBoundaries, boin_boundaries
+from dosewise.design.obd import ObdResult, select_obd
+from dosewise.design.outcomes import Cohort, DoseCounts, parse_outcomes
+from dosewise.design.params import Boin12Params
+from dosewise.design.rule import NO_DOSE, BatchDecision, Reason, decide_batch
+from dosewise.design.utility import benchmark_utility, desirability, score
+from dosewise.errors import InvalidOutcomes
+
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class TrialState:
+    """Per-dose counts and permanent eliminations after replaying every cohort (0-based)."""
+
+    counts: DoseCounts
+    points: FloatArray
+    tox_eliminated: BoolArray  # propagated upward
+    futility_eliminated: BoolArray
+    lowest_too_toxic: bool
+    current: int | None  # 0-based current dose, None before the first cohort
+    total_n: int
+
+    @property
+    def eliminated(self) -> BoolArray:
+        """Doses eliminated for either reason."""
+        return self.tox_eliminated | self.futility_eliminated
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The design's answer after the data so far (doses 1-based)."""
+
+    next_dose: int | None
+    stop: bool
+    admissible: tuple[int, ...]
+    desirability: dict[int, float]
+    tied: tuple[int, ...]
+    reason: str
+    rule: str
+    current_dose: int | None
+    select_obd: bool
+    candidates: tuple[int, ...] = ()
+    obd: ObdResult | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``dosewise decide`` (extra keys beyond the contract are allowed)."""
+        out: dict[str, Any] = {
+            "next_dose": self.next_dose,
+            "stop": self.stop,
+            "admissible": list(self.admissible),
+            "desirability": {str(k): round(v, 10) for k, v in self.desirability.items()},
+            "tied": list(self.tied),
+            "reason": self.reason,
+            "rule": self.rule,
+            "current_dose": self.current_dose,
+            "candidates": list(self.candidates),
+            "select_obd": self.select_obd,
+        }
+        if self.obd is not None:
+            out["obd"] = self.obd.obd
+        out.update(self.details)
+        return out
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3f}"
+
+
+class Boin12:
+    """A BOIN12 design: frozen parameters plus pure decision functions."""
+
+    def __init__(self, params: Boin12Params | None = None) -> None:
+        self.params = params or Boin12Params()
+        self.bounds: BoinBoundaries = boin_boundaries(
+            self.params.phi_t, self.params.phi1, self.params.phi2
+        )
+        self.u_b = benchmark_utility(self.params)
+
+    # -- data -------------------------------------------------------------------------------
+    def cohorts(self, outcomes: str | Sequence[Cohort]) -> tuple[Cohort, ...]:
+        """Parse the notation (or accept cohorts), checking doses against the design."""
+        if isinstance(outcomes, str):
+            return parse_outcomes(outcomes, self.params.n_doses)
+        for cohort in outcomes:
+            if not 1 <= cohort.dose <= self.params.n_doses:
+                raise InvalidOutcomes(
+                    "dose", cohort.dose, f"must be from 1 to n_doses={self.params.n_doses}"
+                )
+        return tuple(outcomes)
+
+    def state(self, outcomes: str | Sequence[Cohort]) -> TrialState:
+        """Replay cohorts in order, updating eliminations after each one (§4)."""
+        p = self.params
+        table = np.zeros((p.n_doses, 2, 2), dtype=np.int64)
+        tox_elim = np.zeros(p.n_doses, dtype=np.bool_)
+        fut_elim = np.zeros(p.n_doses, dtype=np.bool_)
+        lowest_toxic = False
+        current: int | None = None
+        for cohort in self.cohorts(outcomes):
+            d = cohort.dose - 1
+            for patient in cohort.patients:
+                table[d, int(patient.tox), int(patient.eff)] += 1
+            n_d = int(table[d].sum())
+            tox_d = int(table[d, 1].sum())
+            eff_d = int(table[d, :, 1].sum())
+            if bool(too_toxic(n_d, tox_d, p)):
+                tox_elim[d:] = True
+                lowest_toxic = lowest_toxic or d == 0
+            if bool(futile(n_d, eff_d, p)):
+                fut_elim[d] = True
+            current = d
+        counts = DoseCounts(table[:, 0, 0], table[:, 0, 1], table[:, 1, 0], table[:, 1, 1])
+        points = np.asarray(
+            score(counts.m00, counts.m01, counts.m10, counts.m11, p), dtype=np.float64
+        )
+        return TrialState(
+            counts, points, tox_elim, fut_elim, lowest_toxic, current, int(counts.n.sum())
+        )
+
+    def desirabilities(self, state: TrialState) -> FloatArray:
+        """Pr(U > u_b) per dose: the data, the prior if untried, 0 if eliminated (§3.4)."""
+        values = np.asarray(desirability(state.counts.n, state.points, self.params))
+        return np.where(state.eliminated, 0.0, values)
+
+    # -- decisions --------------------------------------------------------------------------
+    def decide(
+        self, outcomes: str | Sequence[Cohort], rng: np.random.Generator | None = None
+    ) -> Decision:
+        """The next dose after the data so far, or a stop, with the reason in words."""
+        state = self.state(outcomes)
+        p = self.params
+        prob = self.desirabilities(state)
+        admissible = tuple(int(j) + 1 for j in np.flatnonzero(~state.eliminated))
+        desir = {j + 1: float(prob[j]) for j in range(p.n_doses)}
+        if state.current is None:
+            return Decision(
+                next_dose=p.start_dose,
+                stop=False,
+                admissible=admissible,
+                desirability=desir,
+                tied=(),
+                reason=f"No patient yet: start at dose {p.start_dose}.",
+                rule="START",
+                current_dose=None,
+                select_obd=False,
+                candidates=(p.start_dose,),
+            )
+        n = state.counts.n
+        cur = state.current
+        p_hat = float(state.counts.tox[cur]) / float(n[cur])
+        tie_u = None
+        if p.tie_break == "random":
+            generator = rng if rng is not None else np.random.default_rng(p.seed)
+            tie_u = np.array([generator.random()])
+        batch = decide_batch(
+            n=n[None, :],
+            p_hat=np.array([p_hat]),
+            desirability=prob[None, :],
+            eliminated=state.eliminated[None, :],
+            tox_eliminated_lowest=np.array([state.lowest_too_toxic]),
+            current=np.array([cur]),
+            total_n=np.array([state.total_n]),
+            params=p,
+            lambda_e=self.bounds.lambda_e,
+            lambda_d=self.bounds.lambda_d,
+            tie_u=tie_u,
+        )
+        return self.decision_from_batch(state, prob, p_hat, batch, admissible, desir)
+
+    def decision_from_batch(
+        self,
+        state: TrialState,
+        prob: FloatArray,
+        p_hat: float,
+        batch: BatchDecision,
+        admissible: tuple[int, ...],
+        desir: dict[int, float],
+        ess_tox: float | None = None,
+    ) -> Decision:
+        """Turn a one-trial batch result into a :class:`Decision` (shared with TITE)."""
+        reason = Reason(int(batch.reason[0]))
+        next_index = int(batch.next_dose[0])
+        candidates = tuple(int(j) + 1 for j in np.flatnonzero(batch.candidates[0]))
+        tied_doses = tuple(int(j) + 1 for j in np.flatnonzero(batch.tied[0]))
+        tied = tied_doses if len(tied_doses) > 1 and reason is not Reason.DEESCALATE else ()
+        obd = self.select_obd_from_state(state) if reason.selects_obd else None
+        text = self._explain(state, prob, p_hat, reason, next_index, candidates, tied, ess_tox)
+        next_dose = None if reason.stops or next_index == NO_DOSE else next_index + 1
+        cur = state.current if state.current is not None else 0
+        return Decision(
+            next_dose=next_dose,
+            stop=reason.stops,
+            admissible=admissible,
+            desirability=desir,
+            tied=tied,
+            reason=text,
+            rule=reason.name,
+            current_dose=cur + 1,
+            select_obd=reason.selects_obd,
+            candidates=candidates,
+            obd=obd,
+            details={
+                "p_hat": round(p_hat, 10),
+                "lambda_e": round(self.bounds.lambda_e, 10),
+                "lambda_d": round(self.bounds.lambda_d, 10),
+                "u_b": round(self.u_b, 10),
+                "n_total": state.total_n,
+                "tie_break": self.params.tie_break,
+                "rule_dose": None if next_index == NO_DOSE else next_index + 1,
+            },
+        )
+
+    def _explain(
+        self,
+        state: TrialState,
+        prob: FloatArray,
+        p_hat: float,
+        reason: Reason,
+        next_index: int,
+        candidates: tuple[int, ...],
+        tied: tuple[int, ...],
+        ess_tox: float | None = None,
+    ) -> str:
+        p, b = self.params, self.bounds
+        cur = state.current if state.current is not None else 0
+        n_cur, tox_cur = int(state.counts.n[cur]), int(state.counts.tox[cur])
+        if ess_tox is None:
+            rate = f"DLT rate at dose {cur + 1} is {tox_cur}/{n_cur} = {_fmt(p_hat)}"
+        else:
+            rate = (
+                f"DLT rate at dose {cur + 1} is {tox_cur}/{ess_tox:.2f} (effective sample size) "
+                f"= {_fmt(p_hat)}"
+            )
+        dose = next_index + 1
+        u_b = f"Pr(U > {self.u_b / 100:.3f})"
+        if reason is Reason.STOP_LOWEST_TOXIC:
+            return "Stop, no OBD: the lowest dose is eliminated for toxicity."
+        if reason is Reason.STOP_ALL_ELIMINATED:
+            return "Stop, no OBD: every dose is eliminated (toxicity or futility)."
+        if reason is Reason.STOP_NO_LOWER_ELIMINATED:
+            return (
+                f"Stop, no OBD: {rate} >= λd = {_fmt(b.lambda_d)}, no lower dose is eligible "
+                f"and dose {cur + 1} is eliminated."
+            )
+        if reason is Reason.STOP_CHOSEN_ELIMINATED:
+            return (
+                f"Stop, no OBD: the candidate with the highest desirability, dose {dose}, "
+                f"is eliminated."
+            )
+        if reason is Reason.END_EARLYSTOP:
+            return (
+                f"Trial ends: {n_cur} patients at dose {cur + 1} reached n_earlystop = "
+                f"{p.n_earlystop}; select the OBD."
+            )
+        if reason is Reason.END_MAX_N:
+            return (
+                f"Trial ends: {state.total_n} patients reached the maximum sample size "
+                f"{p.max_n} (the rule would give dose {dose}); select the OBD."
+            )
+        if reason is Reason.DEESCALATE:
+            return (
+                f"De-escalate to dose {dose}: {rate} >= λd = {_fmt(b.lambda_d)}; dose {dose} is "
+                f"the highest eligible lower dose."
+            )
+        if reason is Reason.STAY_NO_LOWER:
+            return (
+                f"Stay at dose {dose}: {rate} >= λd = {_fmt(b.lambda_d)} but no lower dose is "
+                f"eligible."
+            )
+        if reason is Reason.EXPLORE:
+            return (
+                f"Escalate to dose {dose} by extra dose exploration: {n_cur} >= N2 = {p.n2} "
+                f"patients at dose {cur + 1}, dose {dose} untried and {rate} < λd = "
+                f"{_fmt(b.lambda_d)}."
+            )
+        zone = "escalation" if p_hat <= b.lambda_e else "stay"
+        if zone == "stay" and n_cur >= p.n_star:
+            why_h = f" (n = {n_cur} >= N* = {p.n_star}, so no escalation)"
+        else:
+            why_h = ""
+        values = ", ".join(f"dose {j}: {prob[j - 1]:.4f}" for j in candidates)
+        move = "Stay at" if dose == cur + 1 else ("Escalate to" if dose > cur + 1 else "De-escalate to")
+        text = (
+            f"{move} dose {dose}: {rate} is in the {zone} zone (λe = {_fmt(b.lambda_e)}, "
+            f"λd = {_fmt(b.lambda_d)}){why_h}; among candidates {list(candidates)} dose {dose} "
+            f"has the highest desirability {u_b} ({values})."
+        )
+        if tied:
+            text += f" Tie between doses {list(tied)} broken by the '{p.tie_break}' rule."
+        return text
+
+    # -- OBD --------------------------------------------------------------------------------
+    def select_obd_from_state(self, state: TrialState) -> ObdResult:
+        """OBD selection (§7) on a replayed state."""
+        c = state.counts
+        return select_obd(c.n, c.tox, c.eff, state.points, state.eliminated, self.params)
+
+    def select_obd(self, outcomes: str | Sequence[Cohort]) -> ObdResult:
+        """OBD selection (§7) on the final data of a trial."""
+        return self.select_obd_from_state(self.state(outcomes))
