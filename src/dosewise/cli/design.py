@@ -236,7 +236,9 @@ def decide_tite(
         typer.Option("--patients-file", help="JSON: patients with dose, follow_up (days), ..."),
     ],
     tox_window: Annotated[float, typer.Option("--tox-window", help="DLT window, days.")] = 28.0,
-    eff_window: Annotated[float, typer.Option("--eff-window", help="Efficacy window, days.")] = 90.0,
+    eff_window: Annotated[
+        float, typer.Option("--eff-window", help="Efficacy window, days.")
+    ] = 90.0,
     as_json: JsonOpt = False,
 ) -> None:
     """TITE-BOIN12: the next dose with pending outcomes, or how long accrual must wait."""
@@ -289,3 +291,18 @@ def table_cmd(
         typer.echo(f"wrote {out} ({fmt})")
     else:
         typer.echo(text)
+
+
+@app.command()
+def demo() -> None:
+    """What `make run` shows until the web application exists: the protocol's tables and a
+    worked decision for one NCT07070323 arm (3 dose levels, start at DL1 = dose 2)."""
+    from dosewise.design.table_format import decision_tables
+
+    params = Boin12Params(n_doses=3, start_dose=2, max_n=18, n_earlystop=12, tie_break="random")
+    console.rule("NCT07070323 — BOIN12 decision tables (per arm; DL-1 = 1, DL1 = 2, DL2 = 3)")
+    typer.echo(decision_tables(params, 12).to_markdown())
+    model = Boin12(params)
+    example = "2NNE 3NEN"
+    console.rule(f'Example: outcomes "{example}" (cohorts in treatment order)')
+    _print_decision(model, example, model.decide(example).to_dict())

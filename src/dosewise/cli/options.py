@@ -35,7 +35,7 @@ _OPTIONS: tuple[tuple[str, type, str, Any, str], ...] = (
     ("tie_break", str, "--tie-break", _D.tie_break, "Tie rule: random, higher or lower."),
 )
 _SEED = ("seed", "--seed", "Seed for the random tie-break (and simulations).")
-DESIGN_OPTION_NAMES = tuple(o[0] for o in _OPTIONS) + (_SEED[0],)
+DESIGN_OPTION_NAMES = (*(o[0] for o in _OPTIONS), _SEED[0])
 
 
 def _parameters() -> list[inspect.Parameter]:

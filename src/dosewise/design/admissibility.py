@@ -9,8 +9,6 @@ and on NumPy arrays alike, so the simulation engine shares them.
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 import numpy as np
 import numpy.typing as npt
 from scipy import special
@@ -18,22 +16,29 @@ from scipy import special
 from dosewise.design.params import Boin12Params
 
 BoolArray = npt.NDArray[np.bool_]
-NumT = TypeVar("NumT", int, float, npt.NDArray[np.int64], npt.NDArray[np.float64])
 
 
-def prob_tox_above_target(n: NumT, tox: NumT, phi_t: float) -> npt.NDArray[np.float64]:
+def prob_tox_above_target(
+    n: npt.ArrayLike, tox: npt.ArrayLike, phi_t: float
+) -> npt.NDArray[np.float64]:
     """Pr(p_T > φT | tox of n), Beta(1, 1) prior; n may be an effective (non-integer) size."""
     nn = np.asarray(n, dtype=np.float64)
-    return np.asarray(special.betainc(nn - tox + 1.0, np.asarray(tox) + 1.0, 1.0 - phi_t))
+    return np.asarray(
+        special.betainc(nn - np.asarray(tox) + 1.0, np.asarray(tox) + 1.0, 1.0 - phi_t)
+    )
 
 
-def prob_eff_below_target(n: NumT, eff: NumT, phi_e: float) -> npt.NDArray[np.float64]:
+def prob_eff_below_target(
+    n: npt.ArrayLike, eff: npt.ArrayLike, phi_e: float
+) -> npt.NDArray[np.float64]:
     """Pr(p_E < φE | eff of n), Beta(1, 1) prior; n may be an effective (non-integer) size."""
     nn = np.asarray(n, dtype=np.float64)
-    return np.asarray(special.betainc(np.asarray(eff) + 1.0, nn - eff + 1.0, phi_e))
+    return np.asarray(special.betainc(np.asarray(eff) + 1.0, nn - np.asarray(eff) + 1.0, phi_e))
 
 
-def too_toxic(n: NumT, tox: NumT, params: Boin12Params, min_n: int | None = None) -> BoolArray:
+def too_toxic(
+    n: npt.ArrayLike, tox: npt.ArrayLike, params: Boin12Params, min_n: int | None = None
+) -> BoolArray:
     """Whether a dose meets the toxicity-elimination rule (before propagation upward)."""
     floor_n = params.elim_min_n if min_n is None else min_n
     n_arr = np.asarray(n)
@@ -45,7 +50,9 @@ def too_toxic(n: NumT, tox: NumT, params: Boin12Params, min_n: int | None = None
     )
 
 
-def futile(n: NumT, eff: NumT, params: Boin12Params, min_n: int | None = None) -> BoolArray:
+def futile(
+    n: npt.ArrayLike, eff: npt.ArrayLike, params: Boin12Params, min_n: int | None = None
+) -> BoolArray:
     """Whether a dose meets the futility-elimination rule."""
     floor_n = params.elim_min_n if min_n is None else min_n
     n_arr = np.asarray(n)

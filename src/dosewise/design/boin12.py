@@ -96,6 +96,23 @@ class Boin12:
             self.params.phi_t, self.params.phi1, self.params.phi2
         )
         self.u_b = benchmark_utility(self.params)
+        # Elimination verdicts by (n, count): the rules of admissibility.py, memoised per design.
+        self._too_toxic: dict[tuple[int, int], bool] = {}
+        self._futile: dict[tuple[int, int], bool] = {}
+
+    def is_too_toxic(self, n: int, tox: int) -> bool:
+        """The toxicity-elimination rule for one dose's counts (memoised)."""
+        key = (n, tox)
+        if key not in self._too_toxic:
+            self._too_toxic[key] = bool(too_toxic(n, tox, self.params))
+        return self._too_toxic[key]
+
+    def is_futile(self, n: int, eff: int) -> bool:
+        """The futility-elimination rule for one dose's counts (memoised)."""
+        key = (n, eff)
+        if key not in self._futile:
+            self._futile[key] = bool(futile(n, eff, self.params))
+        return self._futile[key]
 
     # -- data -------------------------------------------------------------------------------
     def cohorts(self, outcomes: str | Sequence[Cohort]) -> tuple[Cohort, ...]:
@@ -112,30 +129,37 @@ class Boin12:
     def state(self, outcomes: str | Sequence[Cohort]) -> TrialState:
         """Replay cohorts in order, updating eliminations after each one (§4)."""
         p = self.params
-        table = np.zeros((p.n_doses, 2, 2), dtype=np.int64)
-        tox_elim = np.zeros(p.n_doses, dtype=np.bool_)
-        fut_elim = np.zeros(p.n_doses, dtype=np.bool_)
+        n_doses = p.n_doses
+        joint = [[0, 0, 0, 0] for _ in range(n_doses)]  # m00, m01, m10, m11 per dose
+        tox_elim = [False] * n_doses
+        fut_elim = [False] * n_doses
         lowest_toxic = False
         current: int | None = None
         for cohort in self.cohorts(outcomes):
             d = cohort.dose - 1
+            cell = joint[d]
             for patient in cohort.patients:
-                table[d, int(patient.tox), int(patient.eff)] += 1
-            n_d = int(table[d].sum())
-            tox_d = int(table[d, 1].sum())
-            eff_d = int(table[d, :, 1].sum())
-            if bool(too_toxic(n_d, tox_d, p)):
-                tox_elim[d:] = True
+                cell[2 * patient.tox + patient.eff] += 1
+            n_d = cell[0] + cell[1] + cell[2] + cell[3]
+            if self.is_too_toxic(n_d, cell[2] + cell[3]):
+                tox_elim[d:] = [True] * (n_doses - d)
                 lowest_toxic = lowest_toxic or d == 0
-            if bool(futile(n_d, eff_d, p)):
+            if self.is_futile(n_d, cell[1] + cell[3]):
                 fut_elim[d] = True
             current = d
-        counts = DoseCounts(table[:, 0, 0], table[:, 0, 1], table[:, 1, 0], table[:, 1, 1])
+        table = np.array(joint, dtype=np.int64)
+        counts = DoseCounts(table[:, 0], table[:, 1], table[:, 2], table[:, 3])
         points = np.asarray(
             score(counts.m00, counts.m01, counts.m10, counts.m11, p), dtype=np.float64
         )
         return TrialState(
-            counts, points, tox_elim, fut_elim, lowest_toxic, current, int(counts.n.sum())
+            counts,
+            points,
+            np.array(tox_elim, dtype=np.bool_),
+            np.array(fut_elim, dtype=np.bool_),
+            lowest_toxic,
+            current,
+            int(table.sum()),
         )
 
     def desirabilities(self, state: TrialState) -> FloatArray:
@@ -300,7 +324,11 @@ class Boin12:
         else:
             why_h = ""
         values = ", ".join(f"dose {j}: {prob[j - 1]:.4f}" for j in candidates)
-        move = "Stay at" if dose == cur + 1 else ("Escalate to" if dose > cur + 1 else "De-escalate to")
+        move = (
+            "Stay at"
+            if dose == cur + 1
+            else ("Escalate to" if dose > cur + 1 else "De-escalate to")
+        )
         text = (
             f"{move} dose {dose}: {rate} is in the {zone} zone (λe = {_fmt(b.lambda_e)}, "
             f"λd = {_fmt(b.lambda_d)}){why_h}; among candidates {list(candidates)} dose {dose} "

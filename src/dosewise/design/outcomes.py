@@ -7,6 +7,7 @@ last cohort's dose is the current dose. An empty string means no patient yet.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -56,10 +57,16 @@ class Cohort:
 def parse_outcomes(text: str, n_doses: int | None = None) -> tuple[Cohort, ...]:
     """Parse ``"1NNE 2TBN"`` into cohorts; errors point at the offending character.
 
-    ``n_doses`` (when given) bounds the dose indices to 1..n_doses.
+    ``n_doses`` (when given) bounds the dose indices to 1..n_doses. Results are immutable and
+    memoised, so replaying the same history again is cheap.
     """
     if not isinstance(text, str):
         raise InvalidOutcomes("outcomes", text, "must be a string such as '1NNE 2TBN'")
+    return _parse(text, n_doses)
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse(text: str, n_doses: int | None) -> tuple[Cohort, ...]:
     cohorts: list[Cohort] = []
     for match in _TOKEN.finditer(text):
         token, start = match.group(), match.start()

@@ -1,9 +1,11 @@
-"""The BOIN12 next-dose rule as one batch kernel (boin12.md §§4-6), shared by every caller.
+"""The BOIN12 next-dose rule as one compiled batch kernel (boin12.md §§4-6), shared by all.
 
 ``decide_batch`` takes the state of many trials at once (per-dose counts, desirabilities and
 eliminations as ``(B, J)`` arrays) and returns each trial's next dose with a reason code. The
 single-trial API (:mod:`dosewise.design.boin12`), the TITE form and the simulation engine all call
 this function, so the rule lives in exactly one place. Doses are 0-based here; -1 means no dose.
+The kernel is compiled with Numba (cached on disk): the same loop serves one decision in a few
+microseconds and a chunk of simulated trials without a Python loop per trial.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -58,8 +61,119 @@ class BatchDecision:
     tied: BoolArray  # (B, J): candidates sharing the largest desirability (>= 2 means a tie)
 
 
-def _onehot(index: IntArray, valid: BoolArray, n_doses: int) -> BoolArray:
-    return np.asarray((np.arange(n_doses) == index[:, None]) & valid[:, None])
+_TIE_MODES = {"random": 0, "higher": 1, "lower": 2}
+
+
+@numba.njit(cache=True, nogil=True)
+def _rule_kernel(
+    n: IntArray,
+    p_hat: FloatArray,
+    desirability: FloatArray,
+    eliminated: BoolArray,
+    tox_eliminated_lowest: BoolArray,
+    current: IntArray,
+    total_n: IntArray,
+    n_star: int,
+    n2: int,
+    max_n: int,
+    n_earlystop: int,
+    tie_mode: int,
+    lambda_e: float,
+    lambda_d: float,
+    tie_u: FloatArray,
+    next_out: IntArray,
+    reason_out: npt.NDArray[np.int8],
+    candidates: BoolArray,
+    tied: BoolArray,
+) -> None:  # pragma: no cover - compiled; covered through decide_batch
+    """One pass per trial, in the order of boin12.md §4-§5 (see decide_batch)."""
+    batch, n_doses = n.shape
+    for b in range(batch):
+        d = current[b]
+        lower = -1
+        for j in range(d - 1, -1, -1):
+            if not eliminated[b, j]:
+                lower = j
+                break
+        higher = -1
+        for j in range(d + 1, n_doses):
+            if not eliminated[b, j]:
+                higher = j
+                break
+        n_cur = n[b, d]
+        deescalate_zone = p_hat[b] >= lambda_d
+        # Candidates (§5.2): d, L, and H when n_d < N* or p̂ <= λe.
+        candidates[b, d] = True
+        if lower >= 0:
+            candidates[b, lower] = True
+        if higher >= 0 and (n_cur < n_star or p_hat[b] <= lambda_e):
+            candidates[b, higher] = True
+        best = -1.0
+        for j in range(n_doses):
+            if candidates[b, j]:
+                value = 0.0 if eliminated[b, j] else desirability[b, j]
+                if value > best:
+                    best = value
+        n_tied = 0
+        for j in range(n_doses):
+            if candidates[b, j]:
+                value = 0.0 if eliminated[b, j] else desirability[b, j]
+                if value == best:
+                    tied[b, j] = True
+                    n_tied += 1
+        chosen = -1
+        if tie_mode == 1:
+            for j in range(n_doses - 1, -1, -1):
+                if tied[b, j]:
+                    chosen = j
+                    break
+        elif tie_mode == 2:
+            for j in range(n_doses):
+                if tied[b, j]:
+                    chosen = j
+                    break
+        else:
+            pick = min(int(tie_u[b] * n_tied), n_tied - 1)
+            seen = 0
+            for j in range(n_doses):
+                if tied[b, j]:
+                    if seen == pick:
+                        chosen = j
+                        break
+                    seen += 1
+        if deescalate_zone:
+            # §5.1: highest eligible lower dose, else stay, else stop (c).
+            for j in range(n_doses):
+                tied[b, j] = False
+            if lower >= 0:
+                nxt, why = lower, 1
+            elif not eliminated[b, d]:
+                nxt, why = d, 2
+            else:
+                nxt, why = -1, 12
+        elif eliminated[b, chosen]:
+            nxt, why = -1, 13  # (d): the chosen candidate is eliminated
+        elif n2 > 0 and higher >= 0 and n_cur >= n2 and n[b, higher] == 0:
+            for j in range(n_doses):
+                tied[b, j] = False
+            nxt, why = higher, 4  # §5.4 extra dose exploration
+        else:
+            nxt, why = chosen, 3
+        if nxt >= 0 and total_n[b] >= max_n:
+            why = 21  # normal end at the maximum sample size
+        if n_earlystop > 0 and n_cur >= n_earlystop:
+            why = 20  # checked before the decision
+        all_gone = True
+        for j in range(n_doses):
+            if not eliminated[b, j]:
+                all_gone = False
+                break
+        if all_gone:
+            why, nxt = 11, -1  # (b)
+        if tox_eliminated_lowest[b]:
+            why, nxt = 10, -1  # (a)
+        next_out[b] = nxt
+        reason_out[b] = why
 
 
 def decide_batch(
@@ -79,81 +193,40 @@ def decide_batch(
 
     ``n`` (B, J) patients per dose; ``p_hat`` (B,) observed DLT rate at the current dose (count
     based, or ESS based for TITE); ``desirability`` (B, J) Pr(U > u_b) with untried doses at the
-    prior (eliminated doses are ignored here); ``eliminated`` (B, J); ``tox_eliminated_lowest``
-    (B,) whether dose 1 is eliminated for toxicity; ``current`` (B,) 0-based current dose;
+    prior (eliminated doses count as 0); ``eliminated`` (B, J); ``tox_eliminated_lowest`` (B,)
+    whether dose 1 is eliminated for toxicity; ``current`` (B,) 0-based current dose;
     ``total_n`` (B,) patients so far; ``tie_u`` (B,) uniforms in [0, 1) for random tie-breaks.
+
+    Order (boin12.md §4): stops (a) lowest dose too toxic and (b) all eliminated; then the end
+    at n_earlystop; then the rule: de-escalation zone (§5.1, stop c), otherwise the candidate
+    with the largest desirability (§5.2), stop (d) if it is eliminated, extra exploration
+    (§5.4); finally the end at the maximum sample size when the rule names a dose.
     """
     batch, n_doses = n.shape
-    rows = np.arange(batch)
-    doses = np.arange(n_doses)
-    eligible = ~eliminated
-    n_cur = n[rows, current]
-
-    below = eligible & (doses < current[:, None])
-    above = eligible & (doses > current[:, None])
-    has_lower = below.any(axis=1)
-    has_higher = above.any(axis=1)
-    lower = np.where(has_lower, n_doses - 1 - np.argmax(below[:, ::-1], axis=1), NO_DOSE)
-    higher = np.where(has_higher, np.argmax(above, axis=1), NO_DOSE)
-
-    deescalate_zone = p_hat >= lambda_d
-    escalate_zone = p_hat <= lambda_e
-    higher_ok = has_higher & ((n_cur < params.n_star) | escalate_zone)
-    candidates = (
-        _onehot(current, np.ones(batch, dtype=np.bool_), n_doses)
-        | _onehot(lower, has_lower, n_doses)
-        | _onehot(higher, higher_ok, n_doses)
+    next_out = np.empty(batch, dtype=np.int64)
+    reason_out = np.empty(batch, dtype=np.int8)
+    candidates = np.zeros((batch, n_doses), dtype=np.bool_)
+    tied = np.zeros((batch, n_doses), dtype=np.bool_)
+    uniforms = np.zeros(batch) if tie_u is None else np.ascontiguousarray(tie_u, dtype=np.float64)
+    _rule_kernel(
+        np.ascontiguousarray(n, dtype=np.int64),
+        np.ascontiguousarray(p_hat, dtype=np.float64),
+        np.ascontiguousarray(desirability, dtype=np.float64),
+        np.ascontiguousarray(eliminated, dtype=np.bool_),
+        np.ascontiguousarray(tox_eliminated_lowest, dtype=np.bool_),
+        np.ascontiguousarray(current, dtype=np.int64),
+        np.ascontiguousarray(total_n, dtype=np.int64),
+        params.n_star,
+        params.n2,
+        params.max_n,
+        params.n_earlystop,
+        _TIE_MODES[params.tie_break],
+        float(lambda_e),
+        float(lambda_d),
+        uniforms,
+        next_out,
+        reason_out,
+        candidates,
+        tied,
     )
-    score = np.where(candidates, np.where(eliminated, 0.0, desirability), -np.inf)
-    best = score.max(axis=1)
-    tied = candidates & (score == best[:, None])
-    if params.tie_break == "higher":
-        chosen = n_doses - 1 - np.argmax(tied[:, ::-1], axis=1)
-    elif params.tie_break == "lower":
-        chosen = np.argmax(tied, axis=1)
-    else:
-        u = np.zeros(batch) if tie_u is None else tie_u
-        pick = np.minimum((u * tied.sum(axis=1)).astype(np.int64), tied.sum(axis=1) - 1)
-        chosen = np.argmax(tied & (np.cumsum(tied, axis=1) == (pick + 1)[:, None]), axis=1)
-
-    explore = (
-        params.n2_enabled
-        & has_higher
-        & (n_cur >= params.n2)
-        & (n[rows, np.maximum(higher, 0)] == 0)
-        & ~deescalate_zone
-    )
-    chosen_eliminated = eliminated[rows, chosen]
-    current_eliminated = eliminated[rows, current]
-
-    next_dose = np.where(explore, higher, chosen)
-    reason = np.where(explore, Reason.EXPLORE, Reason.HIGHEST_DESIRABILITY)
-    reason = np.where(chosen_eliminated, Reason.STOP_CHOSEN_ELIMINATED, reason)
-    next_dose = np.where(chosen_eliminated, NO_DOSE, next_dose)
-    # De-escalation zone: the highest eligible lower dose, else stay, else stop (rule c).
-    deesc_next = np.where(has_lower, lower, np.where(current_eliminated, NO_DOSE, current))
-    deesc_reason = np.where(
-        has_lower,
-        Reason.DEESCALATE,
-        np.where(current_eliminated, Reason.STOP_NO_LOWER_ELIMINATED, Reason.STAY_NO_LOWER),
-    )
-    next_dose = np.where(deescalate_zone, deesc_next, next_dose)
-    reason = np.where(deescalate_zone, deesc_reason, reason)
-    # Normal end at the maximum sample size: only when the rule still names a dose.
-    at_max = (total_n >= params.max_n) & (next_dose != NO_DOSE)
-    reason = np.where(at_max, Reason.END_MAX_N, reason)
-    # Checked before the decision: n_earlystop, then the no-OBD stops (a) and (b).
-    if params.n_earlystop > 0:
-        early = n_cur >= params.n_earlystop
-        reason = np.where(early, Reason.END_EARLYSTOP, reason)
-    all_gone = eliminated.all(axis=1)
-    reason = np.where(all_gone, Reason.STOP_ALL_ELIMINATED, reason)
-    reason = np.where(tox_eliminated_lowest, Reason.STOP_LOWEST_TOXIC, reason)
-    no_obd = (reason == Reason.STOP_ALL_ELIMINATED) | (reason == Reason.STOP_LOWEST_TOXIC)
-    next_dose = np.where(no_obd, NO_DOSE, next_dose)
-    return BatchDecision(
-        next_dose=next_dose.astype(np.int64),
-        reason=reason.astype(np.int8),
-        candidates=candidates,
-        tied=tied & ~deescalate_zone[:, None] & ~explore[:, None],
-    )
+    return BatchDecision(next_dose=next_out, reason=reason_out, candidates=candidates, tied=tied)

@@ -81,8 +81,10 @@ class DecisionTables:
             ("λe / λd", f"{b.lambda_e:.4f} / {b.lambda_d:.4f}"),
             ("Elimination cut-offs c_T / c_E", f"{p.c_t:g} / {p.c_e:g}"),
             ("N* / N2 (extra exploration)", f"{p.n_star} / {p.n2 if p.n2 else 'off'}"),
-            ("Cohort size / maximum N / n_earlystop", f"{p.cohort_size} / {p.max_n} / "
-             f"{p.n_earlystop or 'off'}"),
+            (
+                "Cohort size / maximum N / n_earlystop",
+                f"{p.cohort_size} / {p.max_n} / {p.n_earlystop or 'off'}",
+            ),
             ("Start dose / tie-break", f"{p.start_dose} / {p.tie_break}"),
         ]
 
@@ -102,8 +104,9 @@ class DecisionTables:
         parts = ["# BOIN12 decision tables", "", "## Design settings", ""]
         parts.append(_markdown(pd.DataFrame(self._settings(), columns=["Setting", "Value"])))
         parts += ["", "## Dose-finding boundaries by number treated at the current dose", ""]
-        parts.append(_markdown(self.boundaries[list(_BOUNDARY_HEADERS)].rename(
-            columns=_BOUNDARY_HEADERS)))
+        parts.append(
+            _markdown(self.boundaries[list(_BOUNDARY_HEADERS)].rename(columns=_BOUNDARY_HEADERS))
+        )
         parts += [
             "",
             "## Rank-based desirability score (RDS)",
@@ -126,10 +129,13 @@ class DecisionTables:
         body = ["<h1>BOIN12 decision tables</h1>", "<h2>Design settings</h2>"]
         body.append(_html_table(pd.DataFrame(self._settings(), columns=["Setting", "Value"])))
         body.append("<h2>Dose-finding boundaries by number treated at the current dose</h2>")
-        body.append(_html_table(self.boundaries[list(_BOUNDARY_HEADERS)].rename(
-            columns=_BOUNDARY_HEADERS)))
-        body.append("<h2>Rank-based desirability score (RDS)</h2><p>Higher is more desirable; "
-                    "E = not admissible. Rows: #DLT; columns: #responses.</p>")
+        body.append(
+            _html_table(self.boundaries[list(_BOUNDARY_HEADERS)].rename(columns=_BOUNDARY_HEADERS))
+        )
+        body.append(
+            "<h2>Rank-based desirability score (RDS)</h2><p>Higher is more desirable; "
+            "E = not admissible. Rows: #DLT; columns: #responses.</p>"
+        )
         for n in self.sizes:
             body.append(f"<h3>n = {n}</h3>")
             body.append(_html_table(rds_grid(self.rds, n), "#DLT"))
@@ -159,6 +165,4 @@ def decision_tables(params: Boin12Params, n_max: int) -> DecisionTables:
             "the printed grid needs u11 + u00 = 100; use `dosewise rds` (joint-count rows)",
         )
     sizes = tuple(range(0, n_max + 1, params.cohort_size))
-    return DecisionTables(
-        params, sizes, boundary_frame(params, sizes), rds_table(params, sizes)
-    )
+    return DecisionTables(params, sizes, boundary_frame(params, sizes), rds_table(params, sizes))

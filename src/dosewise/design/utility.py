@@ -8,8 +8,6 @@ utility points and divided by 100 only inside the Beta function, so equal data g
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 import numpy as np
 import numpy.typing as npt
 from scipy import special
@@ -17,7 +15,6 @@ from scipy import special
 from dosewise.design.params import U01, U10, Boin12Params
 
 FloatArray = npt.NDArray[np.float64]
-ArrayT = TypeVar("ArrayT", float, FloatArray)
 
 
 def mean_utility(p_tox: float, p_eff: float, u11: float, u00: float) -> float:
@@ -36,27 +33,38 @@ def benchmark_utility(params: Boin12Params) -> float:
     return u_bar + (100.0 - u_bar) / 2.0
 
 
-def score(m00: ArrayT, m01: ArrayT, m10: ArrayT, m11: ArrayT, params: Boin12Params) -> ArrayT:
+def score(
+    m00: npt.ArrayLike,
+    m01: npt.ArrayLike,
+    m10: npt.ArrayLike,
+    m11: npt.ArrayLike,
+    params: Boin12Params,
+) -> FloatArray:
     """Summed utility points of the patients at a dose, from joint counts (§3.3)."""
-    return U01 * m01 + params.u11 * m11 + params.u00 * m00 + U10 * m10  # type: ignore[no-any-return]
+    return np.asarray(
+        U01 * np.asarray(m01)
+        + params.u11 * np.asarray(m11)
+        + params.u00 * np.asarray(m00)
+        + U10 * np.asarray(m10),
+        dtype=np.float64,
+    )
 
 
-def desirability(n: ArrayT, points: ArrayT, params: Boin12Params) -> ArrayT:
+def desirability(n: npt.ArrayLike, points: npt.ArrayLike, params: Boin12Params) -> FloatArray:
     """Pr(U > u_b/100 | n patients with summed utility ``points``) (§3.4; n = 0 gives the prior)."""
     x = np.asarray(points, dtype=np.float64) / 100.0
     nn = np.asarray(n, dtype=np.float64)
     u_b = benchmark_utility(params) / 100.0
     # Pr(Beta(a, b) > c) = I_{1-c}(b, a): the symmetric CDF is exact and fast (stack.md).
-    result = special.betainc(params.prior_b + nn - x, params.prior_a + x, 1.0 - u_b)
-    if np.ndim(result) == 0:
-        return float(result)  # type: ignore[return-value]
-    return result  # type: ignore[no-any-return]
+    return np.asarray(
+        special.betainc(params.prior_b + nn - x, params.prior_a + x, 1.0 - u_b), dtype=np.float64
+    )
 
 
-def posterior_mean_utility(n: ArrayT, points: ArrayT, params: Boin12Params) -> ArrayT:
+def posterior_mean_utility(
+    n: npt.ArrayLike, points: npt.ArrayLike, params: Boin12Params
+) -> FloatArray:
     """Posterior mean of U, (a + x) / (a + b + n): the OBD criterion (§7 step 3)."""
     x = np.asarray(points, dtype=np.float64) / 100.0
-    mean = (params.prior_a + x) / (params.prior_a + params.prior_b + np.asarray(n))
-    if np.ndim(mean) == 0:
-        return float(mean)  # type: ignore[return-value]
-    return mean  # type: ignore[no-any-return]
+    total = params.prior_a + params.prior_b + np.asarray(n, dtype=np.float64)
+    return np.asarray((params.prior_a + x) / total, dtype=np.float64)
