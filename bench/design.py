@@ -16,11 +16,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from results import write_section  # noqa: E402
-
-from dosewise.design.boin12 import Boin12  # noqa: E402
-from dosewise.design.params import Boin12Params  # noqa: E402
-from dosewise.design.tables import rds_table  # noqa: E402
+from dosewise.design.boin12 import Boin12
+from dosewise.design.params import Boin12Params
+from dosewise.design.tables import rds_table
+from results import write_section
 
 
 def per_call(fn, repeat: int) -> list[float]:  # type: ignore[no-untyped-def]
@@ -66,7 +65,7 @@ def main() -> None:
 | same, best batch | {min(decide) * 1e6:.0f} µs | |
 | `select_obd` on a replayed state (5 doses) | {statistics.median(obd) * 1e6:.0f} µs | |
 | RDS table for n = 0, 3, ..., 36 (5,214 combinations) | {rds_seconds * 1e3:.0f} ms | |
-| `dosewise decide --outcomes-file` with 10,000 lines (whole process) | {file_seconds:.1f} s | seconds |
+| `decide --outcomes-file`, 10,000 lines (whole process) | {file_seconds:.1f} s | seconds |
 """
     write_section("Design core (issue 3)", "python bench/design.py", body)
     print(body)

@@ -37,8 +37,12 @@ def write_section(title: str, command: str, body: str) -> None:
         f"## {title}\n\n- Measured: {stamp}\n- Machine: {machine()}\n- Command: `{command}`\n\n"
         f"{body.strip()}\n"
     )
-    text = RESULTS.read_text() if RESULTS.exists() else (
-        "# Benchmark results\n\nWritten by `make bench`; each section by the script it names.\n"
+    text = (
+        RESULTS.read_text()
+        if RESULTS.exists()
+        else (
+            "# Benchmark results\n\nWritten by `make bench`; each section by the script it names.\n"
+        )
     )
     pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(text):

@@ -73,13 +73,53 @@ class ObdResult:
 
 
 def isotonic_toxicity(n: IntArray, tox: IntArray, phi_t: float) -> FloatArray:
-    """Weighted PAVA of DLT rates, untried doses entering at φT (no tie-breaking jitter)."""
-    nf = n.astype(np.float64)
-    yf = tox.astype(np.float64)
-    rate = np.where(n > 0, yf / np.maximum(nf, 1.0), phi_t)
-    variance = (yf + 0.05) * (nf - yf + 0.05) / ((nf + 0.1) ** 2 * (nf + 1.1))
-    fitted = isotonic_regression(rate, weights=1.0 / variance, increasing=True).x
-    return np.asarray(fitted, dtype=np.float64)
+    """Weighted PAVA of DLT rates, untried doses entering at φT (no tie-breaking jitter).
+
+    Works on one trial (shape (J,)) or many (shape (B, J)); SciPy's ``isotonic_regression``
+    fits each row that is not already non-decreasing.
+    """
+    nf = np.asarray(n, dtype=np.float64)
+    yf = np.asarray(tox, dtype=np.float64)
+    rate = np.where(nf > 0, yf / np.maximum(nf, 1.0), phi_t)
+    weight = ((nf + 0.1) ** 2 * (nf + 1.1)) / ((yf + 0.05) * (nf - yf + 0.05))
+    rows = np.atleast_2d(rate).copy()
+    weights = np.atleast_2d(weight)
+    needs_fit = (np.diff(rows, axis=1) < 0).any(axis=1)
+    for b in np.flatnonzero(needs_fit):
+        rows[b] = isotonic_regression(rows[b], weights=weights[b], increasing=True).x
+    return rows.reshape(rate.shape)
+
+
+@dataclass(frozen=True, slots=True)
+class ObdBatch:
+    """OBD selection for B trials (0-based; -1 = no OBD)."""
+
+    obd: npt.NDArray[np.int64]
+    mtd: npt.NDArray[np.int64]
+    tox_isotonic: FloatArray
+    utility_mean: FloatArray
+    eligible: BoolArray
+
+
+def select_obd_batch(
+    n: IntArray,
+    tox: IntArray,
+    points: FloatArray,
+    eliminated: BoolArray,
+    params: Boin12Params,
+) -> ObdBatch:
+    """The OBD rule (steps 1-5 above) for B trials at once: arrays of shape (B, J)."""
+    n = np.atleast_2d(n)
+    n_doses = n.shape[1]
+    iso = isotonic_toxicity(n, np.atleast_2d(tox), params.phi_t)
+    jittered = iso + JITTER * np.arange(1, n_doses + 1)
+    mtd = np.argmin(np.abs(jittered - params.phi_t), axis=1)
+    utility = np.asarray(posterior_mean_utility(n, np.atleast_2d(points), params))
+    eligible = (n > 0) & ~np.atleast_2d(eliminated)
+    allowed = eligible & (np.arange(n_doses) <= mtd[:, None])
+    ranked = np.where(allowed, utility, -np.inf)
+    obd = np.where(allowed.any(axis=1), np.argmax(ranked, axis=1), -1)
+    return ObdBatch(obd.astype(np.int64), mtd.astype(np.int64), iso, utility, eligible)
 
 
 def select_obd(
@@ -90,14 +130,10 @@ def select_obd(
     eliminated: BoolArray,
     params: Boin12Params,
 ) -> ObdResult:
-    """Select the OBD from final per-dose data (0-based arrays; result 1-based)."""
-    n_doses = len(n)
-    iso = isotonic_toxicity(n, tox, params.phi_t)
-    jittered = iso + JITTER * np.arange(1, n_doses + 1)
-    mtd_index = int(np.argmin(np.abs(jittered - params.phi_t)))
-    utility = np.asarray(posterior_mean_utility(n, points, params), dtype=np.float64)
-    eligible = (n > 0) & ~eliminated
-    ranked = np.where(eligible, utility, -np.inf)[: mtd_index + 1]
+    """Select the OBD from one trial's final per-dose data (0-based arrays; result 1-based)."""
+    batch = select_obd_batch(n[None, :], tox[None, :], points[None, :], eliminated[None, :], params)
+    iso, utility, eligible = batch.tox_isotonic[0], batch.utility_mean[0], batch.eligible[0]
+    mtd_index, obd_index = int(batch.mtd[0]), int(batch.obd[0])
     doses = tuple(
         ObdDose(
             dose=j + 1,
@@ -108,16 +144,15 @@ def select_obd(
             utility_mean=float(utility[j]),
             eligible=bool(eligible[j]),
         )
-        for j in range(n_doses)
+        for j in range(len(n))
     )
-    if not np.isfinite(ranked).any():
+    if obd_index < 0:
         reason = (
             f"No OBD: no tried, non-eliminated dose at or below the estimated MTD "
             f"(dose {mtd_index + 1}, isotonic DLT rate {iso[mtd_index]:.3f} closest to "
             f"φT = {params.phi_t})."
         )
         return ObdResult(None, mtd_index + 1, doses, reason)
-    obd_index = int(np.argmax(ranked))
     reason = (
         f"Estimated MTD is dose {mtd_index + 1} (isotonic DLT rate {iso[mtd_index]:.3f} closest "
         f"to φT = {params.phi_t}); among tried, non-eliminated doses up to it, dose "
