@@ -84,9 +84,18 @@ def isotonic_toxicity(n: IntArray, tox: IntArray, phi_t: float) -> FloatArray:
     weight = ((nf + 0.1) ** 2 * (nf + 1.1)) / ((yf + 0.05) * (nf - yf + 0.05))
     rows = np.atleast_2d(rate).copy()
     weights = np.atleast_2d(weight)
-    needs_fit = (np.diff(rows, axis=1) < 0).any(axis=1)
-    for b in np.flatnonzero(needs_fit):
-        rows[b] = isotonic_regression(rows[b], weights=weights[b], increasing=True).x
+    needs_fit = np.flatnonzero((np.diff(rows, axis=1) < 0).any(axis=1))
+    if len(needs_fit):
+        # The fit depends only on (n, #DLT) per dose: fit each distinct pair of rows once.
+        key = np.concatenate([np.atleast_2d(nf)[needs_fit], np.atleast_2d(yf)[needs_fit]], axis=1)
+        _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        fitted = np.array(
+            [
+                isotonic_regression(rows[needs_fit[i]], weights=weights[needs_fit[i]]).x
+                for i in first
+            ]
+        )
+        rows[needs_fit] = fitted[inverse.ravel()]
     return rows.reshape(rate.shape)
 
 
