@@ -94,6 +94,10 @@ def fail(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; user errors become ``error: field=value: rule`` on stderr and exit code 2."""
+    for stream in (sys.stdout, sys.stderr):
+        # Rich tables use box characters; never crash on an ASCII-only terminal.
+        if hasattr(stream, "reconfigure") and "utf" not in (stream.encoding or "").lower():
+            stream.reconfigure(errors="replace")
     load_commands()
     command = typer.main.get_command(app)
     args = expand_variadic(list(sys.argv[1:] if argv is None else argv))

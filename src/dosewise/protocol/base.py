@@ -1,0 +1,112 @@
+"""Building blocks of the protocol file: frozen models, assumed values and where they are.
+
+A trial registry never says everything a system needs (BOIN12 utilities, the DLT list, how a
+month becomes days). Every value the protocol file supplies beyond the registry carries
+``assumption: true`` and a one-sentence ``why``, either on the object it belongs to
+(:class:`Assumable`) or on a single value (:class:`Fact`). :func:`assumptions` finds them all, so
+every view of a protocol can show them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, model_serializer, model_validator
+from pydantic_core.core_schema import SerializerFunctionWrapHandler
+
+T = TypeVar("T")
+
+
+class Frozen(BaseModel):
+    """An immutable model that refuses unknown keys (a typo in a protocol file is an error)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Assumable(Frozen):
+    """An object whose content may be an assumption rather than a registry fact."""
+
+    assumption: bool = False
+    why: str | None = None
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _assumption_has_reason(self) -> Assumable:
+        if self.assumption and not (self.why and self.why.strip()):
+            raise ValueError("an assumption needs a one-sentence 'why'")
+        return self
+
+
+class Fact(Assumable, Generic[T]):
+    """One value, either from the registry (written plainly) or assumed (written as a mapping).
+
+    In a protocol file ``cohort_size: 3`` is a registry fact and
+    ``cohort_size: {value: 3, assumption: true, why: "..."}`` an assumption. A plain fact is
+    written back as the bare value, so files round-trip.
+    """
+
+    value: T
+
+    @model_validator(mode="before")
+    @classmethod
+    def _wrap_plain(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "value" in data:
+            return data
+        return {"value": data}
+
+    @model_serializer(mode="wrap")
+    def _plain_when_fact(self, handler: SerializerFunctionWrapHandler) -> Any:
+        dumped = handler(self)
+        if not self.assumption and self.why is None and self.source is None:
+            return dumped["value"]
+        return {k: v for k, v in dumped.items() if v is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class AssumptionNote:
+    """Where an assumption sits in the protocol (a dotted path), what it says, and why."""
+
+    path: str
+    value: str
+    why: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "value": self.value, "why": self.why}
+
+
+def _summary(obj: Assumable) -> str:
+    if isinstance(obj, Fact):
+        return str(obj.value)
+    for name in ("name", "id", "label", "version", "description"):
+        value = getattr(obj, name, None)
+        if isinstance(value, str) and value:
+            return value
+    return type(obj).__name__
+
+
+def _walk(obj: Any, path: str) -> Iterator[AssumptionNote]:
+    if isinstance(obj, Assumable) and obj.assumption:
+        yield AssumptionNote(path or "(protocol)", _summary(obj), obj.why or "")
+    if isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            if name in ("assumption", "why", "source"):
+                continue
+            yield from _walk(getattr(obj, name), f"{path}.{name}" if path else name)
+    elif isinstance(obj, list | tuple):
+        for i, item in enumerate(obj):
+            yield from _walk(item, f"{path}[{i}]")
+    elif isinstance(obj, dict):
+        for key, item in obj.items():
+            yield from _walk(item, f"{path}.{key}" if path else str(key))
+
+
+def assumptions(model: BaseModel) -> list[AssumptionNote]:
+    """Every assumption in ``model``, in file order, each with its dotted path."""
+    return list(_walk(model, ""))
+
+
+def is_assumed(obj: Any) -> bool:
+    """True when ``obj`` is a value or object marked as an assumption."""
+    return isinstance(obj, Assumable) and obj.assumption

@@ -1,0 +1,63 @@
+"""Reading protocol files: YAML (or JSON) text → a validated :class:`Protocol`, or every problem.
+
+:func:`default_protocol` is NCT07070323, embedded in the package and read with
+``importlib.resources``; :func:`load_protocol` reads any file of the same format.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from dosewise.protocol.model import Protocol
+from dosewise.protocol.problems import InvalidProtocol, Problem, locate, problems_from, yaml_lines
+
+DEFAULT_RESOURCE = "nct07070323.yaml"
+
+
+def protocol_problems(text: str) -> tuple[Protocol | None, list[Problem]]:
+    """Parse and validate protocol text; the protocol, or None and every problem found."""
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        return None, [Problem("", f"not valid YAML: {reason}", line)]
+    if not isinstance(data, dict):
+        return None, [Problem("", "a protocol file must be a mapping of sections")]
+    try:
+        return Protocol.model_validate(data), []
+    except ValidationError as exc:
+        found = problems_from(exc, data)
+        return None, locate(found, yaml_lines(text))
+
+
+def parse_protocol(text: str, source: str = "<text>") -> Protocol:
+    """Validate protocol text; raises :class:`InvalidProtocol` listing every problem."""
+    protocol, problems = protocol_problems(text)
+    if protocol is None:
+        raise InvalidProtocol(source, problems)
+    return protocol
+
+
+def load_protocol(path: str | Path) -> Protocol:
+    """Read and validate a protocol file (YAML or JSON)."""
+    path = Path(path)
+    return parse_protocol(path.read_text(encoding="utf-8"), str(path))
+
+
+def default_text() -> str:
+    """The embedded NCT07070323 protocol file, as text."""
+    return (resources.files("dosewise.protocol") / DEFAULT_RESOURCE).read_text(encoding="utf-8")
+
+
+@functools.cache
+def default_protocol() -> Protocol:
+    """The embedded NCT07070323 protocol (validated once; the model is immutable)."""
+    return parse_protocol(default_text(), f"dosewise.protocol/{DEFAULT_RESOURCE}")

@@ -1,0 +1,395 @@
+"""The protocol as data: registry record, arms, doses, windows, design, DLT, criteria, consent.
+
+:class:`Protocol` is the validated, frozen form of a protocol file (``nct07070323.yaml`` is the
+default). It maps the trial onto the design core (:meth:`Protocol.design_params`), screens a
+candidate (:meth:`Protocol.screen`) and checks consent (:meth:`Protocol.check_consent`). Values the
+registry does not give are :class:`~dosewise.protocol.base.Fact` or
+:class:`~dosewise.protocol.base.Assumable` objects marked ``assumption: true``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from dosewise.design.params import Boin12Params
+from dosewise.errors import DosewiseError, InvalidInput
+from dosewise.protocol.base import Fact, Frozen
+from dosewise.protocol.checks import AgeCheck
+from dosewise.protocol.consent import ConsentCheck, ConsentRecord, ConsentRules, check_consent
+from dosewise.protocol.dlt import DltDefinition
+from dosewise.protocol.eligibility import EligibilityCriteria, ScreeningResult, assess
+from dosewise.protocol.problems import raise_problems
+from dosewise.protocol.record import RegistryRecord
+from dosewise.protocol.screening import ScreeningRecord
+
+ArmId = str
+
+
+class Intervention(Frozen):
+    """What an arm receives, as registered."""
+
+    name: str
+    type: str = "DRUG"
+    description: str | None = None
+
+
+class Arm(Frozen):
+    """One arm (cohort) with a stable id used everywhere (``autologous``, ``new_donor`` ...)."""
+
+    id: ArmId = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    group_type: str = "EXPERIMENTAL"
+    description: str | None = None
+    cell_source: str | None = None
+    intervention: Intervention
+    lymphodepletion: Fact[str] | None = None
+
+
+class DoseLevel(Frozen):
+    """A named cell dose per kg with its tolerance, and the design dose index it maps to."""
+
+    name: str = Field(min_length=1)
+    cells_per_kg: float = Field(gt=0)
+    tolerance: float = Field(gt=0, lt=1)
+    role: Literal["fallback", "start", "escalation"]
+    design_index: Fact[int]
+
+    @property
+    def min_per_kg(self) -> float:
+        return self.cells_per_kg * (1 - self.tolerance)
+
+    @property
+    def max_per_kg(self) -> float:
+        return self.cells_per_kg * (1 + self.tolerance)
+
+
+class DoseLadder(Frozen):
+    """The dose levels in design order, and what their numbers count."""
+
+    unit: Fact[str]
+    fallback_rule: str | None = None
+    levels: tuple[DoseLevel, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DoseLadder:
+        problems: list[tuple[str, object, str]] = []
+        names = [lv.name for lv in self.levels]
+        for i, name in enumerate(names):
+            if names.index(name) != i:
+                problems.append((f"levels[{i}].name", name, "duplicate dose level name"))
+        indices = sorted(lv.design_index.value for lv in self.levels)
+        if indices != list(range(1, len(self.levels) + 1)):
+            problems.append(("levels", indices, "design_index values must be 1..n, each once"))
+        by_index = sorted(self.levels, key=lambda lv: lv.design_index.value)
+        for low, high in itertools.pairwise(by_index):
+            if high.cells_per_kg <= low.cells_per_kg:
+                problems.append(
+                    (
+                        f"levels[{self.levels.index(high)}].cells_per_kg",
+                        high.cells_per_kg,
+                        f"must exceed {low.name}'s dose (a higher design_index is a higher dose)",
+                    )
+                )
+        starts = [lv.name for lv in self.levels if lv.role == "start"]
+        if len(starts) != 1:
+            problems.append(("levels", starts, "exactly one level must have role 'start'"))
+        if sum(lv.role == "fallback" for lv in self.levels) > 1:
+            problems.append(("levels", names, "at most one level may have role 'fallback'"))
+        raise_problems(problems)
+        return self
+
+    @property
+    def start(self) -> DoseLevel:
+        return next(lv for lv in self.levels if lv.role == "start")
+
+    def by_name(self, name: str) -> DoseLevel:
+        """The level called ``name`` (``DL-1``, ``DL1`` ...)."""
+        for level in self.levels:
+            if level.name == name:
+                return level
+        raise InvalidInput("level", name, f"must be one of {', '.join(self.names)}")
+
+    def by_index(self, index: int) -> DoseLevel:
+        """The level at a 1-based design dose index."""
+        for level in self.levels:
+            if level.design_index.value == index:
+                return level
+        raise InvalidInput("dose", index, f"must be a design dose from 1 to {len(self.levels)}")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Level names in design order (index 1 first)."""
+        ordered = sorted(self.levels, key=lambda lv: lv.design_index.value)
+        return tuple(lv.name for lv in ordered)
+
+
+class BorWindow(Frozen):
+    """When best overall response is read: a target study day and a closed window around it."""
+
+    label: str
+    target_day: Fact[int]
+    minus_days: int = Field(ge=0)
+    plus_days: int = Field(ge=0)
+
+    @property
+    def first_day(self) -> int:
+        return self.target_day.value - self.minus_days
+
+    @property
+    def last_day(self) -> int:
+        return self.target_day.value + self.plus_days
+
+
+class Windows(Frozen):
+    """Observation windows in days from infusion (study day 0)."""
+
+    study_day_zero: Fact[str]
+    dlt_days: int = Field(gt=0)
+    ae_days: int = Field(gt=0)
+    bor: BorWindow
+
+
+class Boin12Settings(Frozen):
+    """BOIN12 parameters the protocol fixes (names as in :class:`Boin12Params`)."""
+
+    phi_t: Fact[float]
+    phi_e: Fact[float]
+    u11: Fact[float]
+    u00: Fact[float]
+    c_t: Fact[float]
+    c_e: Fact[float]
+    n_star: Fact[int]
+    n2: Fact[int]
+    n_earlystop: Fact[int]
+    tie_break: Fact[str]
+
+
+class ArmDesign(Frozen):
+    """Per-arm departures from the shared design (sample sizes, BOIN12 settings)."""
+
+    phase1_max_n: Fact[int] | None = None
+    phase2_expansion: Fact[int] | None = None
+    boin12: dict[str, Fact[int] | Fact[float] | Fact[str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_settings(self) -> ArmDesign:
+        raise_problems(
+            [
+                (f"boin12.{k}", k, "not a BOIN12 setting")
+                for k in self.boin12
+                if k not in Boin12Settings.model_fields
+            ]
+        )
+        return self
+
+
+class Design(Frozen):
+    """How doses are found and how many patients each stage takes."""
+
+    method: Literal["BOIN12", "TITE-BOIN12"]
+    toxicity_endpoint: Fact[str]
+    efficacy_endpoint: Fact[str]
+    arms_independent: Fact[bool]
+    cohort_size: Fact[int]
+    phase1_max_n_per_arm: Fact[int]
+    phase2_expansion_per_arm: Fact[int]
+    total_enrollment: int = Field(gt=0)
+    boin12: Boin12Settings
+    per_arm: dict[ArmId, ArmDesign] = Field(default_factory=dict)
+
+    def phase1_max_n(self, arm: ArmId) -> int:
+        own = self.per_arm.get(arm, ArmDesign()).phase1_max_n
+        return (own or self.phase1_max_n_per_arm).value
+
+    def phase2_expansion(self, arm: ArmId) -> int:
+        own = self.per_arm.get(arm, ArmDesign()).phase2_expansion
+        return (own or self.phase2_expansion_per_arm).value
+
+    def boin12_for(self, arm: ArmId) -> dict[str, Any]:
+        """The BOIN12 settings for an arm (shared values, then the arm's overrides)."""
+        values = {k: getattr(self.boin12, k).value for k in Boin12Settings.model_fields}
+        values.update({k: v.value for k, v in self.per_arm.get(arm, ArmDesign()).boin12.items()})
+        return values
+
+
+class Protocol(Frozen):
+    """A whole trial protocol, validated. Build with :func:`dosewise.protocol.load_protocol`."""
+
+    schema_version: Literal[1] = 1
+    registry: RegistryRecord
+    arms: tuple[Arm, ...] = Field(min_length=1)
+    dose_levels: DoseLadder
+    windows: Windows
+    design: Design
+    dlt: DltDefinition
+    eligibility: EligibilityCriteria
+    consent: ConsentRules
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Protocol:
+        raise_problems(_cross_problems(self))
+        return self
+
+    @property
+    def arm_ids(self) -> tuple[ArmId, ...]:
+        return tuple(arm.id for arm in self.arms)
+
+    def arm(self, arm_id: ArmId) -> Arm:
+        """The arm with this id; an unknown id is an error naming ``arm``."""
+        for arm in self.arms:
+            if arm.id == arm_id:
+                return arm
+        raise InvalidInput("arm", arm_id, f"must be one of {', '.join(self.arm_ids)}")
+
+    def design_params(self, arm_id: ArmId) -> Boin12Params:
+        """The arm's design as :class:`Boin12Params` (dose indices 1..n, start at DL1's index)."""
+        self.arm(arm_id)
+        settings = self.design.boin12_for(arm_id)
+        ladder = self.dose_levels
+        return Boin12Params(
+            n_doses=len(ladder.levels),
+            start_dose=ladder.start.design_index.value,
+            cohort_size=self.design.cohort_size.value,
+            max_n=self.design.phase1_max_n(arm_id),
+            **settings,
+            extra={
+                "protocol": self.registry.nct_id,
+                "arm": arm_id,
+                "dose_labels": list(ladder.names),
+                "cells_per_kg": [ladder.by_name(n).cells_per_kg for n in ladder.names],
+            },
+        )
+
+    def screen(self, record: ScreeningRecord, arm_id: ArmId) -> ScreeningResult:
+        """Every criterion for ``arm_id`` applied to ``record``, and the overall answer."""
+        return assess(self.eligibility, record, arm_id, self.arm_ids, self.consent)
+
+    def check_consent(self, record: ConsentRecord) -> ConsentCheck:
+        """What the patient's age band requires and what is missing."""
+        return check_consent(record, self.consent)
+
+
+def _cross_problems(p: Protocol) -> list[tuple[str, Any, str]]:
+    """Problems that involve more than one section, each at the path to fix."""
+    out: list[tuple[str, Any, str]] = []
+    ids = p.arm_ids
+    for i, arm_id in enumerate(ids):
+        if ids.index(arm_id) != i:
+            out.append((f"arms[{i}].id", arm_id, "duplicate arm id"))
+    for arm_id in p.design.per_arm:
+        if arm_id not in ids:
+            out.append((f"design.per_arm.{arm_id}", arm_id, f"no such arm ({', '.join(ids)})"))
+    for i, crit in enumerate(p.eligibility.criteria):
+        for arm_id in crit.arms or ():
+            if arm_id not in ids:
+                where = f"eligibility.criteria[{i}].arms"
+                out.append((where, arm_id, f"no such arm ({', '.join(ids)})"))
+        for j, check in enumerate(crit.checks):
+            age = p.registry.eligibility
+            if isinstance(check, AgeCheck) and (check.min_years, check.max_years) != (
+                age.min_age_years,
+                age.max_age_years,
+            ):
+                out.append(
+                    (
+                        f"eligibility.criteria[{i}].checks[{j}]",
+                        f"{check.min_years}-{check.max_years}",
+                        f"disagrees with registry.eligibility ages "
+                        f"{age.min_age_years}-{age.max_age_years}",
+                    )
+                )
+    if p.dlt.window_days != p.windows.dlt_days:
+        out.append(
+            (
+                "dlt.window_days",
+                p.dlt.window_days,
+                f"must equal windows.dlt_days {p.windows.dlt_days}",
+            )
+        )
+    if p.design.total_enrollment != p.registry.target_enrollment:
+        out.append(
+            (
+                "design.total_enrollment",
+                p.design.total_enrollment,
+                f"must equal registry.target_enrollment {p.registry.target_enrollment}",
+            )
+        )
+    for arm_id in ids:
+        if p.design.phase2_expansion(arm_id) < 0:
+            own = p.design.per_arm.get(arm_id)
+            where = (
+                f"design.per_arm.{arm_id}.phase2_expansion"
+                if own is not None and own.phase2_expansion is not None
+                else "design.phase2_expansion_per_arm"
+            )
+            out.append((where, p.design.phase2_expansion(arm_id), "must be >= 0"))
+    planned = sum(p.design.phase1_max_n(a) + p.design.phase2_expansion(a) for a in ids)
+    if planned != p.design.total_enrollment:
+        out.append(
+            (
+                "design.phase1_max_n_per_arm",
+                planned,
+                f"phase 1 maxima plus phase 2 expansions over {len(ids)} arms total {planned}, "
+                f"not design.total_enrollment {p.design.total_enrollment}",
+            )
+        )
+    reg = p.registry.eligibility
+    if (p.consent.min_age, p.consent.max_age) != (reg.min_age_years, reg.max_age_years):
+        out.append(
+            (
+                "consent.bands",
+                f"{p.consent.min_age}-{p.consent.max_age}",
+                f"must cover exactly the registry ages {reg.min_age_years}-{reg.max_age_years}",
+            )
+        )
+    out.extend(_design_problems(p))
+    return out
+
+
+def _design_problems(p: Protocol) -> list[tuple[str, Any, str]]:
+    """Each arm's design checked by :class:`Boin12Params` itself (the rules live there).
+
+    Every setting is first tried alone (so each bad value is reported), then all together.
+    """
+    out: list[tuple[str, Any, str]] = []
+    for arm_id in p.arm_ids:
+        single = dict(p.design.boin12_for(arm_id))
+        single["cohort_size"] = p.design.cohort_size.value
+        single["max_n"] = p.design.phase1_max_n(arm_id)
+        found = False
+        for name, value in single.items():
+            try:
+                Boin12Params(**{name: value})
+            except DosewiseError as exc:
+                out.append((_design_path(p, arm_id, exc.field), exc.value, exc.rule))
+                found = True
+        if found:
+            continue
+        try:
+            p.design_params(arm_id)
+        except DosewiseError as exc:
+            out.append((_design_path(p, arm_id, exc.field), exc.value, exc.rule))
+    return list(dict.fromkeys(out))
+
+
+def _design_path(p: Protocol, arm_id: ArmId, field: str) -> str:
+    """Where in the file a :class:`Boin12Params` field comes from."""
+    own = p.design.per_arm.get(arm_id)
+    if field in ("phi1_ratio", "phi2_ratio"):
+        field = "phi_t"  # the ratios are fixed; the bound they break is set by phi_t
+    if field in Boin12Settings.model_fields:
+        if own is not None and field in own.boin12:
+            return f"design.per_arm.{arm_id}.boin12.{field}"
+        return f"design.boin12.{field}"
+    if field == "max_n":
+        if own is not None and own.phase1_max_n is not None:
+            return f"design.per_arm.{arm_id}.phase1_max_n"
+        return "design.phase1_max_n_per_arm"
+    if field == "cohort_size":
+        return "design.cohort_size"
+    if field in ("n_doses", "start_dose"):
+        return "dose_levels.levels"
+    return "design"
