@@ -106,6 +106,8 @@ def main(argv: list[str] | None = None) -> None:
     except DosewiseError as exc:
         fail(exc.message)
     except _CLICK_ERROR as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            raise SystemExit(0) from None  # help was printed for a bare command group
         option = getattr(getattr(exc, "param", None), "opts", None)
         where = f"{option[0]}: " if option else ""
         fail(where + exc.format_message().replace("\n", " "))  # type: ignore[attr-defined]

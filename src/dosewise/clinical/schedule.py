@@ -1,0 +1,198 @@
+"""The visit schedule around a CAR-T infusion, its windows, and what is due on a given date.
+
+Days count from the infusion (study day 0); a window is the closed interval [day − before,
+day + after]. The registry fixes only the month-3 response visit: 3 months ± 1 week, read as day
+90 in [83, 97] (clinical.md §3.3). Lymphodepletion follows the predecessor trial: fludarabine +
+cyclophosphamide for 3 days given about 5 days before infusion (clinical.md §0), so day −5
+(−7 to −3). The windows of days 7–28 and month 2 are assumptions, marked on each visit, and a
+protocol may supply its own schedule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from dosewise.errors import InvalidInput, InvalidParameter
+
+Status = Literal["upcoming", "due", "overdue", "done", "out_of_window"]
+
+_FOLLOW_UP = ("crs_icans_grading", "adverse_events", "blood_counts", "chemistry", "car_t_expansion")
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A scheduled visit: target study day, window and the assessments it carries."""
+
+    name: str
+    label: str
+    day: int
+    before: int
+    after: int
+    assessments: tuple[str, ...]
+    assumption: str = ""
+
+    def __post_init__(self) -> None:
+        if self.before < 0 or self.after < 0:
+            raise InvalidParameter(f"{self.name}.window", (self.before, self.after), "must be >= 0")
+        if not self.assessments:
+            raise InvalidParameter(f"{self.name}.assessments", (), "a visit needs assessments")
+
+    @property
+    def first_day(self) -> int:
+        return self.day - self.before
+
+    @property
+    def last_day(self) -> int:
+        return self.day + self.after
+
+
+_WHY_FOLLOW_UP = (
+    "the registry gives no window for this visit; a tolerance growing with distance from "
+    "infusion is the usual CAR-T practice"
+)
+
+#: NCT07070323's schedule (study day 0 = infusion).
+DEFAULT_SCHEDULE: tuple[Visit, ...] = (
+    Visit(
+        "lymphodepletion",
+        "Lymphodepletion (Flu/Cy × 3 days)",
+        -5,
+        2,
+        2,
+        ("weight", "blood_counts", "chemistry", "baseline_cytopenia", "lymphodepletion"),
+        "about 5 days before infusion as in the predecessor NCT05032599 (clinical.md §0)",
+    ),
+    Visit("infusion", "CAR-T infusion (day 0)", 0, 0, 0, ("weight", "infusion", "vital_signs")),
+    Visit("day_7", "Day 7", 7, 1, 1, _FOLLOW_UP, _WHY_FOLLOW_UP),
+    Visit("day_14", "Day 14", 14, 2, 2, _FOLLOW_UP, _WHY_FOLLOW_UP),
+    Visit("day_21", "Day 21", 21, 2, 2, _FOLLOW_UP, _WHY_FOLLOW_UP),
+    Visit(
+        "day_28",
+        "Day 28 (end of DLT window)",
+        28,
+        2,
+        2,
+        (*_FOLLOW_UP, "bone_marrow_mrd", "response", "dlt_assessment"),
+        _WHY_FOLLOW_UP,
+    ),
+    Visit(
+        "month_2",
+        "Month 2",
+        60,
+        7,
+        7,
+        ("adverse_events", "blood_counts", "car_t_expansion", "bone_marrow_mrd", "response"),
+        "the same ± 1 week as the month-3 visit",
+    ),
+    Visit(
+        "month_3",
+        "Month 3 (best overall response)",
+        90,
+        7,
+        7,
+        ("adverse_events", "blood_counts", "bone_marrow_mrd", "pet_ct", "response"),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class AssessmentStatus:
+    """One assessment of one visit on a given date."""
+
+    visit: str
+    assessment: str
+    status: Status
+    done_on: date | None
+
+
+@dataclass(frozen=True)
+class VisitStatus:
+    """Where one visit stands on a given date."""
+
+    visit: Visit
+    target: date
+    window_start: date
+    window_end: date
+    status: Status
+    done_on: date | None
+    assessments: tuple[AssessmentStatus, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "visit": self.visit.name,
+            "label": self.visit.label,
+            "study_day": self.visit.day,
+            "target_date": self.target.isoformat(),
+            "window_start": self.window_start.isoformat(),
+            "window_end": self.window_end.isoformat(),
+            "status": self.status,
+            "done_on": None if self.done_on is None else self.done_on.isoformat(),
+            "assumption": self.visit.assumption or None,
+            "assessments": [
+                {
+                    "assessment": a.assessment,
+                    "status": a.status,
+                    "done_on": None if a.done_on is None else a.done_on.isoformat(),
+                }
+                for a in self.assessments
+            ],
+        }
+
+
+def _status(done_on: date | None, on: date, start: date, end: date) -> Status:
+    if done_on is not None:
+        return "done" if start <= done_on <= end else "out_of_window"
+    if on < start:
+        return "upcoming"
+    return "due" if on <= end else "overdue"
+
+
+def visit_status(
+    infusion_date: date,
+    on: date,
+    done: Mapping[str, date] | None = None,
+    schedule: tuple[Visit, ...] = DEFAULT_SCHEDULE,
+) -> tuple[VisitStatus, ...]:
+    """Status of every visit and assessment on date ``on``.
+
+    ``done`` maps a visit name (the whole visit) or ``"visit.assessment"`` to the date it was
+    done. Done inside the window is ``done``, outside it ``out_of_window``; not done is
+    ``upcoming`` before the window, ``due`` inside it and ``overdue`` after it. A record done
+    after ``on`` or for an unknown visit is an error.
+    """
+    done = dict(done or {})
+    names = {v.name: v for v in schedule}
+    for key, when in done.items():
+        visit_name, _, assessment = key.partition(".")
+        visit = names.get(visit_name)
+        if visit is None or (assessment and assessment not in visit.assessments):
+            raise InvalidInput(f"done.{key}", when.isoformat(), "unknown visit or assessment")
+        if when > on:
+            raise InvalidInput(f"done.{key}", when.isoformat(), f"after the status date {on}")
+    out = []
+    for visit in schedule:
+        target = infusion_date + timedelta(days=visit.day)
+        start = infusion_date + timedelta(days=visit.first_day)
+        end = infusion_date + timedelta(days=visit.last_day)
+        rows = []
+        for assessment in visit.assessments:
+            done_on: date | None = done.get(f"{visit.name}.{assessment}", done.get(visit.name))
+            rows.append(
+                AssessmentStatus(visit.name, assessment, _status(done_on, on, start, end), done_on)
+            )
+        visit_done = done.get(visit.name)
+        if visit_done is None and all(r.done_on is not None for r in rows):
+            visit_done = max(r.done_on for r in rows if r.done_on is not None)
+        status = _status(visit_done, on, start, end)
+        if visit_done is not None and any(r.status == "out_of_window" for r in rows):
+            status = "out_of_window"
+        out.append(VisitStatus(visit, target, start, end, status, visit_done, tuple(rows)))
+    return tuple(out)
+
+
+def study_day(infusion_date: date, on: date) -> int:
+    """Study day of ``on`` (day 0 = infusion; the day before is −1, there is no day zero gap)."""
+    return (on - infusion_date).days
