@@ -1,4 +1,4 @@
-"""TITE-BOIN12: decisions with pending outcomes (boin12.md §8, the authors' approximated likelihood).
+"""TITE-BOIN12: decisions with pending outcomes (boin12.md §8, approximated likelihood).
 
 Each patient at decision time has a follow-up (days since infusion), whether a DLT and a response
 have been observed so far, and optionally whether a non-event is already final (e.g. progression
@@ -14,6 +14,12 @@ confirms non-response before the window ends). A toxicity outcome is pending whi
   decision and permanent (pass earlier eliminations back in).
 - Accrual is suspended while more than maxpen · n_d patients at the current dose have an outcome
   pending; the decision then says how long to wait at most.
+
+The formulas are array functions over many trials at once (:func:`tite_arrays`,
+:func:`tite_eliminations`, :func:`tite_desirability`, :func:`tite_p_hat`,
+:func:`tite_suspended`): :class:`TiteBoin12` calls them for one trial and the simulation engine
+for a chunk of trials, so both compute the same numbers bit for bit. Per-dose sums run over
+patients in entry order (a compiled loop), whatever the batch shape.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -36,6 +43,7 @@ from dosewise.errors import InvalidOutcomes, InvalidParameter
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +146,209 @@ def vars_of(state: TiteDoseState) -> dict[str, Any]:
     }
 
 
-def imputed_probability(p_hat: float, fraction: float) -> float:
-    """Pr(event still occurs | none by follow-up fraction w), uniform event times (§8)."""
+def imputed_probability(p_hat: Any, fraction: Any) -> Any:
+    """Pr(event still occurs | none by follow-up fraction w), uniform event times (§8).
+
+    Works on floats and on NumPy arrays alike.
+    """
     return p_hat * (1.0 - fraction) / (1.0 - p_hat * fraction)
+
+
+@dataclass(frozen=True, slots=True)
+class TiteArrays:
+    """Effective data per dose for B trials: arrays of shape (B, J)."""
+
+    n: IntArray
+    dlt: IntArray  # observed DLTs
+    ess_tox: FloatArray
+    response: IntArray  # observed responses
+    ess_eff: FloatArray
+    points: FloatArray  # Σ expected utility points; quasi-events x̃ = points / 100
+    pending: IntArray  # patients with either outcome pending
+
+
+@numba.njit(cache=True, nogil=True)
+def _tite_kernel(
+    dose: IntArray,
+    follow_up: FloatArray,
+    dlt: BoolArray,
+    response: BoolArray,
+    tox_pending: BoolArray,
+    eff_pending: BoolArray,
+    tox_window: float,
+    eff_window: float,
+    u: FloatArray,
+    n: IntArray,
+    dlt_n: IntArray,
+    resp_n: IntArray,
+    ess_t: FloatArray,
+    ess_e: FloatArray,
+    pending: IntArray,
+    points: FloatArray,
+) -> None:  # pragma: no cover - compiled; covered through tite_arrays
+    """Per-dose sums of §8, patients added in entry order (``u`` = u00, u01, u10, u11)."""
+    batch, slots = dose.shape
+    for b in range(batch):
+        for i in range(slots):
+            d = dose[b, i]
+            if d < 0:
+                continue
+            n[b, d] += 1
+            if dlt[b, i]:
+                dlt_n[b, d] += 1
+            if response[b, i]:
+                resp_n[b, d] += 1
+            ess_t[b, d] += min(follow_up[b, i] / tox_window, 1.0) if tox_pending[b, i] else 1.0
+            ess_e[b, d] += min(follow_up[b, i] / eff_window, 1.0) if eff_pending[b, i] else 1.0
+            if tox_pending[b, i] or eff_pending[b, i]:
+                pending[b, d] += 1
+        for i in range(slots):
+            d = dose[b, i]
+            if d < 0:
+                continue
+            t = 1.0 if dlt[b, i] else 0.0
+            e = 1.0 if response[b, i] else 0.0
+            if tox_pending[b, i]:
+                p_t = dlt_n[b, d] / ess_t[b, d] if ess_t[b, d] > 0 else 0.0
+                w = follow_up[b, i] / tox_window
+                t = p_t * (1.0 - w) / (1.0 - p_t * w)
+            if eff_pending[b, i]:
+                p_e = resp_n[b, d] / ess_e[b, d] if ess_e[b, d] > 0 else 0.0
+                w = follow_up[b, i] / eff_window
+                e = p_e * (1.0 - w) / (1.0 - p_e * w)
+            points[b, d] += (
+                u[1] * (1 - t) * e + u[0] * (1 - t) * (1 - e) + u[3] * t * e + u[2] * t * (1 - e)
+            )
+
+
+def tite_arrays(
+    dose: IntArray,
+    follow_up: FloatArray,
+    dlt: BoolArray,
+    response: BoolArray,
+    tox_pending: BoolArray,
+    eff_pending: BoolArray,
+    params: Boin12Params,
+    tox_window: float,
+    eff_window: float,
+) -> TiteArrays:
+    """Per-dose ESS, observed counts, imputed utility points and pending counts (§8).
+
+    Inputs are (B, P) patient arrays in entry order: 0-based ``dose`` (-1 marks an empty slot),
+    ``follow_up`` in days, observed ``dlt``/``response`` so far, and whether each outcome is
+    still pending. ESS counts a complete outcome as 1 and a pending one as its follow-up
+    fraction w; a pending outcome is imputed as q = p̂ (1 − w) / (1 − p̂ w) with the dose's
+    interim rate p̂ = observed / ESS; each patient adds the expected utility
+    100(1−t)e + u00(1−t)(1−e) + u11·t·e + 0·t(1−e) to the dose's points (x̃ = points / 100).
+    The sums run over patients in entry order (a compiled loop), so a trial gives the same
+    numbers alone or in a padded batch.
+    """
+    batch, n_doses = dose.shape[0], params.n_doses
+    shape = (batch, n_doses)
+    out = TiteArrays(
+        n=np.zeros(shape, dtype=np.int64),
+        dlt=np.zeros(shape, dtype=np.int64),
+        ess_tox=np.zeros(shape),
+        response=np.zeros(shape, dtype=np.int64),
+        ess_eff=np.zeros(shape),
+        points=np.zeros(shape),
+        pending=np.zeros(shape, dtype=np.int64),
+    )
+    _tite_kernel(
+        np.ascontiguousarray(dose, dtype=np.int64),
+        np.ascontiguousarray(follow_up, dtype=np.float64),
+        np.ascontiguousarray(dlt, dtype=np.bool_),
+        np.ascontiguousarray(response, dtype=np.bool_),
+        np.ascontiguousarray(tox_pending, dtype=np.bool_),
+        np.ascontiguousarray(eff_pending, dtype=np.bool_),
+        float(tox_window),
+        float(eff_window),
+        np.array([params.u00, U01, U10, params.u11], dtype=np.float64),
+        out.n,
+        out.dlt,
+        out.response,
+        out.ess_tox,
+        out.ess_eff,
+        out.pending,
+        out.points,
+    )
+    return out
+
+
+def tite_eliminations(
+    data: TiteArrays,
+    previously: BoolArray,
+    params: Boin12Params,
+    unchanged: BoolArray | None = None,
+) -> tuple[BoolArray, BoolArray, BoolArray]:
+    """(toxicity-eliminated incl. propagation, futility-eliminated, dose 1 too toxic), (B, J).
+
+    Toxicity: observed DLTs against the full n, n > ``tite_tox_elim_n_gt``, at least
+    ``tox_elim_min_dlt`` DLTs; futility: observed responses against ESS_E, no minimum n. Doses
+    in ``previously`` stay eliminated (counted with futility; the caller keeps the reason).
+    ``unchanged`` (optional) marks cells whose n, responses and ESS_E are identical to the
+    evaluation that produced ``previously``: they were not futile then, so they are not now
+    (a simulation saves the Beta evaluations; the result is the same).
+    """
+    p = params
+    candidate = (data.n > p.tite_tox_elim_n_gt) & (data.dlt >= p.tox_elim_min_dlt)
+    own_tox = np.zeros_like(candidate)
+    if candidate.any():
+        own_tox[candidate] = (
+            prob_tox_above_target(data.n[candidate], data.dlt[candidate], p.phi_t) > p.c_t
+        )
+    fut = previously.copy()
+    check = (data.n > 0) & ~previously
+    if unchanged is not None:
+        check &= ~unchanged
+    if check.any():
+        fut[check] = futile(
+            data.ess_eff[check], data.response[check].astype(np.float64), p, min_n=0
+        )
+    tox = np.logical_or.accumulate(own_tox, axis=1)
+    return tox, fut, own_tox[:, 0].copy()
+
+
+def tite_desirability(
+    data: TiteArrays,
+    eliminated: BoolArray,
+    params: Boin12Params,
+    earlier: FloatArray | None = None,
+    unchanged: BoolArray | None = None,
+) -> FloatArray:
+    """Pr(U > u_b) per dose from x̃ over n treated; the prior if untried, 0 if eliminated.
+
+    ``earlier``/``unchanged`` (optional): values of an earlier evaluation and the cells whose n
+    and points are identical to it; those cells keep their earlier value (same inputs, same
+    result), which saves Beta evaluations in simulations.
+    """
+    prior = float(desirability(0.0, 0.0, params))
+    out = np.where(eliminated, 0.0, prior)
+    tried = (data.n > 0) & ~eliminated
+    if earlier is not None and unchanged is not None:
+        keep = tried & unchanged
+        out[keep] = earlier[keep]
+        tried &= ~unchanged
+    if tried.any():
+        out[tried] = desirability(data.n[tried], data.points[tried], params)
+    return np.asarray(out, dtype=np.float64)
+
+
+def tite_p_hat(data: TiteArrays, current: IntArray) -> FloatArray:
+    """ESS-based DLT rate at each trial's current dose (0 when the ESS is 0)."""
+    rows = np.arange(current.shape[0])
+    dlt = data.dlt[rows, current].astype(np.float64)
+    ess = data.ess_tox[rows, current]
+    return np.asarray(np.divide(dlt, ess, out=np.zeros_like(ess), where=ess > 0))
+
+
+def tite_suspended(data: TiteArrays, current: IntArray, params: Boin12Params) -> BoolArray:
+    """Accrual must wait: more than maxpen · n_d patients at the current dose are pending."""
+    rows = np.arange(current.shape[0])
+    n_cur = data.n[rows, current]
+    return np.asarray(
+        (data.pending[rows, current] > params.maxpen * n_cur) & (n_cur < params.max_n)
+    )
 
 
 class TiteBoin12:
@@ -157,67 +365,57 @@ class TiteBoin12:
         self.tox_window = float(tox_window)
         self.eff_window = float(eff_window)
 
-    def dose_states(self, patients: Sequence[TitePatient]) -> tuple[TiteDoseState, ...]:
-        """ESS, observed counts and imputed quasi-events per dose."""
+    def arrays(self, patients: Sequence[TitePatient]) -> TiteArrays:
+        """Per-dose effective data of one trial, as (1, J) arrays (see :func:`tite_arrays`)."""
         _check_patients(patients, self.params.n_doses)
         tau_t, tau_e = self.tox_window, self.eff_window
-        out = []
-        for dose in range(1, self.params.n_doses + 1):
-            group = [p for p in patients if p.dose == dose]
-            dlt = sum(p.dlt for p in group)
-            resp = sum(p.response for p in group)
-            ess_t = sum(
-                min(p.follow_up / tau_t, 1.0) if p.tox_pending(tau_t) else 1.0 for p in group
-            )
-            ess_e = sum(
-                min(p.follow_up / tau_e, 1.0) if p.eff_pending(tau_e) else 1.0 for p in group
-            )
-            p_t = dlt / ess_t if ess_t > 0 else 0.0
-            p_e = resp / ess_e if ess_e > 0 else 0.0
-            x = 0.0
-            for p in group:
-                t = (
-                    imputed_probability(p_t, p.follow_up / tau_t)
-                    if p.tox_pending(tau_t)
-                    else float(p.dlt)
+
+        def column(values: list[Any], dtype: type) -> Any:
+            return np.array([values], dtype=dtype).reshape(1, len(values))
+
+        return tite_arrays(
+            dose=column([p.dose - 1 for p in patients], np.int64),
+            follow_up=column([float(p.follow_up) for p in patients], np.float64),
+            dlt=column([bool(p.dlt) for p in patients], np.bool_),
+            response=column([bool(p.response) for p in patients], np.bool_),
+            tox_pending=column([p.tox_pending(tau_t) for p in patients], np.bool_),
+            eff_pending=column([p.eff_pending(tau_e) for p in patients], np.bool_),
+            params=self.params,
+            tox_window=tau_t,
+            eff_window=tau_e,
+        )
+
+    def dose_states(self, patients: Sequence[TitePatient]) -> tuple[TiteDoseState, ...]:
+        """ESS, observed counts and imputed quasi-events per dose."""
+        return _states(self.arrays(patients))
+
+    def _previously(self, previously: Iterable[int]) -> BoolArray:
+        mask = np.zeros((1, self.params.n_doses), dtype=np.bool_)
+        for dose in previously:
+            if isinstance(dose, bool) or not isinstance(dose, int | np.integer):
+                raise InvalidOutcomes("eliminated", dose, "must be a whole dose number")
+            if not 1 <= dose <= self.params.n_doses:
+                raise InvalidOutcomes(
+                    "eliminated", dose, f"must be from 1 to {self.params.n_doses}"
                 )
-                e = (
-                    imputed_probability(p_e, p.follow_up / tau_e)
-                    if p.eff_pending(tau_e)
-                    else float(p.response)
-                )
-                utility = (
-                    U01 * (1 - t) * e
-                    + self.params.u00 * (1 - t) * (1 - e)
-                    + self.params.u11 * t * e
-                    + U10 * t * (1 - e)
-                )
-                x += utility / 100.0
-            pending = sum(p.tox_pending(tau_t) or p.eff_pending(tau_e) for p in group)
-            out.append(TiteDoseState(dose, len(group), dlt, ess_t, resp, ess_e, x, pending))
-        return tuple(out)
+            mask[0, int(dose) - 1] = True
+        return mask
 
     def eliminations(
         self, states: Sequence[TiteDoseState], previously: Iterable[int] = ()
     ) -> tuple[BoolArray, BoolArray, bool]:
         """(toxicity-eliminated incl. propagation, futility-eliminated, dose 1 too toxic)."""
-        p = self.params
-        n = np.array([s.n for s in states], dtype=np.int64)
-        dlt = np.array([s.dlt_observed for s in states], dtype=np.int64)
-        ess_e = np.array([s.ess_eff for s in states], dtype=np.float64)
-        resp = np.array([s.response_observed for s in states], dtype=np.float64)
-        own_tox = (
-            (n > p.tite_tox_elim_n_gt)
-            & (dlt >= p.tox_elim_min_dlt)
-            & (prob_tox_above_target(n, dlt, p.phi_t) > p.c_t)
+        data = TiteArrays(
+            n=np.array([[s.n for s in states]], dtype=np.int64),
+            dlt=np.array([[s.dlt_observed for s in states]], dtype=np.int64),
+            ess_tox=np.array([[s.ess_tox for s in states]], dtype=np.float64),
+            response=np.array([[s.response_observed for s in states]], dtype=np.int64),
+            ess_eff=np.array([[s.ess_eff for s in states]], dtype=np.float64),
+            points=np.array([[100.0 * s.quasi_events for s in states]], dtype=np.float64),
+            pending=np.array([[s.pending for s in states]], dtype=np.int64),
         )
-        fut = (n > 0) & futile(ess_e, resp, p, min_n=0)
-        for dose in previously:
-            if not 1 <= dose <= p.n_doses:
-                raise InvalidOutcomes("eliminated", dose, f"must be from 1 to {p.n_doses}")
-            fut[dose - 1] = True  # earlier eliminations stay (reason kept by the caller)
-        tox = np.logical_or.accumulate(own_tox)
-        return tox, fut, bool(own_tox[0])
+        tox, fut, lowest = tite_eliminations(data, self._previously(previously), self.params)
+        return tox[0], fut[0], bool(lowest[0])
 
     def decide(
         self,
@@ -228,19 +426,20 @@ class TiteBoin12:
         """Decide the dose for the next arriving patient, or say accrual must wait."""
         p = self.params
         patients = list(patients)
-        states = self.dose_states(patients)
-        tox_elim, fut_elim, lowest_toxic = self.eliminations(states, eliminated)
+        data = self.arrays(patients)
+        states = _states(data)
+        tox_all, fut_all, lowest_all = tite_eliminations(data, self._previously(eliminated), p)
+        tox_elim, fut_elim, lowest_toxic = tox_all[0], fut_all[0], bool(lowest_all[0])
         elim = tox_elim | fut_elim
         elim_list = tuple(int(j) + 1 for j in np.flatnonzero(elim))
         if not patients:
             decision = self.boin12.decide("", rng=rng)
-            return TiteDecision(
-                decision, False, None, 0, 0.0, elim_list, states, decision.reason
-            )
+            return TiteDecision(decision, False, None, 0, 0.0, elim_list, states, decision.reason)
         current = patients[-1].dose - 1
         cur_state = states[current]
         limit = p.maxpen * cur_state.n
-        if cur_state.pending > limit and cur_state.n < p.max_n:
+        current_arr = np.array([current], dtype=np.int64)
+        if bool(tite_suspended(data, current_arr, p)[0]):
             wait_max = self._wait_days(patients, current + 1, cur_state.pending - math.floor(limit))
             reason = (
                 f"Suspend accrual: {cur_state.pending} of {cur_state.n} patients at dose "
@@ -250,22 +449,20 @@ class TiteBoin12:
             return TiteDecision(
                 None, True, wait_max, cur_state.pending, limit, elim_list, states, reason
             )
-        n = np.array([s.n for s in states], dtype=np.int64)
-        x = np.array([s.quasi_events for s in states], dtype=np.float64)
-        prob = np.asarray(desirability(n, 100.0 * x, p), dtype=np.float64)
-        prob = np.where(elim, 0.0, prob)
-        p_hat = cur_state.dlt_observed / cur_state.ess_tox if cur_state.ess_tox > 0 else 0.0
+        n = data.n[0]
+        prob = tite_desirability(data, elim[None, :], p)[0]
+        p_hat = float(tite_p_hat(data, current_arr)[0])
         tie_u = None
         if p.tie_break == "random":
             generator = rng if rng is not None else np.random.default_rng(p.seed)
             tie_u = np.array([generator.random()])
         batch = decide_batch(
-            n=n[None, :],
+            n=data.n,
             p_hat=np.array([p_hat]),
             desirability=prob[None, :],
             eliminated=elim[None, :],
             tox_eliminated_lowest=np.array([lowest_toxic]),
-            current=np.array([current]),
+            current=current_arr,
             total_n=np.array([int(n.sum())]),
             params=p,
             lambda_e=self.boin12.bounds.lambda_e,
@@ -274,7 +471,7 @@ class TiteBoin12:
         )
         state = TrialState(
             counts=_counts_for_display(patients, p.n_doses),
-            points=100.0 * x,
+            points=data.points[0],
             tox_eliminated=tox_elim,
             futility_eliminated=fut_elim,
             lowest_too_toxic=lowest_toxic,
@@ -324,3 +521,20 @@ def _counts_for_display(patients: Sequence[TitePatient], n_doses: int) -> DoseCo
     for p in patients:
         table[p.dose - 1, int(p.dlt), int(p.response)] += 1
     return DoseCounts(table[:, 0, 0], table[:, 0, 1], table[:, 1, 0], table[:, 1, 1])
+
+
+def _states(data: TiteArrays) -> tuple[TiteDoseState, ...]:
+    """One trial's (1, J) arrays as per-dose records (1-based doses)."""
+    return tuple(
+        TiteDoseState(
+            dose=j + 1,
+            n=int(data.n[0, j]),
+            dlt_observed=int(data.dlt[0, j]),
+            ess_tox=float(data.ess_tox[0, j]),
+            response_observed=int(data.response[0, j]),
+            ess_eff=float(data.ess_eff[0, j]),
+            quasi_events=float(data.points[0, j]) / 100.0,
+            pending=int(data.pending[0, j]),
+        )
+        for j in range(data.n.shape[1])
+    )

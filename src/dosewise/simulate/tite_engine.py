@@ -1,0 +1,391 @@
+"""The TITE-BOIN12 simulation engine: pending outcomes, accrual suspension and real time.
+
+Trials of a chunk advance cohort by cohort in lockstep, each on its own clock. Patients arrive at
+the scenario's accrual rate; the dose for a cohort is decided when its first patient arrives
+(boin12.md §8, "cohort mechanics"), from the data observed by then. If more than maxpen · n_d
+patients at the current dose have an outcome pending, accrual is suspended until enough
+outcomes complete (the exact time is computed from the patients' completion times); the waiting
+patient is then treated (``wait``) or turned away in favour of the next arrival
+(``next_arrival``, as in the authors' simulator). The effective data, eliminations,
+desirabilities and the suspension test are the array functions of :mod:`dosewise.design.tite`;
+the rule is :func:`dosewise.design.rule.decide_batch`. When enrolment ends (maximum sample size
+or n_earlystop) the trial waits until every outcome is complete, decides once more on the
+complete data (§4, the decision after the last cohort) and selects the OBD with
+:func:`dosewise.design.obd.select_obd_batch`.
+
+Event times: a patient with a DLT (response) gets a time inside the window, uniform or Weibull
+(§9.2); a DLT is observed at that time, no-DLT once the window is over; likewise efficacy.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from dosewise.design.params import Boin12Params
+from dosewise.design.rule import NO_DOSE, Reason, decide_batch
+from dosewise.design.tite import (
+    TiteArrays,
+    tite_arrays,
+    tite_desirability,
+    tite_eliminations,
+    tite_p_hat,
+)
+from dosewise.simulate.engine import _Arrivals, category_counts, draw_outcomes, notation
+from dosewise.simulate.lookup import rule_tables
+from dosewise.simulate.results import TrialHistory, TrialResults, TrialStep, select_obds
+from dosewise.simulate.scenario import Scenario
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+_STOP = int(Reason.STOP_LOWEST_TOXIC)
+_END = int(Reason.END_EARLYSTOP)
+_P_CLIP = 1e-9
+
+
+def _weibull(p: FloatArray, share: float, window: float) -> tuple[FloatArray, FloatArray]:
+    """Shape k and scale λ per dose with P(T <= τ) = p and P(T <= τ/2) = share · p (§9.2)."""
+    q = np.clip(p, _P_CLIP, 1.0 - _P_CLIP)
+    shape = np.log(np.log(1.0 - q) / np.log(1.0 - share * q)) / math.log(2.0)
+    scale = window / (-np.log(1.0 - q)) ** (1.0 / shape)
+    return np.asarray(shape), np.asarray(scale)
+
+
+class _EventTimes:
+    """Draws event times (days after entry) for patients who have the event."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        ev = scenario.event_times
+        self.weibull = ev.distribution == "weibull"
+        self.tox = _weibull(scenario.p_tox, ev.tox_early_share, scenario.tox_window)
+        self.eff = _weibull(scenario.p_eff, ev.eff_early_share, scenario.eff_window)
+
+    def draw(
+        self, u: FloatArray, dose: IntArray, which: str
+    ) -> FloatArray:  # dose broadcast to u's shape
+        window = self.scenario.tox_window if which == "tox" else self.scenario.eff_window
+        if not self.weibull:
+            return np.asarray(u * window)
+        p = self.scenario.p_tox if which == "tox" else self.scenario.p_eff
+        shape, scale = self.tox if which == "tox" else self.eff
+        q = np.clip(p[dose], _P_CLIP, 1.0 - _P_CLIP)
+        times = scale[dose] * (-np.log1p(-u * q)) ** (1.0 / shape[dose])
+        return np.asarray(np.minimum(times, window))
+
+
+def simulate_tite(
+    params: Boin12Params,
+    scenario: Scenario,
+    size: int,
+    rng: np.random.Generator,
+    debug: bool = False,
+) -> TrialResults:
+    """Simulate ``size`` TITE-BOIN12 trials under ``scenario``; ``debug`` records histories."""
+    scenario.check_design(params)
+    tables = rule_tables(params)
+    n_doses = params.n_doses
+    max_n = params.max_n
+    tau_t, tau_e = scenario.tox_window, scenario.eff_window
+    cum = np.cumsum(scenario.joint_array, axis=1)[:, :3]
+    events = _EventTimes(scenario)
+
+    dose_p = np.full((size, max_n), -1, dtype=np.int64)
+    cat_p = np.zeros((size, max_n), dtype=np.int64)
+    entry = np.zeros((size, max_n))
+    tox_time = np.full((size, max_n), np.inf)
+    eff_time = np.full((size, max_n), np.inf)
+    completion = np.full((size, max_n), -np.inf)
+    current = np.full(size, params.start_dose - 1, dtype=np.int64)
+    final_reason = np.zeros(size, dtype=np.int8)
+    end_time = np.zeros(size)
+    last_entry = np.zeros(size)
+    enrolled = np.zeros(size, dtype=np.int64)
+    finishing = np.zeros(size, dtype=np.bool_)
+    arrivals = _Arrivals(rng, scenario, size)
+    histories = _Recorder(size) if debug else None
+    evaluate = _Evaluator(params, scenario, dose_p, entry, tox_time, eff_time)
+
+    live = np.arange(size)
+    total = 0
+    start = arrivals.open_at(live, np.zeros(size))  # the first patient, on day 0
+    while True:
+        # Enrol the next cohort of every live trial at its current dose, from time `start`.
+        cohort = min(params.cohort_size, max_n - total)
+        cur = current[live]
+        entries = arrivals.cohort_entries(live, start, cohort)
+        cats = draw_outcomes(rng, cum[cur], cohort)
+        u_tox = rng.random((live.size, cohort))
+        u_eff = rng.random((live.size, cohort))
+        dose_c = np.broadcast_to(cur[:, None], cats.shape)
+        has_tox = cats >= 2
+        has_eff = (cats == 1) | (cats == 3)
+        tt = np.where(has_tox, events.draw(u_tox, dose_c, "tox"), np.inf)
+        te = np.where(has_eff, events.draw(u_eff, dose_c, "eff"), np.inf)
+        cols = slice(total, total + cohort)
+        dose_p[live, cols] = dose_c
+        cat_p[live, cols] = cats
+        entry[live, cols] = entries
+        tox_time[live, cols] = tt
+        eff_time[live, cols] = te
+        resolved = np.maximum(np.minimum(tt, tau_t), np.minimum(te, tau_e))
+        completion[live, cols] = entries + resolved
+        last_entry[live] = entries[:, -1]
+        total += cohort
+        enrolled[live] = total
+        if histories is not None:
+            histories.cohorts(live, cur, category_counts(cats))
+        if total >= max_n:
+            finishing[live] = True
+            break
+
+        # The next cohort's first patient arrives; accrual may be suspended (§8).
+        cur = current[live]
+        arrival = arrivals.next[live].copy()
+        reopen = _reopen_time(completion[live, :total], dose_p[live, :total], cur, params)
+        start = arrivals.open_at(live, np.maximum(reopen, last_entry[live]))
+        data, elim, lowest, desir = evaluate(live, start, total)
+        tie_u = rng.random(live.size) if params.tie_break == "random" else None
+        batch = decide_batch(
+            n=data.n,
+            p_hat=tite_p_hat(data, cur),
+            desirability=desir,
+            eliminated=elim,
+            tox_eliminated_lowest=lowest,
+            current=cur,
+            total_n=np.full(live.size, total, dtype=np.int64),
+            params=params,
+            lambda_e=tables.lambda_e,
+            lambda_d=tables.lambda_d,
+            tie_u=tie_u,
+        )
+        if histories is not None:
+            ready = np.maximum(arrival, last_entry[live])
+            waited = np.where(start > ready, ready, np.nan)
+            histories.step(
+                live, start, batch.next_dose, batch.reason, tie_u, evaluate.elim[live], waited
+            )
+        evaluate.commit(live, elim)
+        stopped = (batch.reason >= _STOP) & (batch.reason < _END)
+        final_reason[live[stopped]] = batch.reason[stopped]
+        end_time[live[stopped]] = start[stopped]
+        early = batch.reason >= _END
+        finishing[live[early]] = True
+        go_on = ~(stopped | early)
+        current[live[go_on]] = batch.next_dose[go_on]
+        live = live[go_on]
+        start = start[go_on]
+        if live.size == 0:
+            break
+
+    selected = np.full(size, NO_DOSE, dtype=np.int64)
+    done = np.flatnonzero(finishing)
+    if done.size:
+        width = int(enrolled[done].max())
+        t_end = completion[done, :width].max(axis=1)
+        end_time[done] = t_end
+        data, elim, lowest, desir = evaluate(done, t_end, width)
+        cur = current[done]
+        tie_u = rng.random(done.size) if params.tie_break == "random" else None
+        batch = decide_batch(
+            n=data.n,
+            p_hat=tite_p_hat(data, cur),
+            desirability=desir,
+            eliminated=elim,
+            tox_eliminated_lowest=lowest,
+            current=cur,
+            total_n=enrolled[done],
+            params=params,
+            lambda_e=tables.lambda_e,
+            lambda_d=tables.lambda_d,
+            tie_u=tie_u,
+        )
+        if histories is not None:
+            nan = np.full(done.size, np.nan)
+            histories.step(
+                done, t_end, batch.next_dose, batch.reason, tie_u, evaluate.elim[done], nan
+            )
+        evaluate.commit(done, elim)
+        final_reason[done] = batch.reason
+        normal = batch.reason >= _END
+        if normal.any():
+            selected[done[normal]] = select_obds(
+                data.n[normal], data.dlt[normal], data.points[normal], elim[normal], params
+            )
+    n_final, tox_final, eff_final = _final_counts(dose_p, cat_p, n_doses)
+    trial_histories: tuple[TrialHistory, ...] = ()
+    if histories is not None:
+        trial_histories = histories.build(selected, dose_p, entry, tox_time, eff_time, enrolled)
+    return TrialResults(
+        selected=selected,
+        reason=final_reason,
+        n=n_final,
+        tox=tox_final,
+        eff=eff_final,
+        duration=end_time,
+        histories=trial_histories,
+    )
+
+
+def _reopen_time(
+    completion: FloatArray, dose: IntArray, current: IntArray, params: Boin12Params
+) -> FloatArray:
+    """Earliest time at which at most maxpen · n_d patients at the current dose are pending.
+
+    Patients at the current dose complete at known times; at most L = floor(maxpen · n_d) may
+    still be pending, so accrual reopens at the (L + 1)-th latest completion time.
+    """
+    at_dose = dose == current[:, None]
+    n_d = at_dose.sum(axis=1)
+    allowed = np.floor(params.maxpen * n_d).astype(np.int64)
+    times = np.sort(np.where(at_dose, completion, -np.inf), axis=1)
+    width = completion.shape[1]
+    pick = np.clip(width - 1 - allowed, 0, width - 1)
+    reopen = times[np.arange(times.shape[0]), pick]
+    limited = (n_d > allowed) & (n_d < params.max_n)
+    return np.asarray(np.where(limited, reopen, -np.inf))
+
+
+class _Evaluator:
+    """Evaluates the observed data of live trials at a time, reusing unchanged Beta results."""
+
+    def __init__(
+        self,
+        params: Boin12Params,
+        scenario: Scenario,
+        dose_p: IntArray,
+        entry: FloatArray,
+        tox_time: FloatArray,
+        eff_time: FloatArray,
+    ) -> None:
+        self.params = params
+        self.tau_t = scenario.tox_window
+        self.tau_e = scenario.eff_window
+        self.dose_p, self.entry, self.tox_time, self.eff_time = dose_p, entry, tox_time, eff_time
+        size, n_doses = dose_p.shape[0], params.n_doses
+        self.elim = np.zeros((size, n_doses), dtype=np.bool_)
+        self.n = np.full((size, n_doses), -1, dtype=np.int64)
+        self.points = np.zeros((size, n_doses))
+        self.ess_eff = np.zeros((size, n_doses))
+        self.response = np.zeros((size, n_doses), dtype=np.int64)
+        self.desir = np.zeros((size, n_doses))
+
+    def __call__(
+        self, rows: IntArray, at: FloatArray, width: int
+    ) -> tuple[TiteArrays, BoolArray, BoolArray, FloatArray]:
+        """(effective arrays, eliminated, dose 1 too toxic, desirability) of rows at times at."""
+        cols = slice(0, width)
+        d = self.dose_p[rows, cols]
+        e = self.entry[rows, cols]
+        t = at[:, None]
+        dlt = e + self.tox_time[rows, cols] <= t
+        resp = e + self.eff_time[rows, cols] <= t
+        tox_done = dlt | (e + self.tau_t <= t)
+        eff_done = resp | (e + self.tau_e <= t)
+        data = tite_arrays(
+            dose=d,
+            follow_up=t - e,
+            dlt=dlt,
+            response=resp,
+            tox_pending=~tox_done & (d >= 0),
+            eff_pending=~eff_done & (d >= 0),
+            params=self.params,
+            tox_window=self.tau_t,
+            eff_window=self.tau_e,
+        )
+        same_n = data.n == self.n[rows]
+        same_eff = same_n & (data.ess_eff == self.ess_eff[rows])
+        same_eff &= data.response == self.response[rows]
+        tox, fut, lowest = tite_eliminations(data, self.elim[rows], self.params, same_eff)
+        elim = tox | fut
+        same_points = same_n & (data.points == self.points[rows])
+        desir = tite_desirability(data, elim, self.params, self.desir[rows], same_points)
+        self.n[rows] = data.n
+        self.points[rows] = data.points
+        self.ess_eff[rows] = data.ess_eff
+        self.response[rows] = data.response
+        self.desir[rows] = desir
+        return data, elim, lowest, desir
+
+    def commit(self, rows: IntArray, eliminated: BoolArray) -> None:
+        """Make the eliminations of this evaluation permanent."""
+        self.elim[rows] = eliminated
+
+
+def _final_counts(dose_p: IntArray, cat_p: IntArray, n_doses: int) -> tuple[IntArray, ...]:
+    """Patients, DLTs and responses per dose over the whole trial (complete follow-up)."""
+    size = dose_p.shape[0]
+    slot = dose_p >= 0
+    index = np.where(slot, np.arange(size)[:, None] * n_doses + dose_p, size * n_doses).ravel()
+    cells = size * n_doses
+
+    def count(weights: BoolArray) -> IntArray:
+        out = np.bincount(index, weights=weights.ravel().astype(np.float64), minlength=cells + 1)
+        return np.asarray(out[:cells].reshape(size, n_doses), dtype=np.int64)
+
+    return count(slot), count(slot & (cat_p >= 2)), count(slot & ((cat_p == 1) | (cat_p == 3)))
+
+
+class _Recorder:
+    """Debug histories: cohorts, decisions and the data needed to replay each decision."""
+
+    def __init__(self, size: int) -> None:
+        self._cohorts: list[list[str]] = [[] for _ in range(size)]
+        self._steps: list[list[TrialStep]] = [[] for _ in range(size)]
+
+    def cohorts(self, rows: IntArray, dose: IntArray, counts: IntArray) -> None:
+        for k, i in enumerate(rows):
+            self._cohorts[i].append(notation(int(dose[k]), counts[k]))
+
+    def step(
+        self,
+        rows: IntArray,
+        at: FloatArray,
+        next_dose: IntArray,
+        reason: npt.NDArray[np.int8],
+        tie_u: FloatArray | None,
+        eliminated: BoolArray,
+        waited: FloatArray,
+    ) -> None:
+        for k, i in enumerate(rows):
+            nd = int(next_dose[k])
+            self._steps[i].append(
+                TrialStep(
+                    time=float(at[k]),
+                    outcomes=" ".join(self._cohorts[i]),
+                    next_dose=None if nd == NO_DOSE else nd + 1,
+                    reason=int(reason[k]),
+                    tie_u=0.0 if tie_u is None else float(tie_u[k]),
+                    eliminated=tuple(int(j) + 1 for j in np.flatnonzero(eliminated[k])),
+                    wait_from=None if np.isnan(waited[k]) else float(waited[k]),
+                )
+            )
+
+    def build(
+        self,
+        selected: IntArray,
+        dose_p: IntArray,
+        entry: FloatArray,
+        tox_time: FloatArray,
+        eff_time: FloatArray,
+        enrolled: IntArray,
+    ) -> tuple[TrialHistory, ...]:
+        out = []
+        for i in range(selected.size):
+            m = int(enrolled[i])
+            out.append(
+                TrialHistory(
+                    cohorts=tuple(self._cohorts[i]),
+                    steps=tuple(self._steps[i]),
+                    selected=None if selected[i] < 0 else int(selected[i]) + 1,
+                    entry=tuple(float(x) for x in entry[i, :m]),
+                    tox_time=tuple(float(x) for x in tox_time[i, :m]),
+                    eff_time=tuple(float(x) for x in eff_time[i, :m]),
+                    doses=tuple(int(x) + 1 for x in dose_p[i, :m]),
+                )
+            )
+        return tuple(out)
