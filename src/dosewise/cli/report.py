@@ -1,0 +1,142 @@
+"""``dosewise report …``: documents generated from the protocol (and later the trial's records).
+
+The ``report`` group is a Typer sub-app registered on the shared app, so later commands
+(``dsmb``, ``ctgov``, ``sdtm``, ``odm``) are added with ``@report_app.command(...)``. Each command
+is a thin adapter: check the arguments, call :mod:`dosewise.report`, say what was written.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dosewise.cli.app import app
+from dosewise.cli.options import print_json
+from dosewise.protocol import Protocol, default_protocol, load_protocol
+from dosewise.report.design_report import (
+    DEFAULT_SEED,
+    DEFAULT_TRIALS,
+    build_design_report,
+    write_design_report,
+)
+from dosewise.report.i18n import LANGS, check_lang
+from dosewise.report.render import output_kind
+
+report_app = typer.Typer(
+    name="report",
+    help="Write reports: the protocol's statistical design section (more to come).",
+    no_args_is_help=True,
+)
+app.add_typer(report_app, name="report")
+
+OutOpt = Annotated[
+    Path, typer.Option("--out", help="Output file: .pdf gives PDF, .html gives HTML.")
+]
+ProtocolOpt = Annotated[
+    Path | None,
+    typer.Option("--protocol", help="Protocol file (default: the embedded NCT07070323)."),
+]
+LangOpt = Annotated[
+    str, typer.Option("--lang", help=f"Language of the report: {' or '.join(LANGS)}.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def read_protocol(path: Path | None) -> Protocol:
+    """The protocol file given, or the embedded NCT07070323."""
+    return load_protocol(path) if path is not None else default_protocol()
+
+
+def _command(argv: dict[str, object]) -> str:
+    """The command line that reproduces the report (options in a fixed order)."""
+    words = ["dosewise", "report", "design"]
+    for flag, value in argv.items():
+        if value is None or value == []:
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            words += [flag, str(item)]
+    return shlex.join(words)
+
+
+@report_app.command("design")
+def design_cmd(
+    out: OutOpt,
+    protocol: ProtocolOpt = None,
+    lang: LangOpt = "en",
+    trials: Annotated[
+        int,
+        typer.Option("--trials", help="Simulated TITE-BOIN12 trials per scenario."),
+    ] = DEFAULT_TRIALS,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the simulations.")] = DEFAULT_SEED,
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scenario",
+            help="Scenario (built-in name or YAML file); repeat for several. "
+            "Default: the protocol's built-in scenarios.",
+        ),
+    ] = None,
+    p0: Annotated[
+        float | None,
+        typer.Option("--p0", help="Phase 2 null response rate (the protocol file has none)."),
+    ] = None,
+    p1: Annotated[float | None, typer.Option("--p1", help="Phase 2 target response rate.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The protocol's statistical design section: rules, tables and operating characteristics."""
+    kind = output_kind(out)  # bad endings and languages fail before any computation
+    check_lang(lang)
+    proto = read_protocol(protocol)
+    command = _command(
+        {
+            "--protocol": str(protocol) if protocol is not None else None,
+            "--lang": lang,
+            "--trials": trials,
+            "--seed": seed,
+            "--scenario": list(scenario or []),
+            "--p0": p0,
+            "--p1": p1,
+            "--out": str(out),
+        }
+    )
+
+    def progress(name: str) -> None:
+        if not as_json and sys.stderr.isatty():
+            print(f"computing operating characteristics: {name}", file=sys.stderr)
+
+    report = build_design_report(
+        proto,
+        source=str(protocol) if protocol is not None else None,
+        trials=trials,
+        seed=seed,
+        scenarios=scenario,
+        p0=p0,
+        p1=p1,
+        command=command,
+        progress=progress,
+    )
+    path, _ = write_design_report(report, out, lang)
+    scenarios = [oc.scenario.name for result in report.groups for oc in result.ocs]
+    if as_json:
+        print_json(
+            {
+                "report": "design",
+                "out": str(path),
+                "format": kind,
+                "lang": lang,
+                "protocol": proto.registry.nct_id,
+                "trials": trials,
+                "seed": seed,
+                "scenarios": scenarios,
+                "bytes": path.stat().st_size,
+            }
+        )
+        return
+    typer.echo(
+        f"wrote {kind.upper()} design report ({lang}) for {proto.registry.nct_id}: {path} "
+        f"({len(scenarios)} scenarios, {trials:,} simulated trials each, seed {seed})"
+    )

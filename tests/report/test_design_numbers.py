@@ -1,0 +1,189 @@
+"""The numbers printed in the design report are the numbers the core computes.
+
+Each test recomputes a figure by calling the design or simulation core directly (never through
+the report package) and reads the printed value back from the report's HTML by element id.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from dosewise.design.boin import boin_boundaries
+from dosewise.design.boin12 import Boin12
+from dosewise.design.bop2 import optimise_bop2
+from dosewise.design.bop2_model import Bop2Design
+from dosewise.design.table_format import decision_tables
+from dosewise.design.tables import boundary_frame, rds_grid
+from dosewise.design.utility import benchmark_utility
+from dosewise.protocol import Protocol
+from dosewise.report.design_report import DesignReport
+from dosewise.simulate import builtin_scenario, simulate
+from dosewise.simulate.exact import exact_operating_characteristics
+
+
+def _params(protocol: Protocol):  # the one design shared by NCT07070323's three arms
+    return protocol.design_params(protocol.arm_ids[0])
+
+
+def test_one_design_group_covers_every_arm(report: DesignReport, protocol: Protocol) -> None:
+    # NCT07070323 has no per-arm overrides, so the three arms share one design.
+    assert len(report.groups) == 1
+    assert report.groups[0].group.arm_ids == protocol.arm_ids
+
+
+def test_boin_boundaries_match_liu_yuan_formula(ids_en: dict[str, str], protocol: Protocol) -> None:
+    p = _params(protocol)
+    bounds = boin_boundaries(p.phi_t, p.phi1, p.phi2)
+    assert float(ids_en["lambda-e-0"]) == pytest.approx(bounds.lambda_e, abs=5e-5)
+    assert float(ids_en["lambda-d-0"]) == pytest.approx(bounds.lambda_d, abs=5e-5)
+
+
+def test_boundary_table_cells_match_core(ids_en: dict[str, str], protocol: Protocol) -> None:
+    p = _params(protocol)
+    frame = boundary_frame(p, range(p.cohort_size, p.max_n + 1, p.cohort_size))
+    columns = {
+        "esc": "escalate_if_tox_le",
+        "deesc": "deescalate_if_tox_ge",
+        "tox": "eliminate_if_tox_ge",
+        "fut": "futile_if_eff_le",
+    }
+    checked = 0
+    for row in frame.astype(object).to_dict(orient="records"):
+        for key, column in columns.items():
+            value = row[column]
+            text = ids_en[f"bnd-0-{row['n']}-{key}"]
+            if value is None or (isinstance(value, float) and math.isnan(value)) or value < 0:
+                assert text == "—"
+            else:
+                assert int(text) == int(value)
+            checked += 1
+    assert checked == 4 * len(frame) >= 16
+
+
+def test_benchmark_utility_matches_core(ids_en: dict[str, str], protocol: Protocol) -> None:
+    # Lin et al. 2020: u_b halfway between the "highest unacceptable" utility and 100.
+    assert float(ids_en["u-b-0"]) == pytest.approx(benchmark_utility(_params(protocol)), abs=0.005)
+
+
+def test_every_rds_cell_matches_decision_tables(ids_en: dict[str, str], protocol: Protocol) -> None:
+    p = _params(protocol)
+    tables = decision_tables(p, p.max_n)
+    cells = 0
+    for n in tables.sizes:
+        if n == 0:
+            continue
+        grid = rds_grid(tables.rds, n)
+        for tox in grid.index:
+            for eff in grid.columns:
+                assert ids_en[f"rds-0-{n}-{tox}-{eff}"] == str(grid.loc[tox, eff])
+                cells += 1
+    assert cells == sum((n + 1) ** 2 for n in tables.sizes if n > 0)
+
+
+def test_first_decision_table_matches_boin12(html_en: str, protocol: Protocol) -> None:
+    # The untried neighbours of the start dose tie after 0 DLTs and 0 responses (boin12.md §5.5).
+    p = _params(protocol)
+    decision = Boin12(p).decide(f"{p.start_dose}" + "N" * p.cohort_size)
+    names = protocol.dose_levels.names
+    assert len(decision.tied) == 2
+    expected = "tie: " + " / ".join(names[d - 1] for d in decision.tied)
+    assert expected in html_en
+
+
+def test_exact_selection_matches_exact_oc(
+    ids_en: dict[str, str], report: DesignReport, protocol: Protocol
+) -> None:
+    p = _params(protocol)
+    names = [oc.scenario.name for oc in report.groups[0].ocs]
+    assert names and all(n.startswith("nct07070323-") for n in names)
+    for name in names:
+        scenario = builtin_scenario(name)
+        exact = exact_operating_characteristics(p, scenario.joint_array)
+        for j in range(p.n_doses):
+            text = ids_en[f"exact-sel-0-{name}-{j + 1}"]
+            assert float(text) == pytest.approx(100 * exact.selection[j], abs=0.05)
+            mean_n = float(ids_en[f"exact-n-0-{name}-{j + 1}"])
+            assert mean_n == pytest.approx(exact.mean_n[j], abs=0.005)
+        none = float(ids_en[f"exact-sel-0-{name}-none"])
+        assert none == pytest.approx(100 * exact.selection[p.n_doses], abs=0.05)
+        assert float(ids_en[f"exact-stop-0-{name}"]) == pytest.approx(
+            100 * exact.early_stop, abs=0.05
+        )
+
+
+def test_true_obd_matches_scenario_definition(
+    ids_en: dict[str, str], report: DesignReport, protocol: Protocol
+) -> None:
+    p = _params(protocol)
+    names = protocol.dose_levels.names
+    seen_none = False
+    for oc in report.groups[0].ocs:
+        obd = builtin_scenario(oc.scenario.name).true_obd(p)
+        text = ids_en[f"true-obd-0-{oc.scenario.name}"]
+        if obd is None:
+            seen_none = True
+            assert text == "none"
+        else:
+            assert text == names[obd - 1]
+    assert seen_none  # the all-toxic scenario has no acceptable dose
+
+
+def test_tite_selection_matches_simulation_at_same_seed(
+    ids_en: dict[str, str], report: DesignReport, protocol: Protocol
+) -> None:
+    # The report's TITE-BOIN12 column is the engine's output for the protocol's windows.
+    p = _params(protocol)
+    name = "nct07070323-dl1-best"
+    scenario = builtin_scenario(name).with_(
+        tox_window=float(protocol.windows.dlt_days),
+        eff_window=float(protocol.windows.bor.target_day.value),
+    )
+    summary = simulate(scenario, p, report.trials, report.seed, tite=True, workers=1)
+    data = summary.to_dict()
+    for j in range(p.n_doses):
+        printed = ids_en[f"tite-sel-0-{name}-{j + 1}"].split(" ")[0]
+        assert printed == f"{data['selection_pct'][str(j + 1)]:.1f}"
+    months = data["mean_duration_days"] / 30.4375
+    assert ids_en[f"tite-dur-0-{name}"].split(" ")[0] == f"{months:.1f}"
+
+
+def test_bop2_boundaries_match_optimiser(ids_en: dict[str, str], protocol: Protocol) -> None:
+    # No p0/p1 in the protocol file: the report states 0.2/0.4 and N = n_earlystop + expansion.
+    p = _params(protocol)
+    n_max = p.n_earlystop + protocol.design.phase2_expansion(protocol.arm_ids[0])
+    result = optimise_bop2(
+        Bop2Design(n_max=n_max, looks=(math.ceil(n_max / 2), n_max), p0=0.2, p1=0.4, alpha=0.10)
+    )
+    for b in result.boundaries:
+        text = ids_en[f"bop2-0-{b.n}"]
+        assert text == ("—" if b.stop_if_responses_le is None else str(b.stop_if_responses_le))
+    assert float(ids_en["bop2-0-promising-0"]) == pytest.approx(100 * result.type_i_error, abs=0.05)
+    assert float(ids_en["bop2-0-promising-1"]) == pytest.approx(100 * result.power, abs=0.05)
+
+
+def test_chinese_report_prints_the_same_numbers(
+    ids_en: dict[str, str], ids_zh: dict[str, str]
+) -> None:
+    numeric = {}
+    for key, text in ids_en.items():
+        first = text.split(" ")[0] if text else ""
+        try:
+            float(first)
+        except ValueError:
+            continue
+        numeric[key] = text
+    assert len(numeric) > 250  # boundaries, RDS grids, OCs, BOP2
+    for key, text in numeric.items():
+        assert ids_zh[key] == text, key
+
+
+def test_pending_limits_follow_maxpen(report: DesignReport, protocol: Protocol) -> None:
+    # TITE-BOIN12: a decision needs pending <= maxpen * n at the current dose (boin12.md §8).
+    p = _params(protocol)
+    limits = report.groups[0].group.pending_limits
+    assert [n for n, _ in limits] == list(range(p.cohort_size, p.max_n, p.cohort_size))
+    for n, allowed in limits:
+        assert allowed == int(np.floor(p.maxpen * n))
