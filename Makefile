@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/dosewise demo
+	$(BIN)/dosewise db upgrade
+	$(BIN)/dosewise serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -177,22 +177,23 @@ def obd(
         _many(lines, lambda s: model.select_obd(s).to_dict())
         return
     assert outcomes is not None
-    result = model.select_obd(outcomes).to_dict()
+    selected = model.select_obd(outcomes)
+    result = selected.to_dict()
     if as_json:
         print_json(result)
         return
     table = Table(title="OBD selection")
     for col in ("dose", "n", "#DLT", "#resp", "isotonic DLT", "mean utility", "eligible"):
         table.add_column(col, justify="right")
-    for d in result["doses"]:  # type: ignore[union-attr]
+    for d in selected.doses:
         table.add_row(
-            str(d["dose"]),
-            str(d["n"]),
-            str(d["tox"]),
-            str(d["eff"]),
-            f"{d['tox_isotonic']:.4f}",
-            f"{d['utility_mean']:.4f}",
-            "yes" if d["eligible"] else "no",
+            str(d.dose),
+            str(d.n),
+            str(d.tox),
+            str(d.eff),
+            f"{d.tox_isotonic:.4f}",
+            f"{d.utility_mean:.4f}",
+            "yes" if d.eligible else "no",
         )
     console.print(table)
     console.print(f"[bold]OBD: {result['obd']}[/bold], MTD: {result['mtd']} — {result['reason']}")

@@ -1,0 +1,112 @@
+"""The audit trail: read (site-scoped for site roles), verify the chain, export (logged)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from dosewise.api.auth import CurrentUser, Runtime, require, runtime
+from dosewise.api.errors import responses
+from dosewise.api.schemas import NO_NUL, AuditPage, AuditRecordOut, ChainReportOut
+from dosewise.trial import audit
+from dosewise.trial.access import visible_sites
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+MAX_INT = 2**31 - 1
+
+
+def _filter(example: str) -> Any:
+    """A fresh optional text filter (FastAPI parameters must not share one ``Query``)."""
+    return Query(default=None, min_length=1, max_length=64, pattern=NO_NUL, examples=[example])
+
+
+def _site_filter() -> Any:
+    return Query(
+        default=None, min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$", examples=["S01"]
+    )
+
+
+def _sites(user: CurrentUser, action: str, site_id: str | None) -> frozenset[str] | None:
+    """The sites the request covers: the asked one (if allowed) or all the user may see."""
+    if site_id is not None:
+        user.authorize(action, site_id)
+        return frozenset({site_id})
+    return visible_sites(user.actor, action)
+
+
+@router.get(
+    "",
+    response_model=AuditPage,
+    summary="Audit records in sequence order (site staff and site monitors see their site)",
+    responses=responses(401, 403, 422),
+)
+def read_audit(
+    site_id: str | None = _site_filter(),
+    entity: str | None = _filter("users"),
+    entity_id: str | None = _filter("7"),
+    action: str | None = _filter("user.update"),
+    username: str | None = _filter("admin"),
+    after_seq: int = Query(default=0, ge=0, le=MAX_INT),
+    limit: int = Query(default=100, ge=1, le=1000),
+    user: CurrentUser = Depends(require("audit.read")),
+    rt: Runtime = Depends(runtime),
+) -> AuditPage:
+    q = audit.AuditQuery(
+        sites=_sites(user, "audit.read", site_id),
+        entity=entity,
+        entity_id=entity_id,
+        action=action,
+        username=username,
+        after_seq=after_seq,
+        limit=limit,
+    )
+    with user.uow(rt, readonly=True) as uow:
+        rows = [AuditRecordOut(**audit.as_dict(r)) for r in audit.query(uow.session, q)]
+    return AuditPage(records=rows, next_after_seq=rows[-1].seq if len(rows) == limit else None)
+
+
+@router.get(
+    "/verify",
+    response_model=ChainReportOut,
+    summary="Recompute the hash chain: detects edited, deleted and removed records",
+    responses=responses(401, 403),
+)
+def verify(
+    user: CurrentUser = Depends(require("audit.verify")), rt: Runtime = Depends(runtime)
+) -> ChainReportOut:
+    with user.uow(rt, readonly=True) as uow:
+        report = audit.verify_chain(uow.session)
+    return ChainReportOut(**report.to_dict())
+
+
+@router.get(
+    "/export",
+    summary="Download the trail as CSV or JSON (the export itself is audited)",
+    responses={
+        200: {
+            "description": "The trail",
+            "content": {"text/csv": {}, "application/json": {}},
+        },
+        **responses(401, 403, 422),
+    },
+)
+def export(
+    format: Literal["csv", "json"] = Query(default="csv"),
+    site_id: str | None = _site_filter(),
+    user: CurrentUser = Depends(require("audit.export")),
+    rt: Runtime = Depends(runtime),
+) -> Response:
+    sites = _sites(user, "audit.export", site_id)
+    buffer = io.StringIO()
+    with user.uow(rt) as uow:
+        summary = audit.export(uow, format, buffer, sites=sites)
+    media = "text/csv" if format == "csv" else "application/json"
+    name = f"dosewise-audit-{summary.through_seq}.{format}"
+    return Response(
+        buffer.getvalue(),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,363 @@
+"""CLI for the trial service: ``db``, ``user``, ``audit`` and ``serve``.
+
+Thin adapters over :mod:`dosewise.store.migrate` and :mod:`dosewise.trial`; the CLI acts as
+``cli:<operating-system user>`` in the audit trail. Every command reads the database URL from
+``DOSEWISE_DATABASE_URL`` (or ``--database-url``) and refuses an unmigrated database with the
+command to run.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from dosewise.cli.app import app
+from dosewise.cli.options import print_json
+from dosewise.errors import InvalidInput
+from dosewise.settings import Settings, get_settings
+from dosewise.store import migrate
+from dosewise.store.session import Database, open_database
+from dosewise.store.tables import Arm, Site, User
+from dosewise.trial import access, audit, bootstrap
+from dosewise.trial.audit import Actor
+from dosewise.trial.uow import UnitOfWork
+
+console = Console(highlight=False)
+
+db_app = typer.Typer(help="The trial database: migrate and check.", no_args_is_help=True)
+user_app = typer.Typer(help="User accounts of the trial service.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail: verify and export.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url", help="Database URL (default: DOSEWISE_DATABASE_URL or ./dosewise.db)."
+    ),
+]
+
+
+def _settings(database_url: str | None) -> Settings:
+    settings = get_settings()
+    return settings.replace(database_url=database_url) if database_url else settings
+
+
+def _actor() -> Actor:
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    return Actor.system(f"cli:{who}"[:64])
+
+
+@contextmanager
+def _database(settings: Settings, *, migrated: bool = True) -> Iterator[Database]:
+    db = open_database(settings)
+    try:
+        if migrated:
+            migrate.ensure_migrated(db.engine)
+        yield db
+    finally:
+        db.dispose()
+
+
+def _uow(db: Database, command: str, *, readonly: bool = False) -> UnitOfWork:
+    return UnitOfWork(db, _actor(), readonly=readonly, context={"via": "cli", "command": command})
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    console.print(table)
+
+
+# --------------------------------------------------------------------------- db
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+    database_url: DatabaseOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Migrate the database to the newest schema and load the protocol's sites and arms."""
+    settings = _settings(database_url)
+    with _database(settings, migrated=False) as db:
+        state = migrate.upgrade(db.engine, revision)
+        loaded = None
+        if state.up_to_date:
+            with _uow(db, "db upgrade") as uow:
+                loaded = bootstrap.ensure_reference_data(uow, bootstrap.protocol_for(settings))
+    out = {
+        **state.to_dict(),
+        "sites_added": list(loaded.sites_added) if loaded else [],
+        "arms_added": list(loaded.arms_added) if loaded else [],
+    }
+    if as_json:
+        print_json(out)
+        return
+    console.print(f"database {state.url} at revision {state.current} (head {state.head})")
+    if loaded and (loaded.sites_added or loaded.arms_added):
+        console.print(
+            f"added sites {', '.join(loaded.sites_added) or '-'}; "
+            f"arms {', '.join(loaded.arms_added) or '-'}"
+        )
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision (`base` removes everything).")],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: this destroys data.")] = False,
+    database_url: DatabaseOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Migrate the database down (destroys the data of the removed tables)."""
+    if not yes:
+        raise InvalidInput("--yes", False, "downgrading destroys data: repeat with --yes")
+    with _database(_settings(database_url), migrated=False) as db:
+        state = migrate.downgrade(db.engine, revision)
+    if as_json:
+        print_json(state.to_dict())
+    else:
+        console.print(f"database {state.url} at revision {state.current or 'base'}")
+
+
+@db_app.command("check")
+def db_check(database_url: DatabaseOption = None, as_json: JsonFlag = False) -> None:
+    """Say whether the database is reachable and migrated (exit 1 if not), and what it holds."""
+    settings = _settings(database_url)
+    with _database(settings, migrated=False) as db:
+        state = migrate.status(db.engine)
+        counts: dict[str, int] = {}
+        if state.up_to_date:
+            with _uow(db, "db check", readonly=True) as uow:
+                for name, model in (("users", User), ("sites", Site), ("arms", Arm)):
+                    counts[name] = len(list(uow.session.scalars(select(model))))
+    problems = [] if state.up_to_date else [f"not migrated: run `{migrate.UPGRADE_COMMAND}`"]
+    out = {**state.to_dict(), "counts": counts, "problems": problems}
+    if as_json:
+        print_json(out)
+    else:
+        console.print(
+            f"database {state.url}: revision {state.current or 'none'}, head {state.head}"
+        )
+        for problem in problems:
+            console.print(f"[red]{problem}[/red]")
+        if counts:
+            console.print(", ".join(f"{v} {k}" for k, v in counts.items()))
+    if problems:
+        raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------- user
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Option(help="Login name (lower case).")],
+    role: Annotated[
+        str, typer.Option(help="admin, investigator, coordinator, statistician, dsmb or monitor.")
+    ],
+    site: Annotated[str | None, typer.Option(help="Site id (S01 ...) for site staff.")] = None,
+    full_name: Annotated[
+        str | None, typer.Option(help="Printed name shown on signatures (default: username).")
+    ] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            help="Password (avoid: it stays in shell history); default: prompt or random."
+        ),
+    ] = None,
+    generate: Annotated[
+        bool, typer.Option("--generate", help="Generate a random password (printed once).")
+    ] = False,
+    database_url: DatabaseOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a user. Without --password: prompt on a terminal, else generate and print once."""
+    settings = _settings(database_url)
+    if password is None and not generate and sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _database(settings) as db, _uow(db, "user add") as uow:
+        user, generated = access.create_user(
+            uow,
+            access.Passwords(settings),
+            settings,
+            username=username,
+            full_name=full_name or username,
+            role=role,
+            site_id=site,
+            password=password,
+        )
+    out = {
+        "username": user.username,
+        "role": user.role,
+        "site_id": user.site_id,
+        "full_name": user.full_name,
+        "generated_password": generated,
+    }
+    if as_json:
+        print_json(out)
+        return
+    console.print(f"created {user.role} {user.username} (site {user.site_id or 'all'})")
+    if generated:
+        console.print(f"password (shown once): {generated}")
+
+
+@user_app.command("list")
+def user_list(database_url: DatabaseOption = None, as_json: JsonFlag = False) -> None:
+    """List user accounts."""
+    settings = _settings(database_url)
+    with _database(settings) as db, _uow(db, "user list", readonly=True) as uow:
+        now = uow.now()
+        rows = [
+            {
+                "username": u.username,
+                "full_name": u.full_name,
+                "role": u.role,
+                "site_id": u.site_id,
+                "active": u.active,
+                "locked": access.is_locked(u, now),
+            }
+            for u in uow.session.scalars(select(User).order_by(User.id))
+        ]
+    if as_json:
+        print_json({"users": rows})
+        return
+    columns = ["username", "full_name", "role", "site_id", "active", "locked"]
+    _table("users", columns, [[r[c] for c in columns] for r in rows])
+
+
+@user_app.command("unlock")
+def user_unlock(
+    username: Annotated[str, typer.Argument(help="The locked user.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the audit trail).")],
+    database_url: DatabaseOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Lift a lock-out."""
+    settings = _settings(database_url)
+    with _database(settings) as db, _uow(db, "user unlock") as uow:
+        user = access.unlock_user(uow, username, reason=reason)
+    if as_json:
+        print_json({"username": user.username, "locked": False})
+    else:
+        console.print(f"unlocked {user.username}")
+
+
+# --------------------------------------------------------------------------- audit
+
+
+@audit_app.command("verify")
+def audit_verify(database_url: DatabaseOption = None, as_json: JsonFlag = False) -> None:
+    """Recompute the audit trail's hash chain (exit 1 if it is broken)."""
+    settings = _settings(database_url)
+    with _database(settings) as db, _uow(db, "audit verify", readonly=True) as uow:
+        report = audit.verify_chain(uow.session)
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        verdict = "[green]intact[/green]" if report.ok else "[red]BROKEN[/red]"
+        console.print(
+            f"audit trail {verdict}: {report.records} records, last seq {report.last_seq}, "
+            f"last hash {report.last_hash}"
+        )
+        if report.problems:
+            _table(
+                f"{report.problem_count} problem(s)",
+                ["seq", "kind", "detail"],
+                [[p.seq, p.kind, p.detail] for p in report.problems],
+            )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def audit_export(
+    out: Annotated[Path, typer.Option("--out", help="File to write (.csv or .json).")],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="csv or json (default: from the suffix).")
+    ] = None,
+    database_url: DatabaseOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Write the audit trail to a file; the export is itself recorded in the trail."""
+    chosen = (fmt or out.suffix.lstrip(".")).lower()
+    if chosen not in ("csv", "json"):
+        raise InvalidInput(
+            "--format", chosen or str(out), "must be csv or json (or a .csv/.json file)"
+        )
+    settings = _settings(database_url)
+    with (
+        _database(settings) as db,
+        out.open("w", encoding="utf-8", newline="") as stream,
+        _uow(db, "audit export") as uow,
+    ):
+        summary = audit.export(uow, chosen, stream)  # type: ignore[arg-type]
+    result = {**summary.to_dict(), "out": str(out)}
+    if as_json:
+        print_json(result)
+    else:
+        console.print(f"wrote {summary.records} records to {out} (chain ok: {summary.chain.ok})")
+
+
+# --------------------------------------------------------------------------- serve
+
+
+def prepare_service(settings: Settings) -> tuple[Database, tuple[str, str] | None]:
+    """Open a migrated database, load reference data, create the first admin if none exists.
+
+    Raises :class:`~dosewise.store.migrate.DatabaseNotMigrated` (naming ``dosewise db
+    upgrade``) on a database that is not at the code's schema. Returns the database and, on
+    the very first start, the new administrator's (username, password).
+    """
+    db = open_database(settings)
+    try:
+        migrate.ensure_migrated(db.engine)
+        with _uow(db, "serve") as uow:
+            bootstrap.ensure_reference_data(uow, bootstrap.protocol_for(settings))
+        with _uow(db, "serve") as uow:
+            admin = bootstrap.ensure_first_admin(uow, access.Passwords(settings), settings)
+    except BaseException:
+        db.dispose()
+        raise
+    return db, admin
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Run the trial service (REST API under /api/v1) on a migrated database."""
+    import uvicorn
+
+    from dosewise.api.app import create_app
+
+    settings = _settings(database_url)
+    db, admin = prepare_service(settings)
+    if admin is not None:
+        print(
+            f"Created the first administrator: username {admin[0]!r}, password {admin[1]!r}\n"
+            "It is shown only this once: log in and change it (POST /api/v1/auth/password).",
+            flush=True,
+        )
+    bind_host, bind_port = host or settings.host, port or settings.port
+    print(f"dosewise serving on http://{bind_host}:{bind_port}/api/v1/docs", flush=True)
+    uvicorn.run(create_app(settings, db=db), host=bind_host, port=bind_port, log_level="info")

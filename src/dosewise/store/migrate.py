@@ -1,0 +1,134 @@
+"""Alembic, driven from Python: upgrade, downgrade and "is this database migrated?".
+
+The migration scripts ship inside the package (``dosewise/store/migrations``), so an installed
+dosewise migrates without an ``alembic.ini`` or a source checkout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import OperationalError
+
+from dosewise.errors import DosewiseError
+from dosewise.store.session import safe_url
+
+UPGRADE_COMMAND = "dosewise db upgrade"
+
+
+class DatabaseNotMigrated(DosewiseError):
+    """The database schema is missing or behind the code: the service must not start."""
+
+    http_status = 503
+    code = "database_not_migrated"
+
+
+class DatabaseUnavailable(DosewiseError):
+    """The database cannot be reached or opened."""
+
+    http_status = 503
+    code = "database_unavailable"
+
+
+@dataclass(frozen=True)
+class MigrationStatus:
+    """Where the database's schema stands against the code's migrations."""
+
+    url: str
+    current: str | None
+    head: str
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.head
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "database": self.url,
+            "current": self.current,
+            "head": self.head,
+            "up_to_date": self.up_to_date,
+        }
+
+
+def alembic_config() -> Config:
+    """An Alembic configuration pointing at the packaged migration scripts."""
+    config = Config()
+    location = resources.files("dosewise.store") / "migrations"
+    config.set_main_option("script_location", str(location))
+    return config
+
+
+def head_revision() -> str:
+    """The newest revision the code knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:  # pragma: no cover - the package always ships revisions
+        raise RuntimeError("no migration scripts found in dosewise.store.migrations")
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The database's revision (None for an empty database)."""
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except OperationalError as exc:
+        raise DatabaseUnavailable(
+            "database", safe_url(engine.url), f"cannot be opened ({_first_line(exc)})"
+        ) from None
+
+
+def status(engine: Engine) -> MigrationStatus:
+    """The database's migration status."""
+    return MigrationStatus(safe_url(engine.url), current_revision(engine), head_revision())
+
+
+def ensure_migrated(engine: Engine) -> MigrationStatus:
+    """The status if the database is at the code's head revision; otherwise say what to run."""
+    state = status(engine)
+    if not state.up_to_date:
+        where = "empty (no schema)" if state.current is None else f"at revision {state.current}"
+        raise DatabaseNotMigrated(
+            "database",
+            state.url,
+            f"is {where}, the code needs revision {state.head}: run `{UPGRADE_COMMAND}`",
+        )
+    return state
+
+
+def upgrade(engine: Engine, revision: str = "head") -> MigrationStatus:
+    """Migrate the database up to ``revision`` (default: the newest)."""
+    _run(engine, "upgrade", revision)
+    return status(engine)
+
+
+def downgrade(engine: Engine, revision: str) -> MigrationStatus:
+    """Migrate the database down to ``revision`` (``base`` removes every table)."""
+    _run(engine, "downgrade", revision)
+    return status(engine)
+
+
+def table_names(engine: Engine) -> set[str]:
+    """The tables present in the database (for checks and tests)."""
+    return set(inspect(engine).get_table_names())
+
+
+def _run(engine: Engine, direction: str, revision: str) -> None:
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        if direction == "upgrade":
+            command.upgrade(config, revision)
+        else:
+            command.downgrade(config, revision)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", exc)) or type(exc).__name__
+    return text.strip().splitlines()[0]

@@ -1,0 +1,1 @@
+"""Alembic migrations of the dosewise store (run by ``dosewise db upgrade``)."""

@@ -1,0 +1,125 @@
+"""Engines and sessions for SQLite (WAL, foreign keys, durable commits) and PostgreSQL.
+
+SQLite: the driver's own transaction handling is switched off and dosewise emits ``BEGIN``
+itself — ``BEGIN IMMEDIATE`` for a writing unit of work, so that writers queue for the database
+lock at the start of a clinical act instead of failing half-way through it. PostgreSQL: a
+read-only unit of work runs in a ``READ ONLY`` transaction.
+
+Only :class:`dosewise.trial.uow.UnitOfWork` commits: the sessions made here refuse ``commit()``
+unless the unit of work is committing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+from dosewise.errors import InvalidParameter
+from dosewise.settings import Settings
+
+#: Execution option a unit of work sets on its connection: True for a writing transaction.
+WRITE_OPTION = "dosewise_write"
+#: ``Session.info`` key that lets :meth:`GuardedSession.commit` through.
+COMMITTING = "dosewise_uow_committing"
+
+
+class GuardedSession(Session):
+    """A session that only the unit of work may commit (one transaction per clinical act)."""
+
+    def commit(self) -> None:
+        if not self.info.get(COMMITTING):
+            raise RuntimeError("commit through the unit of work (uow.commit()), not the session")
+        super().commit()
+
+
+@dataclass(frozen=True)
+class Database:
+    """An engine and the session factory bound to it."""
+
+    engine: Engine
+    sessions: sessionmaker[GuardedSession]
+
+    @property
+    def url(self) -> URL:
+        return self.engine.url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def parse_url(url: str) -> URL:
+    """A SQLAlchemy URL; a malformed one is an error naming ``DOSEWISE_DATABASE_URL``."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise InvalidParameter("DOSEWISE_DATABASE_URL", url, "not a database URL") from None
+    if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise InvalidParameter(
+            "DOSEWISE_DATABASE_URL", safe_url(parsed), "must be sqlite:/// or postgresql+psycopg://"
+        )
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL with any password hidden, for messages and logs."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    return parsed.render_as_string(hide_password=True)
+
+
+def make_engine(settings: Settings, url: str | None = None) -> Engine:
+    """An engine for ``url`` (default: the settings' URL) with dosewise's connection rules."""
+    parsed = parse_url(url or settings.database_url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, settings)
+    # Room for the 20 concurrent clients of the benchmark plus background work.
+    return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def open_database(settings: Settings, url: str | None = None) -> Database:
+    """The engine and session factory for the settings' database."""
+    engine = make_engine(settings, url)
+    factory = sessionmaker(bind=engine, class_=GuardedSession, expire_on_commit=False)
+    return Database(engine=engine, sessions=factory)
+
+
+def _sqlite_engine(url: URL, settings: Settings) -> Engine:
+    memory = url.database in (None, "", ":memory:")
+    kwargs: dict[str, Any] = {"connect_args": {"timeout": settings.sqlite_busy_timeout_s}}
+    if not memory:
+        # One connection per checkout: no connection is shared across threads or forks.
+        kwargs["poolclass"] = NullPool
+    engine = create_engine(url, **kwargs)
+    synchronous = settings.sqlite_synchronous.upper()
+    busy_ms = int(settings.sqlite_busy_timeout_s * 1000)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the driver: dosewise emits BEGIN itself.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys=ON")
+            if not memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get(WRITE_OPTION, True)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine

@@ -1,0 +1,580 @@
+"""Who may do what, where: roles, the permission matrix, passwords, sessions and lock-out.
+
+The permission matrix is data — action × role → scope — and every entry point (API, CLI, web)
+asks :func:`authorize` before acting. Scope ``site`` confines site staff to their own site's
+participants; ``all`` reaches every site. DSMB members and monitors only read; only the
+statistician or an investigator may confirm a dose decision.
+
+Passwords are Argon2id hashes (argon2-cffi; cost from the settings). Sessions are random tokens
+of which only the SHA-256 is stored; they expire after ``session_minutes`` and after
+``session_idle_minutes`` without use. ``lockout_threshold`` consecutive failures lock the account
+(21 CFR 11.300(d): detect and report attempted misuse); every login, failure and lock-out is in
+the audit trail, as ICH E6(R3) §4 asks for user access.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+
+from dosewise.errors import DosewiseError, InvalidInput
+from dosewise.settings import Settings
+from dosewise.store.tables import ROLES, AuthSession, Site, User
+from dosewise.trial.audit import Actor, iso_utc
+from dosewise.trial.uow import DuplicateRecord, NotFound, UnitOfWork
+
+#: A lock-out that lasts until an administrator unlocks the account.
+LOCKED_FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
+#: How often a session's last use is written back (seconds).
+TOUCH_EVERY_S = 60
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+MAX_PASSWORD_LENGTH = 256
+HIDDEN = "[hidden]"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    INVESTIGATOR = "investigator"
+    COORDINATOR = "coordinator"
+    STATISTICIAN = "statistician"
+    DSMB = "dsmb"
+    MONITOR = "monitor"
+
+
+class Scope(StrEnum):
+    ALL = "all"
+    SITE = "site"
+
+
+assert tuple(r.value for r in Role) == ROLES
+
+#: Whether a role's users belong to a site: staff must, sponsor-level roles must not; a monitor
+#: may (then sees that site only) or may not (sees every site).
+SITE_RULE: dict[Role, str] = {
+    Role.ADMIN: "none",
+    Role.INVESTIGATOR: "required",
+    Role.COORDINATOR: "required",
+    Role.STATISTICIAN: "none",
+    Role.DSMB: "none",
+    Role.MONITOR: "optional",
+}
+
+#: Every action an entry point can ask about, and what it means.
+ACTIONS: dict[str, str] = {
+    "site.read": "list the trial's sites",
+    "user.read": "list and read user accounts",
+    "user.manage": "create users, change roles and sites, unlock and reset passwords",
+    "audit.read": "read the audit trail",
+    "audit.verify": "verify the audit trail's hash chain",
+    "audit.export": "export the audit trail",
+    "arm.read": "read an arm's dose-finding state",
+    "participant.read": "read participants and their records",
+    "participant.write": (
+        "register, screen, consent, enroll participants and enter their clinical data "
+        "(lymphodepletion, infusion, adverse events, responses)"
+    ),
+    "dose.assign": "ask the design for a participant's dose",
+    "dose.confirm": "confirm a dose decision (e-signature)",
+    "product.release": "release a product for infusion",
+    "dlt.adjudicate": "adjudicate dose-limiting toxicities",
+    "phase1.close": "close phase 1 of an arm (OBD and RP2D, e-signature)",
+    "phase2.look": "run a phase 2 (BOP2) interim look",
+    "report.read": "read trial reports (DSMB)",
+}
+
+A, S = Scope.ALL, Scope.SITE
+_admin, _inv, _coord, _stat, _dsmb, _mon = (
+    Role.ADMIN,
+    Role.INVESTIGATOR,
+    Role.COORDINATOR,
+    Role.STATISTICIAN,
+    Role.DSMB,
+    Role.MONITOR,
+)
+
+#: The permission matrix: action → role → scope. A missing role means "not allowed".
+PERMISSIONS: dict[str, dict[Role, Scope]] = {
+    "site.read": {_admin: A, _inv: A, _coord: A, _stat: A, _dsmb: A, _mon: A},
+    "user.read": {_admin: A},
+    "user.manage": {_admin: A},
+    "audit.read": {_admin: A, _inv: S, _mon: S},
+    "audit.verify": {_admin: A, _mon: A},
+    "audit.export": {_admin: A, _mon: S},
+    "arm.read": {_inv: A, _coord: A, _stat: A, _dsmb: A, _mon: A},
+    "participant.read": {_inv: S, _coord: S, _stat: A, _dsmb: A, _mon: S},
+    "participant.write": {_inv: S, _coord: S},
+    "dose.assign": {_inv: S, _coord: S},
+    "dose.confirm": {_inv: S, _stat: A},
+    "product.release": {_inv: S, _coord: S},
+    "dlt.adjudicate": {_inv: S},
+    "phase1.close": {_inv: A, _stat: A},
+    "phase2.look": {_stat: A},
+    "report.read": {_inv: A, _stat: A, _dsmb: A, _mon: A},
+}
+
+
+class NotAuthenticated(DosewiseError):
+    """No valid session: log in (again)."""
+
+    http_status = 401
+    code = "not_authenticated"
+
+
+class Forbidden(DosewiseError):
+    """The user's role or site does not allow this action."""
+
+    http_status = 403
+    code = "forbidden"
+
+
+class AccountLocked(DosewiseError):
+    """Too many failed attempts: the account is locked."""
+
+    http_status = 423
+    code = "account_locked"
+
+
+# --------------------------------------------------------------------------- the matrix
+
+
+def scope_of(role: str | None, action: str) -> Scope | None:
+    """The scope ``role`` has for ``action`` (None: not allowed)."""
+    if action not in PERMISSIONS:
+        raise KeyError(f"unknown action {action!r}: add it to ACTIONS and PERMISSIONS")
+    if role is None:
+        return None
+    try:
+        return PERMISSIONS[action].get(Role(role))
+    except ValueError:
+        return None
+
+
+def authorize(actor: Actor, action: str, site_id: str | None = None) -> Scope:
+    """The actor's scope for ``action`` at ``site_id``; :class:`Forbidden` if not allowed."""
+    scope = scope_of(actor.role, action)
+    if scope is None:
+        raise Forbidden("action", action, f"role {actor.role or 'none'} may not {ACTIONS[action]}")
+    if (
+        scope is Scope.SITE
+        and site_id is not None
+        and actor.site_id is not None
+        and site_id != actor.site_id
+    ):
+        raise Forbidden("site_id", site_id, f"{actor.username} works at site {actor.site_id} only")
+    return scope
+
+
+def visible_sites(actor: Actor, action: str) -> frozenset[str] | None:
+    """The sites whose records ``actor`` may reach for ``action`` (None: every site)."""
+    scope = authorize(actor, action)
+    if scope is Scope.SITE and actor.site_id is not None:
+        return frozenset({actor.site_id})
+    return None
+
+
+def matrix() -> list[dict[str, Any]]:
+    """The permission matrix as rows (for the docs, the API and the tests)."""
+    return [
+        {
+            "action": action,
+            "description": ACTIONS[action],
+            **{role.value: (PERMISSIONS[action].get(role) or "-") for role in Role},
+        }
+        for action in ACTIONS
+    ]
+
+
+# --------------------------------------------------------------------------- passwords
+
+
+class Passwords:
+    """Argon2id hashing with the settings' cost."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._hasher = PasswordHasher(
+            time_cost=settings.argon2_time_cost,
+            memory_cost=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        )
+        self._dummy = self._hasher.hash(secrets.token_hex(16))
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(password_hash)
+
+    def dummy_verify(self, password: str) -> None:
+        """Spend the time a real check would, so unknown usernames cannot be told apart."""
+        self.verify(self._dummy, password)
+
+
+def generate_password() -> str:
+    """A random 20-character password (about 120 bits), shown once."""
+    return secrets.token_urlsafe(15)
+
+
+def check_password(password: str, username: str, settings: Settings) -> None:
+    """Refuse a password that is too short, too long, or the username."""
+    if len(password) < settings.password_min_length:
+        raise InvalidInput(
+            "password", HIDDEN, f"must be at least {settings.password_min_length} characters"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput("password", HIDDEN, f"must be at most {MAX_PASSWORD_LENGTH} characters")
+    if password.strip().lower() == username.lower():
+        raise InvalidInput("password", HIDDEN, "must not be the username")
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------- users
+
+
+def _check_site(uow: UnitOfWork, role: Role, site_id: str | None) -> None:
+    rule = SITE_RULE[role]
+    if rule == "required" and not site_id:
+        raise InvalidInput("site_id", site_id, f"a {role.value} must belong to a site")
+    if rule == "none" and site_id:
+        raise InvalidInput("site_id", site_id, f"a {role.value} works across sites: leave it empty")
+    if site_id:
+        site = uow.session.get(Site, site_id)
+        if site is None:
+            known = ", ".join(uow.session.scalars(select(Site.id).order_by(Site.id)))
+            raise InvalidInput("site_id", site_id, f"no such site (known: {known or 'none'})")
+
+
+def _role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidInput("role", value, f"must be one of {', '.join(ROLES)}") from None
+
+
+def find_user(uow: UnitOfWork, username: str) -> User:
+    user = uow.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound("username", username, "no such user")
+    return user
+
+
+def create_user(
+    uow: UnitOfWork,
+    passwords: Passwords,
+    settings: Settings,
+    *,
+    username: str,
+    full_name: str,
+    role: str,
+    site_id: str | None = None,
+    password: str | None = None,
+) -> tuple[User, str | None]:
+    """Create a user (one act, committed); the user and the generated password if none given."""
+    username = username.strip().lower()
+    if not USERNAME_PATTERN.match(username):
+        raise InvalidInput(
+            "username", username, "3-64 characters: lower-case letters, digits, '.', '_', '-'"
+        )
+    if not full_name.strip():
+        raise InvalidInput("full_name", full_name, "the printed name signatures show is required")
+    the_role = _role(role)
+    site_id = site_id or None
+    _check_site(uow, the_role, site_id)
+    if uow.session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise DuplicateRecord("username", username, "already exists")
+    generated = None
+    if password is None:
+        password = generated = generate_password()
+    check_password(password, username, settings)
+    now = uow.now()
+    uow.act("user.create", site_id=site_id)
+    user = uow.add(
+        User(
+            username=username,
+            full_name=full_name.strip(),
+            role=the_role.value,
+            site_id=site_id,
+            password_hash=passwords.hash(password),
+            active=True,
+            failed_logins=0,
+            password_changed_at=now,
+            created_at=now,
+        )
+    )
+    uow.commit()
+    return user, generated
+
+
+def update_user(
+    uow: UnitOfWork,
+    username: str,
+    *,
+    reason: str,
+    role: str | None = None,
+    site_id: str | None = None,
+    clear_site: bool = False,
+    full_name: str | None = None,
+    active: bool | None = None,
+) -> User:
+    """Change a user's role, site, name or active flag (a reason is required); committed."""
+    user = find_user(uow, username)
+    new_role = _role(role) if role is not None else Role(user.role)
+    new_site = None if clear_site else (site_id if site_id is not None else user.site_id)
+    _check_site(uow, new_role, new_site)
+    if user.id == uow.actor.user_id and (active is False or new_role is not Role(user.role)):
+        raise InvalidInput("username", username, "you cannot demote or deactivate yourself")
+    uow.act("user.update", reason=reason, site_id=new_site)
+    user.role = new_role.value
+    user.site_id = new_site
+    if full_name is not None:
+        user.full_name = full_name.strip()
+    if active is not None:
+        user.active = active
+    if active is False or role is not None or clear_site or site_id is not None:
+        _end_sessions(uow, user.id)
+    uow.commit()
+    return user
+
+
+def unlock_user(uow: UnitOfWork, username: str, *, reason: str) -> User:
+    """Lift a lock-out and clear the failure count; committed."""
+    user = find_user(uow, username)
+    uow.act("user.unlock", reason=reason, site_id=user.site_id)
+    user.failed_logins = 0
+    user.locked_until = None
+    uow.commit()
+    return user
+
+
+def reset_password(
+    uow: UnitOfWork, passwords: Passwords, username: str, *, reason: str
+) -> tuple[User, str]:
+    """Give a user a new random password (shown once) and end their sessions; committed."""
+    user = find_user(uow, username)
+    password = generate_password()
+    uow.act("user.reset_password", reason=reason, site_id=user.site_id)
+    user.password_hash = passwords.hash(password)
+    user.password_changed_at = uow.now()
+    user.failed_logins = 0
+    user.locked_until = None
+    _end_sessions(uow, user.id)
+    uow.commit()
+    return user, password
+
+
+def change_password(
+    uow: UnitOfWork,
+    passwords: Passwords,
+    settings: Settings,
+    user_id: int,
+    *,
+    current: str,
+    new: str,
+) -> User:
+    """A user changes their own password (the current one is re-entered); committed."""
+    user = uow.get(User, user_id)
+    if not passwords.verify(user.password_hash, current):
+        register_failure(uow, settings, user, "auth.password_change_failed")
+        uow.commit()
+        raise NotAuthenticated("current_password", HIDDEN, "is not your current password")
+    check_password(new, user.username, settings)
+    if passwords.verify(user.password_hash, new):
+        raise InvalidInput("new_password", HIDDEN, "must differ from the current password")
+    uow.act("user.change_password", site_id=user.site_id)
+    user.password_hash = passwords.hash(new)
+    user.password_changed_at = uow.now()
+    uow.commit()
+    return user
+
+
+def _end_sessions(uow: UnitOfWork, user_id: int) -> None:
+    now = uow.now()
+    for s in uow.session.scalars(
+        select(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+    ):
+        s.revoked_at = now
+
+
+# --------------------------------------------------------------------------- lock-out
+
+
+def is_locked(user: User, now: datetime) -> bool:
+    return user.locked_until is not None and now < user.locked_until
+
+
+def register_failure(uow: UnitOfWork, settings: Settings, user: User, action: str) -> bool:
+    """Count a failed password for ``user`` (login or signature); True if it locked the account.
+
+    Leaves the changes in ``uow`` for the caller to commit.
+    """
+    now = uow.now()
+    uow.act(action, site_id=user.site_id)
+    if user.locked_until is not None and not is_locked(user, now):
+        user.locked_until = None
+        user.failed_logins = 0
+    user.failed_logins = (user.failed_logins or 0) + 1
+    uow.event(action, "users", user.id, after={"failed_logins": user.failed_logins})
+    if user.failed_logins >= settings.lockout_threshold and not is_locked(user, now):
+        minutes = settings.lockout_minutes
+        user.locked_until = now + timedelta(minutes=minutes) if minutes else LOCKED_FOREVER
+        uow.event(
+            "auth.account_locked",
+            "users",
+            user.id,
+            after={"locked_until": iso_utc(user.locked_until), "failed": user.failed_logins},
+        )
+        _end_sessions(uow, user.id)
+        return True
+    return False
+
+
+def _locked_error(user: User) -> AccountLocked:
+    until = (
+        "an administrator unlocks it"
+        if user.locked_until == LOCKED_FOREVER
+        else f"{iso_utc(user.locked_until or LOCKED_FOREVER)}"
+    )
+    return AccountLocked(
+        "username", user.username, f"locked after repeated failed attempts until {until}"
+    )
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+@dataclass(frozen=True)
+class Login:
+    """A new session: the token (shown once) and its expiry."""
+
+    token: str
+    user: User
+    expires_at: datetime
+
+
+def login(
+    uow: UnitOfWork,
+    passwords: Passwords,
+    settings: Settings,
+    username: str,
+    password: str,
+    *,
+    client: str | None = None,
+) -> Login:
+    """Check the password and open a session; failures are audited and count towards lock-out.
+
+    Commits in every case (a failure's count must survive), then raises on failure.
+    """
+    name = username.strip().lower()
+    now = uow.now()
+    uow.act("auth.login")
+    user = uow.session.scalar(select(User).where(User.username == name))
+    invalid = NotAuthenticated("credentials", None, "invalid username or password")
+    if user is None:
+        passwords.dummy_verify(password)
+        uow.event("auth.login_failed", "users", None, after={"username": name[:64]})
+        uow.commit()
+        raise invalid
+    if is_locked(user, now):
+        uow.event("auth.login_refused", "users", user.id, after={"why": "locked"})
+        uow.commit()
+        raise _locked_error(user)
+    if not passwords.verify(user.password_hash, password):
+        locked = register_failure(uow, settings, user, "auth.login_failed")
+        uow.commit()
+        raise _locked_error(user) if locked else invalid
+    if not user.active:
+        uow.event("auth.login_refused", "users", user.id, after={"why": "inactive"})
+        uow.commit()
+        raise invalid
+    uow.act("auth.login", site_id=user.site_id)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash(password)
+    token = secrets.token_urlsafe(32)
+    expires = now + timedelta(minutes=settings.session_minutes)
+    uow.add(
+        AuthSession(
+            token_hash=token_digest(token),
+            user_id=user.id,
+            created_at=now,
+            expires_at=expires,
+            last_seen_at=now,
+            client=(client or "")[:200] or None,
+        )
+    )
+    uow.event("auth.login", "users", user.id, after={"session_expires_at": iso_utc(expires)})
+    uow.commit()
+    return Login(token=token, user=user, expires_at=expires)
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A live session and its user."""
+
+    session_id: int
+    user: User
+    actor: Actor
+    expires_at: datetime
+    needs_touch: bool
+
+
+def resolve(uow: UnitOfWork, settings: Settings, token: str) -> SessionInfo:
+    """The live session for ``token``; :class:`NotAuthenticated` if unknown, ended or expired."""
+    row = uow.session.execute(
+        select(AuthSession, User)
+        .join(User, User.id == AuthSession.user_id)
+        .where(AuthSession.token_hash == token_digest(token))
+    ).one_or_none()
+    if row is None or row[0].revoked_at is not None:
+        raise NotAuthenticated("token", None, "unknown or ended session: log in")
+    session, user = row
+    now = uow.now()
+    if now >= session.expires_at:
+        raise NotAuthenticated("token", None, "session expired: log in again")
+    idle = timedelta(minutes=settings.session_idle_minutes)
+    if now - session.last_seen_at > idle:
+        raise NotAuthenticated(
+            "token",
+            None,
+            f"session expired after {settings.session_idle_minutes} minutes unused: log in again",
+        )
+    if not user.active or is_locked(user, now):
+        raise NotAuthenticated("token", None, "the account is inactive or locked")
+    touch = (now - session.last_seen_at).total_seconds() >= TOUCH_EVERY_S
+    return SessionInfo(session.id, user, Actor.of(user), session.expires_at, touch)
+
+
+def touch(uow: UnitOfWork, session_id: int) -> None:
+    """Record a session's use (sessions are not audited row by row); committed."""
+    session = uow.get(AuthSession, session_id)
+    session.last_seen_at = uow.now()
+    uow.commit()
+
+
+def logout(uow: UnitOfWork, session_id: int) -> None:
+    """End a session; committed and audited."""
+    session = uow.get(AuthSession, session_id)
+    user = uow.get(User, session.user_id)
+    uow.act("auth.logout", site_id=user.site_id)
+    session.revoked_at = uow.now()
+    uow.event("auth.logout", "users", user.id)
+    uow.commit()

@@ -1,0 +1,441 @@
+"""The unit of work: one transaction per clinical act, and the only thing that commits.
+
+::
+
+    with UnitOfWork(db, actor, clock=clock) as uow:
+        uow.act("participant.register", site_id=site_id)
+        uow.add(Participant(...))
+        uow.commit()
+
+Every row inserted, updated or deleted through ``uow.session`` becomes an audit record of the
+current act (captured after each flush, appended at commit, inside the same transaction). A
+change to a value after its first entry needs the act's ``reason``; so does a deletion. Events
+that change no row (a login, an export) are recorded with :meth:`UnitOfWork.event`. Leaving the
+``with`` block without :meth:`UnitOfWork.commit` rolls everything back — the changes and their
+audit records alike.
+
+Concurrency: on SQLite a writing unit of work starts with ``BEGIN IMMEDIATE`` (writers queue);
+on PostgreSQL :meth:`UnitOfWork.claim_arm` locks the arm row and raises its ``version``, so two
+sites acting on one arm at the same moment are serialised, and a caller that says which version
+it saw gets :class:`ConcurrencyConflict` if the arm changed since.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from dosewise.errors import DosewiseError, InvalidInput
+from dosewise.store.base import Base
+from dosewise.store.session import COMMITTING, WRITE_OPTION, Database
+from dosewise.store.tables import Arm
+from dosewise.trial import audit
+from dosewise.trial.audit import Actor, Entry
+
+Clock = Callable[[], datetime]
+log = logging.getLogger("dosewise.trial")
+M = TypeVar("M", bound=Base)
+
+
+def utcnow() -> datetime:
+    """The service clock: now, in UTC."""
+    return datetime.now(UTC)
+
+
+class NotFound(DosewiseError):
+    """The record asked for does not exist (or is outside what the user may see)."""
+
+    http_status = 404
+    code = "not_found"
+
+
+class ConcurrencyConflict(DosewiseError):
+    """Someone else changed the same record first; reload and try again."""
+
+    http_status = 409
+    code = "conflict"
+
+
+class DuplicateRecord(DosewiseError):
+    """A record with the same unique key already exists."""
+
+    http_status = 409
+    code = "duplicate"
+
+
+class DatabaseBusy(DosewiseError):
+    """The database stayed locked by other writers for longer than the busy timeout."""
+
+    http_status = 503
+    code = "busy"
+
+
+class AuditError(RuntimeError):
+    """A programming error: changes without a named act, or writes in a read-only unit."""
+
+
+@dataclass(frozen=True)
+class Act:
+    """The clinical act the current changes belong to."""
+
+    action: str
+    reason: str | None = None
+    site_id: str | None = None
+
+
+class UnitOfWork:
+    """One database transaction for one act, with its audit records; see the module doc."""
+
+    def __init__(
+        self,
+        db: Database,
+        actor: Actor,
+        *,
+        clock: Clock = utcnow,
+        readonly: bool = False,
+        context: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.db = db
+        self.actor = actor
+        self.clock = clock
+        self.readonly = readonly
+        self.context = dict(context or {})
+        self._session: Session | None = None
+        self._act: Act | None = None
+        self._entries: list[Entry] = []
+        self._inserted: set[tuple[str, str | None]] = set()
+        self._failure_hooks: list[Callable[[UnitOfWork], None]] = []
+        self._done = False
+        self.txn = audit.new_txn()
+        self.committed_records: list[dict[str, Any]] = []
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def __enter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("a unit of work is entered once")
+        session = self.db.sessions()
+        options: dict[str, Any] = {WRITE_OPTION: not self.readonly}
+        if self.readonly and self.db.engine.dialect.name == "postgresql":
+            options["postgresql_readonly"] = True
+        try:
+            session.connection(execution_options=options)
+        except OperationalError as exc:
+            session.close()
+            raise _translate(exc) from None
+        event.listen(session, "after_flush", self._after_flush)
+        self._session = session
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self._session
+        if session is None:
+            return
+        try:
+            # A read-only unit that ends normally is just closed: the loaded rows stay readable
+            # (a rollback would expire them).
+            if not self._done and (exc_type is not None or not self.readonly):
+                session.rollback()
+        finally:
+            session.close()
+        hooks, self._failure_hooks = self._failure_hooks, []
+        if exc_type is not None:
+            for hook in hooks:
+                try:
+                    with UnitOfWork(
+                        self.db, self.actor, clock=self.clock, context=self.context
+                    ) as u:
+                        hook(u)
+                        u.commit()
+                except Exception:  # never hide the error that ended the act
+                    log.exception("a failure hook of %s could not be recorded", self.txn)
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("use the unit of work inside a `with` block")
+        return self._session
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    # ------------------------------------------------------------------ acts and audit
+
+    def act(self, action: str, *, reason: str | None = None, site_id: str | None = None) -> None:
+        """Name the act that the following changes belong to (and give the reason for it)."""
+        if self._act is not None:
+            self.flush()
+        self._act = Act(action, reason.strip() if reason else None, site_id)
+
+    def event(
+        self,
+        action: str,
+        entity: str,
+        entity_id: object | None = None,
+        *,
+        before: Mapping[str, Any] | None = None,
+        after: Mapping[str, Any] | None = None,
+        reason: str | None = None,
+        site_id: str | None = None,
+    ) -> None:
+        """Record something that happened without changing a row (login, export, refusal)."""
+        self._entries.append(
+            Entry(
+                action=action,
+                entity=entity,
+                entity_id=None if entity_id is None else str(entity_id),
+                operation="event",
+                before=before,
+                after=after,
+                reason=reason or (self._act.reason if self._act else None),
+                site_id=site_id
+                if site_id is not None
+                else (self._act.site_id if self._act else None),
+            )
+        )
+
+    def on_failure(self, hook: Callable[[UnitOfWork], None]) -> None:
+        """Run ``hook`` in a fresh unit of work if this one ends with an exception.
+
+        For facts that must outlive the rollback: a failed password re-entry still counts
+        towards lock-out even though the act it was meant to sign is abandoned.
+        """
+        self._failure_hooks.append(hook)
+
+    @property
+    def pending_entries(self) -> tuple[Entry, ...]:
+        return tuple(self._entries)
+
+    def _after_flush(self, session: Session, _context: Any) -> None:
+        changes: list[tuple[Base, str]] = [(o, "insert") for o in session.new if _audited(o)]
+        changes += [(o, "update") for o in session.dirty if _audited(o)]
+        changes += [(o, "delete") for o in session.deleted if _audited(o)]
+        for obj, operation in changes:
+            entry = _describe(obj, operation, self._act, self._inserted)
+            if entry is not None:
+                self._entries.append(entry)
+
+    # ------------------------------------------------------------------ data access
+
+    def add(self, obj: M) -> M:
+        """Add a new row to the session (it is flushed, and audited, with the act)."""
+        self.session.add(obj)
+        return obj
+
+    def flush(self) -> None:
+        try:
+            self.session.flush()
+        except (IntegrityError, StaleDataError, OperationalError) as exc:
+            raise _translate(exc) from None
+
+    def get(self, model: type[M], key: object, *, for_update: bool = False) -> M:
+        """The row with primary key ``key``, or :class:`NotFound` naming the model."""
+        (pk,) = model.__table__.primary_key
+        stmt = select(model).where(pk == key)
+        if for_update:
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        found = self.session.execute(stmt).scalar_one_or_none()
+        if found is None:
+            raise NotFound(model.__tablename__, key, "no such record")
+        return found
+
+    def claim_arm(self, arm_id: str, expected_version: int | None = None) -> Arm:
+        """Lock the arm for this transaction and raise its version; the arm, refreshed.
+
+        ``expected_version`` is the version the caller based its request on (from the arm
+        state it was shown); if the arm has moved on since, :class:`ConcurrencyConflict` says
+        so and nothing is written. Without it the claim still serialises concurrent acts on
+        the arm: the second waits for the first to commit and then sees its result.
+        """
+        arm = self.get(Arm, arm_id, for_update=True)
+        current = arm.version
+        if expected_version is not None and expected_version != current:
+            raise ConcurrencyConflict(
+                "version",
+                expected_version,
+                f"arm {arm_id} is now at version {current}: someone else acted on it first; "
+                "reload the arm state and try again",
+            )
+        result = self.session.execute(
+            update(Arm)
+            .where(Arm.id == arm_id, Arm.version == current)
+            .values(version=current + 1, updated_at=self.now())
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 1) != 1:
+            raise ConcurrencyConflict(
+                "version", current, f"arm {arm_id} changed while claiming it; try again"
+            )
+        self.session.refresh(arm)
+        return arm
+
+    # ------------------------------------------------------------------ ending
+
+    def commit(self) -> list[dict[str, Any]]:
+        """Flush, append the audit records, commit; the audit rows written."""
+        if self._done:
+            raise RuntimeError("this unit of work has already ended")
+        self.flush()
+        entries = list(self._entries)
+        if self.readonly and entries:
+            raise AuditError("a read-only unit of work cannot write rows or record events")
+        audit.check_reasons(entries)
+        session = self.session
+        try:
+            rows: list[dict[str, Any]] = []
+            if entries:
+                rows = audit.append(
+                    session,
+                    self.actor,
+                    entries,
+                    now=self.now(),
+                    txn=self.txn,
+                    context=self.context,
+                )
+            session.info[COMMITTING] = True
+            try:
+                session.commit()
+            finally:
+                session.info.pop(COMMITTING, None)
+        except (IntegrityError, StaleDataError, OperationalError) as exc:
+            raise _translate(exc) from None
+        self._done = True
+        self._entries.clear()
+        self.committed_records = rows
+        return rows
+
+    def rollback(self) -> None:
+        """Abandon every change of this unit of work (and its audit records)."""
+        self.session.rollback()
+        self._entries.clear()
+        self._done = True
+
+
+# ---------------------------------------------------------------------- change capture
+
+
+def _audited(obj: object) -> bool:
+    return isinstance(obj, Base) and type(obj).__audited__
+
+
+def _value(obj: Base, key: str, redact: frozenset[str]) -> Any:
+    return audit.REDACTED if key in redact else audit.jsonable(getattr(obj, key))
+
+
+def _describe(
+    obj: Base, operation: str, act: Act | None, inserted: set[tuple[str, str | None]]
+) -> Entry | None:
+    """An audit entry for one flushed row change (None for an update that changed nothing).
+
+    Rows inserted earlier in the same unit of work are still being first entered: changing
+    them needs no reason.
+    """
+    model = type(obj)
+    if act is None:
+        raise AuditError(
+            f"{model.__tablename__} changed with no act named: call uow.act(...) first"
+        )
+    state = inspect(obj)
+    identity = state.mapper.primary_key_from_instance(obj)
+    entity_id = "/".join(str(k) for k in identity) if identity else None
+    redact = model.__audit_redact__
+    keys = [c.key for c in model.__table__.columns]
+    site = act.site_id or getattr(obj, "site_id", None)
+    fresh = (model.__tablename__, entity_id) in inserted
+    if operation == "insert":
+        inserted.add((model.__tablename__, entity_id))
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    corrected: list[str] = []
+    if operation == "insert":
+        after = {k: _value(obj, k, redact) for k in keys}
+    elif operation == "delete":
+        before = {k: _value(obj, k, redact) for k in keys}
+    else:
+        workflow = model.__audit_workflow__ | audit.ALWAYS_WORKFLOW
+        before, after = {}, {}
+        for key in keys:
+            history = state.attrs[key].history
+            if not history.has_changes():
+                continue
+            added, deleted = list(history.added or ()), list(history.deleted or ())
+            new = added[0] if added else None
+            # An empty ``deleted`` means the old value was never loaded: assume it was entered.
+            known = bool(deleted)
+            old = deleted[0] if known else None
+            if known and old == new:
+                continue
+            before[key] = audit.REDACTED if key in redact else audit.jsonable(old)
+            after[key] = _value(obj, key, redact)
+            if key not in workflow and not fresh and (old is not None or not known):
+                corrected.append(key)
+        if not after:
+            return None
+    return Entry(
+        action=act.action,
+        entity=model.__tablename__,
+        entity_id=entity_id,
+        operation=operation,  # type: ignore[arg-type]
+        before=before,
+        after=after,
+        reason=act.reason,
+        site_id=site,
+        corrected=tuple(corrected),
+    )
+
+
+def _translate(exc: Exception) -> DosewiseError:
+    """A database failure as the error a person can act on."""
+    if isinstance(exc, StaleDataError):
+        return ConcurrencyConflict(
+            "version", None, "the record was changed by someone else first; reload and try again"
+        )
+    if isinstance(exc, IntegrityError):
+        detail = _first_line(exc)
+        orig = getattr(exc, "orig", None)
+        pgcode = getattr(orig, "sqlstate", None)
+        if pgcode == "23503" or "FOREIGN KEY" in detail:
+            return InvalidInput("reference", detail, "points at a record that does not exist")
+        constraint = getattr(getattr(orig, "diag", None), "constraint_name", None)
+        return DuplicateRecord(_unique_field(constraint, detail), None, "already exists")
+    if isinstance(exc, OperationalError | DBAPIError):
+        detail = _first_line(exc)
+        pgcode = getattr(getattr(exc, "orig", None), "sqlstate", None)
+        if pgcode in {"40001", "40P01"}:
+            return ConcurrencyConflict("transaction", pgcode, "concurrent update; try again")
+        if "locked" in detail or "busy" in detail:
+            return DatabaseBusy("database", detail, "busy with other writers; try again")
+        raise exc
+    raise exc
+
+
+def _unique_field(constraint: str | None, detail: str) -> str:
+    """``uq_users_username`` (PostgreSQL) or ``users.username`` (SQLite) → ``username``."""
+    if constraint:
+        for table in Base.metadata.tables:
+            prefix = f"uq_{table}_"
+            if constraint.startswith(prefix):
+                return constraint[len(prefix) :]
+        return constraint
+    if "UNIQUE constraint failed:" in detail:
+        return detail.split(":", 1)[1].split(",")[0].strip().split(".")[-1]
+    return "record"
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(getattr(exc, "orig", exc)) or type(exc).__name__
+    return text.strip().splitlines()[0][:200]
