@@ -28,7 +28,9 @@ COMMAND_MODULES = (
     "dosewise.cli.protocol",
     "dosewise.cli.clinical",
     "dosewise.cli.simulate",
+    "dosewise.cli.search",
     "dosewise.cli.trial",
+    "dosewise.cli.trial_acts",
     "dosewise.cli.report",
 )
 

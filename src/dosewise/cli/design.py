@@ -296,8 +296,7 @@ def table_cmd(
 
 @app.command()
 def demo() -> None:
-    """What `make run` shows until the web application exists: the protocol's tables and a
-    worked decision for one NCT07070323 arm (3 dose levels, start at DL1 = dose 2)."""
+    """NCT07070323 decision tables and a worked decision for one arm (DL1 = dose 2 starts)."""
     from dosewise.design.table_format import decision_tables
 
     params = Boin12Params(n_doses=3, start_dose=2, max_n=18, n_earlystop=12, tie_break="random")
