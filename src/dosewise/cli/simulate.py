@@ -15,6 +15,8 @@ from dosewise.cli.app import app
 from dosewise.cli.options import print_json, with_design_options
 from dosewise.design.params import Boin12Params
 from dosewise.errors import InvalidInput, InvalidParameter
+from dosewise.simulate.exact import DEFAULT_MAX_STATES, TooManyStates
+from dosewise.simulate.exact_summary import exact_summary
 from dosewise.simulate.executors import CHUNK_SIZE
 from dosewise.simulate.run import simulate as run_simulation
 from dosewise.simulate.scenario import (
@@ -26,7 +28,7 @@ from dosewise.simulate.scenario import (
     make_scenario,
     resolve_scenario,
 )
-from dosewise.simulate.summary import Summary
+from dosewise.simulate.summary import OperatingCharacteristics, Summary
 
 console = Console()
 if not console.is_terminal:
@@ -132,6 +134,18 @@ def simulate_cmd(
     ] = "gumbel",
     trials: Annotated[int, typer.Option("--trials", help="Number of simulated trials.")] = 10_000,
     tite: Annotated[bool, typer.Option("--tite", help="Simulate TITE-BOIN12.")] = False,
+    exact: Annotated[
+        bool,
+        typer.Option(
+            "--exact",
+            help="Exact operating characteristics (BOIN12, not TITE): every outcome path "
+            "weighted by its probability, no Monte Carlo error.",
+        ),
+    ] = False,
+    max_states: Annotated[
+        int,
+        typer.Option("--max-states", help="With --exact: refuse designs needing more states."),
+    ] = DEFAULT_MAX_STATES,
     accrual: Annotated[
         float, typer.Option("--accrual", help="Patients per month.", rich_help_panel=Setting)
     ] = 2.0,
@@ -175,7 +189,11 @@ def simulate_cmd(
         typer.Option("--progress/--no-progress", help="Progress bar on stderr (auto)."),
     ] = None,
 ) -> None:
-    """Operating characteristics of BOIN12 / TITE-BOIN12 under a scenario, by simulation."""
+    """Operating characteristics of BOIN12 / TITE-BOIN12 under a scenario (simulated or exact)."""
+    if exact and tite:
+        raise InvalidInput(
+            "exact", True, "exact operating characteristics are for BOIN12 only, not --tite"
+        )
     sc = _scenario(scenario, p_tox, p_eff, rho, correlation)
     values = {
         "accrual": accrual,
@@ -187,15 +205,19 @@ def simulate_cmd(
     }
     sc = _with_setting(ctx, sc, values)
     params = _design(ctx, design, sc)
-    if isinstance(trials, bool) or trials < 1:
-        raise InvalidParameter("trials", trials, "must be a whole number >= 1")
-    if workers is not None and workers < 1:
-        raise InvalidParameter("workers", workers, "must be a whole number >= 1")
-    seed = params.seed
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
-    show = progress if progress is not None else trials >= PROGRESS_FROM
-    summary = _run(sc, params, trials, seed, tite, workers, scheduler, show)
+    summary: OperatingCharacteristics
+    if exact:
+        summary = _run_exact(sc, params, max_states, progress)
+    else:
+        if isinstance(trials, bool) or trials < 1:
+            raise InvalidParameter("trials", trials, "must be a whole number >= 1")
+        if workers is not None and workers < 1:
+            raise InvalidParameter("workers", workers, "must be a whole number >= 1")
+        seed = params.seed
+        if seed is None:
+            seed = int(np.random.SeedSequence().generate_state(1)[0])
+        show = progress if progress is not None else trials >= PROGRESS_FROM
+        summary = _run(sc, params, trials, seed, tite, workers, scheduler, show)
     if csv is not None:
         summary.to_csv(str(csv))
     if plot is not None:
@@ -209,6 +231,34 @@ def simulate_cmd(
     for label, path in (("CSV", csv), ("figure", plot)):
         if path is not None:
             console.print(f"wrote {label}: {path}")
+
+
+def _run_exact(
+    sc: Scenario, params: Boin12Params, max_states: int, progress: bool | None
+) -> OperatingCharacteristics:
+    """Exact OCs; a design over the state budget gets one line that suggests simulation."""
+    if isinstance(max_states, bool) or max_states < 1:
+        raise InvalidParameter("max_states", max_states, "must be a whole number >= 1")
+    cohorts = -(-params.max_n // params.cohort_size)
+    try:
+        if not progress:  # seconds at most: a bar only when asked for
+            return exact_summary(sc, params, max_states=max_states)
+        columns = (TextColumn("exact OCs {task.description}"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, console=err_console, transient=True) as bar:
+            task = bar.add_task(f"{sc.name} (cohorts)", total=cohorts)
+            return exact_summary(
+                sc,
+                params,
+                max_states=max_states,
+                progress=lambda step, total: bar.update(task, completed=step, total=total),
+            )
+    except TooManyStates as exc:
+        raise TooManyStates(
+            "design",
+            f"{params.n_doses} doses, max N {params.max_n}, cohorts of {params.cohort_size}",
+            f"too large for exact computation ({exc.value}; limit {max_states:,}); "
+            "simulate instead: drop --exact (e.g. --trials 100000)",
+        ) from None
 
 
 def _run(
@@ -250,17 +300,21 @@ def _fmt(value: float, se: float | None = None, digits: int = 1) -> str:
     return text if se is None else f"{text} ({se:.{digits}f})"
 
 
-def _print_summary(summary: Summary) -> None:
+def _print_summary(summary: OperatingCharacteristics) -> None:
     data = summary.to_dict()
     f = summary.figures()
     p = summary.params
     j = p.n_doses
     engine = "TITE-BOIN12" if summary.tite else "BOIN12"
-    title = (
-        f"{engine} operating characteristics — scenario '{summary.scenario.name}', "
-        f"{summary.trials:,} trials, seed {summary.seed}"
-    )
-    table = Table(title=title, caption="Monte Carlo standard errors in brackets; * true OBD.")
+    exact = summary.trials is None
+    if exact:
+        how = f"exact ({data.get('states', 0):,} states)"
+        caption = "Exact: no Monte Carlo error; * true OBD."
+    else:
+        how = f"{summary.trials:,} trials, seed {summary.run_seed}"
+        caption = "Monte Carlo standard errors in brackets; * true OBD."
+    title = f"{engine} operating characteristics — scenario '{summary.scenario.name}', {how}"
+    table = Table(title=title, caption=caption)
     for col in ("dose", "p(DLT)", "p(resp)", "utility", "sel. %", "n (SD)", "pts %", "DLT", "resp"):
         table.add_column(col, justify="right")
     utility = summary.scenario.utility(p)
@@ -271,14 +325,15 @@ def _print_summary(summary: Summary) -> None:
             f"{summary.scenario.p_tox[d]:.2f}",
             f"{summary.scenario.p_eff[d]:.2f}",
             f"{utility[d]:.1f}",
-            _fmt(f["selection_pct"][d], f["selection_se"][d]),
+            _fmt(f["selection_pct"][d], None if exact else f["selection_se"][d]),
             f"{f['mean_n'][d]:.1f} ({f['sd_n'][d]:.1f})",
-            _fmt(f["pct_patients"][d], f["pct_patients_se"][d]),
+            _fmt(f["pct_patients"][d], None if exact else f["pct_patients_se"][d]),
             f"{f['mean_tox'][d]:.2f}",
             f"{f['mean_eff'][d]:.2f}",
         )
     none_mark = "*" if summary.true_obd is None else ""
-    table.add_row(f"none{none_mark}", "", "", "", _fmt(f["selection_pct"][j], f["selection_se"][j]))
+    none_se = None if exact else f["selection_se"][j]
+    table.add_row(f"none{none_mark}", "", "", "", _fmt(f["selection_pct"][j], none_se))
     console.print(table)
     if summary.scenario.dose_labels:
         names = ", ".join(f"{d + 1} = {x}" for d, x in enumerate(summary.scenario.dose_labels))
@@ -286,13 +341,17 @@ def _print_summary(summary: Summary) -> None:
     obd = "none" if summary.true_obd is None else str(summary.true_obd)
     months = data["mean_duration_days"] / DAYS_PER_MONTH
     months_se = data["se_duration_days"] / DAYS_PER_MONTH
+
+    def se(value: float) -> str:
+        return "" if exact else f" ({value:.1f})"
+
     console.print(
-        f"true OBD (*): {obd}; correct selection {_fmt(data['pct_select_true_obd'])}% "
-        f"({data['pct_select_true_obd_se']:.1f}); patients at the true OBD "
+        f"true OBD (*): {obd}; correct selection {_fmt(data['pct_select_true_obd'])}%"
+        f"{se(data['pct_select_true_obd_se'])}; patients at the true OBD "
         f"{_fmt(data['pct_patients_at_true_obd'])}%; above the true MTD "
         f"{_fmt(data['pct_patients_above_mtd'])}%; early stop without OBD "
-        f"{_fmt(data['early_stop_pct'])}% ({data['early_stop_se']:.1f}); mean N "
-        f"{data['mean_total_n']:.1f}; mean duration {months:.1f} months ({months_se:.1f})"
+        f"{_fmt(data['early_stop_pct'])}%{se(data['early_stop_se'])}; mean N "
+        f"{data['mean_total_n']:.1f}; mean duration {months:.1f} months{se(months_se)}"
     )
     sc = summary.scenario
     console.print(

@@ -100,7 +100,13 @@ def isotonic_toxicity(n: IntArray, tox: IntArray, phi_t: float) -> FloatArray:
         n2 = np.atleast_2d(np.asarray(n, dtype=np.int64))[needs_fit]
         y2 = np.atleast_2d(np.asarray(tox, dtype=np.int64))[needs_fit]
         key = np.concatenate([n2, y2], axis=1)
-        _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        base = int(key.max()) + 1
+        if base ** key.shape[1] < 2**63:
+            # One int64 per profile (mixed radix): a 1-D unique is much faster than rows.
+            packed = key @ (base ** np.arange(key.shape[1], dtype=np.int64))
+            _, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
+        else:
+            _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
         fitted = np.array(
             [_fit(tuple(n2[i].tolist()), tuple(y2[i].tolist()), float(phi_t)) for i in first]
         )

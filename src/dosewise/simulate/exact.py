@@ -10,7 +10,8 @@ equal states and add their probabilities, and ask the design's own rule (:func:`
 between the tied doses; ``higher``/``lower`` follow the rule. No Monte Carlo error.
 
 With additive utilities (u11 + u00 = 100) a dose's state is (n, #DLT, #responses); otherwise the
-four joint counts, since the utility then depends on them.
+four joint counts, since the utility then depends on them. States are packed and merged in
+:mod:`dosewise.simulate.exact_states`; see docs/simulation.md §8.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from dosewise.design.params import Boin12Params
 from dosewise.design.rule import NO_DOSE, Reason, decide_batch
 from dosewise.design.utility import desirability, score
 from dosewise.errors import DosewiseError, InvalidInput
+from dosewise.simulate.exact_states import StateKeys, expand_merge
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -38,6 +40,9 @@ IntArray = npt.NDArray[np.int64]
 DEFAULT_MAX_STATES = 10_000_000
 
 _HIGHEST = int(Reason.HIGHEST_DESIRABILITY)
+_REASONS = 32
+#: Largest (max_n + 1)^4 for which desirability is tabulated by joint counts.
+_JOINT_TABLE_MAX = 4_000_000
 
 
 class TooManyStates(DosewiseError):
@@ -46,7 +51,13 @@ class TooManyStates(DosewiseError):
 
 @dataclass(frozen=True, slots=True)
 class ExactResult:
-    """Exact distribution of the trial's outcome (doses 0-based in the arrays)."""
+    """Exact distribution of the trial's outcome (doses 0-based in the arrays).
+
+    Means are expectations over trials; ``ended_after[k]`` is the probability that the trial
+    ends after cohort k + 1 (with ``patients_after[k]`` patients), which is all the timing of a
+    (non-TITE) BOIN12 trial depends on; ``reasons[r]`` is the probability that it ends by
+    :class:`~dosewise.design.rule.Reason` ``r``.
+    """
 
     params: Boin12Params
     joint: FloatArray  # (J, 4): Pr(N), Pr(E), Pr(T), Pr(B) per dose
@@ -58,6 +69,12 @@ class ExactResult:
     mean_eff: FloatArray
     mean_total_n: float
     states: int  # distinct states visited
+    sd_tox: FloatArray
+    sd_eff: FloatArray
+    sd_total_n: float
+    ended_after: FloatArray  # (K,): Pr(the trial ends after cohort k + 1)
+    patients_after: IntArray  # (K,): patients treated after cohort k + 1
+    reasons: FloatArray  # (32,): Pr(the final Reason is r)
 
     @property
     def n_doses(self) -> int:
@@ -70,6 +87,26 @@ def _compositions(size: int) -> tuple[IntArray, FloatArray]:
     comps = [c for c in itertools.product(range(size + 1), repeat=4) if sum(c) == size]
     coef = [math.factorial(size) / math.prod(math.factorial(k) for k in c) for c in comps]
     return np.array(comps, dtype=np.int64), np.array(coef, dtype=np.float64)
+
+
+def _cohort_outcomes(size: int, probs: FloatArray, additive: bool) -> tuple[IntArray, FloatArray]:
+    """Distinct increments of a dose's counts from one cohort, and their probability per dose.
+
+    Joint layout: the counts (a_N, a_E, a_T, a_B), multinomial. Additive layout: (n, #DLT,
+    #responses), so outcomes with equal marginal counts (e.g. N + B and E + T) are one child.
+    """
+    comps, coef = _compositions(size)
+    # Probability of each cohort outcome at each dose: coef * prod(pi ** a).
+    outcome_p = coef[None, :] * np.prod(probs[:, None, :] ** comps[None, :, :], axis=2)
+    if not additive:
+        return comps, np.asarray(outcome_p, dtype=np.float64)
+    delta = np.stack([np.full(len(comps), size), comps[:, 2] + comps[:, 3],
+                      comps[:, 1] + comps[:, 3]], axis=1)  # fmt: skip
+    distinct, inverse = np.unique(delta, axis=0, return_inverse=True)
+    merged = np.zeros((probs.shape[0], len(distinct)))
+    for m, target in enumerate(inverse.ravel()):
+        merged[:, target] += outcome_p[:, m]
+    return np.asarray(distinct, dtype=np.int64), merged
 
 
 def _check_joint(joint: npt.ArrayLike, n_doses: int) -> FloatArray:
@@ -95,12 +132,19 @@ class _Evaluator:
         self.lower_rule = (
             params.with_(tie_break="lower") if params.tie_break == "random" else params
         )
+        self.desirability_table: FloatArray | None = None
         if self.additive:
             # Desirability by (n, #DLT, #responses), from the design's own function.
             t_grid, e_grid = np.meshgrid(np.arange(top), np.arange(top), indexing="ij")
             n3 = np.arange(top)[:, None, None]
             pts = params.u11 * e_grid[None] + params.u00 * (n3 - t_grid[None])
             self.desirability_table = desirability(n3 + 0 * pts, pts, params)
+        elif top**4 <= _JOINT_TABLE_MAX:
+            # By joint counts (N, E, T, B): the same score and desirability calls, tabulated.
+            m = np.meshgrid(*[np.arange(top)] * 4, indexing="ij", sparse=True)
+            n4 = m[0] + m[1] + m[2] + m[3]
+            points = score(m[0], m[1], m[2], m[3], params)
+            self.desirability_table = desirability(n4, points, params)
 
     def marginals(self, counts: IntArray) -> tuple[IntArray, IntArray, IntArray, FloatArray]:
         """n, #DLT, #responses and utility points per dose from the state layout."""
@@ -124,10 +168,13 @@ class _Evaluator:
     ) -> tuple[IntArray, IntArray, npt.NDArray[np.bool_], npt.NDArray[np.bool_], FloatArray]:
         n, tox, eff, points = self.marginals(counts)
         elim, lowest = self.eliminated(n, tox, eff)
-        if self.additive:
-            prob = self.desirability_table[n, tox, eff]
-        else:
+        table = self.desirability_table
+        if table is None:
             prob = desirability(n, points, self.params)
+        elif self.additive:
+            prob = table[n, tox, eff]
+        else:
+            prob = table[counts[..., 0], counts[..., 1], counts[..., 2], counts[..., 3]]
         rows = np.arange(len(current))
         p_hat = tox[rows, current] / np.maximum(n[rows, current], 1)
         batch = decide_batch(
@@ -145,70 +192,17 @@ class _Evaluator:
         return batch.next_dose, batch.reason.astype(np.int64), batch.tied, elim, points
 
 
-class _StateKeys:
-    """Pack a state (counts per dose, current dose) into one int64, so merging is a sort."""
-
-    def __init__(self, n_doses: int, width: int, max_value: int) -> None:
-        self.bits = max(max_value, n_doses).bit_length()
-        self.fields = n_doses * width + 1
-        self.fits = self.bits * self.fields <= 63
-        self.shifts = np.arange(self.fields, dtype=np.int64) * self.bits
-        self.n_doses, self.width = n_doses, width
-
-    def keys(self, counts: IntArray, current: IntArray) -> IntArray:
-        """One key per state."""
-        flat = np.concatenate([counts.reshape(len(counts), -1), current[:, None]], axis=1)
-        return np.asarray((flat.astype(np.int64) << self.shifts).sum(axis=1), dtype=np.int64)
-
-    def delta_keys(self, delta: IntArray) -> IntArray:
-        """(J, M): the key increment of each cohort outcome added at each dose."""
-        out = np.zeros((self.n_doses, len(delta)), dtype=np.int64)
-        for d in range(self.n_doses):
-            shift = self.shifts[d * self.width : (d + 1) * self.width]
-            out[d] = (delta.astype(np.int64) << shift).sum(axis=1)
-        return out
-
-
-def _expand_merge(
-    counts: IntArray,
-    current: IntArray,
-    weight: FloatArray,
-    delta: IntArray,
-    outcome_p: FloatArray,
-    keys: _StateKeys,
-) -> tuple[IntArray, IntArray, FloatArray]:
-    """Children of every state after one cohort at its current dose, equal children merged."""
-    n_out = len(delta)
-    child_w = (weight[:, None] * outcome_p[current]).ravel()
-    child_key: npt.NDArray[np.generic]
-    if keys.fits:
-        child_key = (keys.keys(counts, current)[:, None] + keys.delta_keys(delta)[current]).ravel()
-    else:
-        full = np.repeat(counts, n_out, axis=0)
-        full[np.arange(len(full)), np.repeat(current, n_out)] += np.tile(delta, (len(counts), 1))
-        flat = np.concatenate([full.reshape(len(full), -1), np.repeat(current, n_out)[:, None]], 1)
-        small = np.ascontiguousarray(flat.astype(np.int16))
-        child_key = small.view(np.dtype((np.void, small.shape[1] * 2))).ravel()
-    live = np.flatnonzero(child_w > 0)
-    _, first, inverse = np.unique(child_key[live], return_index=True, return_inverse=True)
-    merged_w = np.bincount(inverse.ravel(), weights=child_w[live], minlength=len(first)).astype(
-        np.float64
-    )
-    origin = live[first]
-    parent, outcome = origin // n_out, origin % n_out
-    new_counts = counts[parent].copy()
-    new_current = np.asarray(current[parent], dtype=np.int64)
-    new_counts[np.arange(len(parent)), new_current] += delta[outcome]
-    return np.asarray(new_counts, dtype=np.int64), new_current, merged_w
-
-
 def exact_operating_characteristics(
     params: Boin12Params,
     joint: npt.ArrayLike,
     max_states: int = DEFAULT_MAX_STATES,
     progress: Callable[[int, int], None] | None = None,
 ) -> ExactResult:
-    """Exact OCs of BOIN12 for true joint outcome probabilities ``joint`` (J x 4: N, E, T, B)."""
+    """Exact OCs of BOIN12 for true joint outcome probabilities ``joint`` (J x 4: N, E, T, B).
+
+    Raises :class:`TooManyStates` before a step would expand more than ``max_states`` (state x
+    cohort outcome) children, so memory stays bounded (under about 2 GB at the default).
+    """
     p = params
     J = p.n_doses
     probs = _check_joint(joint, J)
@@ -217,89 +211,164 @@ def exact_operating_characteristics(
     counts = np.zeros((1, J, width), dtype=np.int64)
     current = np.array([p.start_dose - 1], dtype=np.int64)
     weight = np.array([1.0])
-    keys = _StateKeys(J, width, p.max_n)
-
-    selection = np.zeros(J + 1)
-    early_stop = 0.0
-    sum_n = np.zeros(J)
-    sum_n2 = np.zeros(J)
-    sum_tox = np.zeros(J)
-    sum_eff = np.zeros(J)
+    keys = StateKeys(J, width, p.max_n)
+    tally = _EndTally(J)
     visited = 1
     total = 0
     n_steps = math.ceil(p.max_n / p.cohort_size)
+    ended_after = np.zeros(n_steps)
+    patients_after = np.zeros(n_steps, dtype=np.int64)
     step = 0
     while len(weight):
         size = min(p.cohort_size, p.max_n - total)
-        comps, coef = _compositions(size)
-        if evaluator.additive:
-            delta = np.stack([np.full(len(comps), size), comps[:, 2] + comps[:, 3],
-                              comps[:, 1] + comps[:, 3]], axis=1)  # fmt: skip
-        else:
-            delta = comps
-        # Probability of each cohort outcome at each dose: coef * prod(pi ** a).
-        outcome_p = coef[None, :] * np.prod(probs[:, None, :] ** comps[None, :, :], axis=2)
-        expansions = len(weight) * len(comps)
+        delta, outcome_p = _cohort_outcomes(size, probs, evaluator.additive)
+        expansions = len(weight) * len(delta)
         if expansions > max_states:
             raise TooManyStates(
                 "design",
                 f"{expansions:,} states at cohort {step + 1}",
                 f"too large for exact computation (limit {max_states:,}); use simulation",
             )
-        counts, current, weight = _expand_merge(counts, current, weight, delta, outcome_p, keys)
+        counts, current, weight = expand_merge(counts, current, weight, delta, outcome_p, keys)
         visited += len(weight)
         total += size
+        patients_after[step] = total
         step += 1
         if progress is not None:
             progress(step, n_steps)
 
         next_dose, reason, tied, elim, points = evaluator.decide(counts, current)
-        n, tox, eff, _ = evaluator.marginals(counts)
         ends = reason >= int(Reason.STOP_LOWEST_TOXIC)
         if ends.any():
-            w = weight[ends]
-            n_end = n[ends]
-            sum_n += w @ n_end
-            sum_n2 += w @ (n_end.astype(np.float64) ** 2)
-            sum_tox += w @ tox[ends]
-            sum_eff += w @ eff[ends]
-            obd_end = reason[ends] >= int(Reason.END_EARLYSTOP)
-            early_stop += float(w[~obd_end].sum())
-            selection[J] += float(w[~obd_end].sum())
-            if obd_end.any():
-                chosen = select_obd_batch(
-                    n_end[obd_end], tox[ends][obd_end], points[ends][obd_end],
-                    elim[ends][obd_end], p,
-                ).obd  # fmt: skip
-                selection += np.bincount(np.where(chosen < 0, J, chosen),
-                                         weights=w[obd_end], minlength=J + 1)  # fmt: skip
+            ended_after[step - 1] = tally.add(
+                evaluator, keys, counts[ends], weight[ends], reason[ends], elim[ends], points[ends]
+            )
         go = ~ends
         counts, current, weight = counts[go], next_dose[go], weight[go]
-        reason, tied = reason[go], tied[go]
         if p.tie_break == "random":
-            split = (reason == _HIGHEST) & (tied.sum(axis=1) > 1)
-            if split.any():
-                rows_split = np.flatnonzero(split)
-                share = 1.0 / tied[rows_split].sum(axis=1)
-                pairs = np.argwhere(tied[rows_split])
-                extra_counts = counts[rows_split][pairs[:, 0]]
-                extra_current = pairs[:, 1].astype(np.int64)
-                extra_weight = weight[rows_split][pairs[:, 0]] * share[pairs[:, 0]]
-                counts = np.concatenate([counts[~split], extra_counts])
-                current = np.concatenate([current[~split], extra_current])
-                weight = np.concatenate([weight[~split], extra_weight])
+            counts, current, weight = _split_ties(counts, current, weight, reason[go], tied[go])
         if (current == NO_DOSE).any():  # pragma: no cover - the rule never continues without a dose
             raise RuntimeError("rule continued without a dose")
-    mean_n = sum_n
-    return ExactResult(
-        params=p,
-        joint=probs,
-        selection=selection,
-        early_stop=early_stop,
-        mean_n=mean_n,
-        sd_n=np.sqrt(np.maximum(sum_n2 - mean_n**2, 0.0)),
-        mean_tox=sum_tox,
-        mean_eff=sum_eff,
-        mean_total_n=float(mean_n.sum()),
-        states=visited,
+    return tally.result(p, probs, visited, ended_after[:step], patients_after[:step])
+
+
+def _split_ties(
+    counts: IntArray,
+    current: IntArray,
+    weight: FloatArray,
+    reason: IntArray,
+    tied: npt.NDArray[np.bool_],
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Random tie-break: a state whose next dose was a tie goes to each tied dose, 1/k each."""
+    split = (reason == _HIGHEST) & (tied.sum(axis=1) > 1)
+    if not split.any():
+        return counts, current, weight
+    rows_split = np.flatnonzero(split)
+    share = 1.0 / tied[rows_split].sum(axis=1)
+    pairs = np.argwhere(tied[rows_split])
+    extra_counts = counts[rows_split][pairs[:, 0]]
+    extra_current = pairs[:, 1].astype(np.int64)
+    extra_weight = weight[rows_split][pairs[:, 0]] * share[pairs[:, 0]]
+    return (
+        np.concatenate([counts[~split], extra_counts]),
+        np.concatenate([current[~split], extra_current]),
+        np.concatenate([weight[~split], extra_weight]),
     )
+
+
+class _EndTally:
+    """Probability-weighted sums over the states in which the trial ends."""
+
+    def __init__(self, n_doses: int) -> None:
+        self.n_doses = n_doses
+        self.selection = np.zeros(n_doses + 1)
+        self.reasons = np.zeros(_REASONS)
+        self.early_stop = 0.0
+        self.sums = {k: np.zeros(n_doses) for k in ("n", "n2", "tox", "tox2", "eff", "eff2")}
+        self.total = 0.0
+        self.total2 = 0.0
+
+    def add(
+        self,
+        evaluator: _Evaluator,
+        keys: StateKeys,
+        counts: IntArray,
+        w: FloatArray,
+        reason: IntArray,
+        elim: npt.NDArray[np.bool_],
+        points: FloatArray,
+    ) -> float:
+        """Add the ending states of one step; returns their total probability."""
+        n, tox, eff, _ = evaluator.marginals(counts)
+        for name, values in (("n", n), ("tox", tox), ("eff", eff)):
+            self.sums[name] += w @ values
+            self.sums[name + "2"] += w @ (values.astype(np.float64) ** 2)
+        total_n = n.sum(axis=1).astype(np.float64)
+        self.total += float(w @ total_n)
+        self.total2 += float(w @ total_n**2)
+        self.reasons += np.bincount(reason, weights=w, minlength=_REASONS)[:_REASONS]
+        obd_end = reason >= int(Reason.END_EARLYSTOP)
+        no_obd = float(w[~obd_end].sum())
+        self.early_stop += no_obd
+        self.selection[self.n_doses] += no_obd
+        if obd_end.any():
+            chosen = _select_obd(evaluator, keys, counts[obd_end], elim[obd_end], points[obd_end])
+            where = np.where(chosen < 0, self.n_doses, chosen)
+            self.selection += np.bincount(where, weights=w[obd_end], minlength=self.n_doses + 1)
+        return float(w.sum())
+
+    def result(
+        self,
+        params: Boin12Params,
+        probs: FloatArray,
+        visited: int,
+        ended_after: FloatArray,
+        patients_after: IntArray,
+    ) -> ExactResult:
+        s = self.sums
+
+        def sd(mean: FloatArray, sq: FloatArray) -> FloatArray:
+            return np.asarray(np.sqrt(np.maximum(sq - mean**2, 0.0)), dtype=np.float64)
+
+        return ExactResult(
+            params=params,
+            joint=probs,
+            selection=self.selection,
+            early_stop=self.early_stop,
+            mean_n=s["n"],
+            sd_n=sd(s["n"], s["n2"]),
+            mean_tox=s["tox"],
+            mean_eff=s["eff"],
+            mean_total_n=self.total,
+            states=visited,
+            sd_tox=sd(s["tox"], s["tox2"]),
+            sd_eff=sd(s["eff"], s["eff2"]),
+            sd_total_n=float(np.sqrt(max(self.total2 - self.total**2, 0.0))),
+            ended_after=np.asarray(ended_after, dtype=np.float64),
+            patients_after=np.asarray(patients_after, dtype=np.int64),
+            reasons=self.reasons,
+        )
+
+
+def _select_obd(
+    evaluator: _Evaluator,
+    keys: StateKeys,
+    counts: IntArray,
+    elim: npt.NDArray[np.bool_],
+    points: FloatArray,
+) -> IntArray:
+    """The design's OBD rule on each ending state, asked once per distinct per-dose counts.
+
+    End states that differ only in the current dose have the same OBD (the rule reads counts,
+    utility points and eliminations, all functions of the counts).
+    """
+    n, tox, _, _ = evaluator.marginals(counts)
+    if not keys.fits:
+        return np.asarray(select_obd_batch(n, tox, points, elim, evaluator.params).obd)
+    packed = keys.keys(counts, np.zeros(len(counts), dtype=np.int64))
+    unique, inverse = np.unique(packed, return_inverse=True)
+    inverse = inverse.ravel()
+    first = np.empty(len(unique), dtype=np.int64)
+    first[inverse] = np.arange(len(inverse))  # one representative row per distinct counts
+    chosen = select_obd_batch(n[first], tox[first], points[first], elim[first], evaluator.params)
+    return np.asarray(chosen.obd[inverse], dtype=np.int64)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from dosewise.simulate.summary import Summary
+from dosewise.simulate.summary import OperatingCharacteristics
 
 
-def plot_summary(summary: Summary, path: str | Path) -> Path:
+def plot_summary(summary: OperatingCharacteristics, path: str | Path) -> Path:
     """Save a PNG (or any Matplotlib format by suffix) of one summary; returns the path."""
     import matplotlib
 
@@ -51,9 +51,12 @@ def plot_summary(summary: Summary, path: str | Path) -> Path:
 
     engine = "TITE-BOIN12" if summary.tite else "BOIN12"
     p = summary.params
+    how = (
+        "exact" if summary.trials is None else f"{summary.trials:,} trials, seed {summary.run_seed}"
+    )
     fig.suptitle(
-        f"{engine}, scenario '{summary.scenario.name}': {summary.trials:,} trials, seed "
-        f"{summary.seed}; φT={p.phi_t}, φE={p.phi_e}, u11={p.u11:g}, u00={p.u00:g}, "
+        f"{engine}, scenario '{summary.scenario.name}': {how}; φT={p.phi_t}, φE={p.phi_e}, "
+        f"u11={p.u11:g}, u00={p.u00:g}, "
         f"cohort {p.cohort_size}, N={p.max_n}, tie-break {p.tie_break}; "
         f"early stop {f['early_stop_pct']:.1f}%",
         fontsize=9,

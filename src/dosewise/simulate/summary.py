@@ -5,14 +5,16 @@ counts, so combining is exact), and chunks are added in their index order, so th
 not depend on how many workers ran them. :class:`Summary` turns the tally into the
 operating-characteristic table of boin12.md §9.4-9.5, each figure with its Monte Carlo standard
 error: selection percentages (binomial SE), means (SD/√N), percentages of patients (a ratio of
-means; delta-method SE) and the mean duration.
+means; delta-method SE) and the mean duration. Its JSON, table and CSV views live in the base
+class :class:`OperatingCharacteristics`, shared with the exact summaries of
+:mod:`dosewise.simulate.exact_summary` (same keys, ``"method": "exact"``, errors 0).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -145,22 +147,35 @@ def _keys(values: Any, n_doses: int, digits: int = 6) -> dict[str, float]:
     return {str(j + 1): round(float(values[j]), digits) for j in range(n_doses)}
 
 
-@dataclass(frozen=True, slots=True)
-class Summary:
-    """Operating characteristics of one design under one scenario."""
+class OperatingCharacteristics:
+    """What a summary of operating characteristics offers, simulated or exact.
+
+    Subclasses give the figures (:meth:`figures`, the same keys for both, standard errors 0
+    when exact) and the ending rules; the JSON, table and CSV views are shared here, so
+    ``dosewise simulate --json`` and ``--exact --json`` have the same shape.
+    """
 
     scenario: Scenario
     params: Boin12Params
-    tally: Tally
-    seed: int
     tite: bool
     seconds: float
-    chunk_size: int
+    #: "simulation" or "exact".
+    method: ClassVar[str] = "simulation"
 
     @property
-    def trials(self) -> int:
-        """Number of simulated trials."""
-        return self.tally.trials
+    def trials(self) -> int | None:
+        """Number of simulated trials (None when exact)."""
+        raise NotImplementedError
+
+    @property
+    def run_seed(self) -> int | None:
+        """The seed of the random streams (None when exact)."""
+        raise NotImplementedError
+
+    @property
+    def run_chunk_size(self) -> int | None:
+        """Trials per chunk (None when exact)."""
+        raise NotImplementedError
 
     @property
     def true_obd(self) -> int | None:
@@ -174,43 +189,15 @@ class Summary:
 
     def figures(self) -> dict[str, Any]:
         """Every figure and its standard error, as arrays (0-based doses; 'none' last)."""
-        t = self.tally
-        count = t.trials
-        sel_pct, sel_se = _pct_se(t.selected, count)
-        mean_n, sd_n, se_n = _mean_sd_se(t.n, t.n_sq, count)
-        mean_tox, sd_tox, se_tox = _mean_sd_se(t.tox, t.tox_sq, count)
-        mean_eff, sd_eff, se_eff = _mean_sd_se(t.eff, t.eff_sq, count)
-        pct_pat, pct_pat_se = _ratio_se(t.n, t.n_sq, t.n_cross, t)
-        above, above_se = _ratio_se(float(t.above), float(t.above_sq), float(t.above_cross), t)
-        mean_total, sd_total, se_total = _mean_sd_se(float(t.total), float(t.total_sq), count)
-        dur, sd_dur, se_dur = _mean_sd_se(t.duration, t.duration_sq, count)
-        early = int(sum(t.reasons[r] for r in Reason if r.stops and not r.selects_obd))
-        early_pct, early_se = _pct_se(early, count)
-        return {
-            "selection_pct": sel_pct,
-            "selection_se": sel_se,
-            "mean_n": mean_n,
-            "sd_n": sd_n,
-            "se_n": se_n,
-            "mean_tox": mean_tox,
-            "sd_tox": sd_tox,
-            "se_tox": se_tox,
-            "mean_eff": mean_eff,
-            "sd_eff": sd_eff,
-            "se_eff": se_eff,
-            "pct_patients": 100 * pct_pat,
-            "pct_patients_se": 100 * pct_pat_se,
-            "pct_patients_above_mtd": 100 * float(above),
-            "pct_patients_above_mtd_se": 100 * float(above_se),
-            "mean_total_n": float(mean_total),
-            "sd_total_n": float(sd_total),
-            "se_total_n": float(se_total),
-            "mean_duration_days": float(dur),
-            "sd_duration_days": float(sd_dur),
-            "se_duration_days": float(se_dur),
-            "early_stop_pct": float(early_pct),
-            "early_stop_se": float(early_se),
-        }
+        raise NotImplementedError
+
+    def stop_reasons(self) -> dict[str, Any]:
+        """How trials ended: count per rule (simulation) or percentage of trials (exact)."""
+        raise NotImplementedError
+
+    def extra(self) -> dict[str, Any]:
+        """Keys that only one kind of summary has (e.g. ``states`` when exact)."""
+        return {}
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``dosewise simulate --json`` (doses as "1".."J")."""
@@ -228,13 +215,11 @@ class Summary:
             correct, correct_se = f["selection_pct"][obd - 1], f["selection_se"][obd - 1]
             at_obd, at_obd_se = f["pct_patients"][obd - 1], f["pct_patients_se"][obd - 1]
         above_mtd_sel = float(np.sum(f["selection_pct"][self.true_mtd : j]))
-        reasons = {
-            r.name.lower(): int(self.tally.reasons[r]) for r in Reason if self.tally.reasons[r]
-        }
         return {
             "scenario": self.scenario.name,
+            "method": self.method,
             "trials": self.trials,
-            "seed": self.seed,
+            "seed": self.run_seed,
             "true_obd": obd,
             "true_mtd": self.true_mtd,
             "selection_pct": selection,
@@ -262,11 +247,11 @@ class Summary:
             "mean_duration_days": round(f["mean_duration_days"], 4),
             "se_duration_days": round(f["se_duration_days"], 4),
             "mean_duration_months": round(f["mean_duration_days"] / DAYS_PER_MONTH, 4),
-            "stop_reasons": reasons,
+            "stop_reasons": self.stop_reasons(),
             "seconds": round(self.seconds, 4),
             "engine": "tite-boin12" if self.tite else "boin12",
             "tie_break": self.params.tie_break,
-            "chunk_size": self.chunk_size,
+            "chunk_size": self.run_chunk_size,
             "design": self.params.to_dict(),
             "truth": {
                 "p_tox": _keys(self.scenario.p_tox, j),
@@ -274,6 +259,7 @@ class Summary:
                 "utility": _keys(self.scenario.utility(self.params), j, 4),
             },
             "setting": self.scenario.to_dict(),
+            **self.extra(),
         }
 
     def to_frame(self) -> pd.DataFrame:
@@ -317,8 +303,8 @@ class Summary:
         """Write the per-dose table, preceded by '#' lines with the design and overall figures."""
         data = self.to_dict()
         header = [
-            f"# scenario={data['scenario']} trials={data['trials']} seed={data['seed']} "
-            f"engine={data['engine']} tie_break={data['tie_break']}",
+            f"# scenario={data['scenario']} method={data['method']} trials={data['trials']} "
+            f"seed={data['seed']} engine={data['engine']} tie_break={data['tie_break']}",
             "# design=" + " ".join(f"{k}={v}" for k, v in data["design"].items()),
             f"# true_obd={data['true_obd']} true_mtd={data['true_mtd']} "
             f"early_stop_pct={data['early_stop_pct']} (se {data['early_stop_se']}) "
@@ -329,3 +315,75 @@ class Summary:
         with open(path, "w", encoding="utf-8", newline="") as handle:
             handle.write("\n".join(header) + "\n")
             self.to_frame().to_csv(handle, index=False, float_format="%.6g")
+
+
+@dataclass(frozen=True, slots=True)
+class Summary(OperatingCharacteristics):
+    """Operating characteristics of one design under one scenario, from simulated trials."""
+
+    scenario: Scenario
+    params: Boin12Params
+    tally: Tally
+    seed: int
+    tite: bool
+    seconds: float
+    chunk_size: int
+
+    @property
+    def trials(self) -> int:
+        """Number of simulated trials."""
+        return self.tally.trials
+
+    @property
+    def run_seed(self) -> int:
+        """The seed of the random streams."""
+        return self.seed
+
+    @property
+    def run_chunk_size(self) -> int:
+        """Trials per chunk."""
+        return self.chunk_size
+
+    def figures(self) -> dict[str, Any]:
+        """Every figure and its standard error, as arrays (0-based doses; 'none' last)."""
+        t = self.tally
+        count = t.trials
+        sel_pct, sel_se = _pct_se(t.selected, count)
+        mean_n, sd_n, se_n = _mean_sd_se(t.n, t.n_sq, count)
+        mean_tox, sd_tox, se_tox = _mean_sd_se(t.tox, t.tox_sq, count)
+        mean_eff, sd_eff, se_eff = _mean_sd_se(t.eff, t.eff_sq, count)
+        pct_pat, pct_pat_se = _ratio_se(t.n, t.n_sq, t.n_cross, t)
+        above, above_se = _ratio_se(float(t.above), float(t.above_sq), float(t.above_cross), t)
+        mean_total, sd_total, se_total = _mean_sd_se(float(t.total), float(t.total_sq), count)
+        dur, sd_dur, se_dur = _mean_sd_se(t.duration, t.duration_sq, count)
+        early = int(sum(t.reasons[r] for r in Reason if r.stops and not r.selects_obd))
+        early_pct, early_se = _pct_se(early, count)
+        return {
+            "selection_pct": sel_pct,
+            "selection_se": sel_se,
+            "mean_n": mean_n,
+            "sd_n": sd_n,
+            "se_n": se_n,
+            "mean_tox": mean_tox,
+            "sd_tox": sd_tox,
+            "se_tox": se_tox,
+            "mean_eff": mean_eff,
+            "sd_eff": sd_eff,
+            "se_eff": se_eff,
+            "pct_patients": 100 * pct_pat,
+            "pct_patients_se": 100 * pct_pat_se,
+            "pct_patients_above_mtd": 100 * float(above),
+            "pct_patients_above_mtd_se": 100 * float(above_se),
+            "mean_total_n": float(mean_total),
+            "sd_total_n": float(sd_total),
+            "se_total_n": float(se_total),
+            "mean_duration_days": float(dur),
+            "sd_duration_days": float(sd_dur),
+            "se_duration_days": float(se_dur),
+            "early_stop_pct": float(early_pct),
+            "early_stop_se": float(early_se),
+        }
+
+    def stop_reasons(self) -> dict[str, Any]:
+        """Number of trials ended by each rule (rules that ended none are left out)."""
+        return {r.name.lower(): int(self.tally.reasons[r]) for r in Reason if self.tally.reasons[r]}
