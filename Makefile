@@ -18,8 +18,8 @@ run: $(STAMP)
 	$(BIN)/dosewise serve
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy --strict src/dosewise/design src/dosewise/simulate
 	$(BIN)/mypy src/dosewise
 

@@ -17,7 +17,10 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from pg import backend_params
+from dosewise.settings import Settings
+from dosewise.store.session import Database
+from e2e_api import matrix_prep
+from pg import FakeClock, backend_params
 
 #: The matrix runs on both back ends.
 pytestmark = pytest.mark.parametrize("backend", backend_params(), indirect=True)
@@ -47,13 +50,13 @@ def _other(user: str) -> str:
     return "S02" if _own(user) == "S01" else "S01"
 
 
-# (name, method, path(user), body(user), users allowed, success status, site-scoped?)
+# (name, method, path(user, site), body(user, site), users allowed, success status)
 # For a site-scoped endpoint, a site user is allowed only at its own site.
 Endpoint = tuple[
     str,
     str,
     Callable[[str, str], str],
-    Callable[[], object] | None,
+    Callable[[str, str], object] | None,
     frozenset[str],
     int,
 ]
@@ -67,7 +70,7 @@ ENDPOINTS: list[Endpoint] = [
         "users.create",
         "POST",
         lambda u, s: "/users",
-        lambda: {"username": f"new{next(_n)}", "full_name": "N", "role": "dsmb"},
+        lambda u, s: {"username": f"new{next(_n)}", "full_name": "N", "role": "dsmb"},
         frozenset({"admin1"}),
         201,
     ),
@@ -75,7 +78,7 @@ ENDPOINTS: list[Endpoint] = [
         "users.update",
         "PATCH",
         lambda u, s: "/users/coord2",
-        lambda: {"full_name": f"Coordinator {next(_n)}", "reason": "name corrected"},
+        lambda u, s: {"full_name": f"Coordinator {next(_n)}", "reason": "name corrected"},
         frozenset({"admin1"}),
         200,
     ),
@@ -83,7 +86,7 @@ ENDPOINTS: list[Endpoint] = [
         "users.unlock",
         "POST",
         lambda u, s: "/users/dsmb/unlock",
-        lambda: {"reason": "checked"},
+        lambda u, s: {"reason": "checked"},
         frozenset({"admin1"}),
         200,
     ),
@@ -91,7 +94,7 @@ ENDPOINTS: list[Endpoint] = [
         "users.reset_password",
         "POST",
         lambda u, s: "/users/spare/reset-password",
-        lambda: {"reason": "forgotten"},
+        lambda u, s: {"reason": "forgotten"},
         frozenset({"admin1"}),
         200,
     ),
@@ -128,8 +131,11 @@ ENDPOINTS: list[Endpoint] = [
         200,
     ),
 ]
-#: Endpoints whose site parameter confines site users to their own site.
-SITE_SCOPED = {"audit.read.site", "audit.export.site"}
+#: The clinical endpoints (issue 6 part B): participants, dosing, outcomes, arms.
+ENDPOINTS += matrix_prep.CLINICAL_ENDPOINTS
+#: Endpoints whose site parameter (or participant) confines site users to their own site.
+SITE_SCOPED = {"audit.read.site", "audit.export.site"} | matrix_prep.CLINICAL_SITE_SCOPED
+ROWS = {row[0]: row for row in ENDPOINTS}
 
 
 def expected(name: str, allowed: frozenset[str], ok: int, user: str, where: str) -> int:
@@ -140,9 +146,19 @@ def expected(name: str, allowed: frozenset[str], ok: int, user: str, where: str)
     return ok
 
 
+def _expected_at(name: str, user: str, site: str) -> int:
+    _, _, _, _, allowed, ok = ROWS[name]
+    return expected(name, allowed, ok, user, "own" if site == _own(user) else "other")
+
+
 def test_every_role_against_every_endpoint_and_site(
-    client: TestClient, tokens: dict[str, dict[str, str]]
+    client: TestClient,
+    tokens: dict[str, dict[str, str]],
+    db: Database,
+    settings: Settings,
+    clock: FakeClock,
 ) -> None:
+    matrix_prep.bind(matrix_prep.Preparer(db, settings, clock, _expected_at))
     admin = tokens["admin1"]
     spare = {"username": "spare", "full_name": "Spare", "role": "dsmb"}
     assert client.post(f"{API}/users", json=spare, headers=admin).status_code == 201
@@ -156,7 +172,7 @@ def test_every_role_against_every_endpoint_and_site(
         response = client.request(
             method,
             API + path(user, site),
-            json=body() if body else None,
+            json=body(user, site) if body else None,
             headers=tokens[user],
         )
         tried += 1
@@ -171,8 +187,11 @@ def test_every_role_against_every_endpoint_and_site(
 
 def test_without_a_login_every_endpoint_but_health_and_login_is_401(client: TestClient) -> None:
     client.cookies.clear()
+    matrix_prep.bind(None)
     for name, method, path, body, _allowed, _ok in ENDPOINTS:
-        response = client.request(method, API + path("x", "S01"), json=body() if body else None)
+        response = client.request(
+            method, API + path("x", "S01"), json=body("x", "S01") if body else None
+        )
         assert response.status_code == 401, name
         assert response.headers["WWW-Authenticate"] == "Bearer"
         assert response.json()["error"]["code"] == "not_authenticated"
@@ -203,5 +222,8 @@ def test_the_openapi_schema_lists_exactly_the_endpoints_tested_here(client: Test
         ("GET", f"{API}/audit/verify"),
         ("GET", f"{API}/audit/export"),
     }
+    covered |= matrix_prep.CLINICAL_COVERED
     foundation = {r for r in routes if r in exempt | covered}
     assert foundation == exempt | covered
+    clinical = {r for r in routes if r[1].startswith((f"{API}/participants", f"{API}/arms"))}
+    assert clinical <= covered

@@ -21,6 +21,7 @@ from dosewise.store import migrate
 from dosewise.store.session import Database, open_database
 from dosewise.trial.access import Passwords
 from dosewise.trial.uow import Clock, utcnow
+from dosewise.web import mount_web
 
 API_PREFIX = "/api/v1"
 
@@ -70,4 +71,5 @@ def create_app(
     errors.install(app)
     for router in [*load_routers(), *extra_routers]:
         app.include_router(router, prefix=API_PREFIX)
+    mount_web(app)  # the web pages at / and their static files (dosewise.web)
     return app

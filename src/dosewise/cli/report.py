@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from dosewise.cli.app import app
 from dosewise.cli.options import print_json
+from dosewise.errors import InvalidParameter
 from dosewise.protocol import Protocol, default_protocol, load_protocol
 from dosewise.report.design_report import (
     DEFAULT_SEED,
@@ -25,10 +27,11 @@ from dosewise.report.design_report import (
 )
 from dosewise.report.i18n import LANGS, check_lang
 from dosewise.report.render import output_kind
+from dosewise.report.trial_data import TrialData
 
 report_app = typer.Typer(
     name="report",
-    help="Write reports: the protocol's statistical design section (more to come).",
+    help="Write reports: the design section, the DSMB safety report, SDTM datasets.",
     no_args_is_help=True,
 )
 app.add_typer(report_app, name="report")
@@ -140,3 +143,134 @@ def design_cmd(
         f"wrote {kind.upper()} design report ({lang}) for {proto.registry.nct_id}: {path} "
         f"({len(scenarios)} scenarios, {trials:,} simulated trials each, seed {seed})"
     )
+
+
+# --------------------------------------------------------------------------- trial-data reports
+
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url", help="Database URL (default: DOSEWISE_DATABASE_URL or ./dosewise.db)."
+    ),
+]
+UserOpt = Annotated[
+    str | None,
+    typer.Option("--user", help="Username the export is audit-logged as (default: cli:<os user>)."),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Data cut-off date YYYY-MM-DD (default: the last record's day)."),
+]
+
+
+def _export(
+    kind: str,
+    out: Path,
+    database_url: str | None,
+    user: str | None,
+    as_of: str | None,
+    write: Callable[[TrialData, Path], dict[str, Any]],
+) -> dict[str, Any]:
+    """Read the trial's records, write the export, and audit-log it in one unit of work."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from dosewise.cli.trial import _actor
+    from dosewise.report.trial_data import latest_record_day, load_trial_data
+    from dosewise.settings import get_settings
+    from dosewise.store import migrate
+    from dosewise.store.session import open_database
+    from dosewise.store.tables import User
+    from dosewise.trial.audit import Actor
+    from dosewise.trial.uow import UnitOfWork
+
+    cutoff = None
+    if as_of is not None:
+        try:
+            cutoff = date.fromisoformat(as_of)
+        except ValueError:
+            raise InvalidParameter("as_of", as_of, "must be a date YYYY-MM-DD") from None
+    settings = get_settings()
+    if database_url:
+        settings = settings.replace(database_url=database_url)
+    db = open_database(settings)
+    try:
+        migrate.ensure_migrated(db.engine)
+        actor = _actor()
+        with UnitOfWork(db, actor, readonly=True) as uow:
+            if user is not None:
+                found = uow.session.scalar(select(User).where(User.username == user))
+                if found is None or not found.active:
+                    raise InvalidParameter("user", user, "no such active user")
+                actor = Actor.of(found)
+            day = cutoff or latest_record_day(uow.session) or date.today()
+            data = load_trial_data(uow.session, as_of=day)
+        detail = write(data, out)
+        with UnitOfWork(db, actor, context={"via": "cli", "command": f"report {kind}"}) as uow:
+            uow.event(
+                f"report.export.{kind}",
+                "report",
+                kind,
+                after={"out": str(out), "as_of": day.isoformat(), **detail},
+            )
+            uow.commit()
+        return {"report": kind, "out": str(out), "as_of": day.isoformat(), **detail}
+    finally:
+        db.dispose()
+
+
+def _say(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json(result)
+    else:
+        typer.echo(f"wrote {result['report']} ({result['format']}) to {result['out']}")
+
+
+@report_app.command("dsmb")
+def dsmb_cmd(
+    out: OutOpt,
+    lang: LangOpt = "en",
+    as_of: AsOfOpt = None,
+    user: UserOpt = None,
+    database_url: DatabaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The DSMB safety report from the trial database (PDF or HTML)."""
+    from dosewise.report.dsmb import build_dsmb, write_dsmb
+
+    kind = output_kind(out)
+    check_lang(lang)
+
+    def write(data: TrialData, path: Path) -> dict[str, Any]:
+        report = build_dsmb(data)
+        write_dsmb(report, path, lang)
+        return {"format": kind, "lang": lang, "treated": len(data.treated)}
+
+    _say(_export("dsmb", out, database_url, user, as_of, write), as_json)
+
+
+@report_app.command("sdtm")
+def sdtm_cmd(
+    out: Annotated[Path, typer.Option("--out", help="An existing folder for the dataset files.")],
+    as_of: AsOfOpt = None,
+    user: UserOpt = None,
+    database_url: DatabaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """CDISC SDTM datasets (XPT v5 and CSV) and a define-style variable listing."""
+    from dosewise.report.sdtm import build_sdtm, write_sdtm
+
+    if not out.is_dir():
+        raise InvalidParameter("out", str(out), "must be an existing folder")
+
+    def write(data: TrialData, path: Path) -> dict[str, Any]:
+        datasets = build_sdtm(data)
+        files = write_sdtm(datasets, path)
+        return {
+            "format": "sdtm",
+            "datasets": {name: len(d.frame) for name, d in datasets.items()},
+            "files": [f.name for f in files],
+        }
+
+    _say(_export("sdtm", out, database_url, user, as_of, write), as_json)

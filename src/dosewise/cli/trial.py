@@ -355,9 +355,12 @@ def serve(
     if admin is not None:
         print(
             f"Created the first administrator: username {admin[0]!r}, password {admin[1]!r}\n"
-            "It is shown only this once: log in and change it (POST /api/v1/auth/password).",
+            "It is shown only this once: sign in and change it at /account/password.",
             flush=True,
         )
     bind_host, bind_port = host or settings.host, port or settings.port
-    print(f"dosewise serving on http://{bind_host}:{bind_port}/api/v1/docs", flush=True)
+    print(
+        f"dosewise serving on http://{bind_host}:{bind_port}/ (pages) and /api/v1/docs (API)",
+        flush=True,
+    )
     uvicorn.run(create_app(settings, db=db), host=bind_host, port=bind_port, log_level="info")

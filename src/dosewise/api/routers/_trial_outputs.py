@@ -1,0 +1,603 @@
+"""Response bodies of the clinical routes (see ``_trial_schemas`` for the requests)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ParticipantOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "study_id": "S01-0001",
+                    "site_id": "S01",
+                    "arm_id": "autologous",
+                    "status": "enrolled",
+                    "year_of_birth": 1991,
+                    "registered_on": "2026-01-05",
+                    "off_study_on": None,
+                    "off_study_reason": None,
+                    "version": 3,
+                }
+            ]
+        }
+    )
+
+    study_id: str
+    site_id: str
+    arm_id: str | None
+    status: str
+    year_of_birth: int | None
+    registered_on: date
+    off_study_on: date | None
+    off_study_reason: str | None
+    version: int
+
+
+class ParticipantRecordOut(ParticipantOut):
+    """Everything recorded about a participant (nothing identifying is stored)."""
+
+    enrollment: dict[str, Any] | None
+    consents: list[dict[str, Any]]
+    screenings: list[dict[str, Any]]
+    dose_assignments: list[dict[str, Any]]
+    products: list[dict[str, Any]]
+    lymphodepletions: list[dict[str, Any]]
+    infusion: dict[str, Any] | None
+    adverse_events: list[dict[str, Any]]
+    dlt_adjudications: list[dict[str, Any]]
+    response_assessments: list[dict[str, Any]]
+    best_response: dict[str, Any] | None
+
+
+class ConsentOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 1,
+                    "study_id": "S01-0001",
+                    "consent_on": "2026-01-05",
+                    "age_years": 34,
+                    "band": "19-70",
+                    "consent_version": "v1.0",
+                    "valid": True,
+                    "missing": [],
+                }
+            ]
+        }
+    )
+
+    id: int
+    study_id: str
+    consent_on: date
+    age_years: int
+    band: str
+    consent_version: str
+    valid: bool
+    missing: list[str]
+
+
+class ScreeningOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 2,
+                    "study_id": "S01-0001",
+                    "arm_id": "autologous",
+                    "screened_on": "2026-01-06",
+                    "eligible": False,
+                    "status": "ineligible",
+                    "failed_criteria": ["I5"],
+                    "criteria": [
+                        {
+                            "id": "I5",
+                            "kind": "inclusion",
+                            "status": "not_met",
+                            "verdict": "fail",
+                            "evidence": ["ECOG 3 > 2"],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    id: int
+    study_id: str
+    arm_id: str
+    screened_on: date
+    eligible: bool
+    status: str
+    failed_criteria: list[str]
+    criteria: list[dict[str, Any]]
+
+
+class EnrollmentOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "study_id": "S01-0001",
+                    "arm_id": "autologous",
+                    "site_id": "S01",
+                    "phase": 1,
+                    "sequence": 4,
+                    "enrolled_on": "2026-02-10",
+                    "arm_version": 12,
+                }
+            ]
+        }
+    )
+
+    study_id: str
+    arm_id: str
+    site_id: str
+    phase: int
+    sequence: int
+    enrolled_on: date
+    arm_version: int
+
+
+class DoseAssignmentOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 4,
+                    "study_id": "S02-0003",
+                    "arm_id": "autologous",
+                    "phase": 1,
+                    "cohort": 2,
+                    "dose_index": 3,
+                    "dose_level": "DL2",
+                    "status": "proposed",
+                    "rule": "HIGHEST_DESIRABILITY",
+                    "reason": "Escalate to dose 3: DLT rate at dose 2 is 0/3 = 0.000 ...",
+                    "outcomes": "2NEN",
+                    "seed": 1234567,
+                    "decision": {"next_dose": 3, "tied": [1, 3]},
+                    "arm_version": 8,
+                    "assigned_at": "2026-02-10T08:00:00Z",
+                    "confirmed_at": None,
+                    "signature": None,
+                }
+            ]
+        }
+    )
+
+    id: int
+    study_id: str
+    arm_id: str
+    phase: int
+    cohort: int
+    dose_index: int
+    dose_level: str
+    status: str
+    rule: str | None
+    reason: str | None
+    outcomes: str | None
+    seed: int | None
+    decision: dict[str, Any]
+    arm_version: int
+    assigned_at: datetime
+    confirmed_at: datetime | None
+    signature: dict[str, Any] | None
+
+
+class ProductOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 5,
+                    "study_id": "S02-0004",
+                    "lot": "CD5-S02-0004",
+                    "planned_level": "DL2",
+                    "planned_dose_index": 3,
+                    "assigned_level": "DL-1",
+                    "assigned_dose_index": 1,
+                    "fallback": True,
+                    "status": "released",
+                    "reason": "DL2 is not feasible: fallback to DL-1",
+                    "volume_ml": 20.9,
+                    "feasibility": {"feasible_levels": ["DL-1", "DL1"]},
+                    "released_on": "2026-02-11",
+                    "signature": None,
+                }
+            ]
+        }
+    )
+
+    id: int
+    study_id: str
+    lot: str
+    planned_level: str
+    planned_dose_index: int
+    assigned_level: str | None
+    assigned_dose_index: int | None
+    fallback: bool
+    status: str
+    reason: str
+    volume_ml: float | None
+    feasibility: dict[str, Any]
+    released_on: date
+    signature: dict[str, Any] | None
+
+
+class LymphodepletionOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 3,
+                    "study_id": "S01-0001",
+                    "regimen": "Flu/Cy",
+                    "agents": [
+                        {
+                            "agent": "fludarabine",
+                            "dose": 30,
+                            "unit": "mg/m2/day",
+                            "days": [-5, -4, -3],
+                        }
+                    ],
+                    "start_on": "2026-01-21",
+                    "end_on": "2026-01-23",
+                }
+            ]
+        }
+    )
+
+    id: int
+    study_id: str
+    regimen: str
+    agents: list[dict[str, Any]]
+    start_on: date
+    end_on: date | None
+
+
+class InfusionOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "study_id": "S01-0001",
+                    "infused_on": "2026-01-26",
+                    "infused_volume_ml": 36.5,
+                    "infused_cells": 62000000.0,
+                    "cells_per_kg": 1000000.0,
+                    "actual_level": "DL1",
+                    "actual_dose_index": 2,
+                }
+            ]
+        }
+    )
+
+    study_id: str
+    infused_on: date
+    infused_volume_ml: float | None
+    infused_cells: float
+    cells_per_kg: float
+    actual_level: str | None
+    actual_dose_index: int | None
+
+
+class AdverseEventOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 9,
+                    "study_id": "S01-0001",
+                    "term": "Cytokine release syndrome",
+                    "category": "crs",
+                    "scale": "ASTCT 2019",
+                    "grade": 3,
+                    "grading": {
+                        "grade": 3,
+                        "determined_by": "hypotension",
+                        "components": {"fever": 1, "hypotension": 3, "hypoxia": 0},
+                    },
+                    "onset_on": "2026-01-28",
+                    "resolved_on": "2026-02-02",
+                    "study_day": 2,
+                    "serious": True,
+                    "attribution": "definite",
+                    "version": 1,
+                }
+            ]
+        }
+    )
+
+    id: int
+    study_id: str
+    term: str
+    category: str
+    scale: str
+    grade: int
+    grading: dict[str, Any] | None
+    onset_on: date
+    resolved_on: date | None
+    study_day: int | None
+    serious: bool
+    attribution: str | None
+    version: int
+
+
+class DltOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 4,
+                    "study_id": "S01-0001",
+                    "is_dlt": True,
+                    "evaluable": True,
+                    "rule_status": "dlt",
+                    "departs_from_rule": False,
+                    "definition_version": "0.1-template",
+                    "rationale": None,
+                    "reason": "DLT: event 0 (crs_grade_4_or_5)",
+                    "dlt_events": [
+                        {
+                            "index": 0,
+                            "term": "Cytokine release syndrome",
+                            "grade": 4,
+                            "rules": ["crs_grade_4_or_5"],
+                        }
+                    ],
+                    "signature": None,
+                }
+            ]
+        }
+    )
+
+    id: int
+    study_id: str
+    is_dlt: bool
+    evaluable: bool
+    rule_status: str
+    departs_from_rule: bool
+    definition_version: str | None
+    rationale: str | None
+    reason: str
+    dlt_events: list[dict[str, Any]]
+    signature: dict[str, Any] | None
+
+
+class BestResponseOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "study_id": "S01-0001",
+                    "bor": "CR",
+                    "responder": True,
+                    "final": True,
+                    "reason": "best of 2 counted assessment(s)",
+                    "basis": {"mrd_negative": True},
+                }
+            ]
+        }
+    )
+
+    study_id: str
+    bor: str
+    responder: bool
+    final: bool
+    reason: str
+    basis: dict[str, Any]
+
+
+class ResponseOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 7,
+                    "study_id": "S01-0001",
+                    "assessed_on": "2026-02-23",
+                    "study_day": 28,
+                    "timepoint": "day_28",
+                    "response": "CR",
+                    "mrd_negative": True,
+                    "best_response": None,
+                }
+            ]
+        }
+    )
+
+    id: int
+    study_id: str
+    assessed_on: date
+    study_day: int | None
+    timepoint: str | None
+    response: str
+    mrd_negative: bool | None
+    best_response: BestResponseOut | None
+
+
+class ArmOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "autologous",
+                    "label": "Autologous CD5 CAR T-cells",
+                    "design": "BOIN12",
+                    "phase": "phase1",
+                    "version": 12,
+                    "phase1_max_n": 12,
+                    "phase2_expansion": 6,
+                }
+            ]
+        }
+    )
+
+    id: str
+    label: str
+    design: str
+    phase: str
+    version: int
+    phase1_max_n: int
+    phase2_expansion: int
+
+
+class DoseRowOut(BaseModel):
+    dose: int
+    level: str
+    cells_per_kg: float
+    n: int
+    dlt: int
+    responses: int
+    pending: int
+    desirability: float
+    admissible: bool
+    eliminated: str | None
+
+
+class NextStepOut(BaseModel):
+    action: Literal["assign", "wait", "select_obd", "stop", "closed"]
+    reason: str
+    phase: int | None
+    cohort: int | None
+    dose: int | None
+    level: str | None
+    wait_until: date | None
+    seed: int | None
+    outcomes: str | None
+    new_decision: bool
+    decision: dict[str, Any] | None
+
+
+class PendingOut(BaseModel):
+    study_id: str
+    dose: int | None
+    waiting_for: list[str]
+    known_by: date | None
+    days_left: int | None
+
+
+class ArmStateOut(BaseModel):
+    """An arm's dose-finding state, computed from the records by the one function every view
+    uses; ``outcomes`` + ``params`` (with ``seed``) reproduce the decision with
+    ``dosewise decide`` (``decide_command``)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "arm_id": "autologous",
+                    "phase": "phase1",
+                    "version": 12,
+                    "as_of": "2026-03-01",
+                    "outcomes": "2NEN 1E 3EB",
+                    "next": {
+                        "action": "wait",
+                        "reason": "The next patient must wait until 2026-03-08 ...",
+                        "wait_until": "2026-03-08",
+                    },
+                }
+            ]
+        }
+    )
+
+    arm_id: str
+    label: str
+    design: str
+    phase: str
+    version: int
+    as_of: date
+    params: dict[str, Any]
+    dose_levels: list[dict[str, Any]]
+    outcomes: str
+    decide_command: str | None
+    tite_input: dict[str, Any] | None
+    doses: list[DoseRowOut]
+    cohort: dict[str, Any] | None
+    pending: list[PendingOut]
+    patients: list[dict[str, Any]]
+    next: NextStepOut
+    obd: dict[str, Any] | None
+    closure: dict[str, Any] | None
+    phase2: dict[str, Any] | None
+    history: list[dict[str, Any]]
+    notes: list[str]
+
+
+class ClosureOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "arm_id": "autologous",
+                    "obd_index": 2,
+                    "obd_level": "DL1",
+                    "rp2d_index": 2,
+                    "rp2d_level": "DL1",
+                    "reason": "Trial ends: 12 patients reached the maximum sample size 12 ...",
+                    "outcomes": "2NEN 1E 3EB 2EEE 2NEE",
+                    "closed_at": "2026-06-02T09:00:00Z",
+                    "phase": "phase2",
+                    "phase2_design": {"n_max": 15, "looks": [12, 15], "lambda": 0.79, "gamma": 0.0},
+                    "signature": {"printed_name": "Trial Statistician", "meaning": "approval"},
+                }
+            ]
+        }
+    )
+
+    arm_id: str
+    obd_index: int | None
+    obd_level: str | None
+    rp2d_index: int | None
+    rp2d_level: str | None
+    reason: str | None
+    outcomes: str | None
+    closed_at: datetime
+    phase: str
+    phase2_design: dict[str, Any] | None
+    signature: dict[str, Any] | None
+
+
+class Bop2LookOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "arm_id": "autologous",
+                    "look": 1,
+                    "n": 12,
+                    "responses": 8,
+                    "toxicities": 0,
+                    "decision": "continue",
+                    "reason": "no stopping rule fires at n=12 (cutoff C(n) = 0.2100)",
+                    "boundaries": [
+                        {
+                            "n": 12,
+                            "cutoff": 0.21,
+                            "stop_if_responses_le": 5,
+                            "stop_if_toxicities_ge": 3,
+                        }
+                    ],
+                    "detail": {"planned_look": True},
+                    "looked_at": "2026-09-14T09:00:00Z",
+                }
+            ]
+        }
+    )
+
+    arm_id: str
+    look: int
+    n: int
+    responses: int
+    toxicities: int | None
+    decision: str
+    reason: str
+    boundaries: list[dict[str, Any]]
+    detail: dict[str, Any] | None
+    looked_at: datetime

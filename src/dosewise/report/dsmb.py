@@ -1,0 +1,446 @@
+"""The DSMB safety report: flow, exposure, DLTs, adverse events, CRS/ICANS, deaths, decisions.
+
+:func:`build_dsmb` computes every table from :class:`~dosewise.report.trial_data.TrialData`
+(counts once, no language); :func:`dsmb_html` renders them with ``templates/dsmb.html.j2`` in
+English or Chinese and draws the figures (a swimmer plot of each participant's course and the
+observed toxicity and efficacy by dose in each arm). Dose decisions are quoted from each arm's
+state (:func:`dosewise.trial.arm_state.arm_state`), never re-derived.
+
+Counting rules: adverse events are counted per participant at the worst grade; CRS and ICANS
+onset is the study day (day 0 = infusion) and duration counts onset and resolution days.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dosewise import __version__
+from dosewise.report.figures import figure_uri, new_figure
+from dosewise.report.i18n import check_lang
+from dosewise.report.render import OutputKind, render_html, write_document
+from dosewise.report.trial_data import TrialData, records
+
+GRADES = (1, 2, 3, 4, 5)
+
+#: Chinese headings of the DSMB report (data values stay as recorded, in English).
+ZH: dict[str, str] = {
+    "DSMB safety report": "数据安全监查委员会 (DSMB) 安全性报告",
+    "Data cut-off": "数据截止日期",
+    "Summary": "摘要",
+    "Arm": "组别",
+    "All arms": "所有组别",
+    "Enrolled": "入组",
+    "Treated": "已输注",
+    "DLTs": "剂量限制性毒性 (DLT)",
+    "SAEs": "严重不良事件 (SAE)",
+    "Deaths": "死亡",
+    "Participant flow by arm and site": "按组别和中心的受试者流程",
+    "Registered": "登记",
+    "Screen failures": "筛选失败",
+    "DLT-evaluable": "可评估 DLT",
+    "Off study": "退出研究",
+    "Site": "中心",
+    "Exposure: planned vs actual dose level": "暴露：计划与实际剂量水平",
+    "Planned level": "计划剂量水平",
+    "Actual level": "实际剂量水平",
+    "Participants": "受试者",
+    "Median cells/kg": "细胞数/kg 中位数",
+    "Fallback products": "降级产品",
+    "Dose-limiting toxicities and their adjudication": "剂量限制性毒性 (DLT) 及其判定",
+    "Participant": "受试者",
+    "Level": "剂量水平",
+    "Event": "事件",
+    "Grade": "分级",
+    "Onset day": "发生日",
+    "Adjudication": "判定",
+    "Adjudicated on": "判定日期",
+    "DLT rate by arm and dose": "按组别和剂量的 DLT 发生率",
+    "Evaluable": "可评估",
+    "Adverse events by system organ class, term and worst grade": (
+        "按系统器官分类、术语和最重分级的不良事件"
+    ),
+    "System organ class": "系统器官分类",
+    "Term": "术语",
+    "Any grade": "任何级别",
+    "Grade ≥3": "≥3 级",
+    "CRS and ICANS by ASTCT grade": "按 ASTCT 分级的 CRS 和 ICANS",
+    "Syndrome": "综合征",
+    "Any": "任何",
+    "Median onset day (range)": "中位发生日（范围）",
+    "Median duration, days (range)": "中位持续天数（范围）",
+    "Deaths and serious adverse events": "死亡和严重不良事件 (SAE)",
+    "Outcome": "转归",
+    "No deaths were recorded.": "未记录死亡。",
+    "No serious adverse events were recorded.": "未记录严重不良事件。",
+    "Cause": "原因",
+    "Date": "日期",
+    "Dose decisions so far": "迄今的剂量决策",
+    "Cohort": "队列",
+    "Dose": "剂量",
+    "Reason": "理由",
+    "Outcomes": "结局",
+    "Current state": "当前状态",
+    "Responses": "缓解",
+    "Admissible": "可接受",
+    "Next": "下一步",
+    "Figures": "图",
+    "Swimmer plot: each participant's course from infusion": "泳道图：每位受试者自输注起的病程",
+    "Observed DLT and response rates by dose": "按剂量观察到的 DLT 和缓解率",
+    "Phase": "阶段",
+    "yes": "是",
+    "no": "否",
+}
+
+
+def translator(lang: str) -> Any:
+    """``t(text)``: the heading in ``lang`` (English text is its own key)."""
+    check_lang(lang)
+    table = ZH if lang == "zh" else {}
+    return lambda text: table.get(text, text)
+
+
+@dataclass(frozen=True)
+class DsmbReport:
+    """Every table of the DSMB report as plain rows (see the template for the layout)."""
+
+    nct_id: str
+    as_of: str
+    arms: list[dict[str, Any]]
+    sites: list[str]
+    summary: list[dict[str, Any]]
+    flow: list[dict[str, Any]]
+    by_site: list[dict[str, Any]]
+    exposure: list[dict[str, Any]]
+    dlts: list[dict[str, Any]]
+    dlt_rates: list[dict[str, Any]]
+    ae_terms: list[dict[str, Any]]
+    syndromes: list[dict[str, Any]]
+    saes: list[dict[str, Any]]
+    deaths: list[dict[str, Any]]
+    decisions: list[dict[str, Any]]
+    states: list[dict[str, Any]]
+    swimmer: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _median_range(values: Sequence[int]) -> str:
+    if not values:
+        return "—"
+    med = statistics.median(values)
+    text = f"{med:g}"
+    return f"{text} ({min(values)}–{max(values)})"
+
+
+def build_dsmb(data: TrialData) -> DsmbReport:
+    """Compute the DSMB report's tables from the trial's records."""
+    p, ae = data.participants, data.adverse_events
+    arms = [{"arm_id": r.arm_id, "label": r.label} for r in records(data.arms)]
+    arm_ids = [a["arm_id"] for a in arms]
+    sites = list(data.sites["site_id"])
+    enrolled, treated = data.enrolled, data.treated
+    summary = []
+    for arm in [*arm_ids, None]:
+        sel = lambda f, a=arm: f if a is None else f[f["arm_id"] == a]  # noqa: E731
+        tp, aes = sel(treated), sel(ae)
+        summary.append(
+            {
+                "arm_id": arm or "all",
+                "enrolled": len(sel(enrolled)),
+                "treated": len(tp),
+                "dlt": int(sum(bool(x) for x in tp["dlt"])),
+                "sae_participants": int(aes.loc[aes["serious"].astype(bool), "study_id"].nunique()),
+                "deaths": int(sum(d is not None for d in sel(p)["death_on"])),
+            }
+        )
+    flow = []
+    for arm in arm_ids:
+        rows = p[p["arm_id"] == arm]
+        flow.append(
+            {
+                "arm_id": arm,
+                "registered": len(rows),
+                "screen_failed": int(sum(e is False for e in rows["eligible"])),
+                "enrolled": int(rows["enrolled_on"].notna().sum()),
+                "treated": int(rows["infused_on"].notna().sum()),
+                "dlt_evaluable": int(sum(e is True for e in rows["dlt_evaluable"])),
+                "off_study": int(rows["off_study_on"].notna().sum()),
+                "deaths": int(rows["death_on"].notna().sum()),
+            }
+        )
+    by_site = [
+        {
+            "arm_id": arm,
+            "counts": {
+                s: int(((enrolled["arm_id"] == arm) & (enrolled["site_id"] == s)).sum())
+                for s in sites
+            },
+        }
+        for arm in arm_ids
+    ]
+    exposure = []
+    for (arm, planned, actual), group in treated.groupby(
+        ["arm_id", "planned_level", "actual_level"], sort=False
+    ):
+        exposure.append(
+            {
+                "arm_id": arm,
+                "planned": planned,
+                "actual": actual,
+                "n": len(group),
+                "median_cells": statistics.median(float(c) for c in group["cells_per_kg"]),
+                "fallback": int(sum(bool(f) for f in group["fallback"])),
+            }
+        )
+    exposure.sort(key=lambda r: (arm_ids.index(r["arm_id"]), str(r["planned"]), str(r["actual"])))
+    dlts = _dlt_rows(data)
+    dlt_rates = []
+    for arm in arm_ids:
+        for d in data.states[arm].doses:
+            rows = treated[(treated["arm_id"] == arm) & (treated["actual_dose"] == d.dose)]
+            evaluable = rows[rows["dlt_evaluable"].map(lambda e: e is True).astype(bool)]
+            dlt_rates.append(
+                {
+                    "arm_id": arm,
+                    "level": d.level,
+                    "treated": len(rows),
+                    "evaluable": len(evaluable),
+                    "dlt": int(sum(bool(x) for x in evaluable["dlt"])),
+                }
+            )
+    return DsmbReport(
+        nct_id=data.nct_id,
+        as_of=data.as_of.isoformat(),
+        arms=arms,
+        sites=sites,
+        summary=summary,
+        flow=flow,
+        by_site=by_site,
+        exposure=exposure,
+        dlts=dlts,
+        dlt_rates=dlt_rates,
+        ae_terms=_ae_terms(data),
+        syndromes=_syndromes(data, arm_ids),
+        saes=[
+            {
+                "study_id": e.study_id,
+                "arm_id": e.arm_id,
+                "term": e.term,
+                "grade": int(e.grade),
+                "onset_day": e.study_day,
+                "outcome": e.outcome or ("resolved" if e.resolved_on else "not resolved"),
+            }
+            for e in records(ae[ae["serious"].astype(bool)])
+        ],
+        deaths=[
+            {
+                "study_id": r.study_id,
+                "arm_id": r.arm_id,
+                "date": r.death_on.isoformat(),
+                "cause": (r.off_study_reason or "").split(":", 1)[-1].strip(),
+            }
+            for r in records(p[p["death_on"].notna()])
+        ],
+        decisions=[
+            {
+                "arm_id": arm,
+                "kind": h.get("kind"),
+                "cohort": h.get("cohort"),
+                "dose": (
+                    h.get("level")
+                    if h.get("kind") == "dose_decision"
+                    else f"OBD {h.get('obd_level')}, RP2D {h.get('rp2d_level')}"
+                ),
+                "outcomes": h.get("outcomes") or "",
+                "reason": h.get("reason") or "",
+            }
+            for arm in arm_ids
+            for h in data.states[arm].history
+            if h.get("kind") != "bop2_look"
+        ],
+        states=[
+            {
+                "arm_id": arm,
+                "phase": data.states[arm].phase,
+                "next": data.states[arm].next.action,
+                "reason": data.states[arm].next.reason,
+                "doses": [d.to_dict() for d in data.states[arm].doses],
+            }
+            for arm in arm_ids
+        ],
+        swimmer=_swimmer(data),
+    )
+
+
+def _dlt_rows(data: TrialData) -> list[dict[str, Any]]:
+    ae = data.adverse_events.set_index("ae_id")
+    people = data.participants.set_index("participant_id")
+    rows = []
+    for a in records(data.dlts[data.dlts["is_dlt"].astype(bool)]):
+        person = people.loc[a.participant_id]
+        ids = list(a.dlt_event_ids) or ([a.adverse_event_id] if a.adverse_event_id else [])
+        events = [ae.loc[i] for i in ids if i in ae.index]
+        rows.append(
+            {
+                "study_id": a.study_id,
+                "arm_id": a.arm_id,
+                "level": person["actual_level"],
+                "events": "; ".join(f"{e['term']} (grade {e['grade']})" for e in events) or "—",
+                "grade": max((int(e["grade"]) for e in events), default=None),
+                "onset_day": min((e["study_day"] for e in events), default=None),
+                "rationale": a.rationale or "",
+                "adjudicated_on": a.adjudicated_on.isoformat(),
+            }
+        )
+    return rows
+
+
+def _ae_terms(data: TrialData) -> list[dict[str, Any]]:
+    """Participants by SOC and term at their worst grade (each participant counted once)."""
+    ae = data.adverse_events
+    rows = []
+    worst = ae.groupby(["soc", "term", "study_id"])["grade"].max().reset_index()
+    for (soc, term), group in worst.groupby(["soc", "term"]):
+        grades = [int(g) for g in group["grade"]]
+        rows.append(
+            {
+                "soc": soc,
+                "term": term,
+                "grades": {g: grades.count(g) for g in GRADES},
+                "any": len(grades),
+                "grade3": sum(g >= 3 for g in grades),
+            }
+        )
+    return rows
+
+
+def _syndromes(data: TrialData, arm_ids: list[str]) -> list[dict[str, Any]]:
+    ae, treated = data.adverse_events, data.treated
+    rows = []
+    for kind, name in (("crs", "CRS"), ("icans", "ICANS")):
+        for arm in [*arm_ids, None]:
+            events = ae[(ae["category"] == kind) & ((ae["arm_id"] == arm) if arm else True)]
+            worst = events.groupby("study_id")["grade"].max()
+            durations = [int(d) for d in events["duration_days"] if d is not None]
+            rows.append(
+                {
+                    "syndrome": name,
+                    "arm_id": arm or "all",
+                    "treated": len(treated if arm is None else treated[treated["arm_id"] == arm]),
+                    "any": len(worst),
+                    "grades": {g: int((worst == g).sum()) for g in GRADES},
+                    "onset": _median_range([int(d) for d in events["study_day"] if d is not None]),
+                    "duration": _median_range(durations),
+                }
+            )
+    return rows
+
+
+def _swimmer(data: TrialData) -> list[dict[str, Any]]:
+    ae = data.adverse_events
+    out = []
+    for r in records(data.treated.sort_values(["arm_id", "infused_on", "study_id"])):
+        mine = ae[ae["study_id"] == r.study_id]
+        responses = data.responses[data.responses["study_id"] == r.study_id]
+        first_cr = [
+            int(x.study_day)
+            for x in records(responses)
+            if x.response in ("CR", "CRi") and x.study_day is not None
+        ]
+        out.append(
+            {
+                "study_id": r.study_id,
+                "arm_id": r.arm_id,
+                "level": r.actual_level,
+                "days": (r.last_on - r.infused_on).days,
+                "dlt_day": min(
+                    (int(d) for d in mine.loc[mine["is_dlt"].astype(bool), "study_day"]),
+                    default=None,
+                ),
+                "response_day": min(first_cr, default=None),
+                "death_day": (r.death_on - r.infused_on).days if r.death_on else None,
+            }
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+_ARM_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7")
+
+
+def _figures(report: DsmbReport, lang: str) -> dict[str, str]:
+    t = translator(lang)
+    colour = {a["arm_id"]: _ARM_COLOURS[i % 4] for i, a in enumerate(report.arms)}
+    rows = report.swimmer
+    height = max(3.0, 0.12 * len(rows) + 1.2)
+    with new_figure(lang, 7.0, height) as (fig, ax):
+        for y, r in enumerate(rows):
+            ax.barh(y, r["days"], color=colour[r["arm_id"]], height=0.7)
+            if r["response_day"] is not None:
+                ax.plot(r["response_day"], y, marker="o", color="black", ms=3)
+            if r["dlt_day"] is not None:
+                ax.plot(r["dlt_day"], y, marker="x", color="#D55E00", ms=5)
+            if r["death_day"] is not None:
+                ax.plot(r["death_day"], y, marker="s", color="black", ms=4)
+        ax.set_yticks(range(len(rows)))
+        ax.set_yticklabels([f"{r['study_id']} {r['level']}" for r in rows], fontsize=4.5)
+        ax.invert_yaxis()
+        ax.set_xlabel("Study day (0 = infusion)")
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+
+        handles: list[Any] = [
+            Patch(color=colour[a["arm_id"]], label=a["arm_id"]) for a in report.arms
+        ]
+        handles += [
+            Line2D([], [], marker="o", color="black", ls="", label="CR/CRi"),
+            Line2D([], [], marker="x", color="#D55E00", ls="", label="DLT"),
+            Line2D([], [], marker="s", color="black", ls="", label=t("Deaths")),
+        ]
+        ax.legend(handles=handles, loc="lower right", fontsize=6)
+        swimmer = figure_uri(fig)
+    arms = report.states
+    with new_figure(lang, 7.0, 2.4, ncols=max(len(arms), 1), sharey=True) as (fig, axes):
+        axes = axes if hasattr(axes, "__len__") else [axes]
+        for ax, state in zip(axes, arms, strict=True):
+            levels = [d["level"] for d in state["doses"]]
+            tox = [d["dlt"] / d["n"] if d["n"] else 0.0 for d in state["doses"]]
+            eff = [d["responses"] / d["n"] if d["n"] else 0.0 for d in state["doses"]]
+            xs = range(len(levels))
+            ax.bar([x - 0.2 for x in xs], tox, width=0.4, color="#D55E00", label="DLT")
+            ax.bar([x + 0.2 for x in xs], eff, width=0.4, color="#0072B2", label=t("Responses"))
+            for x, d in zip(xs, state["doses"], strict=True):
+                ax.text(x, 1.02, f"n={d['n']}", ha="center", fontsize=6)
+            ax.set_xticks(list(xs))
+            ax.set_xticklabels(levels)
+            ax.set_ylim(0, 1.1)
+            ax.set_title(state["arm_id"])
+        axes[0].legend(fontsize=6, loc="upper left")
+        rates = figure_uri(fig)
+    return {"swimmer": swimmer, "rates": rates}
+
+
+def dsmb_html(report: DsmbReport, lang: str = "en") -> str:
+    """The report as one self-contained HTML document (figures embedded)."""
+    t = translator(lang)
+    return render_html(
+        "dsmb.html.j2",
+        {
+            "r": report,
+            "t": t,
+            "figures": _figures(report, lang),
+            "grades": GRADES,
+            "running_head": f"{report.nct_id} — DSMB safety report — {report.as_of}",
+            "version": __version__,
+        },
+        lang,
+    )
+
+
+def write_dsmb(report: DsmbReport, out: str | Path, lang: str = "en") -> tuple[Path, OutputKind]:
+    """Write the report to ``out`` (``.pdf`` or ``.html``)."""
+    return write_document(dsmb_html(report, lang), out)

@@ -1,0 +1,486 @@
+"""The trial's records as tidy pandas frames: the one loader every data report reads.
+
+:func:`load_trial_data` reads the store once and returns :class:`TrialData` — one frame per kind
+of fact (participants, exposure, adverse events, DLT adjudications, response assessments, audit
+records) plus each arm's dose-finding state from :func:`dosewise.trial.arm_state.arm_state`
+(never re-derived here). The DSMB report, the ClinicalTrials.gov results and the SDTM/ODM
+exports all count from these frames, so a number is computed one way everywhere.
+
+Columns are documented on :class:`TrialData`. Dates are ``datetime.date`` (``None`` when
+missing); doses are 1-based design indices with their level names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from types import SimpleNamespace
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dosewise.protocol import Protocol
+from dosewise.store.tables import (
+    AdverseEvent,
+    Arm,
+    AuditRecord,
+    BestResponse,
+    Consent,
+    DltAdjudication,
+    DoseAssignment,
+    Enrollment,
+    Infusion,
+    Participant,
+    Phase1Closure,
+    Product,
+    ResponseAssessment,
+    Screening,
+    Site,
+)
+from dosewise.trial.arm_state import ArmState, arm_state
+from dosewise.trial.services._common import arm_protocol, death_date
+
+#: ClinicalTrials.gov's and the DSMB's windows (protocol: DLT window 28 days, AEs 30 days,
+#: BOR at 3 months).
+DLT_WINDOW_DAYS = 28
+AE_WINDOW_DAYS = 30
+BOR_DAY = 90
+
+
+@dataclass(frozen=True)
+class TrialData:
+    """Everything a data report needs, read once.
+
+    - ``participants``: one row per registered participant — ``participant_id, study_id,
+      site_id, arm_id, status, sex, age_years, weight_kg, screened_on, eligible, consent_on,
+      enrolled_on, phase, cohort, assigned_dose, assigned_level, planned_level, product_level,
+      fallback, lot, infused_on, cells_per_kg, actual_dose, actual_level, dlt, dlt_evaluable, bor,
+      responder, death_on, off_study_on, off_study_reason, last_on``.
+    - ``adverse_events``: one row per event — ``ae_id, participant_id, study_id, arm_id, term,
+      soc, category, scale, grade, onset_on, resolved_on, duration_days, study_day, serious,
+      attribution, outcome, is_dlt, actual_dose, actual_level``.
+    - ``dlts``: final adjudications — ``participant_id, study_id, arm_id, is_dlt, evaluable,
+      adverse_event_id, rule_id, rationale, adjudicated_on``.
+    - ``responses``: assessments — ``participant_id, study_id, arm_id, assessed_on, study_day,
+      timepoint, response, mrd_negative``.
+    - ``audit``: the audit trail in sequence order (``seq, recorded_at, username, role, action,
+      entity, entity_id, operation, before, after, reason``).
+    """
+
+    nct_id: str
+    as_of: date
+    protocol: Protocol
+    sites: pd.DataFrame
+    arms: pd.DataFrame
+    participants: pd.DataFrame
+    adverse_events: pd.DataFrame
+    dlts: pd.DataFrame
+    responses: pd.DataFrame
+    audit: pd.DataFrame
+    states: Mapping[str, ArmState]
+
+    @property
+    def enrolled(self) -> pd.DataFrame:
+        """Participants enrolled in an arm."""
+        p = self.participants
+        return p[p["enrolled_on"].notna()]
+
+    @property
+    def treated(self) -> pd.DataFrame:
+        """Participants who received the CAR-T infusion (the safety population)."""
+        p = self.participants
+        return p[p["infused_on"].notna()]
+
+    def dose_names(self, arm_id: str) -> list[str]:
+        """The arm's design doses by name, 1-based order (``DL-1``, ``DL1``, ``DL2``)."""
+        return [str(d["level"]) for d in self.states[arm_id].dose_levels]
+
+    def dose_cells(self) -> dict[str, float]:
+        """Level name → cells/kg."""
+        out: dict[str, float] = {}
+        for state in self.states.values():
+            for d in state.dose_levels:
+                out[str(d["level"])] = float(d["cells_per_kg"])
+        return out
+
+
+def records(frame: pd.DataFrame) -> list[Any]:
+    """The frame's rows as objects with one attribute per column (plain Python values)."""
+    return [SimpleNamespace(**{str(k): v for k, v in r.items()}) for r in frame.to_dict("records")]
+
+
+def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    """Rows as a frame of plain Python values (``object`` columns: ints stay ints, None stays)."""
+    return pd.DataFrame(rows, columns=columns, dtype=object)
+
+
+def latest_record_day(session: Session) -> date | None:
+    """The last calendar day any clinical record refers to (the natural data cut-off)."""
+    days = [
+        session.scalar(select(AdverseEvent.onset_on).order_by(AdverseEvent.onset_on.desc())),
+        session.scalar(select(AdverseEvent.resolved_on).order_by(AdverseEvent.resolved_on.desc())),
+        session.scalar(
+            select(ResponseAssessment.assessed_on).order_by(ResponseAssessment.assessed_on.desc())
+        ),
+        session.scalar(select(Infusion.infused_on).order_by(Infusion.infused_on.desc())),
+        session.scalar(select(DltAdjudication.adjudicated_at).order_by(DltAdjudication.id.desc())),
+    ]
+    found = [d.date() if hasattr(d, "date") and callable(d.date) else d for d in days if d]
+    return max(found) if found else None
+
+
+def load_trial_data(session: Session, *, as_of: date) -> TrialData:
+    """Read the trial's records into tidy frames, with each arm's state on ``as_of``."""
+    arms = list(session.scalars(select(Arm).order_by(Arm.id)))
+    states = {a.id: arm_state(session, a.id, as_of=as_of) for a in arms}
+    protocol = arm_protocol(session, arms[0]) if arms else None
+    if protocol is None:
+        from dosewise.protocol import default_protocol
+
+        protocol = default_protocol()
+    arm_order = [a.id for a in protocol.arms]
+    arms.sort(key=lambda a: arm_order.index(a.id) if a.id in arm_order else len(arm_order))
+    sites = _frame(
+        [
+            {"site_id": s.id, "name": s.name, "city": s.city, "country": s.country}
+            for s in session.scalars(select(Site).order_by(Site.id))
+        ],
+        ["site_id", "name", "city", "country"],
+    )
+    closures = {c.arm_id: c for c in session.scalars(select(Phase1Closure))}
+    arm_frame = _frame(
+        [
+            {
+                "arm_id": a.id,
+                "label": a.label,
+                "phase": a.phase,
+                "obd_level": closures[a.id].obd_level if a.id in closures else None,
+                "rp2d_level": closures[a.id].rp2d_level if a.id in closures else None,
+            }
+            for a in arms
+        ],
+        ["arm_id", "label", "phase", "obd_level", "rp2d_level"],
+    )
+    participants = _participants(session, states)
+    arm_of = dict(zip(participants["participant_id"], participants["arm_id"], strict=True))
+    sid_of = dict(zip(participants["participant_id"], participants["study_id"], strict=True))
+    dlts = _dlts(session, arm_of, sid_of)
+    dlt_events = {int(i) for ids in dlts["dlt_event_ids"] for i in ids}
+    dlt_events |= {int(e) for e in dlts["adverse_event_id"] if e is not None}
+    adverse_events = _adverse_events(session, participants, dlt_events)
+    responses = _frame(
+        [
+            {
+                "participant_id": r.participant_id,
+                "study_id": sid_of.get(r.participant_id),
+                "arm_id": arm_of.get(r.participant_id),
+                "assessed_on": r.assessed_on,
+                "study_day": r.study_day,
+                "timepoint": r.timepoint,
+                "response": r.response,
+                "mrd_negative": r.mrd_negative,
+            }
+            for r in session.scalars(
+                select(ResponseAssessment).order_by(
+                    ResponseAssessment.participant_id, ResponseAssessment.assessed_on
+                )
+            )
+        ],
+        [
+            "participant_id",
+            "study_id",
+            "arm_id",
+            "assessed_on",
+            "study_day",
+            "timepoint",
+            "response",
+            "mrd_negative",
+        ],
+    )
+    audit_cols = [
+        "seq",
+        "recorded_at",
+        "username",
+        "role",
+        "site_id",
+        "action",
+        "entity",
+        "entity_id",
+        "operation",
+        "before",
+        "after",
+        "reason",
+    ]
+    audit_rows = [
+        {c: getattr(r, c) for c in audit_cols}
+        for r in session.scalars(select(AuditRecord).order_by(AuditRecord.seq))
+    ]
+    return TrialData(
+        nct_id=protocol.registry.nct_id,
+        as_of=as_of,
+        protocol=protocol,
+        sites=sites,
+        arms=arm_frame,
+        participants=participants,
+        adverse_events=adverse_events,
+        dlts=dlts,
+        responses=responses,
+        audit=_frame(audit_rows, audit_cols),
+        states=states,
+    )
+
+
+_PARTICIPANT_COLUMNS = [
+    "participant_id",
+    "study_id",
+    "site_id",
+    "arm_id",
+    "status",
+    "sex",
+    "age_years",
+    "weight_kg",
+    "screened_on",
+    "eligible",
+    "consent_on",
+    "enrolled_on",
+    "phase",
+    "cohort",
+    "assigned_dose",
+    "assigned_level",
+    "planned_level",
+    "product_level",
+    "fallback",
+    "lot",
+    "infused_on",
+    "cells_per_kg",
+    "actual_dose",
+    "actual_level",
+    "dlt",
+    "dlt_evaluable",
+    "bor",
+    "responder",
+    "death_on",
+    "off_study_on",
+    "off_study_reason",
+    "last_on",
+]
+
+
+def _by_participant(session: Session, model: Any, order: Any) -> dict[int, Any]:
+    """The last row of ``model`` per participant in ``order``."""
+    out: dict[int, Any] = {}
+    for row in session.scalars(select(model).order_by(order)):
+        out[row.participant_id] = row
+    return out
+
+
+def _participants(session: Session, states: Mapping[str, ArmState]) -> pd.DataFrame:
+    screenings = _by_participant(session, Screening, Screening.id)
+    consents = _by_participant(session, Consent, Consent.id)
+    enrollments = _by_participant(session, Enrollment, Enrollment.id)
+    assignments = {
+        pid: a
+        for pid, a in _by_participant(session, DoseAssignment, DoseAssignment.id).items()
+        if a.status in ("confirmed", "proposed")
+    }
+    products = {
+        pid: p
+        for pid, p in _by_participant(session, Product, Product.id).items()
+        if p.status == "released"
+    }
+    infusions = _by_participant(session, Infusion, Infusion.id)
+    best = _by_participant(session, BestResponse, BestResponse.id)
+    adjudications = _final_adjudications(session)
+    outcome_of = {o.participant_id: o for s in states.values() for o in s.patients}
+    last_days: dict[int, date] = {}
+    for model, column in (
+        (AdverseEvent, AdverseEvent.onset_on),
+        (AdverseEvent, AdverseEvent.resolved_on),
+        (ResponseAssessment, ResponseAssessment.assessed_on),
+    ):
+        for pid, day in session.execute(select(model.participant_id, column)):
+            if day is not None and (pid not in last_days or day > last_days[pid]):
+                last_days[pid] = day
+    rows = []
+    for p in session.scalars(select(Participant).order_by(Participant.id)):
+        scr, con, enr = screenings.get(p.id), consents.get(p.id), enrollments.get(p.id)
+        asg, prod, inf = assignments.get(p.id), products.get(p.id), infusions.get(p.id)
+        adj, outcome = adjudications.get(p.id), outcome_of.get(p.id)
+        record = (scr.record if scr else None) or {}
+        infused_on = inf.infused_on if inf else None
+        dead = death_date(p)
+        candidates = [
+            d
+            for d in (infused_on, last_days.get(p.id), dead, p.off_study_on, p.registered_on)
+            if d is not None
+        ]
+        rows.append(
+            {
+                "participant_id": p.id,
+                "study_id": p.study_id,
+                "site_id": p.site_id,
+                "arm_id": enr.arm_id if enr else (p.arm_id or (scr.arm_id if scr else None)),
+                "status": p.status,
+                "sex": record.get("sex"),
+                "age_years": scr.age_years if scr and scr.age_years is not None else None,
+                "weight_kg": inf.weight_kg if inf else (prod.weight_kg if prod else None),
+                "screened_on": scr.screened_on if scr else None,
+                "eligible": scr.eligible if scr else None,
+                "consent_on": con.consent_on if con else None,
+                "enrolled_on": enr.enrolled_on if enr else None,
+                "phase": enr.phase if enr else None,
+                "cohort": asg.cohort if asg else None,
+                "assigned_dose": asg.dose_index if asg else None,
+                "assigned_level": asg.dose_level if asg else None,
+                "planned_level": prod.planned_level if prod else None,
+                "product_level": (prod.assigned_level or prod.planned_level) if prod else None,
+                "fallback": bool(prod.fallback) if prod else False,
+                "lot": prod.lot if prod else None,
+                "infused_on": infused_on,
+                "cells_per_kg": inf.cells_per_kg if inf else None,
+                "actual_dose": (
+                    inf.actual_dose_index
+                    if inf
+                    else (outcome.analysed_dose if outcome is not None else None)
+                ),
+                "actual_level": inf.actual_level if inf else None,
+                "dlt": adj.is_dlt if adj else None,
+                "dlt_evaluable": adj.evaluable if adj else None,
+                "bor": best[p.id].bor if p.id in best else (outcome.bor if outcome else None),
+                "responder": best[p.id].responder if p.id in best else None,
+                "death_on": dead,
+                "off_study_on": p.off_study_on,
+                "off_study_reason": p.off_study_reason,
+                "last_on": max(candidates) if candidates else None,
+            }
+        )
+    return _frame(rows, _PARTICIPANT_COLUMNS)
+
+
+def _final_adjudications(session: Session) -> dict[int, DltAdjudication]:
+    """The final participant-level adjudication per participant (the latest one)."""
+    out: dict[int, DltAdjudication] = {}
+    for a in session.scalars(
+        select(DltAdjudication)
+        .where(DltAdjudication.status == "final")
+        .order_by(DltAdjudication.id)
+    ):
+        out[a.participant_id] = a
+    return out
+
+
+def _dlts(session: Session, arm_of: Mapping[int, Any], sid_of: Mapping[int, Any]) -> pd.DataFrame:
+    columns = [
+        "participant_id",
+        "study_id",
+        "arm_id",
+        "is_dlt",
+        "evaluable",
+        "adverse_event_id",
+        "dlt_event_ids",
+        "rule_id",
+        "rationale",
+        "adjudicated_on",
+    ]
+    rows = []
+    for a in _final_adjudications(session).values():
+        evaluation = a.evaluation or {}
+        rows.append(
+            {
+                "participant_id": a.participant_id,
+                "study_id": sid_of.get(a.participant_id),
+                "arm_id": arm_of.get(a.participant_id),
+                "is_dlt": a.is_dlt,
+                "evaluable": a.evaluable,
+                "adverse_event_id": a.adverse_event_id,
+                "dlt_event_ids": tuple(_dlt_event_ids(evaluation)),
+                "rule_id": a.rule_id,
+                "rationale": a.rationale or evaluation.get("reason"),
+                "adjudicated_on": a.adjudicated_at.date(),
+            }
+        )
+    return _frame(rows, columns)
+
+
+def _dlt_event_ids(evaluation: Mapping[str, Any]) -> list[int]:
+    """Adverse-event ids the DLT rule evaluation classified as DLTs."""
+    items = evaluation.get("dlt_event_ids")
+    return [int(i) for i in items if isinstance(i, int)] if isinstance(items, list) else []
+
+
+_AE_COLUMNS = [
+    "ae_id",
+    "participant_id",
+    "study_id",
+    "arm_id",
+    "site_id",
+    "term",
+    "soc",
+    "category",
+    "scale",
+    "grade",
+    "onset_on",
+    "resolved_on",
+    "duration_days",
+    "study_day",
+    "serious",
+    "attribution",
+    "outcome",
+    "is_dlt",
+    "actual_dose",
+    "actual_level",
+]
+
+
+def _adverse_events(
+    session: Session, participants: pd.DataFrame, dlt_events: set[int]
+) -> pd.DataFrame:
+    people = participants.set_index("participant_id")
+    rows = []
+    for e in session.scalars(select(AdverseEvent).order_by(AdverseEvent.id)):
+        person: Any = people.loc[e.participant_id]
+        event = (e.components or {}).get("event") or {}
+        infused_on = person["infused_on"]
+        study_day = e.study_day
+        if study_day is None and infused_on is not None:
+            study_day = (e.onset_on - infused_on).days
+        rows.append(
+            {
+                "ae_id": e.id,
+                "participant_id": e.participant_id,
+                "study_id": person["study_id"],
+                "arm_id": person["arm_id"],
+                "site_id": person["site_id"],
+                "term": e.term,
+                "soc": event.get("soc") or _SOC_BY_CATEGORY.get(e.category, "Other"),
+                "category": e.category,
+                "scale": e.scale,
+                "grade": int(e.grade),
+                "onset_on": e.onset_on,
+                "resolved_on": e.resolved_on,
+                "duration_days": (
+                    (e.resolved_on - e.onset_on).days + 1 if e.resolved_on is not None else None
+                ),
+                "study_day": study_day,
+                "serious": bool(e.serious),
+                "attribution": e.attribution,
+                "outcome": e.outcome,
+                "is_dlt": e.id in dlt_events,
+                "actual_dose": person["actual_dose"],
+                "actual_level": person["actual_level"],
+            }
+        )
+    return _frame(rows, _AE_COLUMNS)
+
+
+#: System organ class when the event record does not name one (MedDRA SOC names).
+_SOC_BY_CATEGORY = {
+    "crs": "Immune system disorders",
+    "icans": "Nervous system disorders",
+    "gvhd": "Immune system disorders",
+    "haematological": "Blood and lymphatic system disorders",
+    "death": "General disorders and administration site conditions",
+}

@@ -1,0 +1,507 @@
+"""A whole NCT07070323 trial, run through the REST API on simulated time: :func:`load_demo_trial`.
+
+54 participants over the three arms and four sites, plus screen failures; a fallback-dose
+product; DLTs, CRS and ICANS; responses; each arm's dose decisions as its BOIN12 design makes
+them; phase 1 closed with an OBD per arm (e-signed); phase 2 at the RP2D with BOP2 looks.
+Every act goes through the API as the site's coordinator, investigator or the statistician, so
+the database holds exactly what a real run would: the audit trail, the e-signatures, the
+decisions with their state snapshots. The whole-trial test, ``dosewise demo-data`` (a database
+for demonstrations and screenshots) and the DSMB report / SDTM export tests load the same data.
+
+The script (:mod:`dosewise.trial.demo.plan`) fixes each patient's outcome by arm and *analysed*
+dose; the doses themselves come from the design through the API. The clock must be one the
+script can move (``advance(days=...)``), e.g. :class:`DemoClock` or the tests' ``FakeClock``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from dosewise.api import create_app
+from dosewise.settings import Settings
+from dosewise.store.session import Database
+from dosewise.store.tables import Participant
+from dosewise.trial import access
+from dosewise.trial.audit import Actor
+from dosewise.trial.demo import plan
+from dosewise.trial.uow import UnitOfWork
+
+API = "/api/v1"
+
+
+class MovableClock(Protocol):
+    def __call__(self) -> datetime: ...
+
+    def advance(self, **delta: float) -> None: ...
+
+
+class DemoClock:
+    """A clock the script moves by hand (simulated trial time)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.moment = start or datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta: float) -> None:
+        self.moment += timedelta(**delta)
+
+
+class DemoError(RuntimeError):
+    """The API answered the script with something it did not expect."""
+
+
+@dataclass
+class Patient:
+    """One participant of the script, and what happened to them."""
+
+    study_id: str
+    site: str
+    arm: str
+    n: int
+    age: int
+    weight: float
+    sex: str
+    phase: int = 1
+    cohort: int | None = None
+    dose: int | None = None
+    analysed_dose: int | None = None
+    letter: str | None = None
+    infused_on: date | None = None
+    fallback: bool = False
+    dlt: bool = False
+    responder: bool = False
+
+
+@dataclass
+class DemoResult:
+    """What the script did: users, participants, every dose decision, closures and looks."""
+
+    password: str
+    users: dict[str, str]
+    patients: list[Patient] = field(default_factory=list)
+    screen_failures: list[dict[str, Any]] = field(default_factory=list)
+    assignments: list[dict[str, Any]] = field(default_factory=list)
+    refusals: list[dict[str, Any]] = field(default_factory=list)
+    states: list[dict[str, Any]] = field(default_factory=list)
+    closures: dict[str, dict[str, Any]] = field(default_factory=dict)
+    looks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    adjudications: list[dict[str, Any]] = field(default_factory=list)
+    requests: int = 0
+
+    @property
+    def enrolled(self) -> list[Patient]:
+        return self.patients
+
+
+# --------------------------------------------------------------------------- the API session
+
+
+class _Api:
+    """The script's HTTP client: a session per user, logged in again after idle expiry."""
+
+    def __init__(self, client: TestClient, password: str, result: DemoResult) -> None:
+        self.client = client
+        self.password = password
+        self.result = result
+        self.tokens: dict[str, str] = {}
+
+    def _login(self, user: str) -> str:
+        r = self.client.post(
+            f"{API}/auth/login", json={"username": user, "password": self.password}
+        )
+        if r.status_code != 200:
+            raise DemoError(f"login {user}: {r.status_code} {r.text}")
+        self.client.cookies.clear()
+        self.tokens[user] = r.json()["access_token"]
+        return self.tokens[user]
+
+    def call(
+        self,
+        user: str,
+        method: str,
+        path: str,
+        body: Any = None,
+        expect: tuple[int, ...] = (200, 201),
+    ) -> Any:
+        for attempt in (0, 1):
+            token = self.tokens.get(user) or self._login(user)
+            r = self.client.request(
+                method, API + path, json=body, headers={"Authorization": f"Bearer {token}"}
+            )
+            self.result.requests += 1
+            if r.status_code == 401 and attempt == 0:
+                self.tokens.pop(user, None)
+                continue
+            break
+        if r.status_code not in expect:
+            raise DemoError(f"{method} {path} as {user}: {r.status_code} {r.text[:500]}")
+        return r.json()
+
+
+# --------------------------------------------------------------------------- the script
+
+
+def _demo_users() -> dict[str, tuple[str, str | None, str]]:
+    users: dict[str, tuple[str, str | None, str]] = {}
+    for site in plan.SITES:
+        code = site.lower()
+        users[f"inv.{code}"] = ("investigator", site, f"Investigator {site}")
+        users[f"crc.{code}"] = ("coordinator", site, f"Coordinator {site}")
+    users["stat.demo"] = ("statistician", None, "Trial Statistician")
+    users["dsmb.demo"] = ("dsmb", None, "DSMB Chair")
+    users["monitor.demo"] = ("monitor", None, "Clinical Monitor")
+    return users
+
+
+def _create_users(db: Database, settings: Settings, password: str) -> dict[str, str]:
+    passwords = access.Passwords(settings)
+    created = {}
+    for username, (role, site, name) in _demo_users().items():
+        with UnitOfWork(db, Actor.system("demo"), context={"via": "demo"}) as uow:
+            access.create_user(
+                uow,
+                passwords,
+                settings,
+                username=username,
+                full_name=name,
+                role=role,
+                site_id=site,
+                password=password,
+            )
+        created[username] = role
+    return created
+
+
+class _Script:
+    def __init__(
+        self, api: _Api, clock: MovableClock, result: DemoResult, log: Callable[[str], None]
+    ) -> None:
+        self.api = api
+        self.clock = clock
+        self.result = result
+        self.log = log
+        self.sites = itertools.cycle(plan.SITES)
+        self.counter = itertools.count()
+        self.analysed: dict[tuple[str, int], int] = {}
+        self.kinds = itertools.count()
+        self.confirmers = itertools.cycle(("inv", "stat"))
+
+    @property
+    def today(self) -> date:
+        return self.clock().date()
+
+    def advance_to(self, day: date) -> None:
+        if day > self.today:
+            self.clock.advance(days=(day - self.today).days)
+
+    # -- people ---------------------------------------------------------------------------
+    def register(self, arm: str, site: str | None = None) -> Patient:
+        site = site or next(self.sites)
+        n = next(self.counter)
+        age, weight, sex = plan.person(n)
+        crc = f"crc.{site.lower()}"
+        born = self.today.year - age
+        p = self.api.call(crc, "POST", "/participants", {"site_id": site, "year_of_birth": born})
+        sid = p["study_id"]
+        self.api.call(
+            crc,
+            "POST",
+            f"/participants/{sid}/consents",
+            {"consent_version": "v1.0", "record": plan.consent_record(self.today, age)},
+        )
+        return Patient(sid, site, arm, n, age, weight, sex)
+
+    def screen(self, p: Patient, change: dict[str, Any] | None = None) -> dict[str, Any]:
+        record = plan.screening_record(self.today, p.age, p.sex, change)
+        out: dict[str, Any] = self.api.call(
+            f"crc.{p.site.lower()}",
+            "POST",
+            f"/participants/{p.study_id}/screenings",
+            {"arm_id": p.arm, "record": record},
+        )
+        return out
+
+    def recruit(self, arm: str) -> Patient:
+        """Register, consent, screen (eligible) and enroll one participant into ``arm``."""
+        p = self.register(arm)
+        screening = self.screen(p)
+        if not screening["eligible"]:
+            raise DemoError(f"{p.study_id} should be eligible: {screening['failed_criteria']}")
+        self.api.call(
+            f"crc.{p.site.lower()}",
+            "POST",
+            f"/participants/{p.study_id}/enrollment",
+            {"arm_id": arm},
+        )
+        return p
+
+    def screen_failure(self, site: str, arm: str, what: str, change: dict[str, Any]) -> None:
+        p = self.register(arm, site)
+        screening = self.screen(p, change)
+        if screening["eligible"]:
+            raise DemoError(f"{p.study_id} should fail screening ({what})")
+        self.result.screen_failures.append(
+            {
+                "study_id": p.study_id,
+                "arm": arm,
+                "what": what,
+                "failed": screening["failed_criteria"],
+            }
+        )
+
+    # -- dosing ---------------------------------------------------------------------------
+    def assign(self, p: Patient) -> dict[str, Any] | None:
+        """Ask the design for a dose; None (and the refusal kept) when it says wait."""
+        site = p.site.lower()
+        state = self.api.call("stat.demo", "GET", f"/arms/{p.arm}/state")
+        r = self.api.call(
+            f"crc.{site}",
+            "POST",
+            f"/participants/{p.study_id}/dose-assignment",
+            {"expected_arm_version": state["version"]},
+            expect=(201, 409),
+        )
+        if "error" in r:
+            if r["error"]["code"] != "must_wait":
+                raise DemoError(f"assign {p.study_id}: {r}")
+            self.result.refusals.append({"study_id": p.study_id, "arm": p.arm, **r["error"]})
+            return None
+        if r["decision"].get("new_decision"):
+            self.result.states.append(state)
+        self.result.assignments.append({**r, "site": p.site})
+        p.cohort, p.dose, p.phase = r["cohort"], r["dose_index"], r["phase"]
+        who = f"inv.{site}" if next(self.confirmers) == "inv" else "stat.demo"
+        self.api.call(
+            who,
+            "POST",
+            f"/participants/{p.study_id}/dose-assignment/confirm",
+            {"password": self.api.password, "meaning": "approval"},
+        )
+        return dict(r)
+
+    def treat(self, group: list[tuple[Patient, bool]]) -> None:
+        """Release (day +1), lymphodeplete (days +1..+3) and infuse (day +6) each patient."""
+        start = self.today
+        self.advance_to(start + timedelta(days=1))
+        levels = {1: 5e5, 2: 1e6, 3: 2e6}
+        volumes = {}
+        for p, short in group:
+            assert p.dose is not None
+            prod = self.api.call(
+                f"crc.{p.site.lower()}",
+                "POST",
+                f"/participants/{p.study_id}/products",
+                {
+                    "lot": f"CD5-{p.study_id}",
+                    "certificate": plan.certificate(levels[p.dose], p.weight, short),
+                    "weight_kg": p.weight,
+                    "released_on": self.today.isoformat(),
+                    "password": self.api.password,
+                },
+            )
+            p.fallback = bool(prod["fallback"])
+            volumes[p.study_id] = prod["volume_ml"]
+        self.advance_to(start + timedelta(days=3))
+        for p, _ in group:
+            self.api.call(
+                f"crc.{p.site.lower()}",
+                "POST",
+                f"/participants/{p.study_id}/lymphodepletion",
+                {
+                    "regimen": "Flu/Cy",
+                    "agents": [
+                        {
+                            "agent": "fludarabine",
+                            "dose": 30,
+                            "unit": "mg/m2/day",
+                            "days": [-5, -4, -3],
+                        },
+                        {
+                            "agent": "cyclophosphamide",
+                            "dose": 500,
+                            "unit": "mg/m2/day",
+                            "days": [-5],
+                        },
+                    ],
+                    "start_on": (start + timedelta(days=1)).isoformat(),
+                    "end_on": self.today.isoformat(),
+                },
+            )
+        self.advance_to(start + timedelta(days=6))
+        for p, _ in group:
+            inf = self.api.call(
+                f"crc.{p.site.lower()}",
+                "POST",
+                f"/participants/{p.study_id}/infusion",
+                {"infused_on": self.today.isoformat(), "infused_volume_ml": volumes[p.study_id]},
+            )
+            p.infused_on = self.today
+            p.analysed_dose = inf["actual_dose_index"]
+
+    # -- outcomes -------------------------------------------------------------------------
+    def phase1_letter(self, p: Patient) -> str:
+        assert p.analysed_dose is not None
+        key = (p.arm, p.analysed_dose)
+        k = self.analysed.get(key, 0)
+        self.analysed[key] = k + 1
+        return plan.PHASE1_TRUTH[p.arm][p.analysed_dose][k]
+
+    def record_outcomes(self, p: Patient, dlt: bool, responds: bool, late: bool = False) -> None:
+        """AEs, the day-28 assessment (and day 90 when ``late``), then the DLT adjudication."""
+        assert p.infused_on is not None
+        kind = next(self.kinds)
+        crc, inv = f"crc.{p.site.lower()}", f"inv.{p.site.lower()}"
+        events = (
+            plan.toxicity_events(kind, p.infused_on, p.arm != "autologous", p.age)
+            if dlt
+            else plan.other_events(kind, p.infused_on, p.age)
+        )
+        for event in events:
+            self.api.call(crc, "POST", f"/participants/{p.study_id}/adverse-events", event)
+        day28 = plan.marrow(False, 0) if late else plan.marrow(responds, kind)
+        self.api.call(
+            crc,
+            "POST",
+            f"/participants/{p.study_id}/response-assessments",
+            {
+                "assessed_on": (p.infused_on + timedelta(days=28)).isoformat(),
+                "timepoint": "day_28",
+                "marrow": day28,
+            },
+        )
+        if late:
+            self.api.call(
+                crc,
+                "POST",
+                f"/participants/{p.study_id}/response-assessments",
+                {
+                    "assessed_on": (p.infused_on + timedelta(days=90)).isoformat(),
+                    "timepoint": "month_3",
+                    "marrow": plan.marrow(responds, kind),
+                },
+            )
+        adjudication = self.api.call(
+            inv, "POST", f"/participants/{p.study_id}/dlt-adjudications", {}
+        )
+        if adjudication["is_dlt"] != dlt:
+            raise DemoError(f"{p.study_id}: the DLT rule gave {adjudication}, the script {dlt}")
+        self.result.adjudications.append(adjudication)
+        p.dlt, p.responder = dlt, responds
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def load_demo_trial(
+    db: Database,
+    settings: Settings,
+    clock: MovableClock,
+    *,
+    password: str | None = None,
+    log: Callable[[str], None] = lambda _: None,
+) -> DemoResult:
+    """Run the scripted NCT07070323 trial through the API on a migrated, empty trial database.
+
+    Creates the demo users (one investigator and one coordinator per site, a statistician, a
+    DSMB member and a monitor) with ``password`` (generated if not given), then plays the whole
+    trial, moving ``clock`` forward (about a year of trial time).
+    """
+    with UnitOfWork(db, Actor.system("demo"), readonly=True) as uow:
+        if uow.session.scalar(select(func.count()).select_from(Participant)):
+            raise DemoError("the database already holds participants: use an empty trial")
+    password = password or access.generate_password()
+    result = DemoResult(password=password, users=_create_users(db, settings, password))
+    app = create_app(settings, clock=clock, db=db)
+    with TestClient(app) as client:
+        script = _Script(_Api(client, password, result), clock, result, log)
+        _phase1(script)
+        _phase2(script)
+    return result
+
+
+def _phase1(s: _Script) -> None:
+    arms = list(plan.PHASE1_TRUTH)
+    waiting: dict[str, Patient] = {}
+    failures = list(plan.SCREEN_FAILURES)
+    cohort = 0
+    while arms:
+        cohort += 1
+        start = s.today
+        s.log(f"{start}: phase 1 cohort {cohort} for {', '.join(arms)}")
+        group: list[tuple[Patient, bool]] = []
+        for arm in list(arms):
+            state = s.api.call("stat.demo", "GET", f"/arms/{arm}/state")
+            if state["next"]["action"] in ("select_obd", "stop"):
+                _close(s, arm, state)
+                arms.remove(arm)
+                continue
+            for position in range(3):
+                p = waiting.pop(arm, None) or s.recruit(arm)
+                if s.assign(p) is None:
+                    raise DemoError(f"{p.study_id} was refused a dose at a cohort start")
+                s.result.patients.append(p)
+                group.append((p, (arm, cohort, position) in plan.FALLBACK))
+        if failures:
+            s.screen_failure(*failures.pop(0))
+            if failures:
+                s.screen_failure(*failures.pop(0))
+        if not group:
+            break
+        s.treat(group)
+        infused = s.today
+        # Two weeks on, a newly enrolled participant asks for a dose: the design says wait.
+        s.advance_to(infused + timedelta(days=10))
+        for arm in arms:
+            if cohort < 4:
+                waiting[arm] = s.recruit(arm)
+                s.assign(waiting[arm])
+        s.advance_to(infused + timedelta(days=31))
+        for p, _ in group:
+            letter = s.phase1_letter(p)
+            p.letter = letter
+            s.record_outcomes(p, letter in "TB", letter in "EB")
+
+
+def _close(s: _Script, arm: str, state: dict[str, Any]) -> None:
+    closure = s.api.call(
+        "stat.demo",
+        "POST",
+        f"/arms/{arm}/phase1-closure",
+        {"password": s.api.password, "expected_arm_version": state["version"]},
+    )
+    s.result.closures[arm] = {**closure, "state": state}
+    s.log(f"{s.today}: phase 1 of {arm} closed: OBD {closure['obd_level']}")
+
+
+def _phase2(s: _Script) -> None:
+    arms = [a for a, c in s.result.closures.items() if c["rp2d_index"] is not None]
+    for batch in (0, 1):
+        group: list[tuple[Patient, bool]] = []
+        for arm in arms:
+            for _ in range(3):
+                p = s.recruit(arm)
+                if s.assign(p) is None:
+                    raise DemoError(f"{p.study_id} was refused a phase 2 dose")
+                s.result.patients.append(p)
+                group.append((p, False))
+        s.log(f"{s.today}: phase 2 batch {batch + 1}")
+        s.treat(group)
+        infused = s.today
+        s.advance_to(infused + timedelta(days=98))
+        for p, _ in group:
+            expansion = [q for q in s.result.patients if q.arm == p.arm and q.phase == 2]
+            dlt, responds = plan.PHASE2_TRUTH[p.arm][expansion.index(p)]
+            s.record_outcomes(p, dlt, responds, late=True)
+        for arm in arms:
+            look = s.api.call("stat.demo", "POST", f"/arms/{arm}/phase2/looks", {})
+            s.result.looks.setdefault(arm, []).append(look)
+            s.log(f"{s.today}: BOP2 look {look['look']} of {arm}: {look['decision']}")

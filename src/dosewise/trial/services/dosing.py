@@ -1,0 +1,172 @@
+"""Assign a dose from the arm's design state, and confirm the decision with an e-signature.
+
+The assignment claims the arm first (``SELECT ... FOR UPDATE`` on PostgreSQL, a write lock on
+SQLite), then computes :func:`dosewise.trial.arm_state.arm_state` inside the same transaction:
+two sites assigning at the same moment are served one after the other, and the second sees the
+first's patient. A client that says which arm version it saw (``expected_arm_version``) is
+refused with 409 if the arm moved on in between. While the design says the next patient must
+wait, the assignment is refused (409 ``must_wait``) with the date the last window closes, and
+the refusal is itself audited.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dosewise.store.tables import Arm, DoseAssignment, Enrollment, Participant
+from dosewise.trial.arm_state import ArmState, arm_state
+from dosewise.trial.services._common import (
+    DesignStopped,
+    MustWait,
+    Signing,
+    WrongState,
+    arm_protocol,
+    as_json,
+    current_assignment,
+    participant,
+    require_enrollment,
+    rule_version,
+    sign,
+    today,
+    user_id,
+)
+from dosewise.trial.uow import ConcurrencyConflict, UnitOfWork
+
+
+def check_assignable(
+    uow: UnitOfWork, study_id: str, *, expected_arm_version: int | None = None
+) -> None:
+    """Refuse early, without locking the arm, what :func:`assign_dose` would refuse.
+
+    Run in a read-only unit of work before the assignment: a refusal (the design says wait,
+    or dose finding has ended) then costs no write lock but its own short audited event, so
+    the many sites asking while a cohort's outcomes are pending do not queue behind each other.
+    Whatever this lets through, :func:`assign_dose` decides again under the arm's lock.
+    """
+    p, enrollment = _assignable(uow, study_id)
+    arm = uow.get(Arm, enrollment.arm_id)
+    if expected_arm_version is not None and expected_arm_version != arm.version:
+        raise ConcurrencyConflict(
+            "version",
+            expected_arm_version,
+            f"arm {arm.id} is now at version {arm.version}: someone else acted on it first; "
+            "reload the arm state and try again",
+        )
+    state = arm_state(uow.session, arm.id, as_of=today(uow))
+    if state.next.action != "assign" or state.next.dose is None:
+        _refuse(uow, study_id, p.site_id, state)
+
+
+def _assignable(uow: UnitOfWork, study_id: str) -> tuple[Participant, Enrollment]:
+    p = participant(uow, study_id, "dose.assign")
+    enrollment = require_enrollment(uow.session, p)
+    if current_assignment(uow.session, p.id) is not None:
+        raise WrongState("study_id", study_id, "already has a dose assignment")
+    if p.off_study_on is not None:
+        raise WrongState("study_id", study_id, "is off study")
+    return p, enrollment
+
+
+def assign_dose(
+    uow: UnitOfWork, study_id: str, *, expected_arm_version: int | None = None
+) -> DoseAssignment:
+    """Give the participant the dose the arm's design gives the next patient now."""
+    p, enrollment = _assignable(uow, study_id)
+    arm = uow.claim_arm(enrollment.arm_id, expected_arm_version)
+    protocol = arm_protocol(uow.session, arm)
+    state = arm_state(uow.session, arm.id, as_of=today(uow), protocol=protocol)
+    step = state.next
+    if step.action != "assign" or step.dose is None:
+        _refuse(uow, study_id, p.site_id, state)
+    if step.phase != enrollment.phase:
+        raise WrongState(
+            "study_id",
+            study_id,
+            f"was enrolled in phase {enrollment.phase} but the arm is in {arm.phase}",
+        )
+    assert step.dose is not None and step.level is not None
+    uow.act("dose.assign", site_id=p.site_id)
+    decision: dict[str, Any] = dict(step.decision or {})
+    decision.setdefault("reason", step.reason)
+    decision["step_reason"] = step.reason
+    decision["new_decision"] = step.new_decision
+    assignment = uow.add(
+        DoseAssignment(
+            participant_id=p.id,
+            arm_id=arm.id,
+            phase=enrollment.phase,
+            cohort=step.cohort or 0,
+            dose_index=step.dose,
+            dose_level=step.level,
+            state=as_json(state.snapshot()),
+            decision=as_json(decision),
+            rule_version=rule_version(protocol, arm.id),
+            protocol_version_id=arm.protocol_version_id,
+            status="proposed",
+            arm_version=arm.version,
+            assigned_at=uow.now(),
+            assigned_by=user_id(uow),
+        )
+    )
+    p.status = "dose_assigned"
+    uow.commit()
+    return assignment
+
+
+def _refuse(uow: UnitOfWork, study_id: str, site_id: str, state: ArmState) -> None:
+    """Raise why no dose can be given now, and audit the refusal (in its own transaction)."""
+    step = state.next
+    refusal = {
+        "study_id": study_id,
+        "arm_id": state.arm_id,
+        "action": step.action,
+        "reason": step.reason,
+        "wait_until": None if step.wait_until is None else step.wait_until.isoformat(),
+        "arm_version": state.version,
+    }
+
+    def record(fresh: UnitOfWork) -> None:
+        fresh.event("dose.assign_refused", "arms", state.arm_id, after=refusal, site_id=site_id)
+
+    uow.on_failure(record)
+    if step.action == "wait":
+        until = step.wait_until.isoformat() if step.wait_until else None
+        raise MustWait("wait_until", until, step.reason)
+    raise DesignStopped("arm_id", state.arm_id, step.reason)
+
+
+def confirmation_content(a: DoseAssignment, study_id: str) -> dict[str, Any]:
+    """What a dose confirmation signs: the assignment and the decision behind it."""
+    return {
+        "dose_assignment_id": a.id,
+        "study_id": study_id,
+        "arm_id": a.arm_id,
+        "phase": a.phase,
+        "cohort": a.cohort,
+        "dose_index": a.dose_index,
+        "dose_level": a.dose_level,
+        "rule": a.decision.get("rule"),
+        "reason": a.decision.get("reason"),
+        "outcomes": a.decision.get("outcomes"),
+        "seed": a.decision.get("seed"),
+        "rule_version": a.rule_version,
+        "arm_version": a.arm_version,
+    }
+
+
+def confirm_dose(uow: UnitOfWork, signing: Signing, study_id: str) -> DoseAssignment:
+    """Confirm the participant's proposed dose (statistician or investigator, e-signed)."""
+    p = participant(uow, study_id, "dose.confirm")
+    a = current_assignment(uow.session, p.id)
+    if a is None:
+        raise WrongState("study_id", study_id, "has no dose assignment to confirm")
+    if a.status != "proposed":
+        raise WrongState("study_id", study_id, f"the dose assignment is already {a.status}")
+    uow.act("dose.confirm", site_id=p.site_id)
+    signature = sign(uow, signing, "dose_assignments", a.id, confirmation_content(a, study_id))
+    a.status = "confirmed"
+    a.confirmed_at = uow.now()
+    a.confirmed_by = user_id(uow)
+    a.signature_id = signature.id
+    uow.commit()
+    return a

@@ -1,0 +1,294 @@
+"""Register, consent, screen and enroll a participant, and take them off study.
+
+Participants are pseudonymous: the service issues the study ID (``S01-0007``: site and a
+running number), and no name, initials or birth date is stored. Consent and screening records
+are checked with the full data the site enters (a birth date gives the exact age), then stored
+without identifiers: names are dropped and the birth date becomes the age in completed years.
+
+Order of acts, as the registry asks (consent "before any screening procedure"): register →
+consent → screen for an arm (eligible / screen failure) → enroll into that arm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+
+from dosewise.errors import InvalidInput
+from dosewise.protocol import parse_consent, parse_screening
+from dosewise.store.tables import Arm, Consent, Enrollment, Participant, Screening, Site
+from dosewise.trial.access import authorize
+from dosewise.trial.arm_state import arm_state
+from dosewise.trial.services._common import (
+    OFF_STUDY_REASONS,
+    WrongState,
+    arm_protocol,
+    as_json,
+    enrollment_of,
+    not_before,
+    not_future,
+    participant,
+    protocol_of,
+    today,
+    user_id,
+)
+from dosewise.trial.uow import NotFound, UnitOfWork
+
+#: Keys of a consent or screening record that identify a person and are never stored.
+IDENTIFYING_KEYS = ("subject_id", "date_of_birth", "name")
+
+
+def register_participant(
+    uow: UnitOfWork,
+    site_id: str,
+    *,
+    year_of_birth: int | None = None,
+    registered_on: date | None = None,
+) -> Participant:
+    """Register a participant at a site; the service issues the pseudonymous study ID."""
+    authorize(uow.actor, "participant.write", site_id)
+    site = uow.session.get(Site, site_id)
+    if site is None or not site.active:
+        raise InvalidInput("site_id", site_id, "no such active site")
+    on = not_future("registered_on", registered_on or today(uow), uow)
+    if year_of_birth is not None and not (1900 <= year_of_birth <= on.year):
+        raise InvalidInput("year_of_birth", year_of_birth, f"must be from 1900 to {on.year}")
+    count = uow.session.scalar(
+        select(func.count()).select_from(Participant).where(Participant.site_id == site_id)
+    )
+    uow.act("participant.register", site_id=site_id)
+    p = uow.add(
+        Participant(
+            study_id=f"{site_id}-{int(count or 0) + 1:04d}",
+            site_id=site_id,
+            status="registered",
+            year_of_birth=year_of_birth,
+            registered_on=on,
+            created_at=uow.now(),
+            created_by=user_id(uow),
+        )
+    )
+    uow.commit()
+    return p
+
+
+def _deidentified(record: Mapping[str, Any], age: int | None) -> dict[str, Any]:
+    """``record`` without identifiers: names dropped, the birth date replaced by the age."""
+    out = {k: v for k, v in record.items() if k not in IDENTIFYING_KEYS}
+    if "date_of_birth" in record and age is not None and "age_years" not in out:
+        out["age_years"] = age
+    if isinstance(record.get("signatures"), list):
+        out["signatures"] = [
+            {k: v for k, v in s.items() if k != "name"} if isinstance(s, Mapping) else s
+            for s in record["signatures"]
+        ]
+    if isinstance(record.get("consent"), Mapping):
+        out["consent"] = _deidentified(record["consent"], None)
+    return as_json(out)
+
+
+def record_consent(
+    uow: UnitOfWork,
+    study_id: str,
+    record: Mapping[str, Any],
+    *,
+    consent_version: str,
+) -> Consent:
+    """Record the consent and check it against the protocol's age bands (who signs what)."""
+    p = participant(uow, study_id, "participant.write")
+    if p.status in ("enrolled", "dose_assigned", "treated", "off_study"):
+        raise WrongState("study_id", study_id, f"is {p.status}: consent is recorded before")
+    rules = _protocol_for_site(uow)
+    rec = parse_consent(record)
+    not_future("consent_date", rec.consent_date, uow)
+    check = rules.check_consent(rec)
+    if check.age_years is None:
+        raise InvalidInput("age_years", None, "give date_of_birth or age_years")
+    uow.act("consent.record", site_id=p.site_id)
+    consent = uow.add(
+        Consent(
+            participant_id=p.id,
+            consent_on=rec.consent_date,
+            age_years=check.age_years,
+            band=check.band_label or "none",
+            consent_version=consent_version,
+            record=_deidentified(record, rec.age_at_consent),
+            valid=check.complete,
+            missing=[str(m) for m in check.missing] + list(check.problems),
+            created_at=uow.now(),
+            created_by=user_id(uow),
+        )
+    )
+    if check.complete and p.status in ("registered", "screen_failed", "consented"):
+        p.status = "consented"
+    if p.year_of_birth is None and rec.date_of_birth is not None:
+        p.year_of_birth = rec.date_of_birth.year
+    uow.commit()
+    return consent
+
+
+def latest_consent(uow: UnitOfWork, participant_id: int) -> Consent | None:
+    return uow.session.scalar(
+        select(Consent)
+        .where(Consent.participant_id == participant_id)
+        .order_by(Consent.id.desc())
+        .limit(1)
+    )
+
+
+def screen(uow: UnitOfWork, study_id: str, arm_id: str, record: Mapping[str, Any]) -> Screening:
+    """Apply every eligibility criterion of the protocol for ``arm_id`` to the record.
+
+    Without a ``consent`` section, the participant's recorded consent is used, so the consent
+    criterion is judged on what was actually recorded.
+    """
+    p = participant(uow, study_id, "participant.write")
+    if enrollment_of(uow.session, p.id) is not None:
+        raise WrongState("study_id", study_id, "is already enrolled: screening comes before")
+    arm = uow.session.get(Arm, arm_id)
+    if arm is None:
+        raise InvalidInput("arm_id", arm_id, "no such arm")
+    protocol = arm_protocol(uow.session, arm)
+    data = dict(record)
+    if "consent" not in data:
+        consent = latest_consent(uow, p.id)
+        if consent is not None:
+            data["consent"] = {**consent.record, "age_years": consent.age_years}
+            data["consent"].pop("date_of_birth", None)
+    rec = parse_screening(data)
+    not_future("screening_date", rec.screening_date, uow)
+    result = protocol.screen(rec, arm_id)
+    eligible = result.overall == "eligible"
+    uow.act("participant.screen", site_id=p.site_id)
+    screening = uow.add(
+        Screening(
+            participant_id=p.id,
+            arm_id=arm_id,
+            screened_on=rec.screening_date,
+            age_years=rec.age,
+            weight_kg=None,
+            record=_deidentified(data, rec.age),
+            criteria=as_json([c.model_dump(mode="json") for c in result.criteria]),
+            eligible=eligible,
+            failed_criteria=list(result.failed)
+            + [f"not assessed: {c}" for c in result.not_assessed],
+            protocol_version_id=arm.protocol_version_id,
+            created_at=uow.now(),
+            created_by=user_id(uow),
+        )
+    )
+    if eligible:
+        p.status = "eligible"
+    elif result.overall == "ineligible":
+        p.status = "screen_failed"
+    uow.commit()
+    return screening
+
+
+def enroll(
+    uow: UnitOfWork,
+    study_id: str,
+    arm_id: str,
+    *,
+    enrolled_on: date | None = None,
+    expected_arm_version: int | None = None,
+) -> Enrollment:
+    """Enroll an eligible, consented participant into the arm they were screened for.
+
+    Claims the arm (serialising with every other act on it); phase 2 takes at most the arm's
+    ``phase2_expansion`` participants.
+    """
+    p = participant(uow, study_id, "participant.write")
+    if enrollment_of(uow.session, p.id) is not None:
+        raise WrongState("study_id", study_id, "is already enrolled")
+    screening = uow.session.scalar(
+        select(Screening)
+        .where(Screening.participant_id == p.id, Screening.arm_id == arm_id)
+        .order_by(Screening.id.desc())
+        .limit(1)
+    )
+    if screening is None or not screening.eligible:
+        raise WrongState(
+            "arm_id", arm_id, f"{study_id} has no eligible screening for this arm: screen first"
+        )
+    consent = latest_consent(uow, p.id)
+    if consent is None or not consent.valid or consent.withdrawn_on is not None:
+        raise WrongState("study_id", study_id, "has no valid consent on record")
+    if p.off_study_on is not None:
+        raise WrongState("study_id", study_id, "is off study")
+    on = not_future("enrolled_on", enrolled_on or today(uow), uow)
+    not_before("enrolled_on", on, screening.screened_on, "the screening")
+    arm = uow.claim_arm(arm_id, expected_arm_version)
+    if arm.phase == "phase1":
+        phase = 1
+        step = arm_state(uow.session, arm_id, as_of=on).next
+        if step.action in ("select_obd", "stop"):
+            raise WrongState("arm_id", arm_id, f"dose finding has ended: {step.reason}")
+    elif arm.phase == "phase2":
+        phase = 2
+        taken = uow.session.scalar(
+            select(func.count())
+            .select_from(Enrollment)
+            .where(Enrollment.arm_id == arm_id, Enrollment.phase == 2)
+        )
+        if int(taken or 0) >= arm.phase2_expansion:
+            raise WrongState(
+                "arm_id", arm_id, f"phase 2 is full ({arm.phase2_expansion} participants)"
+            )
+    else:
+        raise WrongState("arm_id", arm_id, "the arm is closed to enrollment")
+    sequence = uow.session.scalar(
+        select(func.coalesce(func.max(Enrollment.sequence), 0)).where(Enrollment.arm_id == arm_id)
+    )
+    uow.act("participant.enroll", site_id=p.site_id)
+    enrollment = uow.add(
+        Enrollment(
+            participant_id=p.id,
+            arm_id=arm_id,
+            site_id=p.site_id,
+            phase=phase,
+            sequence=int(sequence or 0) + 1,
+            enrolled_on=on,
+            arm_version=arm.version,
+            created_at=uow.now(),
+            created_by=user_id(uow),
+        )
+    )
+    p.arm_id = arm_id
+    p.status = "enrolled"
+    uow.commit()
+    return enrollment
+
+
+def take_off_study(
+    uow: UnitOfWork, study_id: str, *, off_study_on: date, reason_code: str, reason: str
+) -> Participant:
+    """Record that a participant left the study (death, withdrawal ...), when and why."""
+    p = participant(uow, study_id, "participant.write")
+    if p.off_study_on is not None:
+        raise WrongState("study_id", study_id, f"is already off study since {p.off_study_on}")
+    if reason_code not in OFF_STUDY_REASONS:
+        raise InvalidInput(
+            "reason_code", reason_code, f"must be one of {', '.join(OFF_STUDY_REASONS)}"
+        )
+    not_future("off_study_on", off_study_on, uow)
+    not_before("off_study_on", off_study_on, p.registered_on, "the registration")
+    if p.arm_id is not None:
+        uow.claim_arm(p.arm_id)
+    uow.act("participant.off_study", site_id=p.site_id, reason=reason)
+    p.off_study_on = off_study_on
+    p.off_study_reason = f"{reason_code}: {reason.strip()}"
+    p.status = "off_study"
+    uow.commit()
+    return p
+
+
+def _protocol_for_site(uow: UnitOfWork) -> Any:
+    """The protocol of the arms (all arms share the protocol version loaded at setup)."""
+    version_id = uow.session.scalar(select(Arm.protocol_version_id).limit(1))
+    if version_id is None:
+        raise NotFound("arms", None, "no arm loaded: run `dosewise db upgrade`")
+    return protocol_of(uow.session, version_id)

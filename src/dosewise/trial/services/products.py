@@ -1,0 +1,211 @@
+"""Release the product, record lymphodepletion and the infusion (study day 0).
+
+Release turns the certificate values into CAR-positive viable T cells, checks each level's
+window for the participant's weight and assigns the planned level or, when the product falls
+short, the protocol's fallback level (``clinical.plan_dose``, policy ``fallback_level``: DL-1).
+A product that reaches no window is recorded as *rejected* with the reason (remanufacture or
+withdrawal is then the site's decision). The infusion records the volume given; the dose and
+the level actually infused are computed back from it (``clinical.actual_dose``), and the design
+analyses the participant at that level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from dosewise.clinical import ReleaseCertificate, actual_dose, plan_dose
+from dosewise.errors import InvalidInput
+from dosewise.store.tables import Infusion, Lymphodepletion, Product
+from dosewise.trial.services._common import (
+    Signing,
+    WrongState,
+    arm_protocol,
+    as_json,
+    clinical_levels,
+    current_assignment,
+    infusion_of,
+    level_index,
+    not_before,
+    not_future,
+    participant,
+    released_product,
+    require_enrollment,
+    sign,
+    user_id,
+)
+from dosewise.trial.uow import UnitOfWork
+
+CERTIFICATE_KEYS = ("tnc", "viability", "cd3", "car", "volume_ml")
+
+
+def certificate_from(values: Mapping[str, Any]) -> ReleaseCertificate:
+    """The release certificate (fractions in [0, 1]; the volume is needed to dose by volume)."""
+    unknown = sorted(set(values) - set(CERTIFICATE_KEYS))
+    if unknown:
+        raise InvalidInput(f"certificate.{unknown[0]}", values[unknown[0]], "unknown value")
+    missing = [k for k in CERTIFICATE_KEYS if values.get(k) is None]
+    if missing:
+        raise InvalidInput(f"certificate.{missing[0]}", None, "is required")
+    try:
+        return ReleaseCertificate(**{k: float(values[k]) for k in CERTIFICATE_KEYS})
+    except InvalidInput as exc:
+        raise InvalidInput(f"certificate.{exc.field}", exc.value, exc.rule) from None
+
+
+def release_product(
+    uow: UnitOfWork,
+    study_id: str,
+    *,
+    lot: str,
+    certificate: Mapping[str, Any],
+    weight_kg: float,
+    released_on: date,
+    signing: Signing | None = None,
+) -> Product:
+    """Release (or reject) a product for the participant's confirmed dose assignment."""
+    p = participant(uow, study_id, "product.release")
+    enrollment = require_enrollment(uow.session, p)
+    assignment = current_assignment(uow.session, p.id)
+    if assignment is None or assignment.status != "confirmed":
+        raise WrongState("study_id", study_id, "needs a confirmed dose assignment first")
+    if released_product(uow.session, p.id) is not None:
+        raise WrongState("study_id", study_id, "already has a released product")
+    not_future("released_on", released_on, uow)
+    not_before("released_on", released_on, assignment.assigned_at.date(), "the dose assignment")
+    cert = certificate_from(certificate)
+    arm = uow.claim_arm(enrollment.arm_id)
+    protocol = arm_protocol(uow.session, arm)
+    plan = plan_dose(weight_kg, assignment.dose_level, cert, levels=clinical_levels(protocol))
+    assigned = plan.assigned_level
+    uow.act("product.release", site_id=p.site_id)
+    product = uow.add(
+        Product(
+            participant_id=p.id,
+            dose_assignment_id=assignment.id,
+            lot=lot,
+            certificate=as_json({k: certificate[k] for k in CERTIFICATE_KEYS}),
+            weight_kg=float(weight_kg),
+            planned_level=assignment.dose_level,
+            planned_dose_index=assignment.dose_index,
+            assigned_level=assigned,
+            assigned_dose_index=None if assigned is None else level_index(protocol, assigned),
+            fallback=plan.fallback,
+            feasibility=as_json(plan.to_dict()),
+            status="released" if assigned is not None else "rejected",
+            released_on=released_on,
+            released_at=uow.now(),
+            released_by=user_id(uow),
+        )
+    )
+    uow.flush()
+    if signing is not None:
+        content = {
+            "product_id": product.id,
+            "study_id": study_id,
+            "lot": lot,
+            "certificate": product.certificate,
+            "planned_level": product.planned_level,
+            "assigned_level": assigned,
+            "fallback": plan.fallback,
+        }
+        product.signature_id = sign(uow, signing, "products", product.id, content).id
+    uow.commit()
+    return product
+
+
+def record_lymphodepletion(
+    uow: UnitOfWork,
+    study_id: str,
+    *,
+    regimen: str,
+    agents: Sequence[Mapping[str, Any]],
+    start_on: date,
+    end_on: date | None = None,
+) -> Lymphodepletion:
+    """Record the lymphodepleting regimen (agents with dose, unit and days)."""
+    p = participant(uow, study_id, "participant.write")
+    assignment = current_assignment(uow.session, p.id)
+    if assignment is None or assignment.status != "confirmed":
+        raise WrongState("study_id", study_id, "needs a confirmed dose assignment first")
+    if infusion_of(uow.session, p.id) is not None:
+        raise WrongState("study_id", study_id, "is already infused")
+    if not regimen.strip():
+        raise InvalidInput("regimen", regimen, "is required")
+    not_future("start_on", start_on, uow)
+    if end_on is not None:
+        not_before("end_on", end_on, start_on, "start_on")
+        not_future("end_on", end_on, uow)
+    uow.act("lymphodepletion.record", site_id=p.site_id)
+    row = uow.add(
+        Lymphodepletion(
+            participant_id=p.id,
+            regimen=regimen.strip(),
+            agents=as_json([dict(a) for a in agents]),
+            start_on=start_on,
+            end_on=end_on,
+            recorded_at=uow.now(),
+            recorded_by=user_id(uow),
+        )
+    )
+    uow.commit()
+    return row
+
+
+def record_infusion(
+    uow: UnitOfWork,
+    study_id: str,
+    *,
+    infused_on: date,
+    infused_volume_ml: float,
+    weight_kg: float | None = None,
+) -> Infusion:
+    """Record the infusion (study day 0) and the dose actually given, from the volume."""
+    p = participant(uow, study_id, "participant.write")
+    enrollment = require_enrollment(uow.session, p)
+    product = released_product(uow.session, p.id)
+    if product is None:
+        raise WrongState("study_id", study_id, "has no released product to infuse")
+    if infusion_of(uow.session, p.id) is not None:
+        raise WrongState("study_id", study_id, "is already infused")
+    if p.off_study_on is not None:
+        raise WrongState("study_id", study_id, "is off study")
+    ld = uow.session.scalar(
+        select(Lymphodepletion)
+        .where(Lymphodepletion.participant_id == p.id)
+        .order_by(Lymphodepletion.id.desc())
+        .limit(1)
+    )
+    if ld is None:
+        raise WrongState("study_id", study_id, "record the lymphodepleting regimen first")
+    not_future("infused_on", infused_on, uow)
+    not_before("infused_on", infused_on, product.released_on, "the product release")
+    not_before("infused_on", infused_on, ld.end_on or ld.start_on, "the lymphodepletion")
+    weight = float(weight_kg if weight_kg is not None else product.weight_kg)
+    arm = uow.claim_arm(enrollment.arm_id)
+    protocol = arm_protocol(uow.session, arm)
+    cert = certificate_from(product.certificate)
+    given = actual_dose(weight, cert, infused_volume_ml, clinical_levels(protocol))
+    level = given.actual_level
+    uow.act("infusion.record", site_id=p.site_id)
+    row = uow.add(
+        Infusion(
+            participant_id=p.id,
+            product_id=product.id,
+            infused_on=infused_on,
+            weight_kg=weight,
+            infused_volume_ml=float(infused_volume_ml),
+            infused_cells=given.infused_cells,
+            cells_per_kg=given.dose_per_kg,
+            actual_level=level,
+            actual_dose_index=None if level is None else level_index(protocol, level),
+            recorded_at=uow.now(),
+            recorded_by=user_id(uow),
+        )
+    )
+    p.status = "treated"
+    uow.commit()
+    return row

@@ -1,0 +1,232 @@
+"""Words the pages show for codes (roles, statuses, grades) and the navigation per role.
+
+Every label is an English message id marked with :func:`N_`, translated where it is shown
+(``_(L.ROLES[user.role])`` in a template). Clinical terms keep their standard English names and
+the Chinese catalog puts the Chinese label beside them, e.g. "细胞因子释放综合征 (CRS)".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from dosewise.trial import access
+from dosewise.web.i18n import N_
+
+if TYPE_CHECKING:
+    from dosewise.web.session import WebUser
+
+ROLES: dict[str, str] = {
+    "admin": N_("Administrator"),
+    "investigator": N_("Investigator"),
+    "coordinator": N_("Study coordinator"),
+    "statistician": N_("Statistician"),
+    "dsmb": N_("DSMB member"),
+    "monitor": N_("Monitor"),
+}
+
+ARM_PHASES: dict[str, str] = {
+    "phase1": N_("Phase 1 dose finding"),
+    "phase2": N_("Phase 2 expansion"),
+    "closed": N_("Closed"),
+}
+
+PARTICIPANT_STATUSES: dict[str, str] = {
+    "registered": N_("Registered"),
+    "screen_failed": N_("Screen failure"),
+    "eligible": N_("Eligible"),
+    "consented": N_("Consented"),
+    "enrolled": N_("Enrolled"),
+    "dose_assigned": N_("Dose assigned"),
+    "released": N_("Product released"),
+    "infused": N_("Infused"),
+    "treated": N_("Treated"),
+    "off_study": N_("Off study"),
+}
+
+CRITERION_STATUSES: dict[str, str] = {
+    "met": N_("Met"),
+    "not_met": N_("Not met"),
+    "not_assessed": N_("Not assessed"),
+    "not_applicable": N_("Not applicable"),
+}
+
+VERDICTS: dict[str, str] = {
+    "eligible": N_("Eligible"),
+    "ineligible": N_("Ineligible"),
+    "incomplete": N_("Incomplete"),
+}
+
+VISIT_STATUSES: dict[str, str] = {
+    "done": N_("Done"),
+    "due": N_("Due"),
+    "overdue": N_("Overdue"),
+    "upcoming": N_("Upcoming"),
+    "missed": N_("Missed"),
+    "not_due": N_("Not yet due"),
+    "out_of_window": N_("Done outside the window"),
+    "passed": N_("Window passed"),
+}
+
+#: Clinical terms: the English name is kept, the Chinese catalog adds the Chinese label.
+TERMS: dict[str, str] = {
+    "CTCAE": N_("CTCAE v5.0 grade"),
+    "ASTCT": N_("ASTCT 2019 consensus grade"),
+    "DLT": N_("Dose-limiting toxicity (DLT)"),
+    "CRS": N_("Cytokine release syndrome (CRS)"),
+    "ICANS": N_("Immune effector cell-associated neurotoxicity syndrome (ICANS)"),
+    "BOR": N_("Best overall response (BOR)"),
+    "OBD": N_("Optimal biological dose (OBD)"),
+    "RP2D": N_("Recommended phase 2 dose (RP2D)"),
+    "RDS": N_("Rank-based desirability score (RDS)"),
+}
+
+CRS_COMPONENTS: dict[str, str] = {
+    "fever": N_("Fever"),
+    "hypotension": N_("Hypotension"),
+    "hypoxia": N_("Hypoxia"),
+    "death": N_("Death"),
+}
+
+ICANS_COMPONENTS: dict[str, str] = {
+    "ice": N_("ICE score"),
+    "capd": N_("CAPD score"),
+    "consciousness": N_("Depressed level of consciousness"),
+    "seizure": N_("Seizure"),
+    "motor": N_("Motor findings"),
+    "cerebral_edema": N_("Raised intracranial pressure / cerebral oedema"),
+    "death": N_("Death"),
+}
+
+OXYGEN_DEVICES: dict[str, str] = {
+    "none": N_("None (room air)"),
+    "blow_by": N_("Blow-by"),
+    "nasal_cannula": N_("Nasal cannula"),
+    "facemask": N_("Facemask"),
+    "nonrebreather": N_("Non-rebreather mask"),
+    "venturi": N_("Venturi mask"),
+    "cpap": N_("CPAP"),
+    "bipap": N_("BiPAP"),
+    "mechanical_ventilation": N_("Mechanical ventilation"),
+}
+
+CONSCIOUSNESS: dict[str, str] = {
+    "awake": N_("Awakens spontaneously"),
+    "awakens_to_voice": N_("Awakens to voice"),
+    "awakens_to_tactile": N_("Awakens only to tactile stimulus"),
+    "unarousable": N_("Unarousable"),
+}
+
+SEIZURES: dict[str, str] = {
+    "none": N_("None"),
+    "resolving": N_("Clinical or EEG seizure that resolves rapidly"),
+    "prolonged_or_repetitive": N_("Prolonged or repetitive seizures"),
+}
+
+EDEMAS: dict[str, str] = {
+    "none": N_("None"),
+    "focal": N_("Focal/local oedema on imaging"),
+    "diffuse": N_("Diffuse cerebral oedema, decerebrate posturing or Cushing's triad"),
+}
+
+AUDIT_OPERATIONS: dict[str, str] = {
+    "insert": N_("Entered"),
+    "update": N_("Changed"),
+    "delete": N_("Deleted"),
+    "event": N_("Event"),
+}
+
+
+@dataclass(frozen=True)
+class NavItem:
+    href: str
+    label: str
+
+
+#: (path, label, the action that makes it visible, or None for every signed-in user).
+_NAV: tuple[tuple[str, str, str | None], ...] = (
+    ("/trial", N_("Trial overview"), "arm.read"),
+    ("/participants", N_("Participants"), "participant.read"),
+    ("/dsmb", N_("DSMB"), "report.read"),
+    ("/protocol", N_("Protocol"), None),
+    ("/tools", N_("Calculators"), None),
+    ("/audit", N_("Audit trail"), "audit.read"),
+    ("/admin/users", N_("Users"), "user.read"),
+)
+
+
+def navigation(user: WebUser | None) -> list[NavItem]:
+    """The pages the user's role may open, in menu order."""
+    if user is None:
+        return []
+    return [
+        NavItem(href, label)
+        for href, label, action in _NAV
+        if action is None or access.scope_of(user.role, action) is not None
+    ]
+
+
+def home(user: WebUser) -> str:
+    """Where a user lands after signing in: the first page their role may open."""
+    if access.scope_of(user.role, "user.manage") is not None:
+        return "/admin/users"
+    items = navigation(user)
+    return items[0].href if items else "/protocol"
+
+
+NEXT_ACTIONS: dict[str, str] = {
+    "assign": N_("Assign"),
+    "wait": N_("Wait"),
+    "select_obd": N_("Select the OBD and close phase 1"),
+    "stop": N_("Stop: close phase 1"),
+    "closed": N_("Closed"),
+}
+
+OUTCOME_STATUSES: dict[str, str] = {
+    "complete": N_("Complete"),
+    "pending": N_("Pending"),
+    "not_evaluable": N_("Not evaluable"),
+    "not_assigned": N_("No dose yet"),
+    "dlt": N_("DLT"),
+    "no_dlt": N_("No DLT"),
+    "response": N_("Response"),
+    "no_response": N_("No response"),
+}
+
+WAITING_FOR: dict[str, str] = {
+    "infusion": N_("infusion"),
+    "dlt_window": N_("end of the DLT window"),
+    "dlt_adjudication": N_("DLT adjudication"),
+    "response_assessment": N_("response assessment"),
+}
+
+ELIMINATED: dict[str, str] = {
+    "toxicity": N_("Eliminated (toxicity)"),
+    "futility": N_("Eliminated (futility)"),
+}
+
+AE_CATEGORIES: dict[str, str] = {
+    "crs": N_("CRS"),
+    "icans": N_("ICANS"),
+    "gvhd": N_("GVHD"),
+    "haematological": N_("Haematological"),
+    "non_haematological": N_("Non-haematological"),
+    "death": N_("Death"),
+    "other": N_("Other"),
+}
+
+ATTRIBUTIONS: dict[str, str] = {
+    "unrelated": N_("Unrelated"),
+    "unlikely": N_("Unlikely"),
+    "possible": N_("Possible"),
+    "probable": N_("Probable"),
+    "definite": N_("Definite"),
+}
+
+OFF_STUDY_REASONS: dict[str, str] = {
+    "death": N_("Death"),
+    "withdrawal": N_("Withdrawal of consent"),
+    "lost_to_follow_up": N_("Lost to follow-up"),
+    "investigator_decision": N_("Investigator's decision"),
+    "other": N_("Other"),
+}

@@ -1,0 +1,304 @@
+"""Rendering pages: one Jinja2 environment per language, the :class:`Page` a route renders with,
+form data and field errors, and the route class that turns errors into pages.
+
+A route is thin: it takes a :class:`Page` (request, runtime, signed-in user, language and
+formatter), calls a service inside ``page.uow()``, and renders a template. A
+:class:`~dosewise.errors.DosewiseError` that the route does not handle itself becomes a page in
+the user's language: no session → the sign-in page; forbidden → 403; not found → 404; anything
+else → the message, with its status. Forms handle their own errors, to show them next to the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import jinja2
+from fastapi import Depends, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+
+from dosewise.api.auth import Runtime, runtime
+from dosewise.errors import DosewiseError
+from dosewise.trial.access import NotAuthenticated
+from dosewise.trial.uow import UnitOfWork
+from dosewise.web import labels
+from dosewise.web.i18n import (
+    HTML_LANG,
+    LOCALE_NAMES,
+    LOCALES,
+    Formatter,
+    check_locale,
+    negotiate,
+    translations,
+    translator,
+)
+from dosewise.web.session import CSRF_FIELD, WebUser, check_csrf, resolve_user
+
+LANG_COOKIE = "dosewise_lang"
+STATIC_VERSION = "1"
+
+
+# --------------------------------------------------------------------------- templates
+
+
+@lru_cache(maxsize=len(LOCALES))
+def environment(locale: str) -> jinja2.Environment:
+    """The Jinja2 environment of one interface language (gettext installed, autoescaping on)."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("dosewise.web", "templates"),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.ChainableUndefined,  # optional keys of records read as empty
+    )
+    trans = translations(locale)
+    env.install_gettext_translations(trans, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(
+        choices=lambda mapping: [(code, trans.gettext(label)) for code, label in mapping.items()],
+        LOCALES=LOCALES,
+        LOCALE_NAMES=LOCALE_NAMES,
+        L=labels,
+        static=lambda path: f"/static/{path}?v={STATIC_VERSION}",
+    )
+    return env
+
+
+def request_locale(request: Request) -> str:
+    """The chosen language: the language cookie, else the browser's preference."""
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen:
+        return check_locale(chosen)
+    return negotiate(request.headers.get("accept-language"))
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A local path to return to (never another site: no scheme, no host, no ``//``)."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+def redirect(url: str, request: Request | None = None) -> Response:
+    """A 303 to ``url`` (for htmx requests, an ``HX-Redirect`` so the whole page changes)."""
+    if request is not None and request.headers.get("hx-request"):
+        return Response(status_code=200, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+# --------------------------------------------------------------------------- forms
+
+
+@dataclass(frozen=True)
+class Form:
+    """Submitted form fields (text only), kept to show back what was typed."""
+
+    values: Mapping[str, list[str]] = field(default_factory=dict)
+
+    def get(self, name: str, default: str = "") -> str:
+        items = self.values.get(name)
+        return items[-1] if items else default
+
+    def getlist(self, name: str) -> list[str]:
+        return list(self.values.get(name, []))
+
+    def text(self, name: str) -> str | None:
+        """The trimmed value, or None when the field was left empty."""
+        value = self.get(name).strip()
+        return value or None
+
+    def flag(self, name: str) -> bool:
+        """A checkbox: present and not ``off``/``false``/``0``."""
+        return self.get(name, "").lower() not in ("", "off", "false", "0", "no")
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.values
+
+
+async def form_data(request: Request) -> Form:
+    """The request's form (urlencoded or multipart); files are ignored."""
+    if request.method in ("GET", "HEAD"):
+        return Form({k: request.query_params.getlist(k) for k in request.query_params})
+    data = await request.form()
+    values: dict[str, list[str]] = {}
+    for key, value in data.multi_items():
+        if isinstance(value, str):
+            values.setdefault(key, []).append(value)
+    return Form(values)
+
+
+@dataclass
+class FormErrors:
+    """Errors to show next to their fields (``fields``) or above the form (``general``)."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    general: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.fields or self.general)
+
+    def add(
+        self, exc: DosewiseError, known: Iterable[str], aliases: Mapping[str, str] = {}
+    ) -> None:
+        """Place the service's message by its field: next to the input, or above the form."""
+        name = aliases.get(exc.field, exc.field)
+        names = set(known)
+        target = name if name in names else None
+        if target is None:
+            for candidate in sorted(names, key=len, reverse=True):
+                if name.startswith(candidate + ".") or name.startswith(candidate + "["):
+                    target = candidate
+                    break
+        if target is not None:
+            self.fields[target] = exc.rule if target == name else f"{exc.field}: {exc.rule}"
+        else:
+            self.general.append(
+                exc.message if exc.value is not None else f"{exc.field}: {exc.rule}"
+            )
+
+    @classmethod
+    def of(
+        cls, exc: DosewiseError, known: Iterable[str], aliases: Mapping[str, str] = {}
+    ) -> FormErrors:
+        errors = cls()
+        errors.add(exc, known, aliases)
+        return errors
+
+
+# --------------------------------------------------------------------------- the page
+
+
+@dataclass
+class Page:
+    """Everything a route needs to call a service and render a template."""
+
+    request: Request
+    rt: Runtime
+    user: WebUser | None
+    locale: str
+    fmt: Formatter
+    tr: Callable[..., str]
+
+    @property
+    def signed_in(self) -> WebUser:
+        if self.user is None:
+            raise NotAuthenticated("session", None, "sign in first")
+        return self.user
+
+    def uow(self, *, readonly: bool = False) -> UnitOfWork:
+        """A unit of work acting as the signed-in user."""
+        return self.signed_in.uow(self.rt, readonly=readonly)
+
+    def render(self, template: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
+        env = environment(self.locale)
+        values = {
+            "request": self.request,
+            "user": self.user,
+            "locale": self.locale,
+            "html_lang": HTML_LANG[self.locale],
+            "fmt": self.fmt,
+            "path": self.request.url.path,
+            "here": _here(self.request),
+            "csrf_field": CSRF_FIELD,
+            "csrf": self.user.csrf if self.user is not None else "",
+            "nav": labels.navigation(self.user),
+            "settings": self.rt.settings,
+            "errors": FormErrors(),
+            "form": Form(),
+        }
+        values.update(context)
+        html = env.get_template(template).render(values)
+        return HTMLResponse(html, status_code=status_code)
+
+
+def _here(request: Request) -> str:
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def _page(request: Request, rt: Runtime, user: WebUser | None) -> Page:
+    locale = request_locale(request)
+    tz = user.timezone if user is not None else None
+    return Page(request, rt, user, locale, Formatter(locale, tz), translator(locale))
+
+
+def public_page(request: Request, rt: Runtime = Depends(runtime)) -> Page:
+    """A page anyone may open (the sign-in page); the user if a session is live."""
+    try:
+        user: WebUser | None = resolve_user(request, rt)
+    except NotAuthenticated:
+        user = None
+    return _page(request, rt, user)
+
+
+def signed_in_page(request: Request, rt: Runtime = Depends(runtime)) -> Page:
+    """A page for any signed-in user (otherwise: the sign-in page)."""
+    return _page(request, rt, resolve_user(request, rt))
+
+
+def page_for(action: str) -> Callable[..., Page]:
+    """A dependency: the page, if the user's role may do ``action`` somewhere (else 403)."""
+
+    def dependency(page: Page = Depends(signed_in_page)) -> Page:
+        page.signed_in.authorize(action)
+        return page
+
+    dependency.__name__ = f"page_for_{action.replace('.', '_')}"
+    return dependency
+
+
+def posted(action: str | None = None) -> Callable[..., Coroutine[Any, Any, tuple[Page, Form]]]:
+    """A dependency for form posts: the page and the form, CSRF-checked (and authorized)."""
+
+    async def dependency(
+        page: Page = Depends(signed_in_page), form: Form = Depends(form_data)
+    ) -> tuple[Page, Form]:
+        check_csrf(page.signed_in, form.get(CSRF_FIELD) or page.request.headers.get("x-csrf-token"))
+        if action is not None:
+            page.signed_in.authorize(action)
+        return page, form
+
+    return dependency
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class WebRoute(APIRoute):
+    """Routes whose unhandled :class:`DosewiseError` becomes a page, never JSON."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await original(request)
+            except NotAuthenticated:
+                target = "/login?next=" + quote(_here(request), safe="/")
+                if request.url.path in ("/", "/login"):
+                    target = "/login"
+                return redirect(target, request)
+            except DosewiseError as exc:
+                return error_page(request, exc)
+
+        return handler
+
+
+def error_page(request: Request, exc: DosewiseError) -> HTMLResponse:
+    """The error in words, with its status code, in the user's language."""
+    status = int(getattr(exc, "http_status", 422))
+    rt: Runtime = request.app.state.runtime
+    try:
+        user: WebUser | None = resolve_user(request, rt)
+    except DosewiseError:
+        user = None
+    page = _page(request, rt, user)
+    message = exc.message if exc.value is not None else f"{exc.field}: {exc.rule}"
+    return page.render("error.html", status_code=status, status=status, message=message)

@@ -1,0 +1,159 @@
+"""Signing in and out, changing one's password, and choosing the interface language."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from dosewise.api.auth import (
+    Runtime,
+    clear_session_cookie,
+    runtime,
+    set_session_cookie,
+)
+from dosewise.errors import DosewiseError
+from dosewise.trial import access
+from dosewise.trial.audit import Actor
+from dosewise.web import labels
+from dosewise.web.i18n import LOCALES
+from dosewise.web.render import (
+    LANG_COOKIE,
+    Form,
+    FormErrors,
+    Page,
+    WebRoute,
+    form_data,
+    posted,
+    public_page,
+    redirect,
+    safe_next,
+    signed_in_page,
+)
+from dosewise.web.session import (
+    CSRF_FIELD,
+    LOGIN_CSRF_COOKIE,
+    check_login_csrf,
+    new_login_csrf,
+    request_context,
+)
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+YEAR_S = 365 * 24 * 3600
+
+
+@router.get("/")
+def index(page: Page = Depends(signed_in_page)) -> Response:
+    return redirect(labels.home(page.signed_in))
+
+
+def _login_page(page: Page, form: Form, errors: FormErrors, status_code: int = 200) -> Response:
+    token = new_login_csrf()
+    response = page.render(
+        "account/login.html",
+        status_code=status_code,
+        form=form,
+        errors=errors,
+        login_csrf=token,
+        next=safe_next(form.get("next") or page.request.query_params.get("next"), ""),
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=page.rt.settings.cookie_secure,
+        path="/login",
+    )
+    return response
+
+
+@router.get("/login")
+def login_form(page: Page = Depends(public_page)) -> Response:
+    if page.user is not None:
+        return redirect(safe_next(page.request.query_params.get("next"), labels.home(page.user)))
+    return _login_page(page, Form(), FormErrors())
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    page: Page = Depends(public_page),
+    form: Form = Depends(form_data),
+    rt: Runtime = Depends(runtime),
+) -> Response:
+    try:
+        check_login_csrf(request, form.get(CSRF_FIELD))
+        context = request_context(request)
+        client = f"{context['client']} {request.headers.get('user-agent', '')}".strip()
+        with rt.uow(Actor.system("anonymous"), context=context) as uow:
+            result = access.login(
+                uow,
+                rt.passwords,
+                rt.settings,
+                form.get("username"),
+                form.get("password"),
+                client=client,
+            )
+    except DosewiseError as exc:
+        kept = Form({"username": [form.get("username")], "next": [form.get("next")]})
+        errors = FormErrors()
+        errors.general.append(exc.rule if exc.field in ("credentials", CSRF_FIELD) else exc.message)
+        return _login_page(page, kept, errors, int(getattr(exc, "http_status", 422)))
+    target = safe_next(form.get("next"), "/")
+    response = redirect(target)
+    set_session_cookie(response, rt.settings, result.token)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(posted_form: tuple[Page, Form] = Depends(posted())) -> Response:
+    page, _form = posted_form
+    with page.uow() as uow:
+        access.logout(uow, page.signed_in.session_id)
+    response = redirect("/login")
+    clear_session_cookie(response, page.rt.settings)
+    return response
+
+
+@router.get("/account/password")
+def password_form(page: Page = Depends(signed_in_page)) -> Response:
+    return page.render("account/password.html")
+
+
+@router.post("/account/password")
+def change_password(posted_form: tuple[Page, Form] = Depends(posted())) -> Response:
+    page, form = posted_form
+    user = page.signed_in
+    assert user.actor.user_id is not None
+    errors = FormErrors()
+    if form.get("new_password") != form.get("confirm_password"):
+        errors.fields["confirm_password"] = page.tr("does not match the new password")
+        return page.render("account/password.html", errors=errors, status_code=422)
+    try:
+        with page.uow() as uow:
+            access.change_password(
+                uow,
+                page.rt.passwords,
+                page.rt.settings,
+                user.actor.user_id,
+                current=form.get("current_password"),
+                new=form.get("new_password"),
+            )
+    except DosewiseError as exc:
+        aliases = {"password": "new_password"}
+        errors = FormErrors.of(exc, ("current_password", "new_password"), aliases)
+        return page.render(
+            "account/password.html",
+            errors=errors,
+            status_code=int(getattr(exc, "http_status", 422)),
+        )
+    return page.render("account/password.html", changed=True)
+
+
+@router.get("/lang/{code}")
+def choose_language(code: str, request: Request) -> Response:
+    """Switch the interface language (kept in a cookie for a year) and go back."""
+    response = redirect(safe_next(request.query_params.get("next"), "/"))
+    if code in LOCALES:
+        response.set_cookie(LANG_COOKIE, code, max_age=YEAR_S, samesite="lax", path="/")
+    return response

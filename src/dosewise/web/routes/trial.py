@@ -1,0 +1,175 @@
+"""The trial overview (three arms side by side), each arm's dose-finding page, and the DSMB's
+read-only view. Every number comes from :func:`dosewise.trial.arm_state.arm_state`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Response
+from sqlalchemy import select
+
+from dosewise.errors import DosewiseError
+from dosewise.store.tables import AdverseEvent, DltAdjudication, Participant, User
+from dosewise.trial.access import visible_sites
+from dosewise.trial.arm_state import arm_state
+from dosewise.trial.services import phases
+from dosewise.trial.services._common import Signing
+from dosewise.web import protocol_view as pv
+from dosewise.web import trial_view as tv
+from dosewise.web.render import Form, FormErrors, Page, WebRoute, page_for, posted, redirect
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+
+def _order(page: Page) -> list[str]:
+    return list(pv.loaded_protocol(page.rt.settings).protocol.arm_ids)
+
+
+@router.get("/trial")
+def overview(page: Page = Depends(page_for("arm.read"))) -> Response:
+    with page.uow(readonly=True) as uow:
+        states = tv.all_states(uow, _order(page))
+        sites, targets, total_target = tv.enrollment_by_site(uow.session)
+    return page.render(
+        "trial/overview.html",
+        states=states,
+        current={s.arm_id: tv.current_dose(s) for s in states},
+        sites=sites,
+        targets=targets,
+        total_target=total_target,
+        arm_totals={s.arm_id: sum(row.by_arm.get(s.arm_id, 0) for row in sites) for s in states},
+    )
+
+
+def _arm_page(
+    page: Page,
+    arm_id: str,
+    *,
+    form: Form | None = None,
+    errors: FormErrors | None = None,
+    status_code: int = 200,
+) -> Response:
+    with page.uow(readonly=True) as uow:
+        state = arm_state(uow.session, arm_id, as_of=tv.today(uow))
+        history = tv.history(uow.session, state)
+    return page.render(
+        "trial/arm.html",
+        state=state,
+        current=tv.current_dose(state),
+        history=history,
+        grid=tv.decision_grid(state),
+        figure=tv.figure(state, page.locale, page.tr),
+        form=form or Form(),
+        errors=errors or FormErrors(),
+        status_code=status_code,
+    )
+
+
+@router.get("/trial/arms/{arm_id}")
+def arm_page(arm_id: str, page: Page = Depends(page_for("arm.read"))) -> Response:
+    return _arm_page(page, arm_id)
+
+
+@router.post("/trial/arms/{arm_id}/close")
+def close_phase1(
+    arm_id: str, posted_form: tuple[Page, Form] = Depends(posted("phase1.close"))
+) -> Response:
+    """Close phase 1 with the design's OBD as RP2D (e-signed by the closer)."""
+    page, form = posted_form
+    version = form.text("arm_version")
+    signing = Signing(page.rt.passwords, page.rt.settings, form.get("close_password"), "approval")
+    try:
+        with page.uow() as uow:
+            phases.close_phase1(
+                uow,
+                signing,
+                arm_id,
+                expected_arm_version=int(version) if version and version.isdigit() else None,
+            )
+    except DosewiseError as exc:
+        errors = FormErrors.of(exc, ("close_password",), {"password": "close_password"})
+        return _arm_page(
+            page,
+            arm_id,
+            form=form,
+            errors=errors,
+            status_code=int(getattr(exc, "http_status", 422)),
+        )
+    return redirect(f"/trial/arms/{arm_id}?closed=1")
+
+
+@router.post("/trial/arms/{arm_id}/look")
+def bop2_look(
+    arm_id: str, posted_form: tuple[Page, Form] = Depends(posted("phase2.look"))
+) -> Response:
+    """Run the phase 2 (BOP2) interim look the design calls for."""
+    page, form = posted_form
+    version = form.text("arm_version")
+    try:
+        with page.uow() as uow:
+            phases.phase2_look(
+                uow,
+                arm_id,
+                expected_arm_version=int(version) if version and version.isdigit() else None,
+            )
+    except DosewiseError as exc:
+        errors = FormErrors.of(exc, ())
+        return _arm_page(
+            page,
+            arm_id,
+            form=form,
+            errors=errors,
+            status_code=int(getattr(exc, "http_status", 422)),
+        )
+    return redirect(f"/trial/arms/{arm_id}?looked=1")
+
+
+@router.get("/dsmb")
+def dsmb(page: Page = Depends(page_for("report.read"))) -> Response:
+    """Per-arm safety tables, the DLT list with adjudications, and the decisions (read-only)."""
+    user = page.signed_in
+    sites: frozenset[str] | None = (
+        visible_sites(user.actor, "participant.read")
+        if user.can("participant.read")
+        else frozenset()
+    )
+    with page.uow(readonly=True) as uow:
+        states = tv.all_states(uow, _order(page))
+        histories = {s.arm_id: tv.history(uow.session, s) for s in states}
+        names = {u.id: u.full_name for u in uow.session.scalars(select(User))}
+        events = uow.session.execute(
+            select(AdverseEvent, Participant)
+            .join(Participant, Participant.id == AdverseEvent.participant_id)
+            .order_by(AdverseEvent.onset_on, AdverseEvent.id)
+        ).all()
+        dlts = uow.session.execute(
+            select(DltAdjudication, Participant)
+            .join(Participant, Participant.id == DltAdjudication.participant_id)
+            .order_by(DltAdjudication.adjudicated_at)
+        ).all()
+        safety: dict[str, dict[tuple[str, int], int]] = {}
+        for ae, p in events:
+            key = (ae.category, ae.grade)
+            arm = safety.setdefault(p.arm_id or "", {})
+            arm[key] = arm.get(key, 0) + 1
+        adjudications = [
+            {
+                "study_id": p.study_id,
+                "site_id": p.site_id,
+                "arm_id": p.arm_id,
+                "is_dlt": adj.is_dlt,
+                "evaluable": adj.evaluable,
+                "rule_id": adj.rule_id,
+                "rationale": adj.rationale,
+                "status": adj.status,
+                "by": names.get(adj.adjudicated_by),
+                "at": adj.adjudicated_at,
+                "linkable": sites is None or p.site_id in sites,
+            }
+            for adj, p in dlts
+        ]
+    return page.render(
+        "trial/dsmb.html",
+        states=states,
+        histories=histories,
+        safety=safety,
+        adjudications=adjudications,
+    )
