@@ -6,34 +6,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from dosewise.protocol import default_protocol
+from dosewise.trial.demo.plan import FINDINGS_OK
 
-#: Findings of an eligible candidate (examples/screening/eligible_autologous.json).
-ELIGIBLE_FINDINGS = {
-    "t_cell_malignancy": True,
-    "relapsed_or_refractory": True,
-    "standard_therapies_exhausted_or_intolerant": True,
-    "curative_option_available": False,
-    "severe_allergy": False,
-    "willing_to_follow_study_schedule": True,
-    "impaired_consciousness": False,
-    "intracranial_hypertension": False,
-    "symptomatic_congestive_heart_failure": False,
-    "severe_cardiac_arrhythmia": False,
-    "severe_respiratory_failure": False,
-    "other_malignancy": False,
-    "disseminated_intravascular_coagulation": False,
-    "sepsis": False,
-    "uncontrolled_infection": False,
-    "uncontrolled_diabetes": False,
-    "serious_mental_illness": False,
-    "active_intracranial_lesion_on_mri": False,
-    "organ_transplant_other_than_sct": False,
-    "infectious_hepatitis_test_positive": False,
-    "hiv_test_positive": False,
-    "syphilis_test_positive": False,
-    "pbmc_collectable": True,
-    "frozen_pbmc_available": False,
-}
+#: Findings of an eligible autologous candidate: the demo trial's, less the new-donor one.
+ELIGIBLE_FINDINGS = {k: v for k, v in FINDINGS_OK.items() if k != "allo_hsct_donor_available"}
 
 
 def consent_form(today: date, age: int = 34) -> dict[str, str]:
