@@ -171,13 +171,11 @@ def _export(
     as_of: str | None,
     write: Callable[[TrialData, Path], dict[str, Any]],
 ) -> dict[str, Any]:
-    """Read the trial's records, write the export, and audit-log it in one unit of work."""
-    from datetime import date
-
+    """Read the trial's records, write the export, and audit-log it (:mod:`report.exports`)."""
     from sqlalchemy import select
 
-    from dosewise.cli.trial import _actor
-    from dosewise.report.trial_data import latest_record_day, load_trial_data
+    from dosewise.cli.trial import cli_actor
+    from dosewise.report.exports import parse_as_of, run_export
     from dosewise.settings import get_settings
     from dosewise.store import migrate
     from dosewise.store.session import open_database
@@ -185,37 +183,21 @@ def _export(
     from dosewise.trial.audit import Actor
     from dosewise.trial.uow import UnitOfWork
 
-    cutoff = None
-    if as_of is not None:
-        try:
-            cutoff = date.fromisoformat(as_of)
-        except ValueError:
-            raise InvalidParameter("as_of", as_of, "must be a date YYYY-MM-DD") from None
+    cutoff = parse_as_of(as_of)
     settings = get_settings()
     if database_url:
         settings = settings.replace(database_url=database_url)
     db = open_database(settings)
     try:
         migrate.ensure_migrated(db.engine)
-        actor = _actor()
-        with UnitOfWork(db, actor, readonly=True) as uow:
-            if user is not None:
+        actor = cli_actor()
+        if user is not None:
+            with UnitOfWork(db, actor, readonly=True) as uow:
                 found = uow.session.scalar(select(User).where(User.username == user))
                 if found is None or not found.active:
                     raise InvalidParameter("user", user, "no such active user")
                 actor = Actor.of(found)
-            day = cutoff or latest_record_day(uow.session) or date.today()
-            data = load_trial_data(uow.session, as_of=day)
-        detail = write(data, out)
-        with UnitOfWork(db, actor, context={"via": "cli", "command": f"report {kind}"}) as uow:
-            uow.event(
-                f"report.export.{kind}",
-                "report",
-                kind,
-                after={"out": str(out), "as_of": day.isoformat(), **detail},
-            )
-            uow.commit()
-        return {"report": kind, "out": str(out), "as_of": day.isoformat(), **detail}
+        return run_export(db, actor, kind, out, write, as_of=cutoff, via="cli")
     finally:
         db.dispose()
 

@@ -54,7 +54,8 @@ def _settings(database_url: str | None) -> Settings:
     return settings.replace(database_url=database_url) if database_url else settings
 
 
-def _actor() -> Actor:
+def cli_actor() -> Actor:
+    """The operating-system user running the CLI, as a system actor ``cli:<user>``."""
     try:
         who = getpass.getuser()
     except (KeyError, OSError):
@@ -74,7 +75,9 @@ def _database(settings: Settings, *, migrated: bool = True) -> Iterator[Database
 
 
 def _uow(db: Database, command: str, *, readonly: bool = False) -> UnitOfWork:
-    return UnitOfWork(db, _actor(), readonly=readonly, context={"via": "cli", "command": command})
+    return UnitOfWork(
+        db, cli_actor(), readonly=readonly, context={"via": "cli", "command": command}
+    )
 
 
 def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:

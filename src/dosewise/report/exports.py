@@ -1,0 +1,122 @@
+"""Trial-data exports as one service: read the records, write the document, audit-log the export.
+
+The CLI (``dosewise report dsmb|ctgov|sdtm|odm``), the API (``/api/v1/reports/...``) and the web
+pages all call :func:`run_export`, so an export is read, written and logged one way everywhere:
+
+1. the records are read in a read-only unit of work as of the cut-off day (default: the last
+   record's day), through :func:`dosewise.report.trial_data.load_trial_data`;
+2. the writer turns :class:`TrialData` into files at ``out`` and says what it wrote;
+3. a second unit of work appends ``report.export.<kind>`` to the audit trail with that detail.
+
+If the writer fails nothing is logged (there was no export); the read is never half-written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from dosewise.errors import InvalidParameter
+from dosewise.report.trial_data import TrialData, latest_record_day, load_trial_data
+from dosewise.store.session import Database
+from dosewise.trial.access import Forbidden, Scope, authorize
+from dosewise.trial.audit import Actor
+from dosewise.trial.uow import UnitOfWork
+
+#: A writer: the trial's records and the output path in, a JSON-able detail of what was written
+#: out (``format`` at least).
+Writer = Callable[[TrialData, Path], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ExportKind:
+    """What an export needs: the permissions its contents require, and whether it is a folder."""
+
+    name: str
+    title: str
+    #: Every action the reader must hold with scope over *all* sites (an export holds every
+    #: site's participants, so a site-scoped role cannot take it).
+    actions: tuple[str, ...]
+    folder: bool = False
+
+
+#: The trial-data exports. The design report is not here: it needs no trial data.
+EXPORT_KINDS: Mapping[str, ExportKind] = {
+    "dsmb": ExportKind("dsmb", "DSMB safety report", ("report.read",)),
+    "ctgov": ExportKind("ctgov", "ClinicalTrials.gov results section", ("report.read",)),
+    "sdtm": ExportKind(
+        "sdtm", "CDISC SDTM datasets", ("report.read", "participant.read"), folder=True
+    ),
+    "odm": ExportKind(
+        "odm", "CDISC ODM XML (clinical data and audit trail)", ("participant.read", "audit.export")
+    ),
+}
+
+
+def export_kind(kind: str) -> ExportKind:
+    """The export called ``kind``; a clear error names the ones that exist."""
+    try:
+        return EXPORT_KINDS[kind]
+    except KeyError:
+        raise InvalidParameter("kind", kind, f"must be one of {', '.join(EXPORT_KINDS)}") from None
+
+
+def authorize_export(actor: Actor, kind: str) -> ExportKind:
+    """The export if ``actor`` may take it: every action it needs, over every site.
+
+    System actors (the CLI on the server, migrations) are not role-checked: whoever can run the
+    command can already read the database file.
+    """
+    spec = export_kind(kind)
+    if actor.user_id is None and actor.role is None:
+        return spec
+    for action in spec.actions:
+        if authorize(actor, action) is Scope.SITE and actor.site_id is not None:
+            raise Forbidden(
+                "kind",
+                kind,
+                f"the {spec.title} holds every site's records; "
+                f"{actor.username} may read site {actor.site_id} only",
+            )
+    return spec
+
+
+def parse_as_of(value: str | date | None) -> date | None:
+    """A cut-off day from ``YYYY-MM-DD`` (None: the last record's day)."""
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidParameter("as_of", value, "must be a date YYYY-MM-DD") from None
+
+
+def read_trial_data(db: Database, actor: Actor, as_of: date | None = None) -> TrialData:
+    """The trial's records as of ``as_of`` (default: the last record's day), read-only."""
+    with UnitOfWork(db, actor, readonly=True) as uow:
+        day = as_of or latest_record_day(uow.session) or date.today()
+        return load_trial_data(uow.session, as_of=day)
+
+
+def run_export(
+    db: Database,
+    actor: Actor,
+    kind: str,
+    out: Path,
+    write: Writer,
+    *,
+    as_of: date | None = None,
+    via: str = "cli",
+) -> dict[str, Any]:
+    """Read, write ``kind`` to ``out`` and audit-log it; returns what was written."""
+    authorize_export(actor, kind)
+    data = read_trial_data(db, actor, as_of)
+    detail = write(data, out)
+    summary = {"out": str(out), "as_of": data.as_of.isoformat(), **detail}
+    with UnitOfWork(db, actor, context={"via": via, "command": f"report {kind}"}) as uow:
+        uow.event(f"report.export.{kind}", "report", kind, after=summary)
+        uow.commit()
+    return {"report": kind, **summary}
