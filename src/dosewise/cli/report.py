@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shlex
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,7 +26,6 @@ from dosewise.report.design_report import (
 )
 from dosewise.report.i18n import LANGS, check_lang
 from dosewise.report.render import output_kind
-from dosewise.report.trial_data import TrialData
 
 report_app = typer.Typer(
     name="report",
@@ -169,13 +167,13 @@ def _export(
     database_url: str | None,
     user: str | None,
     as_of: str | None,
-    write: Callable[[TrialData, Path], dict[str, Any]],
+    lang: str = "en",
 ) -> dict[str, Any]:
     """Read the trial's records, write the export, and audit-log it (:mod:`report.exports`)."""
     from sqlalchemy import select
 
     from dosewise.cli.trial import cli_actor
-    from dosewise.report.exports import parse_as_of, run_export
+    from dosewise.report.exports import export_kind, parse_as_of, run_export
     from dosewise.settings import get_settings
     from dosewise.store import migrate
     from dosewise.store.session import open_database
@@ -183,6 +181,8 @@ def _export(
     from dosewise.trial.audit import Actor
     from dosewise.trial.uow import UnitOfWork
 
+    export_kind(kind).check_out(out)  # bad paths fail before the database is opened
+    check_lang(lang)
     cutoff = parse_as_of(as_of)
     settings = get_settings()
     if database_url:
@@ -197,7 +197,7 @@ def _export(
                 if found is None or not found.active:
                     raise InvalidParameter("user", user, "no such active user")
                 actor = Actor.of(found)
-        return run_export(db, actor, kind, out, write, as_of=cutoff, via="cli")
+        return run_export(db, actor, kind, out, lang=lang, as_of=cutoff, via="cli")
     finally:
         db.dispose()
 
@@ -219,17 +219,21 @@ def dsmb_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """The DSMB safety report from the trial database (PDF or HTML)."""
-    from dosewise.report.dsmb import build_dsmb, write_dsmb
+    _say(_export("dsmb", out, database_url, user, as_of, lang), as_json)
 
-    kind = output_kind(out)
-    check_lang(lang)
 
-    def write(data: TrialData, path: Path) -> dict[str, Any]:
-        report = build_dsmb(data)
-        write_dsmb(report, path, lang)
-        return {"format": kind, "lang": lang, "treated": len(data.treated)}
-
-    _say(_export("dsmb", out, database_url, user, as_of, write), as_json)
+@report_app.command("ctgov")
+def ctgov_cmd(
+    out: Annotated[
+        Path, typer.Option("--out", help="Output file: .json (registry structure) or .html.")
+    ],
+    as_of: AsOfOpt = None,
+    user: UserOpt = None,
+    database_url: DatabaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The ClinicalTrials.gov results section (participant flow, baseline, outcomes, AEs)."""
+    _say(_export("ctgov", out, database_url, user, as_of), as_json)
 
 
 @report_app.command("sdtm")
@@ -241,18 +245,16 @@ def sdtm_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """CDISC SDTM datasets (XPT v5 and CSV) and a define-style variable listing."""
-    from dosewise.report.sdtm import build_sdtm, write_sdtm
+    _say(_export("sdtm", out, database_url, user, as_of), as_json)
 
-    if not out.is_dir():
-        raise InvalidParameter("out", str(out), "must be an existing folder")
 
-    def write(data: TrialData, path: Path) -> dict[str, Any]:
-        datasets = build_sdtm(data)
-        files = write_sdtm(datasets, path)
-        return {
-            "format": "sdtm",
-            "datasets": {name: len(d.frame) for name, d in datasets.items()},
-            "files": [f.name for f in files],
-        }
-
-    _say(_export("sdtm", out, database_url, user, as_of, write), as_json)
+@report_app.command("odm")
+def odm_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Output file ending in .xml.")],
+    as_of: AsOfOpt = None,
+    user: UserOpt = None,
+    database_url: DatabaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """CDISC ODM 1.3.2 XML of the clinical data and the audit trail."""
+    _say(_export("odm", out, database_url, user, as_of), as_json)

@@ -444,3 +444,9 @@ def dsmb_html(report: DsmbReport, lang: str = "en") -> str:
 def write_dsmb(report: DsmbReport, out: str | Path, lang: str = "en") -> tuple[Path, OutputKind]:
     """Write the report to ``out`` (``.pdf`` or ``.html``)."""
     return write_document(dsmb_html(report, lang), out)
+
+
+def export_dsmb(data: TrialData, out: Path, lang: str) -> dict[str, Any]:
+    """The export writer (:mod:`dosewise.report.exports`): the report as PDF or HTML."""
+    _, kind = write_dsmb(build_dsmb(data), out, lang)
+    return {"format": kind, "lang": lang, "treated": len(data.treated)}

@@ -13,6 +13,7 @@ If the writer fails nothing is logged (there was no export); the read is never h
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -20,38 +21,86 @@ from pathlib import Path
 from typing import Any
 
 from dosewise.errors import InvalidParameter
+from dosewise.report.i18n import check_lang
 from dosewise.report.trial_data import TrialData, latest_record_day, load_trial_data
 from dosewise.store.session import Database
 from dosewise.trial.access import Forbidden, Scope, authorize
 from dosewise.trial.audit import Actor
 from dosewise.trial.uow import UnitOfWork
 
-#: A writer: the trial's records and the output path in, a JSON-able detail of what was written
-#: out (``format`` at least).
-Writer = Callable[[TrialData, Path], dict[str, Any]]
+#: A writer: the trial's records, the output path (a file, or an existing folder for folder
+#: exports) and the language in; a JSON-able detail of what was written out (``format`` at
+#: least). Standards-bound exports (ClinicalTrials.gov, CDISC) ignore the language: English.
+Writer = Callable[[TrialData, Path, str], dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class ExportKind:
-    """What an export needs: the permissions its contents require, and whether it is a folder."""
+    """One trial-data export: its writer, the file endings it writes, and who may take it."""
 
     name: str
     title: str
+    #: ``module:function`` of the :data:`Writer` (imported when used: some pull in WeasyPrint).
+    writer: str
+    #: File endings it writes (``.pdf``, ``.html``, ``.json``, ``.xml``); empty: a folder.
+    suffixes: tuple[str, ...]
     #: Every action the reader must hold with scope over *all* sites (an export holds every
     #: site's participants, so a site-scoped role cannot take it).
     actions: tuple[str, ...]
-    folder: bool = False
+    #: Whether ``lang`` (en/zh) changes the document.
+    translated: bool = False
+
+    @property
+    def folder(self) -> bool:
+        return not self.suffixes
+
+    def load_writer(self) -> Writer:
+        module, _, function = self.writer.partition(":")
+        found: Writer = getattr(importlib.import_module(module), function)
+        return found
+
+    def check_out(self, out: Path) -> str:
+        """The format ``out`` asks for (its ending, or ``folder``); a clear error otherwise."""
+        if self.folder:
+            if not out.is_dir():
+                raise InvalidParameter("out", str(out), "must be an existing folder")
+            return "folder"
+        suffix = out.suffix.lower()
+        if suffix not in self.suffixes:
+            raise InvalidParameter("out", str(out), f"must end in {' or '.join(self.suffixes)}")
+        return suffix.lstrip(".")
 
 
 #: The trial-data exports. The design report is not here: it needs no trial data.
 EXPORT_KINDS: Mapping[str, ExportKind] = {
-    "dsmb": ExportKind("dsmb", "DSMB safety report", ("report.read",)),
-    "ctgov": ExportKind("ctgov", "ClinicalTrials.gov results section", ("report.read",)),
+    "dsmb": ExportKind(
+        "dsmb",
+        "DSMB safety report",
+        "dosewise.report.dsmb:export_dsmb",
+        (".pdf", ".html"),
+        ("report.read",),
+        translated=True,
+    ),
+    "ctgov": ExportKind(
+        "ctgov",
+        "ClinicalTrials.gov results section",
+        "dosewise.report.ctgov:export_ctgov",
+        (".json", ".html"),
+        ("report.read",),
+    ),
     "sdtm": ExportKind(
-        "sdtm", "CDISC SDTM datasets", ("report.read", "participant.read"), folder=True
+        "sdtm",
+        "CDISC SDTM datasets",
+        "dosewise.report.sdtm:export_sdtm",
+        (),
+        ("report.read", "participant.read"),
     ),
     "odm": ExportKind(
-        "odm", "CDISC ODM XML (clinical data and audit trail)", ("participant.read", "audit.export")
+        "odm",
+        "CDISC ODM XML (clinical data and audit trail)",
+        "dosewise.report.odm:export_odm",
+        (".xml",),
+        ("participant.read", "audit.export"),
     ),
 }
 
@@ -106,15 +155,18 @@ def run_export(
     actor: Actor,
     kind: str,
     out: Path,
-    write: Writer,
     *,
+    lang: str = "en",
     as_of: date | None = None,
     via: str = "cli",
 ) -> dict[str, Any]:
     """Read, write ``kind`` to ``out`` and audit-log it; returns what was written."""
-    authorize_export(actor, kind)
+    spec = authorize_export(actor, kind)
+    spec.check_out(out)
+    check_lang(lang)
+    write = spec.load_writer()
     data = read_trial_data(db, actor, as_of)
-    detail = write(data, out)
+    detail = write(data, out, lang if spec.translated else "en")
     summary = {"out": str(out), "as_of": data.as_of.isoformat(), **detail}
     with UnitOfWork(db, actor, context={"via": via, "command": f"report {kind}"}) as uow:
         uow.event(f"report.export.{kind}", "report", kind, after=summary)

@@ -631,3 +631,14 @@ def write_sdtm(datasets: Mapping[str, Dataset], folder: str | Path) -> list[Path
         written += [xpt, csv]
     written += write_define(datasets, path)
     return written
+
+
+def export_sdtm(data: TrialData, out: Path, lang: str) -> dict[str, Any]:
+    """The export writer (:mod:`dosewise.report.exports`): every dataset into the folder."""
+    datasets = build_sdtm(data)
+    files = write_sdtm(datasets, out)
+    return {
+        "format": "sdtm",
+        "datasets": {name: len(d.frame) for name, d in datasets.items()},
+        "files": [f.name for f in files],
+    }
