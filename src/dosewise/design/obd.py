@@ -12,13 +12,12 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import isotonic_regression
 
+from dosewise.design.isotonic import isotonic_rows
 from dosewise.design.params import Boin12Params
 from dosewise.design.utility import posterior_mean_utility
 
@@ -73,45 +72,18 @@ class ObdResult:
         }
 
 
-@functools.lru_cache(maxsize=65536)
-def _fit(n: tuple[int, ...], tox: tuple[int, ...], phi_t: float) -> tuple[float, ...]:
-    """SciPy's weighted PAVA for one (n, #DLT) profile; memoised, as profiles recur."""
-    nf = np.array(n, dtype=np.float64)
-    yf = np.array(tox, dtype=np.float64)
-    rate = np.where(nf > 0, yf / np.maximum(nf, 1.0), phi_t)
-    weight = ((nf + 0.1) ** 2 * (nf + 1.1)) / ((yf + 0.05) * (nf - yf + 0.05))
-    return tuple(isotonic_regression(rate, weights=weight, increasing=True).x.tolist())
-
-
 def isotonic_toxicity(n: IntArray, tox: IntArray, phi_t: float) -> FloatArray:
     """Weighted PAVA of DLT rates, untried doses entering at φT (no tie-breaking jitter).
 
-    Works on one trial (shape (J,)) or many (shape (B, J)). Strictly increasing rows are
-    their own fit; the others are fitted by SciPy's ``isotonic_regression``, once per distinct
-    (n, #DLT) profile (the fit depends on nothing else).
+    Works on one trial (shape (J,)) or many (shape (B, J)), in one compiled pass
+    (:func:`dosewise.design.isotonic.isotonic_rows`; SciPy's ``isotonic_regression`` is its
+    reference in the tests).
     """
     nf = np.asarray(n, dtype=np.float64)
     yf = np.asarray(tox, dtype=np.float64)
     rate = np.where(nf > 0, yf / np.maximum(nf, 1.0), phi_t)
-    rows = np.atleast_2d(rate).copy()
-    # SciPy pools equal neighbours too, so only strictly increasing rows are left as they are.
-    needs_fit = np.flatnonzero((np.diff(rows, axis=1) <= 0).any(axis=1))
-    if len(needs_fit):
-        n2 = np.atleast_2d(np.asarray(n, dtype=np.int64))[needs_fit]
-        y2 = np.atleast_2d(np.asarray(tox, dtype=np.int64))[needs_fit]
-        key = np.concatenate([n2, y2], axis=1)
-        base = int(key.max()) + 1
-        if base ** key.shape[1] < 2**63:
-            # One int64 per profile (mixed radix): a 1-D unique is much faster than rows.
-            packed = key @ (base ** np.arange(key.shape[1], dtype=np.int64))
-            _, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
-        else:
-            _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
-        fitted = np.array(
-            [_fit(tuple(n2[i].tolist()), tuple(y2[i].tolist()), float(phi_t)) for i in first]
-        )
-        rows[needs_fit] = fitted[inverse.ravel()]
-    return rows.reshape(rate.shape)
+    weight = ((nf + 0.1) ** 2 * (nf + 1.1)) / ((yf + 0.05) * (nf - yf + 0.05))
+    return isotonic_rows(rate, weight)
 
 
 @dataclass(frozen=True, slots=True)

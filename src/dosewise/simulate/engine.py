@@ -15,6 +15,7 @@ each decision every treated patient must have completed both windows (last entry
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -98,15 +99,29 @@ class _Arrivals:
         return np.asarray(entries, dtype=np.float64)
 
 
+@numba.njit(cache=True, nogil=True)
+def _tally_cells(u: FloatArray, cum: FloatArray, out: IntArray) -> None:  # pragma: no cover
+    """Add each uniform draw to the first cell whose cumulative probability exceeds it."""
+    for b in range(u.shape[0]):
+        for k in range(u.shape[1]):
+            cell = 3
+            for m in range(3):
+                if u[b, k] < cum[b, m]:
+                    cell = m
+                    break
+            out[b, cell] += 1
+
+
 def outcome_counts(rng: np.random.Generator, cum: FloatArray, size: int) -> IntArray:
-    """(B, 4) counts of N, E, T, B among ``size`` patients per trial (``cum`` as above)."""
+    """(B, 4) counts of N, E, T, B among ``size`` patients per trial (``cum`` as above).
+
+    One uniform per patient; the patient's cell is the first whose cumulative probability
+    exceeds it (``cum`` is non-decreasing), tallied in one compiled loop.
+    """
     u = rng.random((cum.shape[0], size))
-    below = (u[:, :, None] < cum[:, None, :]).sum(axis=1)  # #N, #(N or E), #(N, E or T)
-    edges = np.concatenate(
-        [np.zeros((cum.shape[0], 1), dtype=np.int64), below, np.full((cum.shape[0], 1), size)],
-        axis=1,
-    )
-    return np.asarray(np.diff(edges, axis=1), dtype=np.int64)
+    counts = np.zeros((cum.shape[0], 4), dtype=np.int64)
+    _tally_cells(u, np.ascontiguousarray(cum, dtype=np.float64), counts)
+    return counts
 
 
 class _Live:
