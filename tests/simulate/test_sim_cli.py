@@ -73,6 +73,21 @@ def test_explicit_design_options_win_over_the_scenario(capsys: pytest.CaptureFix
     assert json.loads(out)["design"]["start_dose"] == 1
 
 
+def test_design_options_are_checked_against_the_scenarios_doses(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--start-dose 4 is valid for a 5-dose scenario without --doses 5 (the design is built
+    once the scenario is known); dose 6 of 5 is refused naming the option."""
+    args = ["simulate", "--scenario", "five-umbrella", "--start-dose", "4", "--trials", "200",
+            "--seed", "1", "--json"]  # fmt: skip
+    code, out, _ = run(args, capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert data["design"]["start_dose"] == 4 and data["design"]["n_doses"] == 5
+    code, _, err = run([*args[:4], "6", *args[5:]], capsys)
+    assert code == 2 and err.startswith("error: start_dose=6: must be a dose from 1 to n_doses=5")
+
+
 def test_readable_table(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["simulate", "--scenario", "three-umbrella", "--trials", "300", "--seed",
                         "3"], capsys)  # fmt: skip

@@ -70,13 +70,21 @@ def design_from_options(values: dict[str, Any], **overrides: Any) -> Boin12Param
 
 
 def with_design_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add the shared design options to a command; it receives ``design: Boin12Params``."""
+    """Add the shared design options to a command; it receives ``design: Boin12Params``.
+
+    A command that can only build the design once it knows more (``simulate`` takes the number
+    of doses from its scenario) declares ``design_options`` instead and receives the raw option
+    values, to build with :func:`design_from_options` itself.
+    """
     signature = inspect.signature(func, eval_str=True)
-    own = [p for p in signature.parameters.values() if p.name != "design"]
+    deferred = "design_options" in signature.parameters
+    own = [p for p in signature.parameters.values() if p.name not in ("design", "design_options")]
 
     @functools.wraps(func)
     def wrapper(**kwargs: Any) -> Any:
         values = {k: kwargs.pop(k) for k in DESIGN_OPTION_NAMES}
+        if deferred:
+            return func(design_options=values, **kwargs)
         return func(design=design_from_options(values), **kwargs)
 
     params = own + _parameters()

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from dosewise.cli.app import app
-from dosewise.cli.options import print_json, with_design_options
+from dosewise.cli.options import design_from_options, print_json, with_design_options
 from dosewise.design.params import Boin12Params
 from dosewise.errors import InvalidInput, InvalidParameter
 from dosewise.simulate.exact import DEFAULT_MAX_STATES
@@ -46,26 +46,27 @@ def _explicit(ctx: typer.Context, name: str) -> bool:
 
 
 def _base_design(
-    ctx: typer.Context, design: Boin12Params, scenarios: list[Scenario]
+    ctx: typer.Context, options: dict[str, Any], scenarios: list[Scenario]
 ) -> Boin12Params:
-    """Defaults, then settings every scenario suggests, then the options given."""
+    """Defaults, then settings every scenario suggests, then the options given (built only
+    once the scenarios' number of doses is known)."""
     changes: dict[str, Any] = {}
-    if _explicit(ctx, "doses"):
-        for sc in scenarios:
-            sc.check_design(design)
-    else:
+    if not _explicit(ctx, "doses"):
         changes["n_doses"] = scenarios[0].n_doses
     for key, value in common_suggestions(scenarios).items():
         if not _explicit(ctx, _OPTION_OF_FIELD.get(key, key)):
             changes[key] = value
-    return design.with_(**changes) if changes else design
+    design = design_from_options(options, **changes)
+    for sc in scenarios:
+        sc.check_design(design)
+    return design
 
 
 @app.command("search")
 @with_design_options
 def search_cmd(
     ctx: typer.Context,
-    design: Boin12Params,
+    design_options: dict[str, Any],
     grid: Annotated[
         list[str] | None,
         typer.Option(
@@ -143,7 +144,7 @@ def search_cmd(
     if isinstance(trials, bool) or trials < 1:
         raise InvalidParameter("trials", trials, "must be a whole number >= 1")
     scs = resolve_scenarios(scenarios)
-    base = _base_design(ctx, design, scs)
+    base = _base_design(ctx, design_options, scs)
     settings = load_designs(designs_file) if designs_file else grid_settings(parse_grid(grid or []))
     designs = build_designs(base, settings)
     seed = (

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from dosewise.cli.app import app
-from dosewise.cli.options import print_json, with_design_options
+from dosewise.cli.options import design_from_options, print_json, with_design_options
 from dosewise.design.params import Boin12Params
 from dosewise.errors import InvalidInput, InvalidParameter
 from dosewise.simulate.exact import DEFAULT_MAX_STATES, TooManyStates
@@ -97,25 +97,28 @@ def _with_setting(ctx: typer.Context, sc: Scenario, values: dict[str, Any]) -> S
     return sc.with_(**changes)
 
 
-def _design(ctx: typer.Context, design: Boin12Params, sc: Scenario) -> Boin12Params:
-    """The design for this scenario: its number of doses and suggested settings by default."""
+def _design(ctx: typer.Context, options: dict[str, Any], sc: Scenario) -> Boin12Params:
+    """The design for this scenario: its number of doses and suggested settings by default.
+
+    Built only now, so that e.g. ``--start-dose 4`` is checked against a 5-dose scenario.
+    """
     changes: dict[str, Any] = {}
-    if _explicit(ctx, "doses"):
-        sc.check_design(design)
-    else:
+    if not _explicit(ctx, "doses"):
         changes["n_doses"] = sc.n_doses
     for key, value in sc.design.items():
         # Settings without a CLI option, or whose option was not given, come from the scenario.
         if not _explicit(ctx, _OPTION_OF_FIELD.get(key, key)):
             changes[key] = value
-    return design.with_(**changes) if changes else design
+    design = design_from_options(options, **changes)
+    sc.check_design(design)
+    return design
 
 
 @app.command("simulate")
 @with_design_options
 def simulate_cmd(
     ctx: typer.Context,
-    design: Boin12Params,
+    design_options: dict[str, Any],
     scenario: Annotated[
         str | None, typer.Option("--scenario", help="Built-in scenario name or a YAML file.")
     ] = None,
@@ -204,7 +207,7 @@ def simulate_cmd(
         "event_times": event_times,
     }
     sc = _with_setting(ctx, sc, values)
-    params = _design(ctx, design, sc)
+    params = _design(ctx, design_options, sc)
     summary: OperatingCharacteristics
     if exact:
         summary = _run_exact(sc, params, max_states, progress)
