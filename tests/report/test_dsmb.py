@@ -141,7 +141,14 @@ def test_cli_writes_html_and_audits_the_export(
         last = s.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc())).first()
         assert last is not None
         assert (last.action, last.username) == ("report.export.dsmb", "dsmb.demo")
-    for bad in (["--out", str(tmp_path / "x.doc")], ["--out", str(out), "--user", "nobody"]):
+    for bad in (
+        ["--out", str(tmp_path / "x.doc")],
+        ["--out", str(out), "--user", "nobody"],
+        ["--out", str(out), "--as-of", "2026-13-01"],
+        # A cut-off before the last record would still count the later records: refused.
+        ["--out", str(out), "--as-of", "2000-01-01"],
+    ):
         assert run(["report", "dsmb", "--database-url", demo_db.url, *bad]) == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith("error: ") and "\n" not in err
+        assert "as-of" not in bad or err.startswith("error: as_of=")
