@@ -14,7 +14,7 @@ import pytest
 from dosewise.design.boin import boin_boundaries
 from dosewise.design.boin12 import Boin12
 from dosewise.design.bop2 import optimise_bop2
-from dosewise.design.bop2_model import Bop2Design
+from dosewise.design.bop2_model import Bop2Design, ToxicityMonitoring
 from dosewise.design.table_format import decision_tables
 from dosewise.design.tables import boundary_frame, rds_grid
 from dosewise.design.utility import benchmark_utility
@@ -151,17 +151,41 @@ def test_tite_selection_matches_simulation_at_same_seed(
 
 
 def test_bop2_boundaries_match_optimiser(ids_en: dict[str, str], protocol: Protocol) -> None:
-    # No p0/p1 in the protocol file: the report states 0.2/0.4 and N = n_earlystop + expansion.
+    # The protocol's design.phase2, built here by hand: N = the most phase 1 patients at one dose
+    # (n_earlystop) + the expansion, the interim look after 3 expansion participants, and joint
+    # DLT monitoring with phi_t0 = the arm's phi_t.
     p = _params(protocol)
-    n_max = p.n_earlystop + protocol.design.phase2_expansion(protocol.arm_ids[0])
+    arm = protocol.arm_ids[0]
+    settings = protocol.design.phase2
+    assert settings.phi_t0 is None and settings.phi_t1 is not None
+    n1 = min(p.max_n, p.n_earlystop)
+    n_max = n1 + protocol.design.phase2_expansion(arm)
+    looks = (*(n1 + k for k in settings.interim_looks.value), n_max)
+    assert looks == (15, 18)
     result = optimise_bop2(
-        Bop2Design(n_max=n_max, looks=(math.ceil(n_max / 2), n_max), p0=0.2, p1=0.4, alpha=0.10)
+        Bop2Design(
+            n_max=n_max,
+            looks=looks,
+            p0=settings.p0.value,
+            p1=settings.p1.value,
+            alpha=settings.alpha.value,
+            toxicity=ToxicityMonitoring(phi_t0=p.phi_t, phi_t1=settings.phi_t1.value),
+        )
     )
     for b in result.boundaries:
         text = ids_en[f"bop2-0-{b.n}"]
         assert text == ("—" if b.stop_if_responses_le is None else str(b.stop_if_responses_le))
-    assert float(ids_en["bop2-0-promising-0"]) == pytest.approx(100 * result.type_i_error, abs=0.05)
-    assert float(ids_en["bop2-0-promising-1"]) == pytest.approx(100 * result.power, abs=0.05)
+        tox = ids_en[f"bop2-0-{b.n}-tox"]
+        assert tox == ("—" if b.stop_if_toxicities_ge is None else str(b.stop_if_toxicities_ge))
+    rows = [*result.null_ocs, result.h1]
+    for i, oc in enumerate(rows):
+        printed = float(ids_en[f"bop2-0-promising-{i}"])
+        assert printed == pytest.approx(100 * oc.prob_promising, abs=0.05)
+    worst = max(float(ids_en[f"bop2-0-promising-{i}"]) for i in range(len(rows) - 1))
+    assert worst == pytest.approx(100 * result.type_i_error, abs=0.05)
+    assert float(ids_en[f"bop2-0-promising-{len(rows) - 1}"]) == pytest.approx(
+        100 * result.power, abs=0.05
+    )
 
 
 def test_chinese_report_prints_the_same_numbers(

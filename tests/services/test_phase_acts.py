@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import pytest
 from svc_helpers import Acts, outcome
 
 from dosewise.design import Boin12
-from dosewise.protocol import default_protocol
+from dosewise.design.bop2 import Bop2Design
+from dosewise.protocol import Protocol, default_protocol, default_text, parse_protocol
+from dosewise.report.design_data import phase2_plan as report_phase2_plan
 from dosewise.store.tables import ESignature
 from dosewise.trial import esign
 from dosewise.trial.access import Forbidden
@@ -71,6 +75,24 @@ def test_closing_phase_1_selects_the_designs_obd_and_opens_phase_2(acts: Acts) -
     assert closure.basis["outcomes"] == outcomes
     design_doc = closure.basis["phase2_design"]
     assert design_doc["n_max"] == decision.obd.doses[decision.obd.obd - 1].n + 6
+    assert design_doc["changed_at_closure"] == {}
+    # The signed design is the design report's, shifted to the phase 1 patients actually at the
+    # RP2D (the report plans for the most a dose can have): same rates, alpha, toxicity
+    # monitoring, and looks at the same counts of expansion participants.
+    shown = report_phase2_plan(PROTOCOL, ARM)
+    assert shown is not None
+    planned = shown.result.design
+    n1 = design_doc["n_phase1_at_rp2d"]
+    assert (design_doc["p0"], design_doc["p1"], design_doc["alpha"]) == (
+        planned.p0,
+        planned.p1,
+        planned.alpha,
+    )
+    assert planned.toxicity is not None
+    assert design_doc["toxicity"] == asdict(planned.toxicity)
+    assert [n - n1 for n in design_doc["looks"]] == [
+        n - shown.n_phase1_at_rp2d for n in planned.looks
+    ]
     assert design_doc["type_i_error"] <= 0.10
     with acts.uow("stat", readonly=True) as uow:
         sig = uow.session.get(ESignature, closure.signature_id)
@@ -88,3 +110,57 @@ def test_closing_phase_1_selects_the_designs_obd_and_opens_phase_2(acts: Acts) -
     look = acts.run("stat", phases.phase2_look, ARM)
     assert look.look == 1 and look.n == design_doc["n_phase1_at_rp2d"]
     assert look.decision in ("continue", "stop")
+
+
+def _both_readers(protocol: Protocol, arm: str) -> tuple[Bop2Design, Bop2Design]:
+    """The arm's BOP2 design as the design report prints it and as a closure would sign it."""
+    shown = report_phase2_plan(protocol, arm)
+    assert shown is not None
+    signed = phases.bop2_design(protocol, arm, shown.n_phase1_at_rp2d, phases.FROM_PROTOCOL)
+    return shown.result.design, signed
+
+
+@pytest.mark.parametrize("arm", PROTOCOL.arm_ids)
+def test_the_design_report_and_the_closure_build_the_same_bop2_design(arm: str) -> None:
+    report_design, signed = _both_readers(PROTOCOL, arm)
+    assert report_design == signed
+    settings = PROTOCOL.design.phase2
+    assert (signed.p0, signed.p1, signed.alpha) == (
+        settings.p0.value,
+        settings.p1.value,
+        settings.alpha.value,
+    )
+    assert signed.toxicity is not None and settings.phi_t1 is not None
+    assert signed.toxicity.phi_t0 == PROTOCOL.design_params(arm).phi_t
+    assert signed.toxicity.phi_t1 == settings.phi_t1.value
+
+
+def test_both_readers_follow_a_changed_protocol_and_its_per_arm_overrides() -> None:
+    text = (
+        default_text()
+        .replace("      value: 0.30\n", "      value: 0.25\n", 1)
+        .replace("      value: [3]\n", "      value: [2, 4]\n", 1)
+        .replace(
+            "  per_arm: {}",
+            "  per_arm:\n    new_donor:\n      phase2: {p1: 0.5, monitor_toxicity: false}",
+        )
+    )
+    protocol = parse_protocol(text)
+    for arm in protocol.arm_ids:
+        report_design, signed = _both_readers(protocol, arm)
+        assert report_design == signed
+        assert signed.p0 == 0.25
+        assert signed.looks == (14, 16, 18)  # 12 phase 1 patients at the RP2D + 2, 4, 6
+    _, new_donor = _both_readers(protocol, "new_donor")
+    _, autologous = _both_readers(protocol, "autologous")
+    assert (new_donor.p1, new_donor.toxicity) == (0.5, None)
+    assert autologous.p1 == 0.60 and autologous.toxicity is not None
+
+
+def test_the_signer_may_change_the_protocols_rates_at_closure() -> None:
+    changed = phases.bop2_design(PROTOCOL, ARM, 6, phases.Phase2Settings(p0=0.2, p1=0.5))
+    kept = phases.bop2_design(PROTOCOL, ARM, 6, phases.FROM_PROTOCOL)
+    assert (changed.p0, changed.p1) == (0.2, 0.5)
+    assert (kept.p0, kept.p1) == (0.30, 0.60)
+    assert changed.looks == kept.looks == (9, 12)
+    assert changed.toxicity == kept.toxicity

@@ -156,13 +156,36 @@ def _design(p: Protocol, tags: Tags) -> Table:
         rows.append((name, tags.text(getattr(d, name), f"design.{name}")))
     for name in type(d.boin12).model_fields:
         rows.append((f"boin12.{name}", tags.text(getattr(d.boin12, name), f"design.boin12.{name}")))
+    for name in type(d.phase2).model_fields:
+        fact = getattr(d.phase2, name)
+        path = f"design.phase2.{name}"
+        if fact is None:
+            shown = Text("the arm's boin12.phi_t" if name == "phi_t0" else "-")
+        elif isinstance(fact.value, tuple):  # interim looks: expansion participants
+            listed = ", ".join(map(str, fact.value)) or "none"
+            shown = Text(f"after {listed} expansion participants").append(
+                tags.tag(path), style=TAG_STYLE
+            )
+        else:
+            shown = tags.text(fact, path)
+        rows.append((f"phase2.{name}", shown))
     for arm_id in p.arm_ids:
         params = p.design_params(arm_id)
+        plan = p.bop2_plan(arm_id)
+        n1 = d.phase1_most_at_one_dose(arm_id)
+        tox = (
+            f", DLT monitoring phi_t0 {plan.phi_t0:g} phi_t1 {plan.phi_t1:g}"
+            if plan.monitor_toxicity and plan.phi_t1 is not None
+            else ""
+        )
         rows.append(
             (
                 f"arm {arm_id}",
                 f"{params.n_doses} doses, start dose {params.start_dose}, phase 1 max "
-                f"{params.max_n}, phase 2 +{d.phase2_expansion(arm_id)}",
+                f"{params.max_n}, phase 2 +{d.phase2_expansion(arm_id)}; BOP2 p0 {plan.p0:g} "
+                f"p1 {plan.p1:g} alpha {plan.alpha:g}, looks at "
+                f"{', '.join(map(str, plan.looks(n1)))} if {n1} phase 1 patients had the RP2D"
+                f"{tox}",
             )
         )
     return _pairs("Design", rows)

@@ -83,9 +83,16 @@ def design_cmd(
     ] = None,
     p0: Annotated[
         float | None,
-        typer.Option("--p0", help="Phase 2 null response rate (the protocol file has none)."),
+        typer.Option(
+            "--p0",
+            help="Phase 2 null response rate, replacing the protocol's design.phase2.p0 in "
+            "this report only (give --p1 too).",
+        ),
     ] = None,
-    p1: Annotated[float | None, typer.Option("--p1", help="Phase 2 target response rate.")] = None,
+    p1: Annotated[
+        float | None,
+        typer.Option("--p1", help="Phase 2 target response rate (default: the protocol's)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The protocol's statistical design section: rules, tables and operating characteristics."""

@@ -46,6 +46,44 @@ def parse_protocol(text: str, source: str = "<text>") -> Protocol:
     return protocol
 
 
+#: The phase 2 settings the trial service applied before protocols had ``design.phase2``
+#: (dosewise up to November 2026: p0 0.30, p1 0.60, alpha 0.10, one interim look after half
+#: of the expansion, DLT monitoring with phi_t1 0.15 and phi_t0 = the arm's phi_t).
+LEGACY_PHASE2: dict[str, Any] = {
+    name: {
+        "value": value,
+        "assumption": True,
+        "why": "Stored before protocols had design.phase2: the values the trial service applied.",
+    }
+    for name, value in (
+        ("p0", 0.30),
+        ("p1", 0.60),
+        ("alpha", 0.10),
+        ("interim_looks", [3]),
+        ("monitor_toxicity", True),
+        ("phi_t1", 0.15),
+    )
+}
+
+
+def parse_stored_protocol(text: str, source: str = "<stored>") -> Protocol:
+    """A protocol text stored in the trial database, read as the version that stored it ran it.
+
+    Texts stored before ``design.phase2`` existed get :data:`LEGACY_PHASE2`, the settings the
+    service then applied, so an existing trial keeps its phase 2 design; the stored text itself
+    is never changed. New protocol files must give the block (:func:`parse_protocol`).
+    """
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError:
+        data = None
+    design = data.get("design") if isinstance(data, dict) else None
+    if isinstance(design, dict) and "phase2" not in design:
+        design["phase2"] = LEGACY_PHASE2
+        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    return parse_protocol(text, source)
+
+
 def load_protocol(path: str | Path) -> Protocol:
     """Read and validate a protocol file (YAML or JSON)."""
     path = Path(path)

@@ -21,6 +21,13 @@ from dosewise.protocol.checks import AgeCheck
 from dosewise.protocol.consent import ConsentCheck, ConsentRecord, ConsentRules, check_consent
 from dosewise.protocol.dlt import DltDefinition
 from dosewise.protocol.eligibility import EligibilityCriteria, ScreeningResult, assess
+from dosewise.protocol.phase2 import (
+    ArmPhase2,
+    Bop2Override,
+    Bop2Plan,
+    Bop2Settings,
+    phase2_problems,
+)
 from dosewise.protocol.problems import raise_problems
 from dosewise.protocol.record import RegistryRecord
 from dosewise.protocol.screening import ScreeningRecord
@@ -168,11 +175,12 @@ class Boin12Settings(Frozen):
 
 
 class ArmDesign(Frozen):
-    """Per-arm departures from the shared design (sample sizes, BOIN12 settings)."""
+    """Per-arm departures from the shared design (sample sizes, BOIN12 and BOP2 settings)."""
 
     phase1_max_n: Fact[int] | None = None
     phase2_expansion: Fact[int] | None = None
     boin12: dict[str, Fact[int] | Fact[float] | Fact[str]] = Field(default_factory=dict)
+    phase2: Bop2Override | None = None
 
     @model_validator(mode="after")
     def _known_settings(self) -> ArmDesign:
@@ -198,7 +206,19 @@ class Design(Frozen):
     phase2_expansion_per_arm: Fact[int]
     total_enrollment: int = Field(gt=0)
     boin12: Boin12Settings
+    phase2: Bop2Settings
     per_arm: dict[ArmId, ArmDesign] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _phase2_valid(self) -> Design:
+        found = [p for arm in (None, *self.per_arm) for p in phase2_problems(self._phase2_of(arm))]
+        raise_problems(
+            [
+                (path, list(v) if isinstance(v, tuple) else v, m)
+                for path, v, m in dict.fromkeys(found)
+            ]
+        )
+        return self
 
     def phase1_max_n(self, arm: ArmId) -> int:
         own = self.per_arm.get(arm, ArmDesign()).phase1_max_n
@@ -213,6 +233,37 @@ class Design(Frozen):
         values = {k: getattr(self.boin12, k).value for k in Boin12Settings.model_fields}
         values.update({k: v.value for k, v in self.per_arm.get(arm, ArmDesign()).boin12.items()})
         return values
+
+    def phase1_most_at_one_dose(self, arm: ArmId) -> int:
+        """The most phase 1 patients one dose (so the RP2D) can have: N, or n_earlystop if less."""
+        max_n = self.phase1_max_n(arm)
+        return min(max_n, self.boin12_for(arm)["n_earlystop"] or max_n)
+
+    def phase2_fact(self, arm: ArmId, name: str) -> Fact[Any] | None:
+        """The Fact an arm's BOP2 setting ``name`` comes from (its own, else the shared one)."""
+        return self._phase2_of(arm).fact(name)
+
+    def bop2_plan(self, arm: ArmId) -> Bop2Plan:
+        """The arm's BOP2 settings, resolved: the one source of every phase 2 design."""
+        return self._phase2_of(arm).plan()
+
+    def _phase2_of(self, arm: ArmId | None) -> ArmPhase2:
+        key = "" if arm is None else arm
+        own = self.per_arm.get(key)
+        expansion_path = (
+            f"per_arm.{arm}.phase2_expansion"
+            if own is not None and own.phase2_expansion is not None
+            else "phase2_expansion_per_arm"
+        )
+        return ArmPhase2(
+            arm=arm,
+            shared=self.phase2,
+            own=None if own is None else own.phase2,
+            expansion=self.phase2_expansion(key),
+            expansion_path=expansion_path,
+            phi_t=float(self.boin12_for(key)["phi_t"]),
+            n_phase1_at_rp2d=self.phase1_most_at_one_dose(key),
+        )
 
 
 class Protocol(Frozen):
@@ -262,6 +313,15 @@ class Protocol(Frozen):
                 "cells_per_kg": [ladder.by_name(n).cells_per_kg for n in ladder.names],
             },
         )
+
+    def bop2_plan(self, arm_id: ArmId) -> Bop2Plan:
+        """The arm's phase 2 (BOP2) settings from ``design.phase2`` and its overrides.
+
+        The trial service (at the phase 1 closure) and the design report both build the arm's
+        :class:`~dosewise.design.bop2_model.Bop2Design` from it with :meth:`Bop2Plan.design`.
+        """
+        self.arm(arm_id)
+        return self.design.bop2_plan(arm_id)
 
     def screen(self, record: ScreeningRecord, arm_id: ArmId) -> ScreeningResult:
         """Every criterion for ``arm_id`` applied to ``record``, and the overall answer."""

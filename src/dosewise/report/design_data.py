@@ -20,7 +20,7 @@ import pandas as pd
 from dosewise.design.boin import BoinBoundaries, boin_boundaries
 from dosewise.design.boin12 import Boin12
 from dosewise.design.bop2 import optimise_bop2
-from dosewise.design.bop2_model import Bop2Design, Bop2Result
+from dosewise.design.bop2_model import Bop2Result
 from dosewise.design.params import U01, U10, Boin12Params
 from dosewise.design.table_format import DecisionTables, decision_tables
 from dosewise.design.tables import boundary_frame, rds_grid
@@ -30,11 +30,6 @@ from dosewise.errors import InvalidParameter
 from dosewise.protocol.base import Fact
 from dosewise.protocol.model import Arm, Protocol
 from dosewise.report.i18n import N_
-
-#: Phase 2 response rates used when the protocol file gives none (docs/bop2.md's illustration).
-DEFAULT_P0 = 0.2
-DEFAULT_P1 = 0.4
-DEFAULT_ALPHA = 0.10
 
 #: Largest n with a printed RDS grid (a grid has (n + 1)² cells).
 MAX_GRID_N = 24
@@ -98,12 +93,27 @@ class TiteExample:
 
 @dataclass(frozen=True, slots=True)
 class Phase2Plan:
-    """The BOP2 design of one arm's phase 2 and where its inputs came from."""
+    """The BOP2 design of one arm's phase 2 and where its inputs came from.
+
+    ``result.design`` is what the trial service signs at the phase 1 closure when the RP2D has
+    ``n_phase1_at_rp2d`` phase 1 patients (both build it with ``Bop2Plan.design``).
+    ``rates_overridden`` says that ``--p0``/``--p1`` replaced the protocol's ``protocol_p0`` and
+    ``protocol_p1``; ``assumed`` that a phase 2 setting the report uses is an assumption of the
+    protocol file (listed in Appendix A).
+    """
 
     result: Bop2Result
-    from_protocol: bool
+    rates_overridden: bool
+    protocol_p0: float
+    protocol_p1: float
+    assumed: bool
     n_phase1_at_rp2d: int
     n_expansion: int
+
+    @property
+    def interim_looks(self) -> tuple[int, ...]:
+        """The evaluable counts of the interim analyses (every look but the final one at N)."""
+        return self.result.design.looks[:-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,22 +342,35 @@ def tite_examples(
 
 
 def phase2_plan(
-    protocol: Protocol, arm_id: str, params: Boin12Params, p0: float | None, p1: float | None
+    protocol: Protocol, arm_id: str, p0: float | None = None, p1: float | None = None
 ) -> Phase2Plan | None:
-    """BOP2 for the arm's phase 2: the RP2D's phase 1 patients plus the expansion (§ docs/bop2)."""
-    expansion = protocol.design.phase2_expansion(arm_id)
-    at_rp2d = min(params.max_n, params.n_earlystop or params.max_n)
-    n_max = at_rp2d + expansion
-    if expansion <= 0 or n_max < 2:
+    """BOP2 for the arm's phase 2 from the protocol's ``design.phase2`` (§ docs/bop2).
+
+    N counts the most phase 1 patients the RP2D can have (the phase 1 maximum, or n_earlystop if
+    less) plus the expansion. ``p0``/``p1`` (the CLI's ``--p0``/``--p1``) replace the protocol's
+    rates for this report only; everything else is the design the trial service signs.
+    """
+    plan = protocol.bop2_plan(arm_id)
+    if plan.expansion <= 0:
         return None
-    p0_value = DEFAULT_P0 if p0 is None else p0
-    p1_value = DEFAULT_P1 if p1 is None else p1
-    looks = (math.ceil(n_max / 2), n_max)
+    at_rp2d = protocol.design.phase1_most_at_one_dose(arm_id)
     try:
-        design = Bop2Design(n_max=n_max, looks=looks, p0=p0_value, p1=p1_value, alpha=DEFAULT_ALPHA)
+        design = plan.with_(p0=p0, p1=p1).design(at_rp2d)
     except InvalidParameter as exc:
         raise InvalidParameter(exc.field, exc.value, exc.rule + " (phase 2 BOP2)") from None
-    return Phase2Plan(optimise_bop2(design), p0 is not None and p1 is not None, at_rp2d, expansion)
+    used = ["alpha", "interim_looks", "monitor_toxicity"]
+    used += [] if p0 is not None and p1 is not None else ["p0", "p1"]
+    used += ["phi_t0", "phi_t1"] if plan.monitor_toxicity else []
+    facts = [protocol.design.phase2_fact(arm_id, name) for name in used]
+    return Phase2Plan(
+        result=optimise_bop2(design),
+        rates_overridden=p0 is not None or p1 is not None,
+        protocol_p0=plan.p0,
+        protocol_p1=plan.p1,
+        assumed=any(f is not None and f.assumption for f in facts),
+        n_phase1_at_rp2d=at_rp2d,
+        n_expansion=plan.expansion,
+    )
 
 
 def design_group(
@@ -378,17 +401,17 @@ def design_group(
         first_decisions=first_decisions(params) if params.additive else (),
         pending_limits=pending_limits(params),
         tite_examples=tite_examples(params, windows.dlt_days, windows.bor.target_day.value),
-        phase2=phase2_plan(protocol, arm_id, params, p0, p1),
+        phase2=phase2_plan(protocol, arm_id, p0, p1),
     )
 
 
 def design_groups(
     protocol: Protocol, p0: float | None = None, p1: float | None = None
 ) -> tuple[DesignGroup, ...]:
-    """Arms grouped by identical design (the same BOIN12 settings and phase 2 size)."""
+    """Arms grouped by identical design (the same BOIN12 settings and BOP2 plan)."""
     keyed: dict[str, list[Arm]] = {}
     for arm in protocol.arms:
         params = protocol.design_params(arm.id)
-        key = repr((sorted(params.to_dict().items()), protocol.design.phase2_expansion(arm.id)))
+        key = repr((sorted(params.to_dict().items()), protocol.bop2_plan(arm.id)))
         keyed.setdefault(key, []).append(arm)
     return tuple(design_group(protocol, tuple(arms), p0, p1) for arms in keyed.values())

@@ -20,87 +20,11 @@ from typing import Any
 
 from dosewise import __version__
 from dosewise.report.figures import figure_uri, new_figure
-from dosewise.report.i18n import check_lang
+from dosewise.report.i18n import Translator
 from dosewise.report.render import OutputKind, render_html, write_document
 from dosewise.report.trial_data import TrialData, records
 
 GRADES = (1, 2, 3, 4, 5)
-
-#: Chinese headings of the DSMB report (data values stay as recorded, in English).
-ZH: dict[str, str] = {
-    "DSMB safety report": "数据安全监查委员会 (DSMB) 安全性报告",
-    "Data cut-off": "数据截止日期",
-    "Summary": "摘要",
-    "Arm": "组别",
-    "All arms": "所有组别",
-    "Enrolled": "入组",
-    "Treated": "已输注",
-    "DLTs": "剂量限制性毒性 (DLT)",
-    "SAEs": "严重不良事件 (SAE)",
-    "Deaths": "死亡",
-    "Participant flow by arm and site": "按组别和中心的受试者流程",
-    "Registered": "登记",
-    "Screen failures": "筛选失败",
-    "DLT-evaluable": "可评估 DLT",
-    "Off study": "退出研究",
-    "Site": "中心",
-    "Exposure: planned vs actual dose level": "暴露：计划与实际剂量水平",
-    "Planned level": "计划剂量水平",
-    "Actual level": "实际剂量水平",
-    "Participants": "受试者",
-    "Median cells/kg": "细胞数/kg 中位数",
-    "Fallback products": "降级产品",
-    "Dose-limiting toxicities and their adjudication": "剂量限制性毒性 (DLT) 及其判定",
-    "Participant": "受试者",
-    "Level": "剂量水平",
-    "Event": "事件",
-    "Grade": "分级",
-    "Onset day": "发生日",
-    "Adjudication": "判定",
-    "Adjudicated on": "判定日期",
-    "DLT rate by arm and dose": "按组别和剂量的 DLT 发生率",
-    "Evaluable": "可评估",
-    "Adverse events by system organ class, term and worst grade": (
-        "按系统器官分类、术语和最重分级的不良事件"
-    ),
-    "System organ class": "系统器官分类",
-    "Term": "术语",
-    "Any grade": "任何级别",
-    "Grade ≥3": "≥3 级",
-    "CRS and ICANS by ASTCT grade": "按 ASTCT 分级的 CRS 和 ICANS",
-    "Syndrome": "综合征",
-    "Any": "任何",
-    "Median onset day (range)": "中位发生日（范围）",
-    "Median duration, days (range)": "中位持续天数（范围）",
-    "Deaths and serious adverse events": "死亡和严重不良事件 (SAE)",
-    "Outcome": "转归",
-    "No deaths were recorded.": "未记录死亡。",
-    "No serious adverse events were recorded.": "未记录严重不良事件。",
-    "Cause": "原因",
-    "Date": "日期",
-    "Dose decisions so far": "迄今的剂量决策",
-    "Cohort": "队列",
-    "Dose": "剂量",
-    "Reason": "理由",
-    "Outcomes": "结局",
-    "Current state": "当前状态",
-    "Responses": "缓解",
-    "Admissible": "可接受",
-    "Next": "下一步",
-    "Figures": "图",
-    "Swimmer plot: each participant's course from infusion": "泳道图：每位受试者自输注起的病程",
-    "Observed DLT and response rates by dose": "按剂量观察到的 DLT 和缓解率",
-    "Phase": "阶段",
-    "yes": "是",
-    "no": "否",
-}
-
-
-def translator(lang: str) -> Any:
-    """``t(text)``: the heading in ``lang`` (English text is its own key)."""
-    check_lang(lang)
-    table = ZH if lang == "zh" else {}
-    return lambda text: table.get(text, text)
 
 
 @dataclass(frozen=True)
@@ -373,7 +297,7 @@ _ARM_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7")
 
 
 def _figures(report: DsmbReport, lang: str) -> dict[str, str]:
-    t = translator(lang)
+    tr = Translator(lang)
     colour = {a["arm_id"]: _ARM_COLOURS[i % 4] for i, a in enumerate(report.arms)}
     rows = report.swimmer
     height = max(3.0, 0.12 * len(rows) + 1.2)
@@ -399,7 +323,7 @@ def _figures(report: DsmbReport, lang: str) -> dict[str, str]:
         handles += [
             Line2D([], [], marker="o", color="black", ls="", label="CR/CRi"),
             Line2D([], [], marker="x", color="#D55E00", ls="", label="DLT"),
-            Line2D([], [], marker="s", color="black", ls="", label=t("Deaths")),
+            Line2D([], [], marker="s", color="black", ls="", label=tr("Deaths")),
         ]
         ax.legend(handles=handles, loc="lower right", fontsize=6)
         swimmer = figure_uri(fig)
@@ -412,7 +336,7 @@ def _figures(report: DsmbReport, lang: str) -> dict[str, str]:
             eff = [d["responses"] / d["n"] if d["n"] else 0.0 for d in state["doses"]]
             xs = range(len(levels))
             ax.bar([x - 0.2 for x in xs], tox, width=0.4, color="#D55E00", label="DLT")
-            ax.bar([x + 0.2 for x in xs], eff, width=0.4, color="#0072B2", label=t("Responses"))
+            ax.bar([x + 0.2 for x in xs], eff, width=0.4, color="#0072B2", label=tr("Responses"))
             for x, d in zip(xs, state["doses"], strict=True):
                 ax.text(x, 1.02, f"n={d['n']}", ha="center", fontsize=6)
             ax.set_xticks(list(xs))
@@ -426,12 +350,10 @@ def _figures(report: DsmbReport, lang: str) -> dict[str, str]:
 
 def dsmb_html(report: DsmbReport, lang: str = "en") -> str:
     """The report as one self-contained HTML document (figures embedded)."""
-    t = translator(lang)
     return render_html(
         "dsmb.html.j2",
         {
             "r": report,
-            "t": t,
             "figures": _figures(report, lang),
             "grades": GRADES,
             "running_head": f"{report.nct_id} — DSMB safety report — {report.as_of}",

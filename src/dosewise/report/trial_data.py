@@ -67,7 +67,7 @@ class TrialData:
     - ``responses``: assessments — ``participant_id, study_id, arm_id, assessed_on, study_day,
       timepoint, response, mrd_negative``.
     - ``audit``: the audit trail in sequence order (``seq, recorded_at, username, role, action,
-      entity, entity_id, operation, before, after, reason``).
+      entity, entity_id, operation, before, after, reason, txn, hash``).
     """
 
     nct_id: str
@@ -213,6 +213,8 @@ def load_trial_data(session: Session, *, as_of: date) -> TrialData:
         "before",
         "after",
         "reason",
+        "txn",
+        "hash",
     ]
     audit_rows = [
         {c: getattr(r, c) for c in audit_cols}

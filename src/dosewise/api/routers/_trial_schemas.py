@@ -407,12 +407,19 @@ class ClosePhase1In(In):
 
     password: Password = Field(description="Your own password, re-entered (21 CFR 11.200)")
     expected_arm_version: Version | None = None
-    p0: float = Field(default=0.30, gt=0, lt=1, description="BOP2 null response rate")
-    p1: float = Field(default=0.60, gt=0, lt=1, description="BOP2 target response rate")
-    alpha: float = Field(default=0.10, gt=0, lt=1)
-    monitor_toxicity: bool = True
-    phi_t0: float | None = Field(default=None, gt=0, lt=1, description="Default: the arm's φT")
-    phi_t1: float = Field(default=0.15, gt=0, lt=1)
+    # Each BOP2 setting left out keeps the protocol's value (design.phase2, per arm).
+    p0: float | None = Field(
+        default=None, gt=0, lt=1, description="BOP2 null response rate (default: the protocol's)"
+    )
+    p1: float | None = Field(
+        default=None, gt=0, lt=1, description="BOP2 target response rate (default: the protocol's)"
+    )
+    alpha: float | None = Field(default=None, gt=0, lt=1, description="Default: the protocol's")
+    monitor_toxicity: bool | None = Field(default=None, description="Default: the protocol's")
+    phi_t0: float | None = Field(
+        default=None, gt=0, lt=1, description="Default: the protocol's, else the arm's φT"
+    )
+    phi_t1: float | None = Field(default=None, gt=0, lt=1, description="Default: the protocol's")
 
 
 class LookIn(In):

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from dosewise import __version__
 from dosewise.clinical import dosing
 from dosewise.errors import DosewiseError, InvalidInput
-from dosewise.protocol import Protocol, parse_protocol
+from dosewise.protocol.loader import parse_stored_protocol
+from dosewise.protocol.model import Protocol
 from dosewise.settings import Settings
 from dosewise.store.tables import (
     Arm,
@@ -91,7 +92,7 @@ def protocol_of(session: Session, protocol_version_id: int) -> Protocol:
     if sha not in _PROTOCOLS:
         version = session.get(ProtocolVersion, protocol_version_id)
         assert version is not None
-        _PROTOCOLS[sha] = parse_protocol(version.text, version.source)
+        _PROTOCOLS[sha] = parse_stored_protocol(version.text, version.source)
     return _PROTOCOLS[sha]
 
 

@@ -7,22 +7,22 @@ utility); the RP2D is the OBD. The closure, the data it rests on and the phase 2
 signed together (Part 11 e-signature, meaning *approval*). With an OBD the arm moves to phase 2;
 without one it closes.
 
-**Phase 2 (BOP2).** The registry gives neither the null and target response rates nor a
-monitoring plan, so the phase 2 design has defaults (:data:`PHASE2_DEFAULTS`, assumptions the
-signer can change at closure): response = CR or CRi as best overall response by day 97; H0
-p0 = 0.30, H1 p1 = 0.60, type I error ≤ 0.10; joint toxicity monitoring of DLTs with φT0 = the
-arm's φT (0.35) and φT1 = 0.15. The population is every participant infused at the RP2D, in
-phase 1 and phase 2 alike (N = phase 1 patients at the RP2D + the expansion); looks after half
-of the expansion and at N. The design's (λ, γ) are optimised once at closure
-(``design.bop2.optimise_bop2``) and stored; each look re-applies them
-(``bop2_with_parameters`` + ``bop2_decision``) to the evaluable participants (BOR final, DLT
-adjudicated).
+**Phase 2 (BOP2).** The settings are the protocol's ``design.phase2`` block (with the arm's
+``per_arm`` overrides): p0, p1, the type I error, the interim looks and the joint DLT
+monitoring. :meth:`dosewise.protocol.Protocol.bop2_plan` resolves them and
+:meth:`~dosewise.protocol.phase2.Bop2Plan.design` builds the design, the same call the design
+report makes, so the signed design is the one the report shows. The signer may change the rates
+and the monitoring at closure (:class:`Phase2Settings`, ``None`` = the protocol's value).
+Response = CR or CRi as best overall response by day 97. The population is every participant
+infused at the RP2D, in phase 1 and phase 2 alike (N = phase 1 patients at the RP2D + the
+expansion). The design's (λ, γ) are optimised once at closure (``design.bop2.optimise_bop2``)
+and stored; each look re-applies them (``bop2_with_parameters`` + ``bop2_decision``) to the
+evaluable participants (BOR final, DLT adjudicated).
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from dosewise.design.bop2 import (
@@ -33,6 +33,7 @@ from dosewise.design.bop2 import (
     optimise_bop2,
 )
 from dosewise.errors import InvalidInput
+from dosewise.protocol import Protocol
 from dosewise.store.tables import Arm, Bop2Look, Phase1Closure
 from dosewise.trial.access import authorize
 from dosewise.trial.arm_state import ArmState, arm_state, phase2_counts
@@ -53,44 +54,43 @@ from dosewise.trial.uow import UnitOfWork
 
 @dataclass(frozen=True)
 class Phase2Settings:
-    """The BOP2 settings a closure fixes (see the module doc for why these defaults)."""
+    """What the signer changes at closure in the protocol's BOP2 settings (None: keep it)."""
 
-    p0: float = 0.30
-    p1: float = 0.60
-    alpha: float = 0.10
-    monitor_toxicity: bool = True
-    phi_t0: float | None = None  # default: the arm's phi_t
-    phi_t1: float = 0.15
-
-
-PHASE2_DEFAULTS = Phase2Settings()
+    p0: float | None = None
+    p1: float | None = None
+    alpha: float | None = None
+    monitor_toxicity: bool | None = None
+    phi_t0: float | None = None
+    phi_t1: float | None = None
 
 
-def _bop2_design(n_max: int, looks: tuple[int, ...], s: Phase2Settings, phi_t: float) -> Bop2Design:
-    tox = None
-    if s.monitor_toxicity:
-        tox = ToxicityMonitoring(
-            phi_t0=s.phi_t0 if s.phi_t0 is not None else phi_t, phi_t1=s.phi_t1
-        )
-    return Bop2Design(n_max=n_max, looks=looks, p0=s.p0, p1=s.p1, alpha=s.alpha, toxicity=tox)
+#: Close with the protocol's phase 2 settings unchanged.
+FROM_PROTOCOL = Phase2Settings()
 
 
-def phase2_design(state: ArmState, arm: Arm, obd: int, s: Phase2Settings) -> dict[str, Any]:
+def bop2_design(protocol: Protocol, arm_id: str, n1: int, s: Phase2Settings) -> Bop2Design:
+    """The arm's BOP2 design with ``n1`` phase 1 participants at the RP2D (protocol + ``s``)."""
+    return protocol.bop2_plan(arm_id).with_(**asdict(s)).design(n1)
+
+
+def phase2_design(
+    protocol: Protocol, state: ArmState, arm: Arm, obd: int, s: Phase2Settings
+) -> dict[str, Any]:
     """The arm's BOP2 design: N, looks, rates, and the optimised (λ, γ) with its boundaries."""
     n1 = sum(
         1
         for p in state.patients
         if p.phase == 1 and p.infused_on is not None and p.analysed_dose == obd
     )
-    n_max = n1 + arm.phase2_expansion
-    half = n1 + math.ceil(arm.phase2_expansion / 2)
-    looks = (half, n_max) if 0 < half < n_max else (n_max,)
-    design = _bop2_design(n_max, looks, s, float(state.params["phi_t"]))
-    result = optimise_bop2(design)
+    plan = protocol.bop2_plan(arm.id)
+    result = optimise_bop2(bop2_design(protocol, arm.id, n1, s))
+    changed = {k: v for k, v in asdict(s).items() if v is not None and v != getattr(plan, k)}
     return as_json(
         {
             **result.as_dict(),
             "n_phase1_at_rp2d": n1,
+            "settings_source": "the protocol's design.phase2",
+            "changed_at_closure": changed,
             "population": "every participant infused at the RP2D (phases 1 and 2)",
             "response": "best overall response CR or CRi by day 97",
         }
@@ -103,7 +103,7 @@ def close_phase1(
     arm_id: str,
     *,
     expected_arm_version: int | None = None,
-    phase2: Phase2Settings = PHASE2_DEFAULTS,
+    phase2: Phase2Settings = FROM_PROTOCOL,
 ) -> Phase1Closure:
     """End dose finding in the arm with the design's OBD as RP2D, e-signed by the closer."""
     authorize(uow.actor, "phase1.close")
@@ -121,7 +121,7 @@ def close_phase1(
     obd_result = decision.get("obd_result") or {}
     obd = obd_result.get("obd") if step.action == "select_obd" else None
     level = None if obd is None else protocol.dose_levels.by_index(int(obd)).name
-    design = None if obd is None else phase2_design(state, arm, int(obd), phase2)
+    design = None if obd is None else phase2_design(protocol, state, arm, int(obd), phase2)
     basis = as_json(
         {
             "reason": step.reason,
