@@ -148,6 +148,7 @@ _NAV: tuple[tuple[str, str, str | None], ...] = (
     ("/trial", N_("Trial overview"), "arm.read"),
     ("/participants", N_("Participants"), "participant.read"),
     ("/dsmb", N_("DSMB"), "report.read"),
+    ("/reports", N_("Reports"), None),
     ("/protocol", N_("Protocol"), None),
     ("/tools", N_("Calculators"), None),
     ("/audit", N_("Audit trail"), "audit.read"),

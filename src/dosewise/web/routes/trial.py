@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
 
 from dosewise.errors import DosewiseError
+from dosewise.report import downloads
 from dosewise.store.tables import AdverseEvent, DltAdjudication, Participant, User
 from dosewise.trial.access import visible_sites
 from dosewise.trial.arm_state import arm_state
@@ -15,6 +16,8 @@ from dosewise.trial.services._common import Signing
 from dosewise.web import protocol_view as pv
 from dosewise.web import trial_view as tv
 from dosewise.web.render import Form, FormErrors, Page, WebRoute, page_for, posted, redirect
+from dosewise.web.routes.reports import links as report_links
+from dosewise.web.routes.reports import report_lang
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -166,10 +169,16 @@ def dsmb(page: Page = Depends(page_for("report.read"))) -> Response:
             }
             for adj, p in dlts
         ]
+    report = downloads.REPORTS["dsmb"]
     return page.render(
         "trial/dsmb.html",
         states=states,
         histories=histories,
         safety=safety,
         adjudications=adjudications,
+        report_links=(
+            report_links(report, report_lang(page.locale))
+            if downloads.may_take(user.actor, report.kind)
+            else []
+        ),
     )
