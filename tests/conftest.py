@@ -1,4 +1,5 @@
-"""Test-suite settings: Hypothesis profiles (fast in `make test`, thorough in `make bench`)."""
+"""Test-suite settings: Hypothesis profiles (fast in `make test`, thorough in `make bench`),
+and the scripted whole-trial database shared by the report and report-API tests."""
 
 import os
 
@@ -11,3 +12,7 @@ settings.register_profile(
     "thorough", max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
+
+# Registered here, once, so that the trial is loaded once per test process (a fixture imported
+# into several test modules would be a separate fixture, loaded again, in each).
+from demo_trial import demo_db, trial  # noqa: E402, F401

@@ -8,13 +8,11 @@ a site); ODM needs ``participant.read`` and ``audit.export`` over every site (a 
 site only). The design report holds no trial data: every signed-in user may take it.
 """
 
-# ruff: noqa: F811  (the trial fixture is imported from tests/report)
 from __future__ import annotations
 
 import io
 import json
 import sqlite3
-import sys
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -26,9 +24,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-sys.path.append(str(Path(__file__).resolve().parents[1] / "report"))
-from trial_fixture import DemoTrial, demo_db  # noqa: F401
-
+from demo_trial import DemoTrial
 from dosewise.api import create_app
 from dosewise.report import downloads
 from dosewise.report.exports import EXPORT_KINDS

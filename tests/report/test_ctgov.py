@@ -3,7 +3,6 @@ a count made here directly from the trial's frames (and, where the script knows 
 script did), every group id used is declared, the JSON round-trips, the HTML prints the same
 numbers, and the CLI export writes the file and is audit-logged."""
 
-# ruff: noqa: F811  (pytest fixtures imported from trial_fixture)
 from __future__ import annotations
 
 import dataclasses
@@ -19,8 +18,8 @@ from typing import Any
 import pandas as pd
 import pytest
 from sqlalchemy import select
-from trial_fixture import DemoTrial, demo_db, trial  # noqa: F401
 
+from demo_trial import DemoTrial
 from dosewise.cli.app import main
 from dosewise.errors import InvalidParameter
 from dosewise.report.ctgov import build_ctgov, ctgov_html, export_ctgov

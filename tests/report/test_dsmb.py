@@ -2,7 +2,6 @@
 directly from the database rows, it renders to PDF (pdftoppm page 1 → PNG), and the CLI export is
 audit-logged."""
 
-# ruff: noqa: F811  (pytest fixtures imported from trial_fixture)
 from __future__ import annotations
 
 import json
@@ -14,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from trial_fixture import DemoTrial, demo_db, trial  # noqa: F401
 
+from demo_trial import DemoTrial
 from dosewise.cli.app import main
 from dosewise.report.dsmb import DsmbReport, build_dsmb, dsmb_html, write_dsmb
 from dosewise.report.trial_data import TrialData

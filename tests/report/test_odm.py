@@ -7,7 +7,6 @@ values are compared with the TrialData frames and, for AE grades and infusion da
 database rows; the audit trail with the audit table.
 """
 
-# ruff: noqa: F811  (pytest fixtures imported from trial_fixture)
 from __future__ import annotations
 
 import json
@@ -19,8 +18,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from trial_fixture import DemoTrial, demo_db, trial  # noqa: F401
 
+from demo_trial import DemoTrial
 from dosewise.cli.app import main
 from dosewise.errors import InvalidInput
 from dosewise.report.odm import (

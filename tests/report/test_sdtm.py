@@ -6,7 +6,6 @@ Rules checked (SDTMIG v3.4 §4.1; SAS XPORT v5 / FDA Study Data Technical Confor
 study day 0.
 """
 
-# ruff: noqa: F811  (pytest fixtures imported from trial_fixture)
 from __future__ import annotations
 
 import math
@@ -19,8 +18,8 @@ import pyreadstat
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from trial_fixture import DemoTrial, demo_db, trial  # noqa: F401
 
+from demo_trial import DemoTrial
 from dosewise.report.sdtm import DOMAINS, Dataset, Variable, build_sdtm, check_rules, study_day
 from dosewise.report.trial_data import TrialData
 
@@ -37,7 +36,7 @@ def folder(sdtm: dict[str, Dataset], tmp_path_factory: pytest.TempPathFactory) -
     from dosewise.report.sdtm import write_sdtm
 
     out = tmp_path_factory.mktemp("sdtm")
-    write_sdtm(sdtm, out)
+    write_sdtm(sdtm, out, "NCT07070323")
     return out
 
 

@@ -290,7 +290,10 @@ def _median_measure(
 
 
 def _ids(frame: Any, mask: Any = None) -> set[int]:
+    """Participant ids of the frame's rows (an empty frame may have no columns at all)."""
     rows = frame if mask is None else frame[mask]
+    if rows.empty:
+        return set()
     return {int(p) for p in rows["participant_id"]}
 
 

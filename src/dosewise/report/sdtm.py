@@ -605,7 +605,7 @@ def check_rules(dataset: Dataset) -> list[tuple[str, str]]:
     return problems
 
 
-def write_sdtm(datasets: Mapping[str, Dataset], folder: str | Path) -> list[Path]:
+def write_sdtm(datasets: Mapping[str, Dataset], folder: str | Path, study: str) -> list[Path]:
     """Write each dataset as ``<name>.xpt`` (SAS XPORT v5) and ``<name>.csv``, plus the
     define-style listing; the paths written."""
     import pyreadstat
@@ -629,14 +629,14 @@ def write_sdtm(datasets: Mapping[str, Dataset], folder: str | Path) -> list[Path
         csv = path / f"{d.name.lower()}.csv"
         d.frame.to_csv(csv, index=False)
         written += [xpt, csv]
-    written += write_define(datasets, path)
+    written += write_define(datasets, path, study)
     return written
 
 
 def export_sdtm(data: TrialData, out: Path, lang: str) -> dict[str, Any]:
     """The export writer (:mod:`dosewise.report.exports`): every dataset into the folder."""
     datasets = build_sdtm(data)
-    files = write_sdtm(datasets, out)
+    files = write_sdtm(datasets, out, data.nct_id)
     return {
         "format": "sdtm",
         "datasets": {name: len(d.frame) for name, d in datasets.items()},

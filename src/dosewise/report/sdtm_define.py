@@ -97,10 +97,9 @@ def define_html(frame: pd.DataFrame, study: str) -> str:
     return "\n".join(parts)
 
 
-def write_define(datasets: Mapping[str, Dataset], folder: Path) -> list[Path]:
-    """``define.csv`` and ``define.html`` in ``folder``."""
+def write_define(datasets: Mapping[str, Dataset], folder: Path, study: str) -> list[Path]:
+    """``define.csv`` and ``define.html`` in ``folder`` for study ``study`` (its STUDYID)."""
     frame = define_frame(datasets)
-    study = next(iter(datasets.values())).frame["STUDYID"].iloc[0] if datasets else ""
     csv = folder / "define.csv"
     frame.to_csv(csv, index=False)
     page = folder / "define.html"

@@ -1,8 +1,9 @@
 """The scripted NCT07070323 whole-trial run, loaded once per test session for the data reports.
 
 ``load_demo_trial`` plays 54 participants through the API (about 40 s on SQLite), so the
-database file is made once and every DSMB / ClinicalTrials.gov / SDTM / ODM test reads it.
-Test modules import the fixtures: ``from trial_fixture import demo_db, trial  # noqa: F401``.
+database file is made once per test process (the fixtures are registered once, in
+``tests/conftest.py``) and every DSMB / ClinicalTrials.gov / SDTM / ODM / report-API test reads
+it. Test modules request ``demo_db`` or ``trial`` and import :class:`DemoTrial` for its type.
 """
 
 from __future__ import annotations
