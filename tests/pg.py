@@ -187,21 +187,26 @@ def populate(url: str) -> None:
         system = Actor.system("test-setup")
         with UnitOfWork(db, system) as uow:
             bootstrap.ensure_reference_data(uow, bootstrap.protocol_for(settings))
-        passwords = access.Passwords(settings)
-        for username, (role, site) in USERS.items():
-            with UnitOfWork(db, system) as uow:
-                access.create_user(
-                    uow,
-                    passwords,
-                    settings,
-                    username=username,
-                    full_name=f"Test {username}",
-                    role=role,
-                    site_id=site,
-                    password=PASSWORD,
-                )
+        add_test_users(db, settings)
     finally:
         db.dispose()
+
+
+def add_test_users(db: Database, settings: Settings) -> None:
+    """Create :data:`USERS` (password :data:`PASSWORD`) in a migrated database."""
+    passwords = access.Passwords(settings)
+    for username, (role, site) in USERS.items():
+        with UnitOfWork(db, Actor.system("test-setup")) as uow:
+            access.create_user(
+                uow,
+                passwords,
+                settings,
+                username=username,
+                full_name=f"Test {username}",
+                role=role,
+                site_id=site,
+                password=PASSWORD,
+            )
 
 
 _counter = itertools.count()

@@ -25,6 +25,7 @@ def test_login_gives_a_bearer_token_a_cookie_and_a_csrf_token(client: TestClient
         "locked": False,
         "failed_logins": 0,
         "last_login_at": "2026-01-05T09:00:00Z",
+        "locale": None,
     }
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie

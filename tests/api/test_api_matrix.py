@@ -62,6 +62,15 @@ Endpoint = tuple[
 ]
 ENDPOINTS: list[Endpoint] = [
     ("me", "GET", lambda u, s: "/auth/me", None, ALL_USERS, 200),
+    ("users.me", "GET", lambda u, s: "/users/me", None, ALL_USERS, 200),
+    (
+        "users.me.update",
+        "PATCH",
+        lambda u, s: "/users/me",
+        lambda u, s: {"locale": "zh_CN" if s == "S01" else "en"},
+        ALL_USERS,
+        200,
+    ),
     ("permissions", "GET", lambda u, s: "/auth/permissions", None, ALL_USERS, 200),
     ("sites", "GET", lambda u, s: "/sites", None, ALL_USERS, 200),
     ("users.list", "GET", lambda u, s: "/users", None, frozenset({"admin1"}), 200),
@@ -211,6 +220,8 @@ def test_the_openapi_schema_lists_exactly_the_endpoints_tested_here(client: Test
     covered = {
         ("GET", f"{API}/auth/me"),
         ("GET", f"{API}/auth/permissions"),
+        ("GET", f"{API}/users/me"),
+        ("PATCH", f"{API}/users/me"),
         ("GET", f"{API}/sites"),
         ("GET", f"{API}/users"),
         ("POST", f"{API}/users"),

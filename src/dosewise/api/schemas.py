@@ -11,12 +11,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dosewise.store.tables import ROLES, Site, User
+from dosewise.store.tables import LOCALES, ROLES, Site, User
 
 #: Any printable text without NUL (PostgreSQL refuses NUL in text).
 NO_NUL = r"^[^\x00]*$"
 RoleName = Literal["admin", "investigator", "coordinator", "statistician", "dsmb", "monitor"]
 assert tuple(RoleName.__args__) == ROLES  # type: ignore[attr-defined]
+#: The interface languages the web pages ship (and a user may store).
+LocaleName = Literal["zh_CN", "en"]
+assert tuple(LocaleName.__args__) == LOCALES  # type: ignore[attr-defined]
 
 #: Login names: 3-64 characters, letters (stored lower case), digits, '.', '_', '-'.
 NewUsername = Annotated[
@@ -81,6 +84,7 @@ class UserOut(BaseModel):
                     "locked": False,
                     "failed_logins": 0,
                     "last_login_at": "2026-11-26T08:00:00Z",
+                    "locale": "zh_CN",
                 }
             ]
         }
@@ -94,6 +98,10 @@ class UserOut(BaseModel):
     locked: bool
     failed_logins: int
     last_login_at: datetime | None
+    locale: str | None = Field(
+        description="The interface language the user chose (null: not chosen yet)",
+        examples=["zh_CN"],
+    )
 
     @classmethod
     def of(cls, user: User, now: datetime) -> UserOut:
@@ -107,6 +115,7 @@ class UserOut(BaseModel):
             locked=locked,
             failed_logins=user.failed_logins,
             last_login_at=user.last_login_at,
+            locale=user.locale,
         )
 
 
@@ -187,6 +196,16 @@ class UserUpdate(Model):
     clear_site: bool = Field(default=False, description="Remove the user's site")
     full_name: str | None = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
     active: bool | None = None
+
+
+class MyAccountUpdate(Model):
+    """What a user may change on their own account without a reason."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"locale": "zh_CN"}]})
+
+    locale: LocaleName | None = Field(
+        description="Interface language: zh_CN or en; null clears the choice (the browser decides)"
+    )
 
 
 class ReasonBody(Model):

@@ -32,6 +32,8 @@ from dosewise.store.base import Base, JSONDoc, UTCDateTime
 
 #: Roles a user can hold (the permission matrix is in ``dosewise.trial.access``).
 ROLES = ("admin", "investigator", "coordinator", "statistician", "dsmb", "monitor")
+#: Interface languages a user can choose (``dosewise.web.i18n`` shows them in this order).
+LOCALES = ("zh_CN", "en")
 #: Part 11 §11.50 meanings an e-signature can carry.
 SIGNATURE_MEANINGS = ("authorship", "review", "approval", "responsibility")
 #: Genesis value of the audit hash chain.
@@ -103,7 +105,14 @@ class User(Base):
 
     __tablename__ = "users"
     __audit_workflow__ = frozenset(
-        {"failed_logins", "locked_until", "last_login_at", "password_hash", "password_changed_at"}
+        {
+            "failed_logins",
+            "locked_until",
+            "last_login_at",
+            "password_hash",
+            "password_changed_at",
+            "locale",
+        }
     )
     __audit_redact__ = frozenset({"password_hash"})
 
@@ -121,6 +130,9 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The interface language the user chose (one of ``LOCALES``); NULL: not chosen yet, so the
+    #: browser's cookie or ``Accept-Language`` decides. A preference, changed without a reason.
+    locale: Mapped[str | None] = mapped_column(String(16))
 
 
 class AuthSession(Base):

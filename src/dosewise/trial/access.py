@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from dosewise.errors import DosewiseError, InvalidInput
 from dosewise.settings import Settings
-from dosewise.store.tables import ROLES, AuthSession, Site, User
+from dosewise.store.tables import LOCALES, ROLES, AuthSession, Site, User
 from dosewise.trial.audit import Actor, iso_utc
 from dosewise.trial.uow import DuplicateRecord, NotFound, UnitOfWork
 
@@ -268,6 +268,12 @@ def _role(value: str) -> Role:
         raise InvalidInput("role", value, f"must be one of {', '.join(ROLES)}") from None
 
 
+def _locale(value: str) -> str:
+    if value not in LOCALES:
+        raise InvalidInput("locale", value, f"must be one of {', '.join(LOCALES)}")
+    return value
+
+
 def find_user(uow: UnitOfWork, username: str) -> User:
     user = uow.session.scalar(select(User).where(User.username == username))
     if user is None:
@@ -332,9 +338,13 @@ def update_user(
     clear_site: bool = False,
     full_name: str | None = None,
     active: bool | None = None,
+    locale: str | None = None,
+    clear_locale: bool = False,
 ) -> User:
-    """Change a user's role, site, name or active flag (a reason is required); committed."""
+    """Change a user's role, site, name, active flag or language (a reason is required);
+    committed."""
     user = find_user(uow, username)
+    new_locale = None if clear_locale else (_locale(locale) if locale else user.locale)
     new_role = _role(role) if role is not None else Role(user.role)
     new_site = None if clear_site else (site_id if site_id is not None else user.site_id)
     _check_site(uow, new_role, new_site)
@@ -347,6 +357,7 @@ def update_user(
         user.full_name = full_name.strip()
     if active is not None:
         user.active = active
+    user.locale = new_locale
     if active is False or role is not None or clear_site or site_id is not None:
         _end_sessions(uow, user.id)
     uow.commit()
@@ -400,6 +411,24 @@ def change_password(
     uow.act("user.change_password", site_id=user.site_id)
     user.password_hash = passwords.hash(new)
     user.password_changed_at = uow.now()
+    uow.commit()
+    return user
+
+
+def set_own_locale(uow: UnitOfWork, locale: str | None) -> User:
+    """The acting user chooses their interface language (None: not chosen); committed.
+
+    Needs no permission of the matrix, like changing one's own password: it can only reach the
+    actor's own account, and is audited as ``user.set_locale`` (no reason: a preference, not a
+    correction of entered data).
+    """
+    if uow.actor.user_id is None:
+        raise NotAuthenticated("user", uow.actor.username, "only a signed-in user has a language")
+    chosen = None if locale is None else _locale(locale)
+    user = uow.get(User, uow.actor.user_id)
+    if user.locale != chosen:  # choosing the current language again records nothing
+        uow.act("user.set_locale", site_id=user.site_id)
+        user.locale = chosen
     uow.commit()
     return user
 

@@ -6,6 +6,10 @@ text is a standard PO catalog, ``dosewise/web/locale/zh_CN/LC_MESSAGES/web.po`` 
 compiled in memory the first time it is needed, so no compiled ``.mo`` file is kept in the source
 tree. English needs no catalog: a message id is its own English text.
 
+The language is kept per user (``users.locale``, set by the switch while signed in, so it
+follows the user to every device); the ``dosewise_lang`` cookie and the browser's
+``Accept-Language`` decide for visitors and for users who have not chosen yet.
+
 Times are stored in UTC and shown in a site's time zone (``Asia/Shanghai`` unless the site says
 otherwise), formatted by Babel for the chosen locale; cell counts are written as ``1.0×10⁶``.
 """
@@ -27,8 +31,10 @@ from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_decimal as babel_format_decimal
 from babel.numbers import format_percent as babel_format_percent
 
-#: The interface languages, in the order the switch shows them.
-LOCALES: tuple[str, ...] = ("zh_CN", "en")
+from dosewise.store import tables
+
+#: The interface languages, in the order the switch shows them (the ones a user may store).
+LOCALES: tuple[str, ...] = tables.LOCALES
 DEFAULT_LOCALE = "en"
 #: Each locale's name written in itself (the switch shows these, never translated).
 LOCALE_NAMES = {"zh_CN": "中文", "en": "English"}
@@ -69,6 +75,16 @@ def negotiate(accept_language: str | None) -> str:
         if chosen is not None and quality > 0 and (best is None or quality > best[0]):
             best = (quality, chosen)
     return best[1] if best is not None else DEFAULT_LOCALE
+
+
+def resolve_locale(stored: str | None, cookie: str | None, accept_language: str | None) -> str:
+    """The language a page is shown in: the signed-in user's stored choice, else the language
+    cookie (the switch's choice on this browser), else the browser's ``Accept-Language``."""
+    if stored in LOCALES:
+        return str(stored)
+    if cookie:
+        return check_locale(cookie)
+    return negotiate(accept_language)
 
 
 def catalog_text(locale: str) -> str | None:

@@ -31,8 +31,7 @@ from dosewise.web.i18n import (
     LOCALE_NAMES,
     LOCALES,
     Formatter,
-    check_locale,
-    negotiate,
+    resolve_locale,
     translations,
     translator,
 )
@@ -68,12 +67,11 @@ def environment(locale: str) -> jinja2.Environment:
     return env
 
 
-def request_locale(request: Request) -> str:
-    """The chosen language: the language cookie, else the browser's preference."""
-    chosen = request.cookies.get(LANG_COOKIE)
-    if chosen:
-        return check_locale(chosen)
-    return negotiate(request.headers.get("accept-language"))
+def request_locale(request: Request, stored: str | None = None) -> str:
+    """The page's language: the user's stored choice, else the cookie, else the browser's."""
+    return resolve_locale(
+        stored, request.cookies.get(LANG_COOKIE), request.headers.get("accept-language")
+    )
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
@@ -224,7 +222,7 @@ def _here(request: Request) -> str:
 
 
 def _page(request: Request, rt: Runtime, user: WebUser | None) -> Page:
-    locale = request_locale(request)
+    locale = request_locale(request, user.locale if user is not None else None)
     tz = user.timezone if user is not None else None
     return Page(request, rt, user, locale, Formatter(locale, tz), translator(locale))
 

@@ -41,6 +41,8 @@ class WebUser:
     site_name: str | None = None
     timezone: str = DEFAULT_TIMEZONE
     context: dict[str, Any] = field(default_factory=dict)
+    #: The interface language the user chose (None: not chosen, the browser decides).
+    locale: str | None = None
 
     @property
     def username(self) -> str:
@@ -87,6 +89,7 @@ def resolve_user(request: Request, rt: Runtime) -> WebUser:
         site_name = site.name if site is not None else None
         tz = site.timezone if site is not None else _trial_timezone(uow)
         full_name = info.user.full_name
+        locale = info.user.locale
     if info.needs_touch:
         with rt.uow(info.actor) as uow:
             access.touch(uow, info.session_id)
@@ -98,6 +101,7 @@ def resolve_user(request: Request, rt: Runtime) -> WebUser:
         site_name=site_name,
         timezone=tz or DEFAULT_TIMEZONE,
         context=request_context(request),
+        locale=locale,
     )
 
 

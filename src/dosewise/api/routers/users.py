@@ -1,6 +1,9 @@
-"""User accounts (administrators only): list, create, read, change, unlock, reset password.
+"""User accounts (administrators only): list, create, read, change, unlock, reset password;
+and ``/users/me``, where every signed-in user reads their own account and sets their language.
 
 Every change is an audited act; role, site, name and active-flag changes need a reason.
+``/users/me`` is declared before ``/users/{username}``; no username can be ``me`` (three
+characters at least).
 """
 
 from __future__ import annotations
@@ -8,10 +11,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path, status
 from sqlalchemy import select
 
-from dosewise.api.auth import CurrentUser, Runtime, require, runtime
+from dosewise.api.auth import CurrentUser, Runtime, current_user, require, runtime
 from dosewise.api.errors import responses
 from dosewise.api.schemas import (
     NO_NUL,
+    MyAccountUpdate,
     PasswordIssued,
     ReasonBody,
     UserCreate,
@@ -60,6 +64,34 @@ def create_user(
             password=body.password,
         )
     return UserCreated(user=UserOut.of(created, rt.clock()), generated_password=generated)
+
+
+@router.get("/me", response_model=UserOut, summary="My own account", responses=responses(401))
+def get_me(user: CurrentUser = Depends(current_user), rt: Runtime = Depends(runtime)) -> UserOut:
+    with user.uow(rt, readonly=True) as uow:
+        return UserOut.of(uow.get(User, _own_id(user)), rt.clock())
+
+
+@router.patch(
+    "/me",
+    response_model=UserOut,
+    summary="Set my interface language (zh_CN, en; null: not chosen)",
+    responses=responses(401, 403, 422),
+)
+def update_me(
+    body: MyAccountUpdate,
+    user: CurrentUser = Depends(current_user),
+    rt: Runtime = Depends(runtime),
+) -> UserOut:
+    with user.uow(rt) as uow:
+        changed = access.set_own_locale(uow, body.locale)
+    return UserOut.of(changed, rt.clock())
+
+
+def _own_id(user: CurrentUser) -> int:
+    if user.actor.user_id is None:  # pragma: no cover - sessions always belong to users
+        raise access.NotAuthenticated("user", None, "no user")
+    return user.actor.user_id
 
 
 @router.get(

@@ -1,4 +1,10 @@
-"""Signing in and out, changing one's password, and choosing the interface language."""
+"""Signing in and out, changing one's password, and choosing the interface language.
+
+The language is stored on the signed-in user (so it follows them to every device) and kept in a
+cookie too (so the sign-in page of this browser speaks it after signing out). A visitor's choice
+lives in the cookie only; a user who has not chosen is shown the cookie's or the browser's
+language, and nothing is written for them until they use the switch.
+"""
 
 from __future__ import annotations
 
@@ -101,6 +107,9 @@ def login(
     target = safe_next(form.get("next"), "/")
     response = redirect(target)
     set_session_cookie(response, rt.settings, result.token)
+    stored = result.user.locale
+    if stored is not None and stored in LOCALES:  # the stored choice wins over this browser's
+        _set_lang_cookie(response, stored)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
@@ -151,9 +160,22 @@ def change_password(posted_form: tuple[Page, Form] = Depends(posted())) -> Respo
 
 
 @router.get("/lang/{code}")
-def choose_language(code: str, request: Request) -> Response:
-    """Switch the interface language (kept in a cookie for a year) and go back."""
-    response = redirect(safe_next(request.query_params.get("next"), "/"))
+def choose_language(code: str, page: Page = Depends(public_page)) -> Response:
+    """Switch the interface language and go back: stored on the signed-in user (an audited
+    ``user.set_locale``), and kept in a cookie for a year for this browser.
+
+    A link (GET), so the switch works without scripts. Cross-site requests cannot change a
+    user's stored language: the session cookie is ``SameSite=Strict``, so a link from another
+    site arrives without a session and only sets this browser's cookie.
+    """
+    response = redirect(safe_next(page.request.query_params.get("next"), "/"))
     if code in LOCALES:
-        response.set_cookie(LANG_COOKIE, code, max_age=YEAR_S, samesite="lax", path="/")
+        if page.user is not None:
+            with page.uow() as uow:
+                access.set_own_locale(uow, code)
+        _set_lang_cookie(response, code)
     return response
+
+
+def _set_lang_cookie(response: Response, code: str) -> None:
+    response.set_cookie(LANG_COOKIE, code, max_age=YEAR_S, samesite="lax", path="/")

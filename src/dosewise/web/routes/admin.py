@@ -1,4 +1,5 @@
-"""User management for administrators: list, create, change role/site/name/active, unlock, reset.
+"""User management for administrators: list, create, change role/site/name/active/language,
+unlock, reset.
 
 Every change goes through :mod:`dosewise.trial.access` (one audited act each); changes to an
 existing account need a reason, which the form asks for.
@@ -17,11 +18,14 @@ from dosewise.store.tables import ROLES, Site, User
 from dosewise.trial import access
 from dosewise.trial.uow import UnitOfWork
 from dosewise.web import labels
+from dosewise.web.i18n import LOCALE_NAMES, LOCALES, N_
 from dosewise.web.render import Form, FormErrors, Page, WebRoute, page_for, posted, redirect
 
 router = APIRouter(prefix="/admin", route_class=WebRoute, include_in_schema=False)
 CREATE_FIELDS = ("username", "full_name", "role", "site_id", "password")
-UPDATE_FIELDS = ("full_name", "role", "site_id", "active", "reason")
+#: How a user who has not chosen a language is shown (the browser's language applies).
+NO_LOCALE = N_("Not chosen (the browser's language)")
+UPDATE_FIELDS = ("full_name", "role", "site_id", "active", "locale", "reason")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class UserRow:
     locked: bool
     failed_logins: int
     last_login_at: datetime | None
+    #: The interface language the user chose (None: not chosen).
+    locale: str | None = None
 
 
 def _row(user: User, now: datetime) -> UserRow:
@@ -47,6 +53,7 @@ def _row(user: User, now: datetime) -> UserRow:
         locked,
         user.failed_logins,
         user.last_login_at,
+        user.locale,
     )
 
 
@@ -119,6 +126,7 @@ def _user_page(page: Page, username: str, *, status_code: int = 200, **context: 
         account=user,
         sites=sites,
         roles=_roles(page),
+        languages=[("", page.tr(NO_LOCALE))] + [(code, LOCALE_NAMES[code]) for code in LOCALES],
         **context,
     )
 
@@ -139,6 +147,7 @@ def update_user(
             current = access.find_user(uow, username)
             role, site = form.text("role"), form.text("site_id")
             active = form.get("active", "yes") == "yes"
+            locale = form.text("locale") if "locale" in form else current.locale
             access.update_user(
                 uow,
                 username,
@@ -148,6 +157,8 @@ def update_user(
                 clear_site=site is None and current.site_id is not None,
                 full_name=form.text("full_name"),
                 active=active if active != current.active else None,
+                locale=locale if locale != current.locale else None,
+                clear_locale=locale is None and current.locale is not None,
             )
     except DosewiseError as exc:
         errors = FormErrors.of(exc, UPDATE_FIELDS, {"username": "role"})
