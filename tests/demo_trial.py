@@ -57,3 +57,14 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTrial]:
 def trial(demo_db: DemoTrial) -> TrialData:
     with demo_db.db.sessions() as session:
         return load_trial_data(session, as_of=demo_db.today)
+
+
+def run_cli(args: list[str]) -> int:
+    """Exit code of ``dosewise <args>`` run in-process."""
+    from dosewise.cli.app import main
+
+    try:
+        main(args)
+    except SystemExit as stop:
+        return int(stop.code or 0)
+    return 0

@@ -286,6 +286,26 @@ def check_the_api_and_the_cli_show_the_same_arm_state(
     assert api["phase2"]["looks"][-1]["decision"] == trial.result.looks["new_donor"][-1]["decision"]
 
 
+def check_reports_read_the_trial_whole_and_at_a_cut_off(trial: Trial) -> None:
+    """The report loader on this back end: whole, it counts every record and shows the arms'
+    states; cut mid-trial, it counts only what happened by then (its own tests run on SQLite)."""
+    from dosewise.report.trial_data import latest_record_day, load_trial_data
+    from dosewise.store.tables import Infusion
+
+    with read(trial) as uow:
+        last = latest_record_day(uow.session)
+        assert last is not None
+        whole = load_trial_data(uow.session, as_of=last)
+        days = sorted(uow.session.scalars(select(Infusion.infused_on)))
+        mid = days[len(days) // 2]
+        cut = load_trial_data(uow.session, as_of=mid)
+        states = {a: arm_state(uow.session, a, as_of=last).to_dict() for a in ARMS}
+    assert len(whole.treated) == 54 and len(whole.participants) == 60
+    assert {a: s.to_dict() for a, s in whole.states.items()} == states
+    assert len(cut.treated) == sum(d <= mid for d in days) < 54
+    assert all(d <= mid for d in cut.adverse_events["onset_on"])
+
+
 CHECKS = (
     check_54_participants_over_three_arms_and_four_sites,
     check_every_dose_decision_equals_the_designs_for_the_same_outcomes,
@@ -295,6 +315,7 @@ CHECKS = (
     check_the_next_patient_had_to_wait_for_the_cohorts_outcomes,
     check_phase_2_looks_apply_the_bop2_design_fixed_at_closure,
     check_the_audit_trail_holds_every_act_and_verifies,
+    check_reports_read_the_trial_whole_and_at_a_cut_off,
 )
 
 

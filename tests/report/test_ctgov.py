@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from demo_trial import DemoTrial
-from dosewise.cli.app import main
+from demo_trial import run_cli as run
 from dosewise.errors import InvalidParameter
 from dosewise.report.ctgov import build_ctgov, ctgov_html, export_ctgov
 from dosewise.report.trial_data import TrialData
@@ -28,15 +28,6 @@ from dosewise.store.tables import AdverseEvent, AuditRecord, Enrollment
 
 CELL = re.compile(r'id="([^"]+)">([^<]*)<')
 ARMS = ("autologous", "prior_sct_donor", "new_donor")
-
-
-def run(args: list[str]) -> int:
-    """Exit code of ``dosewise <args>`` run in-process."""
-    try:
-        main(args)
-    except SystemExit as stop:
-        return int(stop.code or 0)
-    return 0
 
 
 @pytest.fixture(scope="module")

@@ -15,21 +15,12 @@ import pytest
 from sqlalchemy import select
 
 from demo_trial import DemoTrial
-from dosewise.cli.app import main
+from demo_trial import run_cli as run
 from dosewise.report.dsmb import DsmbReport, build_dsmb, dsmb_html, write_dsmb
 from dosewise.report.trial_data import TrialData
 from dosewise.store.tables import AdverseEvent, AuditRecord, DltAdjudication, Enrollment
 
 CELL = re.compile(r'id="([^"]+)">([^<]*)<')
-
-
-def run(args: list[str]) -> int:
-    """Exit code of ``dosewise <args>`` run in-process."""
-    try:
-        main(args)
-    except SystemExit as stop:
-        return int(stop.code or 0)
-    return 0
 
 
 @pytest.fixture(scope="module")
@@ -144,10 +135,12 @@ def test_cli_writes_html_and_audits_the_export(
         ["--out", str(tmp_path / "x.doc")],
         ["--out", str(out), "--user", "nobody"],
         ["--out", str(out), "--as-of", "2026-13-01"],
-        # A cut-off before the last record would still count the later records: refused.
-        ["--out", str(out), "--as-of", "2000-01-01"],
     ):
         assert run(["report", "dsmb", "--database-url", demo_db.url, *bad]) == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith("error: ") and "\n" not in err
         assert "as-of" not in bad or err.startswith("error: as_of=")
+    # A cut-off before the trial started is a report of an empty trial, not an error.
+    assert run([*args, "--as-of", "2000-01-01", "--json"]) == 0
+    early = json.loads(capsys.readouterr().out)
+    assert early["as_of"] == "2000-01-01" and early["treated"] == 0 and out.is_file()

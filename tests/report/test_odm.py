@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import func, select
 
 from demo_trial import DemoTrial
-from dosewise.cli.app import main
+from demo_trial import run_cli as run
 from dosewise.errors import InvalidInput
 from dosewise.report.odm import (
     build_odm,
@@ -149,15 +149,6 @@ DATA_TYPES = {
 
 def local(element: ET.Element) -> str:
     return element.tag.split("}", 1)[1]
-
-
-def run(args: list[str]) -> int:
-    """Exit code of ``dosewise <args>`` run in-process."""
-    try:
-        main(args)
-    except SystemExit as stop:
-        return int(stop.code or 0)
-    return 0
 
 
 @pytest.fixture(scope="module")

@@ -144,22 +144,16 @@ def parse_as_of(value: str | date | None) -> date | None:
 
 
 def read_trial_data(db: Database, actor: Actor, as_of: date | None = None) -> TrialData:
-    """The trial's records as of ``as_of`` (default: the last record's day), read-only.
+    """The trial's records at the data cut-off ``as_of``, read-only.
 
-    A cut-off before the last clinical record is refused: the frames hold every record (only
-    the arms' dose-finding states are recomputed as of a day), so such a report would silently
-    count events after its own cut-off.
+    The cut-off is a clinical date (see :mod:`dosewise.report.trial_data`): the frames and the
+    arms' states hold what had happened by the end of that day, so a DSMB or registry report
+    can be run on data frozen at a date. Default: the day of the last record of any kind, so
+    nothing is left out (today when there is none). A cut-off before the first record gives an
+    empty trial.
     """
     with UnitOfWork(db, actor, readonly=True) as uow:
-        last = latest_record_day(uow.session)
-        if as_of is not None and last is not None and as_of < last:
-            raise InvalidParameter(
-                "as_of",
-                as_of.isoformat(),
-                f"must be on or after the last clinical record's day {last.isoformat()} "
-                "(an earlier data cut-off is not supported yet)",
-            )
-        day = as_of or last or date.today()
+        day = as_of or latest_record_day(uow.session) or date.today()
         return load_trial_data(uow.session, as_of=day)
 
 
