@@ -289,7 +289,8 @@ def check_the_api_and_the_cli_show_the_same_arm_state(
 def check_reports_read_the_trial_whole_and_at_a_cut_off(trial: Trial) -> None:
     """The report loader on this back end: whole, it counts every record and shows the arms'
     states; cut mid-trial, it counts only what happened by then (its own tests run on SQLite)."""
-    from dosewise.report.trial_data import latest_record_day, load_trial_data
+    from dosewise.report.cutoff import latest_record_day
+    from dosewise.report.trial_data import load_trial_data
     from dosewise.store.tables import Infusion
 
     with read(trial) as uow:

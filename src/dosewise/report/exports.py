@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from dosewise.errors import InvalidParameter
+from dosewise.report.cutoff import latest_record_day
 from dosewise.report.i18n import check_lang
-from dosewise.report.trial_data import TrialData, latest_record_day, load_trial_data
+from dosewise.report.trial_data import TrialData, load_trial_data
 from dosewise.store.session import Database
 from dosewise.trial.access import Forbidden, Scope, authorize
 from dosewise.trial.audit import Actor
