@@ -5,7 +5,6 @@ values come from :mod:`dosewise.protocol`, :mod:`dosewise.design` and :mod:`dose
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,6 +19,7 @@ from dosewise.errors import InvalidInput
 from dosewise.protocol import Protocol, assumptions
 from dosewise.protocol.base import AssumptionNote
 from dosewise.report.design_oc import with_protocol_windows
+from dosewise.report.downloads import DESIGN_TRIALS
 from dosewise.settings import Settings
 from dosewise.simulate.run import simulate
 from dosewise.simulate.scenario import builtin_names, builtin_scenario
@@ -32,7 +32,7 @@ MAX_SIM_TRIALS = 2000
 DEFAULT_SIM_TRIALS = 500
 DEFAULT_SEED = 20250709
 #: The design report linked from the page is computed with this many trials per scenario.
-REPORT_TRIALS = 1000
+REPORT_TRIALS = DESIGN_TRIALS
 
 
 @lru_cache(maxsize=4)
@@ -195,25 +195,14 @@ def run_simulation(protocol: Protocol, req: SimulationRequest) -> Summary:
 
 # --------------------------------------------------------------------------- design report
 
-_report_lock = threading.Lock()
-
-
-@lru_cache(maxsize=4)
-def _design_report_html(protocol_path: str, lang: str, trials: int) -> str:
-    from dosewise.report import build_design_report, design_report_html
-
-    loaded = _load(protocol_path)
-    report = build_design_report(
-        loaded.protocol, source=loaded.source, trials=trials, seed=DEFAULT_SEED
-    )
-    return design_report_html(report, lang)
-
 
 def design_report(settings: Settings, locale: str) -> str:
-    """The protocol design report as one HTML page (computed once per language, then kept)."""
+    """The protocol design report as one HTML page: the Reports page's document and cache
+    (:func:`dosewise.report.downloads.design_download`)."""
+    from dosewise.report.downloads import design_download
+
     lang = "zh" if locale.startswith("zh") else "en"
-    with _report_lock:
-        return _design_report_html(settings.protocol_path, lang, REPORT_TRIALS)
+    return design_download(settings, fmt="html", lang=lang).read().decode("utf-8")
 
 
 def dose_labels(protocol: Protocol) -> Sequence[str]:
