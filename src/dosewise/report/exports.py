@@ -147,7 +147,7 @@ def parse_as_of(value: str | date | None) -> date | None:
 def read_trial_data(db: Database, actor: Actor, as_of: date | None = None) -> TrialData:
     """The trial's records at the data cut-off ``as_of``, read-only.
 
-    The cut-off is a clinical date (see :mod:`dosewise.report.trial_data`): the frames and the
+    The cut-off is a clinical date (see :mod:`dosewise.report.cutoff`): the frames and the
     arms' states hold what had happened by the end of that day, so a DSMB or registry report
     can be run on data frozen at a date. Default: the day of the last record of any kind, so
     nothing is left out (today when there is none). A cut-off before the first record gives an
