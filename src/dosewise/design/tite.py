@@ -12,8 +12,12 @@ confirms non-response before the window ends). A toxicity outcome is pending whi
 - Toxicity elimination: observed DLTs against the full n, n > 3 (authors' TITE code); futility:
   observed responses against ESS_E, no minimum n. Both re-evaluated for every tried dose at each
   decision and permanent (pass earlier eliminations back in).
-- Accrual is suspended while more than maxpen · n_d patients at the current dose have an outcome
-  pending; the decision then says how long to wait at most.
+- The verdicts, in order: the stops that need no complete data (dose 1 too toxic, every dose
+  eliminated; §4 a, b) stop the trial now; once n_earlystop patients are at the current dose or
+  max_n in the trial, accrual is complete and the answer is "awaiting follow-up" with the days
+  until the last pending outcome is due; otherwise accrual is suspended while more than
+  maxpen · n_d patients at the current dose have an outcome pending (the answer says how long
+  to wait at most); otherwise the BOIN12 rule decides on the effective data.
 
 The formulas are array functions over many trials at once (:func:`tite_arrays`,
 :func:`tite_eliminations`, :func:`tite_desirability`, :func:`tite_p_hat`,
@@ -37,6 +41,7 @@ from dosewise.design.admissibility import futile, prob_tox_above_target
 from dosewise.design.boin12 import Boin12, Decision, TrialState
 from dosewise.design.outcomes import DoseCounts
 from dosewise.design.params import U01, U10, Boin12Params
+from dosewise.design.reasons import ReasonCode, Why
 from dosewise.design.rule import decide_batch
 from dosewise.design.utility import desirability
 from dosewise.errors import InvalidOutcomes, InvalidParameter
@@ -92,7 +97,13 @@ class TiteDoseState:
 
 @dataclass(frozen=True, slots=True)
 class TiteDecision:
-    """A TITE-BOIN12 decision: the BOIN12 decision plus the accrual-suspension verdict."""
+    """A TITE-BOIN12 verdict: a BOIN12 decision, or accrual waits, or accrual is complete.
+
+    ``decision`` is None when the next patient must wait (``wait``, at most ``wait_days_max``
+    days) and when enrolment is over but outcomes are pending (``accrual_complete``; the last
+    is due in ``due_days_max`` days if no event occurs): the final decision and the OBD need
+    the complete data.
+    """
 
     decision: Decision | None
     wait: bool
@@ -101,13 +112,20 @@ class TiteDecision:
     pending_limit: float
     eliminated: tuple[int, ...]
     doses: tuple[TiteDoseState, ...]
-    reason: str
+    why: Why
     details: dict[str, Any] = field(default_factory=dict)
+    accrual_complete: bool = False
+    due_days_max: float | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON view: the decide shape plus ``wait`` and the per-dose effective data."""
+    @property
+    def reason(self) -> str:
+        """The reason in English (the text ``dosewise decide-tite`` prints)."""
+        return self.why.text("en")
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        """JSON view: the decide shape plus ``wait``, ``accrual_complete`` and per-dose data."""
         base: dict[str, Any] = (
-            self.decision.to_dict()
+            self.decision.to_dict(lang)
             if self.decision is not None
             else {
                 "next_dose": None,
@@ -119,9 +137,13 @@ class TiteDecision:
         )
         base.update(
             {
-                "reason": self.reason,
+                "reason": self.why.text(lang),
+                "reason_code": str(self.why.code),
+                "reason_params": self.why.params_dict(),
                 "wait": self.wait,
                 "wait_days_max": self.wait_days_max,
+                "accrual_complete": self.accrual_complete,
+                "due_days_max": self.due_days_max,
                 "pending_at_current": self.pending_at_current,
                 "pending_limit": self.pending_limit,
                 "eliminated": list(self.eliminated),
@@ -423,7 +445,10 @@ class TiteBoin12:
         eliminated: Iterable[int] = (),
         rng: np.random.Generator | None = None,
     ) -> TiteDecision:
-        """Decide the dose for the next arriving patient, or say accrual must wait."""
+        """Decide the dose for the next arriving patient, stop, or say accrual waits or is over.
+
+        The order is the module's: stops (§4 a, b), accrual complete, suspension, the rule.
+        """
         p = self.params
         patients = list(patients)
         data = self.arrays(patients)
@@ -434,20 +459,62 @@ class TiteBoin12:
         elim_list = tuple(int(j) + 1 for j in np.flatnonzero(elim))
         if not patients:
             decision = self.boin12.decide("", rng=rng)
-            return TiteDecision(decision, False, None, 0, 0.0, elim_list, states, decision.reason)
+            return TiteDecision(decision, False, None, 0, 0.0, elim_list, states, decision.why)
         current = patients[-1].dose - 1
         cur_state = states[current]
         limit = p.maxpen * cur_state.n
         current_arr = np.array([current], dtype=np.int64)
-        if bool(tite_suspended(data, current_arr, p)[0]):
-            wait_max = self._wait_days(patients, current + 1, cur_state.pending - math.floor(limit))
-            reason = (
-                f"Suspend accrual: {cur_state.pending} of {cur_state.n} patients at dose "
-                f"{current + 1} have an outcome pending (limit {limit:g} = {p.maxpen} x n); "
-                f"the next patient must wait, at most {wait_max:g} days if no event occurs."
+        # Stops that need no complete data (§4 a, b) come first: the trial stops now.
+        stop_now = lowest_toxic or bool(elim.all())
+        pending_any = sum(s.pending for s in states)
+        total_n = int(data.n[0].sum())
+        earlystop = p.n_earlystop > 0 and cur_state.n >= p.n_earlystop
+        if not stop_now and pending_any and (earlystop or total_n >= p.max_n):
+            due = self._due_days(patients)
+            why = (
+                Why(
+                    ReasonCode.TITE_COMPLETE_EARLYSTOP,
+                    {
+                        "current": current + 1,
+                        "n": cur_state.n,
+                        "n_earlystop": p.n_earlystop,
+                        "pending": pending_any,
+                        "due_days": due,
+                    },
+                )
+                if earlystop
+                else Why(
+                    ReasonCode.TITE_COMPLETE_MAX_N,
+                    {"total_n": total_n, "max_n": p.max_n, "pending": pending_any, "due_days": due},
+                )
             )
             return TiteDecision(
-                None, True, wait_max, cur_state.pending, limit, elim_list, states, reason
+                None,
+                False,
+                None,
+                cur_state.pending,
+                limit,
+                elim_list,
+                states,
+                why,
+                accrual_complete=True,
+                due_days_max=due,
+            )
+        if not stop_now and bool(tite_suspended(data, current_arr, p)[0]):
+            wait_max = self._wait_days(patients, current + 1, cur_state.pending - math.floor(limit))
+            why = Why(
+                ReasonCode.TITE_SUSPEND,
+                {
+                    "dose": current + 1,
+                    "pending": cur_state.pending,
+                    "n": cur_state.n,
+                    "limit": limit,
+                    "maxpen": p.maxpen,
+                    "wait_days": wait_max,
+                },
+            )
+            return TiteDecision(
+                None, True, wait_max, cur_state.pending, limit, elim_list, states, why
             )
         n = data.n[0]
         prob = tite_desirability(data, elim[None, :], p)[0]
@@ -483,13 +550,6 @@ class TiteBoin12:
         decision = self.boin12.decision_from_batch(
             state, prob, p_hat, batch, admissible, desir, cur_state.ess_tox
         )
-        pending_any = sum(s.pending for s in states)
-        reason = decision.reason
-        if decision.select_obd and pending_any:
-            reason += (
-                f" {pending_any} outcome(s) still pending: wait for complete follow-up "
-                f"before selecting the OBD."
-            )
         return TiteDecision(
             decision,
             False,
@@ -498,8 +558,21 @@ class TiteBoin12:
             limit,
             elim_list,
             states,
-            reason,
+            decision.why,
             {"p_hat_ess": round(p_hat, 10)},
+        )
+
+    def _due_days(self, patients: Sequence[TitePatient]) -> float:
+        """Days until the last pending outcome is known if no event occurs (0 if none)."""
+        return max(
+            (
+                max(
+                    (self.tox_window - p.follow_up) if p.tox_pending(self.tox_window) else 0.0,
+                    (self.eff_window - p.follow_up) if p.eff_pending(self.eff_window) else 0.0,
+                )
+                for p in patients
+            ),
+            default=0.0,
         )
 
     def _wait_days(self, patients: Sequence[TitePatient], dose: int, needed: int) -> float:
