@@ -143,12 +143,23 @@ def simulate_tite(
             finishing[live] = True
             break
 
-        # The next cohort's first patient arrives; accrual may be suspended (§8).
+        # The next cohort's first patient arrives; accrual may be suspended (§8). The verdicts
+        # are TiteBoin12's, in its order: at the arrival, the stops that need no complete data
+        # (§4 a, b) and "accrual complete" (n_earlystop reached) come before any suspension.
         cur = current[live]
         arrival = arrivals.next[live].copy()
         reopen = _reopen_time(completion[live, :total], dose_p[live, :total], cur, params)
         start = arrivals.open_at(live, np.maximum(reopen, last_entry[live]))
-        data, elim, lowest, desir = evaluate(live, start, total)
+        ready = np.maximum(arrival, last_entry[live])
+        complete_n = evaluate.n_at_current(live, cur, total) >= params.n_earlystop
+        complete_n &= params.n_earlystop > 0
+        suspended = start > ready
+        now = complete_n.copy()
+        check = np.flatnonzero(suspended & ~complete_n)
+        if check.size:
+            now[check] = evaluate.stops_now(live[check], ready[check], total)
+        at = np.where(now, ready, start)
+        data, elim, lowest, desir = evaluate(live, at, total)
         tie_u = rng.random(live.size) if params.tie_break == "random" else None
         batch = decide_batch(
             n=data.n,
@@ -163,22 +174,32 @@ def simulate_tite(
             lambda_d=tables.lambda_d,
             tie_u=tie_u,
         )
+        # Accrual complete with outcomes pending: no decision until the follow-up is complete.
+        complete = (batch.reason == _END) & (data.pending.sum(axis=1) > 0)
+        decided = ~complete
         if histories is not None:
-            ready = np.maximum(arrival, last_entry[live])
-            waited = np.where(start > ready, ready, np.nan)
+            waited = np.where(at > ready, ready, np.nan)
+            k = np.flatnonzero(decided)
             histories.step(
-                live, start, batch.next_dose, batch.reason, tie_u, evaluate.elim[live], waited
+                live[k],
+                at[k],
+                batch.next_dose[k],
+                batch.reason[k],
+                None if tie_u is None else tie_u[k],
+                evaluate.elim[live[k]],
+                waited[k],
             )
-        evaluate.commit(live, elim)
+        evaluate.commit(live[decided], elim[decided])
+        evaluate.forget(live[complete])
         stopped = (batch.reason >= _STOP) & (batch.reason < _END)
         final_reason[live[stopped]] = batch.reason[stopped]
-        end_time[live[stopped]] = start[stopped]
+        end_time[live[stopped]] = at[stopped]
         early = batch.reason >= _END
         finishing[live[early]] = True
         go_on = ~(stopped | early)
         current[live[go_on]] = batch.next_dose[go_on]
         live = live[go_on]
-        start = start[go_on]
+        start = at[go_on]
         if live.size == 0:
             break
 
@@ -274,10 +295,8 @@ class _Evaluator:
         self.response = np.zeros((size, n_doses), dtype=np.int64)
         self.desir = np.zeros((size, n_doses))
 
-    def __call__(
-        self, rows: IntArray, at: FloatArray, width: int
-    ) -> tuple[TiteArrays, BoolArray, BoolArray, FloatArray]:
-        """(effective arrays, eliminated, dose 1 too toxic, desirability) of rows at times at."""
+    def _arrays(self, rows: IntArray, at: FloatArray, width: int) -> TiteArrays:
+        """The effective data of rows at times ``at`` (the first ``width`` patient slots)."""
         cols = slice(0, width)
         d = self.dose_p[rows, cols]
         e = self.entry[rows, cols]
@@ -286,7 +305,7 @@ class _Evaluator:
         resp = e + self.eff_time[rows, cols] <= t
         tox_done = dlt | (e + self.tau_t <= t)
         eff_done = resp | (e + self.tau_e <= t)
-        data = tite_arrays(
+        return tite_arrays(
             dose=d,
             follow_up=t - e,
             dlt=dlt,
@@ -297,10 +316,35 @@ class _Evaluator:
             tox_window=self.tau_t,
             eff_window=self.tau_e,
         )
+
+    def _same_eff(self, rows: IntArray, data: TiteArrays) -> BoolArray:
+        """Cells whose futility inputs equal the cached (committed) evaluation's."""
         same_n = data.n == self.n[rows]
-        same_eff = same_n & (data.ess_eff == self.ess_eff[rows])
-        same_eff &= data.response == self.response[rows]
-        tox, fut, lowest = tite_eliminations(data, self.elim[rows], self.params, same_eff)
+        same = same_n & (data.ess_eff == self.ess_eff[rows])
+        return np.asarray(same & (data.response == self.response[rows]))
+
+    def n_at_current(self, rows: IntArray, current: IntArray, width: int) -> IntArray:
+        """Patients treated at each trial's current dose (known without an evaluation)."""
+        at_dose = self.dose_p[rows, :width] == current[:, None]
+        return np.asarray(at_dose.sum(axis=1), dtype=np.int64)
+
+    def stops_now(self, rows: IntArray, at: FloatArray, width: int) -> BoolArray:
+        """Dose 1 too toxic or every dose eliminated at ``at`` (§4 a, b); caches untouched."""
+        data = self._arrays(rows, at, width)
+        tox, fut, lowest = tite_eliminations(
+            data, self.elim[rows], self.params, self._same_eff(rows, data)
+        )
+        return np.asarray(lowest | (tox | fut).all(axis=1))
+
+    def __call__(
+        self, rows: IntArray, at: FloatArray, width: int
+    ) -> tuple[TiteArrays, BoolArray, BoolArray, FloatArray]:
+        """(effective arrays, eliminated, dose 1 too toxic, desirability) of rows at times at."""
+        data = self._arrays(rows, at, width)
+        same_n = data.n == self.n[rows]
+        tox, fut, lowest = tite_eliminations(
+            data, self.elim[rows], self.params, self._same_eff(rows, data)
+        )
         elim = tox | fut
         same_points = same_n & (data.points == self.points[rows])
         desir = tite_desirability(data, elim, self.params, self.desir[rows], same_points)
@@ -310,6 +354,13 @@ class _Evaluator:
         self.response[rows] = data.response
         self.desir[rows] = desir
         return data, elim, lowest, desir
+
+    def forget(self, rows: IntArray) -> None:
+        """Drop the cached evaluation of rows whose eliminations were not committed.
+
+        The shortcuts of the next evaluation assume the cache belongs to a committed one.
+        """
+        self.n[rows] = -1
 
     def commit(self, rows: IntArray, eliminated: BoolArray) -> None:
         """Make the eliminations of this evaluation permanent."""
