@@ -96,7 +96,9 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         ),
     },
     "stop_chosen_eliminated": {
-        "en": "Stop, no OBD: the candidate with the highest desirability, dose {dose}, is eliminated.",
+        "en": (
+            "Stop, no OBD: the candidate with the highest desirability, dose {dose}, is eliminated."
+        ),
         "zh": "终止试验，无 OBD：合意性最高的候选剂量（剂量 {dose}）已被剔除。",
     },
     "end_earlystop": {
@@ -104,7 +106,10 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
             "Trial ends: {n} patients at dose {current} reached n_earlystop = {n_earlystop}; "
             "select the OBD."
         ),
-        "zh": "试验结束：剂量 {current} 已有 {n} 例受试者，达到提前结束例数 {n_earlystop}；请选择 OBD。",
+        "zh": (
+            "试验结束：剂量 {current} 已有 {n} 例受试者，达到提前结束例数 {n_earlystop}；"
+            "请选择 OBD。"
+        ),
     },
     "end_max_n": {
         "en": (
