@@ -1,4 +1,8 @@
-"""Reasons as data (issue 16 item 1): codes, parameters and both catalogs."""
+"""Reasons as data (issue 16 item 1): codes, parameters and both catalogs.
+
+Reasons of BOIN12 decisions, OBD selections, TITE-BOIN12 verdicts and BOP2 looks are collected
+over random data, so every code in the catalog is shown to occur and to render.
+"""
 
 import random
 import re
@@ -7,6 +11,7 @@ import numpy as np
 import pytest
 
 from dosewise.design.boin12 import Boin12
+from dosewise.design.bop2 import Bop2Design, ToxicityMonitoring, bop2_decision, optimise_bop2
 from dosewise.design.params import Boin12Params
 from dosewise.design.reason_catalog import CHOICES, LANGS, MESSAGES
 from dosewise.design.reasons import ReasonCode, Why, check_lang
@@ -14,7 +19,7 @@ from dosewise.design.tite import TiteBoin12, TitePatient
 from dosewise.errors import InvalidParameter
 
 #: Latin-letter words a Chinese reason may contain: symbols a statistician reads in both.
-ALLOWED_LATIN = {"DLT", "OBD", "MTD", "Pr", "U", "N", "n", "e", "d", "T"}
+ALLOWED_LATIN = {"DLT", "OBD", "MTD", "Pr", "U", "N", "n", "e", "d", "T", "E", "p", "C"}
 
 
 def test_every_code_has_both_catalog_entries() -> None:
@@ -67,6 +72,13 @@ def collect(n: int = 4000) -> dict[ReasonCode, list[Why]]:
         ]
         why = TiteBoin12(params).decide(patients, rng=np.random.default_rng(0)).why
         found.setdefault(why.code, []).append(why)
+    tox = ToxicityMonitoring(phi_t0=0.3, phi_t1=0.1)
+    bop2 = optimise_bop2(Bop2Design(n_max=18, looks=(9, 18), p0=0.2, p1=0.4, toxicity=tox))
+    for n in (9, 12, 18):
+        for responses in range(0, n + 1, 2):
+            for toxicities in range(0, n + 1, 2):
+                why = bop2_decision(bop2, n, responses, toxicities).why
+                found.setdefault(why.code, []).append(why)
     return found
 
 
@@ -138,3 +150,14 @@ def test_unknown_language_is_refused() -> None:
         check_lang("fr")
     with pytest.raises(InvalidParameter, match="lang"):
         Boin12(Boin12Params()).decide("").to_dict("de")
+
+
+def test_bop2_reason_as_data() -> None:
+    tox = ToxicityMonitoring(phi_t0=0.3, phi_t1=0.1)
+    result = optimise_bop2(Bop2Design(n_max=18, looks=(9, 18), p0=0.2, p1=0.4, toxicity=tox))
+    decision = bop2_decision(result, 9, 0, 9)
+    assert decision.why.code == ReasonCode.BOP2_FUTILITY_TOXICITY
+    assert decision.reason.startswith("futility: Pr(p_E <= 0.2 | data) = ")
+    assert "; toxicity: Pr(p_T > 0.3 | data) = " in decision.reason
+    assert decision.why.text("zh").startswith("无效：Pr(p_E ≤ 0.2 | 数据) = ")
+    assert decision.why.params_dict()["n"] == 9

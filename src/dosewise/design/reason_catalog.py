@@ -6,7 +6,7 @@ the DLT-rate clause, a tie sentence, one desirability value. ``CHOICES`` transla
 parameters whose value is a word (the move, the zone, the tie-break rule). The English texts are
 the ones ``dosewise decide`` has always printed; the Chinese ones use the terms of the Chinese
 BOIN12 literature and keep only the symbols a statistician reads in either language (DLT, OBD,
-MTD, λe, λd, φT, N*, N2, Pr(U > u)).
+MTD, λe, λd, φT, N*, N2, Pr(U > u), p_E, p_T, C(n)).
 """
 
 from __future__ import annotations
@@ -180,6 +180,29 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
             "入组已完成，等待随访：共 {total_n} 例受试者，达到最大样本量 {max_n}；仍有 "
             "{pending} 例受试者结局待定，若无事件发生，最后一个结局将在 {due_days:g} 天后得到。"
             "届时基于完整数据作出决策并选择 OBD。"
+        ),
+    },
+    # -- BOP2 looks (phase 2) -------------------------------------------------------------
+    "bop2_continue": {
+        "en": "no stopping rule fires at n={n} (cutoff C(n) = {cutoff:.4f})",
+        "zh": "n = {n} 时没有触发任何停止规则（界值 C(n) = {cutoff:.4f}）",
+    },
+    "bop2_futility": {
+        "en": "futility: Pr(p_E <= {p0} | data) = {pr_futile:.4f} > {cutoff:.4f}",
+        "zh": "无效：Pr(p_E ≤ {p0} | 数据) = {pr_futile:.4f} > {cutoff:.4f}",
+    },
+    "bop2_toxicity": {
+        "en": "toxicity: Pr(p_T > {phi_t0} | data) = {pr_toxic:.4f} > {cutoff:.4f}",
+        "zh": "毒性：Pr(p_T > {phi_t0} | 数据) = {pr_toxic:.4f} > {cutoff:.4f}",
+    },
+    "bop2_futility_toxicity": {
+        "en": (
+            "futility: Pr(p_E <= {p0} | data) = {pr_futile:.4f} > {cutoff:.4f}; "
+            "toxicity: Pr(p_T > {phi_t0} | data) = {pr_toxic:.4f} > {cutoff:.4f}"
+        ),
+        "zh": (
+            "无效：Pr(p_E ≤ {p0} | 数据) = {pr_futile:.4f} > {cutoff:.4f}；"
+            "毒性：Pr(p_T > {phi_t0} | 数据) = {pr_toxic:.4f} > {cutoff:.4f}"
         ),
     },
 }

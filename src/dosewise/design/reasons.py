@@ -1,6 +1,7 @@
 """Reasons as data: a stable code and its parameters, rendered in English or Chinese.
 
-Every design answer (a BOIN12 decision, an OBD selection, a TITE-BOIN12 verdict) carries a
+Every design answer (a BOIN12 decision, an OBD selection, a TITE-BOIN12 verdict, a BOP2 look)
+carries a
 :class:`Why`: its :class:`ReasonCode` and the numbers behind it (doses 1-based), e.g.
 ``Why(ReasonCode.DEESCALATE, {"dose": 2, "current": 3, "dlt": 2, "n": 3, "p_hat": 0.667,
 "lambda_d": 0.419})``. The words come from :mod:`dosewise.design.reason_catalog`, so the CLI,
@@ -47,6 +48,10 @@ class ReasonCode(StrEnum):
     TITE_SUSPEND = "tite_suspend"
     TITE_COMPLETE_EARLYSTOP = "tite_complete_earlystop"
     TITE_COMPLETE_MAX_N = "tite_complete_max_n"
+    BOP2_CONTINUE = "bop2_continue"
+    BOP2_FUTILITY = "bop2_futility"
+    BOP2_TOXICITY = "bop2_toxicity"
+    BOP2_FUTILITY_TOXICITY = "bop2_futility_toxicity"
 
 
 def check_lang(lang: str) -> Lang:
