@@ -93,22 +93,22 @@ def _fragment(name: str, lang: Lang, context: Mapping[str, Any]) -> str:
 def render(code: str, params: Mapping[str, Param], lang: Lang) -> str:
     """Fill the catalog template of ``code`` in ``lang`` from ``params``."""
     context: dict[str, Any] = dict(params)
-    values: Any = params  # numbers checked by the catalog's format specs
+    raw: Any = params  # the untranslated values (numbers are checked by the format specs)
     for name, words in CHOICES.items():
         if name in params:
             context[name] = words[str(params[name])][lang]
     if "p_hat" in params:
         context["rate"] = _fragment("_rate_ess" if "ess" in params else "_rate", lang, context)
     if code == ReasonCode.HIGHEST_DESIRABILITY:
-        context["u_b_prob"] = float(values["u_b"]) / 100.0
+        context["u_b_prob"] = float(raw["u_b"]) / 100.0
         candidates = params["candidates"]
         assert isinstance(candidates, tuple)
         context["values"] = SEPARATORS[lang].join(
             _fragment("_value", lang, {"dose": d, "value": v})
-            for d, v in zip(candidates, values["values"], strict=True)
+            for d, v in zip(candidates, raw["values"], strict=True)
         )
         context["candidates"] = _doses(candidates, lang)
-        stay_capped = values["zone"] == "stay" and values["n"] >= values["n_star"]
+        stay_capped = raw["zone"] == "stay" and raw["n"] >= raw["n_star"]
         context["no_escalation"] = _fragment("_no_escalation", lang, context) if stay_capped else ""
         tied = params.get("tied", ())
         context["tie"] = (
