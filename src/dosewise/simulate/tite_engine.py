@@ -7,14 +7,15 @@ patients at the current dose have an outcome pending, accrual is suspended until
 outcomes complete (the exact time is computed from the patients' completion times); the waiting
 patient is then treated (``wait``) or turned away in favour of the next arrival
 (``next_arrival``, as in the authors' simulator). The effective data, eliminations,
-desirabilities and the suspension test are the array functions of :mod:`dosewise.design.tite`;
-the rule is :func:`dosewise.design.rule.decide_batch`. When enrolment ends (maximum sample size
-or n_earlystop) the trial waits until every outcome is complete, decides once more on the
-complete data (§4, the decision after the last cohort) and selects the OBD with
-:func:`dosewise.design.obd.select_obd_batch`. The verdicts follow ``TiteBoin12.decide``: at an
-arrival, a stop that needs no complete data (dose 1 too toxic, every dose eliminated) and
-"accrual complete" (n_earlystop) come before the suspension; such a stop is dated at the first
-DLT observation that shows it (:meth:`Evaluator.first_stop`), not at the next decision.
+desirabilities and the suspension test are the array functions of
+:mod:`dosewise.design.tite_arrays`; the rule is :func:`dosewise.design.rule.decide_batch`.
+When enrolment ends (maximum sample size or n_earlystop) the trial waits until every outcome
+is complete, decides once more on the complete data (§4, the decision after the last cohort)
+and selects the OBD with :func:`dosewise.design.obd.select_obd_batch`. The verdicts follow
+``TiteBoin12.decide``: at an arrival, a stop that needs no complete data (dose 1 too toxic,
+every dose eliminated) and "accrual complete" (n_earlystop) come before the suspension; such a
+stop is dated at the first DLT observation that shows it (:meth:`Evaluator.first_stop`), not at
+the next decision.
 
 Event times: a patient with a DLT (response) gets a time inside the window, uniform or Weibull
 (§9.2); a DLT is observed at that time, no-DLT once the window is over; likewise efficacy.
@@ -29,7 +30,7 @@ import numpy.typing as npt
 
 from dosewise.design.params import Boin12Params
 from dosewise.design.rule import NO_DOSE, BatchDecision, Reason, decide_batch
-from dosewise.design.tite import TiteArrays, tite_p_hat
+from dosewise.design.tite_arrays import TiteArrays, tite_p_hat
 from dosewise.simulate.engine import _Arrivals, category_counts, draw_outcomes, notation
 from dosewise.simulate.lookup import RuleTables, rule_tables
 from dosewise.simulate.results import TrialHistory, TrialResults, TrialStep, select_obds

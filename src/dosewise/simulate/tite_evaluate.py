@@ -1,7 +1,7 @@
 """The TITE-BOIN12 engine's view of its trials' data at a time (see :mod:`.tite_engine`).
 
 :class:`Evaluator` computes the effective data, eliminations and desirabilities of many trials
-at given times with the array functions of :mod:`dosewise.design.tite`, reusing the Beta
+at given times with the array functions of :mod:`dosewise.design.tite_arrays`, reusing the Beta
 evaluations of cells whose inputs did not change since the last committed evaluation.
 """
 
@@ -11,7 +11,12 @@ import numpy as np
 import numpy.typing as npt
 
 from dosewise.design.params import Boin12Params
-from dosewise.design.tite import TiteArrays, tite_arrays, tite_desirability, tite_eliminations
+from dosewise.design.tite_arrays import (
+    TiteArrays,
+    tite_arrays,
+    tite_desirability,
+    tite_eliminations,
+)
 from dosewise.simulate.scenario import Scenario
 
 IntArray = npt.NDArray[np.int64]
