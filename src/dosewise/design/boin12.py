@@ -104,11 +104,6 @@ class Decision:
         return out
 
 
-def _num(value: float) -> float:
-    """A number for reason parameters: a plain float, unrounded (the text rounds it)."""
-    return float(value)
-
-
 class Boin12:
     """A BOIN12 design: frozen parameters plus pure decision functions."""
 
@@ -296,21 +291,22 @@ class Boin12:
         code = ReasonCode(reason.name.lower())
         cur = state.current if state.current is not None else 0
         n_cur = int(state.counts.n[cur])
+        # The DLT-rate clause (count based, or ESS based for TITE) and the boundary it meets.
         rate: dict[str, Param] = {
             "current": cur + 1,
             "dlt": int(state.counts.tox[cur]),
             "n": n_cur,
-            "p_hat": _num(p_hat),
+            "p_hat": float(p_hat),
+            "lambda_d": float(b.lambda_d),
         }
         if ess_tox is not None:
-            rate["ess"] = _num(ess_tox)
+            rate["ess"] = float(ess_tox)
         dose = int(batch.next_dose[0]) + 1
-        lambdas = {"lambda_e": _num(b.lambda_e), "lambda_d": _num(b.lambda_d)}
         params: dict[str, Param]
         if reason in (Reason.STOP_LOWEST_TOXIC, Reason.STOP_ALL_ELIMINATED):
             params = {}
         elif reason is Reason.STOP_NO_LOWER_ELIMINATED:
-            params = {**rate, "lambda_d": lambdas["lambda_d"]}
+            params = rate
         elif reason is Reason.STOP_CHOSEN_ELIMINATED:
             params = {"dose": int(batch.chosen[0]) + 1}
         elif reason is Reason.END_EARLYSTOP:
@@ -318,21 +314,21 @@ class Boin12:
         elif reason is Reason.END_MAX_N:
             params = {"total_n": state.total_n, "max_n": p.max_n, "dose": dose}
         elif reason in (Reason.DEESCALATE, Reason.STAY_NO_LOWER):
-            params = {**rate, "dose": dose, "lambda_d": lambdas["lambda_d"]}
+            params = {**rate, "dose": dose}
         elif reason is Reason.EXPLORE:
-            params = {**rate, "dose": dose, "n2": p.n2, "lambda_d": lambdas["lambda_d"]}
+            params = {**rate, "dose": dose, "n2": p.n2}
         else:
             move = "stay" if dose == cur + 1 else ("escalate" if dose > cur + 1 else "deescalate")
             params = {
                 **rate,
-                **lambdas,
+                "lambda_e": float(b.lambda_e),
                 "dose": dose,
                 "move": move,
                 "zone": "escalation" if p_hat <= b.lambda_e else "stay",
                 "n_star": p.n_star,
                 "candidates": candidates,
-                "values": tuple(_num(float(prob[j - 1])) for j in candidates),
-                "u_b": _num(self.u_b),
+                "values": tuple(float(prob[j - 1]) for j in candidates),
+                "u_b": float(self.u_b),
                 "tied": tied,
                 "tie_break": p.tie_break,
             }
