@@ -171,3 +171,41 @@ def test_entry_point_subprocess() -> None:
         [str(exe), "decide", "--outcomes", "1NZN"], capture_output=True, text=True
     )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+
+
+def test_lang_zh_renders_reasons_keys_unchanged(capsys: pytest.CaptureFixture[str]) -> None:
+    en = run_json(["decide", "--doses", "3", "--outcomes", "1NNE 2TBN"], capsys)
+    zh = run_json(["decide", "--doses", "3", "--outcomes", "1NNE 2TBN", "--lang", "zh"], capsys)
+    assert set(en) == set(zh)
+    assert en["reason_code"] == zh["reason_code"] == "deescalate"
+    assert en["reason_params"] == zh["reason_params"]
+    assert str(en["reason"]).startswith("De-escalate to dose 1")
+    assert str(zh["reason"]).startswith("降至剂量 1")
+    obd = run_json(["obd", "--doses", "3", "--outcomes", "1NNE 2NEN 3NEE", "--lang", "zh"], capsys)
+    assert obd["reason_code"] == "obd_selected" and "估计的 MTD 为剂量" in str(obd["reason"])
+    code, out, _ = run(["decide", "--doses", "3", "--outcomes", "1NNE", "--lang", "zh"], capsys)
+    assert code == 0 and "降至" not in out and "剂量" in out  # the table view, reason in Chinese
+
+
+def test_lang_must_be_en_or_zh(capsys: pytest.CaptureFixture[str]) -> None:
+    for command in (["decide", "--outcomes", ""], ["obd", "--outcomes", "1NNN"]):
+        code, out, err = run([*command, "--lang", "fr"], capsys)
+        assert code == 2 and "lang" in err and "en, zh" in err and out == ""
+
+
+def test_decide_tite_accrual_complete_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    patients = [{"dose": 2, "follow_up": 120}] * 3 + [{"dose": 2, "follow_up": 3}] * 3
+    path = tmp_path / "patients.json"
+    path.write_text(json.dumps({"patients": patients}))
+    args = ["decide-tite", "--doses", "3", "--n-earlystop", "6", "--patients-file", str(path)]
+    data = run_json(args, capsys)
+    assert data["accrual_complete"] is True and data["wait"] is False
+    assert data["due_days_max"] == 87.0 and data["next_dose"] is None
+    assert data["reason_code"] == "tite_complete_earlystop"
+    assert "must wait" not in str(data["reason"])
+    zh = run_json([*args, "--lang", "zh"], capsys)
+    assert str(zh["reason"]).startswith("入组已完成，等待随访")
+    code, out, _ = run(args, capsys)
+    assert code == 0 and "ACCRUAL COMPLETE" in out

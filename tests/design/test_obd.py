@@ -51,10 +51,16 @@ def test_no_obd_when_every_dose_up_to_mtd_is_excluded() -> None:
     """Divergence from the authors' R (which.max returns dose 1): dosewise gives no OBD."""
     model = Boin12(Boin12Params(n_doses=3, phi_e=0.4, c_e=0.8))
     # Dose 1 futile (0/6 responses, φE = 0.4) and the MTD is dose 1 (3/3 DLTs at dose 2).
-    result = model.select_obd("1NNN 1NNN 2TTT")
+    result = model.select_obd_from_state(model.state("1NNN 1NNN 2TTT"))  # the §7 rule alone
     assert result.mtd == 1
     assert result.obd is None
-    assert "No OBD" in result.reason
+    assert result.reason.startswith("No OBD: no tried, non-eliminated dose at or below")
+    assert result.why.code == "obd_none" and result.why.params["mtd"] == 1
+    # Every dose is eliminated here, so the design stops first and says so; obd agrees.
+    stopped = model.select_obd("1NNN 1NNN 2TTT")
+    assert stopped.obd is None
+    assert stopped.reason == model.decide("1NNN 1NNN 2TTT").reason
+    assert stopped.reason == "Stop, no OBD: every dose is eliminated (toxicity or futility)."
 
 
 def test_untried_doses_never_selected() -> None:

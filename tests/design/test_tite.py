@@ -93,3 +93,54 @@ def test_complete_data_matches_boin12() -> None:
     assert tite.decision is not None
     assert tite.decision.next_dose == plain.next_dose
     assert tite.decision.desirability == pytest.approx(plain.desirability)
+
+
+def test_lowest_dose_toxic_stops_now_even_with_pending_outcomes() -> None:
+    # Seven at dose 1, five DLTs (Pr(p > 0.35 | 5/7) = 0.975 > 0.95): dose 1 is too toxic. All
+    # seven have an outcome pending, which would suspend accrual; the stop needs no more data.
+    patients = [TitePatient(1, 40, dlt=True)] * 5 + [TitePatient(1, 2)] * 2
+    result = model().decide(patients)
+    assert not result.wait and not result.accrual_complete
+    assert result.decision is not None and result.decision.stop
+    assert result.decision.rule == "STOP_LOWEST_TOXIC"
+    assert result.reason == "Stop, no OBD: the lowest dose is eliminated for toxicity."
+
+
+def test_every_dose_eliminated_stops_now() -> None:
+    patients = [TitePatient(2, 5), TitePatient(2, 3), TitePatient(2, 1)]
+    result = model().decide(patients, eliminated=[1, 2, 3])
+    assert not result.wait and result.decision is not None
+    assert result.decision.rule == "STOP_ALL_ELIMINATED" and result.decision.stop
+
+
+def test_n_earlystop_reached_is_accrual_complete_not_wait() -> None:
+    params = Boin12Params(n_doses=3, n_earlystop=6)
+    tite = TiteBoin12(params, tox_window=28, eff_window=90)
+    patients = [TitePatient(2, 120)] * 3 + [
+        TitePatient(2, 10),
+        TitePatient(2, 4),
+        TitePatient(2, 1),
+    ]
+    result = tite.decide(patients)
+    assert result.accrual_complete and not result.wait and result.decision is None
+    assert result.due_days_max == pytest.approx(89.0)  # the patient treated yesterday, 90 - 1
+    assert result.why.code == "tite_complete_earlystop"
+    assert "must wait" not in result.reason
+    assert result.reason.startswith("Accrual complete, awaiting follow-up: 6 patients at dose 2")
+    data = result.to_dict()
+    assert data["accrual_complete"] is True and data["due_days_max"] == pytest.approx(89.0)
+    assert data["wait"] is False and data["next_dose"] is None and data["stop"] is False
+    # Once every outcome is in, the trial ends and the OBD is selected on complete data.
+    done = tite.decide([TitePatient(2, 120)] * 6)
+    assert done.decision is not None and done.decision.rule == "END_EARLYSTOP"
+    assert done.decision.obd is not None and not done.accrual_complete
+
+
+def test_max_n_reached_is_accrual_complete() -> None:
+    params = Boin12Params(n_doses=3, max_n=6, n_earlystop=0)
+    tite = TiteBoin12(params, tox_window=28, eff_window=90)
+    patients = [TitePatient(1, 120)] * 3 + [TitePatient(2, 30, response=True), TitePatient(2, 20)]
+    result = tite.decide([*patients, TitePatient(2, 27, response=True)])
+    assert result.accrual_complete and result.why.code == "tite_complete_max_n"
+    assert result.due_days_max == pytest.approx(70.0)  # 90 - 20: the only open efficacy window
+    assert "maximum sample size 6" in result.reason

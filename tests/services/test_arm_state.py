@@ -182,3 +182,41 @@ def test_the_cli_shows_the_arm_state_and_the_arms(
         main(["arm", "state", "no_such_arm", *url])
     assert err.value.code == 2
     assert "no such arm" in capsys.readouterr().err
+
+
+def test_a_tite_protocol_says_accrual_complete_not_wait(acts: Acts) -> None:
+    """n_earlystop reached with outcomes pending: enrolment is over, awaiting follow-up."""
+    design = PROTOCOL.design
+    early = design.boin12.n_earlystop.model_copy(update={"value": 3})
+    tite = PROTOCOL.model_copy(
+        update={
+            "design": design.model_copy(
+                update={
+                    "method": "TITE-BOIN12",
+                    "boin12": design.boin12.model_copy(update={"n_earlystop": early}),
+                }
+            )
+        }
+    )
+    for k in range(3):
+        site = ("S01", "S02")[k % 2]
+        sid = acts.recruit(site)
+        acts.treat(sid, site)
+    acts.advance(5)
+    with acts.uow("stat", readonly=True) as uow:
+        state = arm_state(uow.session, "autologous", as_of=acts.today, protocol=tite)
+    assert state.tite_input is not None and state.next.action == "wait"
+    params = seeded(tite.design_params("autologous"), tite, "autologous", 2)
+    assert params.n_earlystop == 3
+    model = TiteBoin12(params, state.tite_input["tox_window"], state.tite_input["eff_window"])
+    patients = [TitePatient(**p) for p in state.tite_input["patients"]]
+    result = model.decide(patients, [], rng=np.random.default_rng(params.seed))
+    assert result.accrual_complete and not result.wait
+    assert state.next.reason == result.reason
+    assert state.next.reason.startswith("Accrual complete, awaiting follow-up")
+    assert "must wait" not in state.next.reason
+    assert state.next.decision is not None and state.next.decision["accrual_complete"] is True
+    # The last outcome is due when the last efficacy window closes (follow-up 5 days now).
+    assert state.next.wait_until is not None
+    assert (state.next.wait_until - acts.today).days == int(np.ceil(result.due_days_max or 0))
+    assert result.due_days_max == state.tite_input["eff_window"] - 5

@@ -8,10 +8,11 @@ step, and ``select_obd`` the same OBD at the end.
 from __future__ import annotations
 
 import pytest
-from sim_replay import replay_boin12, replay_tite
+from sim_replay import patients_at, replay_boin12, replay_tite
 
 from dosewise.design.params import Boin12Params
 from dosewise.design.rule import Reason
+from dosewise.design.tite import TiteBoin12
 from dosewise.simulate.run import simulate_trials
 from dosewise.simulate.scenario import Accrual, EventTimes, builtin_scenario, make_scenario
 
@@ -77,3 +78,28 @@ def test_tite_waits_until_complete_follow_up_before_selecting() -> None:
                 for e, t, r in zip(history.entry, history.tox_time, history.eff_time, strict=True)
             ]
             assert last.time == pytest.approx(max(ends))
+
+
+def test_tite_stops_as_soon_as_the_data_show_it() -> None:
+    """A stop that needs no complete data (§4 a, b) is dated at the DLT that shows it."""
+    sc = builtin_scenario("five-all-toxic").with_(accrual=Accrual(rate=6.0))
+    params = Boin12Params(n_doses=sc.n_doses)
+    results = simulate_trials(sc, params, 200, seed=3, tite=True, debug=True)
+    model = TiteBoin12(params, sc.tox_window, sc.eff_window)
+    safety = (Reason.STOP_LOWEST_TOXIC, Reason.STOP_ALL_ELIMINATED)
+    checked = 0
+    for history in results.histories:
+        last = history.steps[-1]
+        if Reason(last.reason) not in safety:
+            continue
+        seen = [e + t for e, t in zip(history.entry, history.tox_time, strict=True)]
+        assert last.time in seen or last.time >= max(history.entry), history
+        if last.time in seen and last.time > max(history.entry):
+            count = len(history.entry)
+            just_before = patients_at(
+                history, count, last.time - 1e-6, sc.tox_window, sc.eff_window
+            )
+            earlier = model.decide(just_before, eliminated=last.eliminated)
+            assert earlier.decision is None or Reason[earlier.decision.rule] not in safety
+            checked += 1
+    assert checked > 20

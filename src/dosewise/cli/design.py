@@ -15,6 +15,7 @@ from dosewise.cli.options import print_json, with_design_options
 from dosewise.design.boin import boundary_table
 from dosewise.design.boin12 import Boin12
 from dosewise.design.params import Boin12Params
+from dosewise.design.reasons import check_lang
 from dosewise.design.tables import rds_table
 from dosewise.design.tite import TiteBoin12, TitePatient
 from dosewise.errors import InvalidInput, InvalidOutcomes, InvalidParameter
@@ -25,6 +26,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 OutcomesOpt = Annotated[
     str | None,
     typer.Option("--outcomes", help='Cohorts in treatment order, e.g. "1NNE 2TBN" ("" = none).'),
+]
+LangOpt = Annotated[
+    str,
+    typer.Option("--lang", help="Language of the reason: en or zh (JSON keys stay the same)."),
 ]
 OutcomesFileOpt = Annotated[
     Path | None,
@@ -127,20 +132,22 @@ def decide(
     outcomes: OutcomesOpt = None,
     outcomes_file: OutcomesFileOpt = None,
     as_json: JsonOpt = False,
+    lang: LangOpt = "en",
 ) -> None:
     """The next dose (or a stop) after the outcomes so far, with the reason."""
+    check_lang(lang)
     model = Boin12(design)
     rng = np.random.default_rng(design.seed)
     lines = _outcome_lines(outcomes, outcomes_file)
     if lines is not None:
-        _many(lines, lambda s: model.decide(s, rng=rng).to_dict())
+        _many(lines, lambda s: model.decide(s, rng=rng).to_dict(lang))
         return
     assert outcomes is not None
     result = model.decide(outcomes, rng=rng)
     if as_json:
-        print_json(result.to_dict())
+        print_json(result.to_dict(lang))
         return
-    _print_decision(model, outcomes, result.to_dict())
+    _print_decision(model, outcomes, result.to_dict(lang))
 
 
 def _print_decision(model: Boin12, outcomes: str, data: dict[str, Any]) -> None:
@@ -169,16 +176,22 @@ def obd(
     outcomes: OutcomesOpt = None,
     outcomes_file: OutcomesFileOpt = None,
     as_json: JsonOpt = False,
+    lang: LangOpt = "en",
 ) -> None:
-    """Select the optimal biological dose from the final data (isotonic MTD, utility)."""
+    """Select the optimal biological dose from the final data (isotonic MTD, utility).
+
+    When ``decide`` on the same data stops without an OBD, there is none, for that reason.
+    """
+    check_lang(lang)
     model = Boin12(design)
+    rng = np.random.default_rng(design.seed)  # the same draws as ``decide`` (random ties)
     lines = _outcome_lines(outcomes, outcomes_file)
     if lines is not None:
-        _many(lines, lambda s: model.select_obd(s).to_dict())
+        _many(lines, lambda s: model.select_obd(s, rng=rng).to_dict(lang))
         return
     assert outcomes is not None
-    selected = model.select_obd(outcomes)
-    result = selected.to_dict()
+    selected = model.select_obd(outcomes, rng=rng)
+    result = selected.to_dict(lang)
     if as_json:
         print_json(result)
         return
@@ -241,12 +254,14 @@ def decide_tite(
         float, typer.Option("--eff-window", help="Efficacy window, days.")
     ] = 90.0,
     as_json: JsonOpt = False,
+    lang: LangOpt = "en",
 ) -> None:
-    """TITE-BOIN12: the next dose with pending outcomes, or how long accrual must wait."""
+    """TITE-BOIN12: the next dose with pending outcomes, a stop, or why accrual waits."""
+    check_lang(lang)
     patients, eliminated = _read_tite_patients(patients_file)
     model = TiteBoin12(design, tox_window, eff_window)
     result = model.decide(patients, eliminated, rng=np.random.default_rng(design.seed))
-    data = result.to_dict()
+    data = result.to_dict(lang)
     if as_json:
         print_json(data)
         return
@@ -257,10 +272,12 @@ def decide_tite(
         table.add_row(*(str(d[k]) for k in d))
     console.print(table)
     if result.wait:
-        console.print(f"[bold]WAIT[/bold] — {result.reason}")
+        console.print(f"[bold]WAIT[/bold] — {data['reason']}")
+    elif result.accrual_complete:
+        console.print(f"[bold]ACCRUAL COMPLETE[/bold] — {data['reason']}")
     else:
         verdict = "STOP" if data["stop"] else f"next dose: {data['next_dose']}"
-        console.print(f"[bold]{verdict}[/bold] — {result.reason}")
+        console.print(f"[bold]{verdict}[/bold] — {data['reason']}")
 
 
 def _check_table_format(fmt: str) -> str:

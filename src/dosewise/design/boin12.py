@@ -9,7 +9,7 @@ simulation engine.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from dosewise.design.boin import BoinBoundaries, boin_boundaries
 from dosewise.design.obd import ObdResult, select_obd
 from dosewise.design.outcomes import Cohort, DoseCounts, parse_outcomes
 from dosewise.design.params import Boin12Params
+from dosewise.design.reasons import Param, ReasonCode, Why
 from dosewise.design.rule import NO_DOSE, BatchDecision, Reason, decide_batch
 from dosewise.design.utility import benchmark_utility, desirability, score
 from dosewise.errors import InvalidOutcomes
@@ -55,7 +56,7 @@ class Decision:
     admissible: tuple[int, ...]
     desirability: dict[int, float]
     tied: tuple[int, ...]
-    reason: str
+    why: Why
     rule: str
     current_dose: int | None
     select_obd: bool
@@ -63,15 +64,35 @@ class Decision:
     obd: ObdResult | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON shape of ``dosewise decide`` (extra keys beyond the contract are allowed)."""
+    @property
+    def reason(self) -> str:
+        """The reason in English (the text ``dosewise decide`` prints)."""
+        return self.why.text("en")
+
+    @property
+    def reason_code(self) -> ReasonCode:
+        """The stable code of the reason."""
+        return self.why.code
+
+    @property
+    def reason_params(self) -> dict[str, Any]:
+        """The numbers behind the reason (doses 1-based), as JSON values."""
+        return self.why.params_dict()
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        """The JSON shape of ``dosewise decide`` (extra keys beyond the contract are allowed).
+
+        ``reason`` is in ``lang``; ``reason_code`` and ``reason_params`` are the same in both.
+        """
         out: dict[str, Any] = {
             "next_dose": self.next_dose,
             "stop": self.stop,
             "admissible": list(self.admissible),
             "desirability": {str(k): round(v, 10) for k, v in self.desirability.items()},
             "tied": list(self.tied),
-            "reason": self.reason,
+            "reason": self.why.text(lang),
+            "reason_code": str(self.why.code),
+            "reason_params": self.why.params_dict(),
             "rule": self.rule,
             "current_dose": self.current_dose,
             "candidates": list(self.candidates),
@@ -81,10 +102,6 @@ class Decision:
             out["obd"] = self.obd.obd
         out.update(self.details)
         return out
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.3f}"
 
 
 class Boin12:
@@ -172,7 +189,10 @@ class Boin12:
         self, outcomes: str | Sequence[Cohort], rng: np.random.Generator | None = None
     ) -> Decision:
         """The next dose after the data so far, or a stop, with the reason in words."""
-        state = self.state(outcomes)
+        return self.decide_state(self.state(outcomes), rng)
+
+    def decide_state(self, state: TrialState, rng: np.random.Generator | None = None) -> Decision:
+        """:meth:`decide` on a replayed state."""
         p = self.params
         prob = self.desirabilities(state)
         admissible = tuple(int(j) + 1 for j in np.flatnonzero(~state.eliminated))
@@ -184,7 +204,7 @@ class Boin12:
                 admissible=admissible,
                 desirability=desir,
                 tied=(),
-                reason=f"No patient yet: start at dose {p.start_dose}.",
+                why=Why(ReasonCode.START, {"dose": p.start_dose}),
                 rule="START",
                 current_dose=None,
                 select_obd=False,
@@ -229,7 +249,7 @@ class Boin12:
         tied_doses = tuple(int(j) + 1 for j in np.flatnonzero(batch.tied[0]))
         tied = tied_doses if len(tied_doses) > 1 and reason is not Reason.DEESCALATE else ()
         obd = self.select_obd_from_state(state) if reason.selects_obd else None
-        text = self._explain(state, prob, p_hat, reason, next_index, candidates, tied, ess_tox)
+        why = self._why(state, prob, p_hat, batch, reason, candidates, tied, ess_tox)
         next_dose = None if reason.stops or next_index == NO_DOSE else next_index + 1
         cur = state.current if state.current is not None else 0
         return Decision(
@@ -238,7 +258,7 @@ class Boin12:
             admissible=admissible,
             desirability=desir,
             tied=tied,
-            reason=text,
+            why=why,
             rule=reason.name,
             current_dose=cur + 1,
             select_obd=reason.selects_obd,
@@ -255,88 +275,64 @@ class Boin12:
             },
         )
 
-    def _explain(
+    def _why(
         self,
         state: TrialState,
         prob: FloatArray,
         p_hat: float,
+        batch: BatchDecision,
         reason: Reason,
-        next_index: int,
         candidates: tuple[int, ...],
         tied: tuple[int, ...],
         ess_tox: float | None = None,
-    ) -> str:
+    ) -> Why:
+        """The reason as data: its code and the numbers behind it (doses 1-based)."""
         p, b = self.params, self.bounds
+        code = ReasonCode(reason.name.lower())
         cur = state.current if state.current is not None else 0
-        n_cur, tox_cur = int(state.counts.n[cur]), int(state.counts.tox[cur])
-        if ess_tox is None:
-            rate = f"DLT rate at dose {cur + 1} is {tox_cur}/{n_cur} = {_fmt(p_hat)}"
+        n_cur = int(state.counts.n[cur])
+        # The DLT-rate clause (count based, or ESS based for TITE) and the boundary it meets.
+        rate: dict[str, Param] = {
+            "current": cur + 1,
+            "dlt": int(state.counts.tox[cur]),
+            "n": n_cur,
+            "p_hat": float(p_hat),
+            "lambda_d": float(b.lambda_d),
+        }
+        if ess_tox is not None:
+            rate["ess"] = float(ess_tox)
+        dose = int(batch.next_dose[0]) + 1
+        params: dict[str, Param]
+        if reason in (Reason.STOP_LOWEST_TOXIC, Reason.STOP_ALL_ELIMINATED):
+            params = {}
+        elif reason is Reason.STOP_NO_LOWER_ELIMINATED:
+            params = rate
+        elif reason is Reason.STOP_CHOSEN_ELIMINATED:
+            params = {"dose": int(batch.chosen[0]) + 1}
+        elif reason is Reason.END_EARLYSTOP:
+            params = {"current": cur + 1, "n": n_cur, "n_earlystop": p.n_earlystop}
+        elif reason is Reason.END_MAX_N:
+            params = {"total_n": state.total_n, "max_n": p.max_n, "dose": dose}
+        elif reason in (Reason.DEESCALATE, Reason.STAY_NO_LOWER):
+            params = {**rate, "dose": dose}
+        elif reason is Reason.EXPLORE:
+            params = {**rate, "dose": dose, "n2": p.n2}
         else:
-            rate = (
-                f"DLT rate at dose {cur + 1} is {tox_cur}/{ess_tox:.2f} (effective sample size) "
-                f"= {_fmt(p_hat)}"
-            )
-        dose = next_index + 1
-        u_b = f"Pr(U > {self.u_b / 100:.3f})"
-        if reason is Reason.STOP_LOWEST_TOXIC:
-            return "Stop, no OBD: the lowest dose is eliminated for toxicity."
-        if reason is Reason.STOP_ALL_ELIMINATED:
-            return "Stop, no OBD: every dose is eliminated (toxicity or futility)."
-        if reason is Reason.STOP_NO_LOWER_ELIMINATED:
-            return (
-                f"Stop, no OBD: {rate} >= λd = {_fmt(b.lambda_d)}, no lower dose is eligible "
-                f"and dose {cur + 1} is eliminated."
-            )
-        if reason is Reason.STOP_CHOSEN_ELIMINATED:
-            return (
-                f"Stop, no OBD: the candidate with the highest desirability, dose {dose}, "
-                f"is eliminated."
-            )
-        if reason is Reason.END_EARLYSTOP:
-            return (
-                f"Trial ends: {n_cur} patients at dose {cur + 1} reached n_earlystop = "
-                f"{p.n_earlystop}; select the OBD."
-            )
-        if reason is Reason.END_MAX_N:
-            return (
-                f"Trial ends: {state.total_n} patients reached the maximum sample size "
-                f"{p.max_n} (the rule would give dose {dose}); select the OBD."
-            )
-        if reason is Reason.DEESCALATE:
-            return (
-                f"De-escalate to dose {dose}: {rate} >= λd = {_fmt(b.lambda_d)}; dose {dose} is "
-                f"the highest eligible lower dose."
-            )
-        if reason is Reason.STAY_NO_LOWER:
-            return (
-                f"Stay at dose {dose}: {rate} >= λd = {_fmt(b.lambda_d)} but no lower dose is "
-                f"eligible."
-            )
-        if reason is Reason.EXPLORE:
-            return (
-                f"Escalate to dose {dose} by extra dose exploration: {n_cur} >= N2 = {p.n2} "
-                f"patients at dose {cur + 1}, dose {dose} untried and {rate} < λd = "
-                f"{_fmt(b.lambda_d)}."
-            )
-        zone = "escalation" if p_hat <= b.lambda_e else "stay"
-        if zone == "stay" and n_cur >= p.n_star:
-            why_h = f" (n = {n_cur} >= N* = {p.n_star}, so no escalation)"
-        else:
-            why_h = ""
-        values = ", ".join(f"dose {j}: {prob[j - 1]:.4f}" for j in candidates)
-        move = (
-            "Stay at"
-            if dose == cur + 1
-            else ("Escalate to" if dose > cur + 1 else "De-escalate to")
-        )
-        text = (
-            f"{move} dose {dose}: {rate} is in the {zone} zone (λe = {_fmt(b.lambda_e)}, "
-            f"λd = {_fmt(b.lambda_d)}){why_h}; among candidates {list(candidates)} dose {dose} "
-            f"has the highest desirability {u_b} ({values})."
-        )
-        if tied:
-            text += f" Tie between doses {list(tied)} broken by the '{p.tie_break}' rule."
-        return text
+            move = "stay" if dose == cur + 1 else ("escalate" if dose > cur + 1 else "deescalate")
+            params = {
+                **rate,
+                "lambda_e": float(b.lambda_e),
+                "dose": dose,
+                "move": move,
+                "zone": "escalation" if p_hat <= b.lambda_e else "stay",
+                "n_star": p.n_star,
+                "candidates": candidates,
+                "values": tuple(float(prob[j - 1]) for j in candidates),
+                "u_b": float(self.u_b),
+                "tied": tied,
+                "tie_break": p.tie_break,
+            }
+        return Why(code, params)
 
     # -- OBD --------------------------------------------------------------------------------
     def select_obd_from_state(self, state: TrialState) -> ObdResult:
@@ -344,6 +340,18 @@ class Boin12:
         c = state.counts
         return select_obd(c.n, c.tox, c.eff, state.points, state.eliminated, self.params)
 
-    def select_obd(self, outcomes: str | Sequence[Cohort]) -> ObdResult:
-        """OBD selection (§7) on the final data of a trial."""
-        return self.select_obd_from_state(self.state(outcomes))
+    def select_obd(
+        self, outcomes: str | Sequence[Cohort], rng: np.random.Generator | None = None
+    ) -> ObdResult:
+        """OBD selection (§7) on the final data of a trial, in agreement with :meth:`decide`.
+
+        When the design's decision on these data is a stop without an OBD (§4 a-d: the lowest
+        dose too toxic, every dose eliminated, de-escalation with no eligible lower dose, the
+        chosen dose eliminated), there is no OBD and the reason is that decision's reason.
+        """
+        state = self.state(outcomes)
+        result = self.select_obd_from_state(state)
+        decision = self.decide_state(state, rng)
+        if decision.stop and not decision.select_obd:
+            return replace(result, obd=None, why=decision.why)
+        return result

@@ -7,6 +7,7 @@ from typing import Literal
 
 from dosewise.design import bop2_exact as exact
 from dosewise.design.bop2_model import Bop2Result
+from dosewise.design.reasons import Param, ReasonCode, Why
 from dosewise.errors import InvalidOutcomes
 
 Action = Literal["continue", "stop", "promising", "not_promising"]
@@ -31,7 +32,12 @@ class Bop2Decision:
     pr_toxic: float | None
     cutoff: float
     planned_look: bool
-    reason: str
+    why: Why
+
+    @property
+    def reason(self) -> str:
+        """The reason in English (the text stored with each look)."""
+        return self.why.text("en")
 
 
 def bop2_decision(
@@ -71,17 +77,21 @@ def bop2_decision(
         toxic = pr_toxic is not None and pr_toxic > cutoff
 
     final = n == design.n_max
-    reasons = []
+    params: dict[str, Param] = {"n": n, "cutoff": float(cutoff)}
     if futile:
-        reasons.append(f"futility: Pr(p_E <= {design.p0} | data) = {pr_futile:.4f} > {cutoff:.4f}")
-    if toxic and tox is not None:
-        reasons.append(f"toxicity: Pr(p_T > {tox.phi_t0} | data) = {pr_toxic:.4f} > {cutoff:.4f}")
+        params.update(p0=design.p0, pr_futile=pr_futile)
+    if toxic and tox is not None and pr_toxic is not None:
+        params.update(phi_t0=tox.phi_t0, pr_toxic=pr_toxic)
+    code = {
+        (False, False): ReasonCode.BOP2_CONTINUE,
+        (True, False): ReasonCode.BOP2_FUTILITY,
+        (False, True): ReasonCode.BOP2_TOXICITY,
+        (True, True): ReasonCode.BOP2_FUTILITY_TOXICITY,
+    }[(futile, "pr_toxic" in params)]
     stop = futile or toxic
     action: Action = ("not_promising" if stop else "promising") if final else "continue"
     if stop and not final:
         action = "stop"
-    if not reasons:
-        reasons.append(f"no stopping rule fires at n={n} (cutoff C(n) = {cutoff:.4f})")
     return Bop2Decision(
         n=n,
         responses=responses,
@@ -93,5 +103,5 @@ def bop2_decision(
         pr_toxic=pr_toxic,
         cutoff=cutoff,
         planned_look=planned is not None,
-        reason="; ".join(reasons),
+        why=Why(code, params),
     )

@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from dosewise.design.isotonic import isotonic_rows
 from dosewise.design.params import Boin12Params
+from dosewise.design.reasons import Param, ReasonCode, Why
 from dosewise.design.utility import posterior_mean_utility
 
 IntArray = npt.NDArray[np.int64]
@@ -49,10 +50,15 @@ class ObdResult:
     obd: int | None
     mtd: int
     doses: tuple[ObdDose, ...]
-    reason: str
+    why: Why
 
-    def to_dict(self) -> dict[str, object]:
-        """The JSON shape of ``dosewise obd``."""
+    @property
+    def reason(self) -> str:
+        """The reason in English (the text ``dosewise obd`` prints)."""
+        return self.why.text("en")
+
+    def to_dict(self, lang: str = "en") -> dict[str, object]:
+        """The JSON shape of ``dosewise obd`` (``reason`` in ``lang``)."""
         return {
             "obd": self.obd,
             "mtd": self.mtd,
@@ -68,7 +74,9 @@ class ObdResult:
                 }
                 for d in self.doses
             ],
-            "reason": self.reason,
+            "reason": self.why.text(lang),
+            "reason_code": str(self.why.code),
+            "reason_params": self.why.params_dict(),
         }
 
 
@@ -142,16 +150,15 @@ def select_obd(
         )
         for j in range(len(n))
     )
+    common: dict[str, Param] = {
+        "mtd": mtd_index + 1,
+        "mtd_tox": float(iso[mtd_index]),
+        "phi_t": params.phi_t,
+    }
     if obd_index < 0:
-        reason = (
-            f"No OBD: no tried, non-eliminated dose at or below the estimated MTD "
-            f"(dose {mtd_index + 1}, isotonic DLT rate {iso[mtd_index]:.3f} closest to "
-            f"φT = {params.phi_t})."
-        )
-        return ObdResult(None, mtd_index + 1, doses, reason)
-    reason = (
-        f"Estimated MTD is dose {mtd_index + 1} (isotonic DLT rate {iso[mtd_index]:.3f} closest "
-        f"to φT = {params.phi_t}); among tried, non-eliminated doses up to it, dose "
-        f"{obd_index + 1} has the highest posterior-mean utility {utility[obd_index]:.3f}."
+        return ObdResult(None, mtd_index + 1, doses, Why(ReasonCode.OBD_NONE, common))
+    why = Why(
+        ReasonCode.OBD_SELECTED,
+        {**common, "obd": obd_index + 1, "utility": float(utility[obd_index])},
     )
-    return ObdResult(obd_index + 1, mtd_index + 1, doses, reason)
+    return ObdResult(obd_index + 1, mtd_index + 1, doses, why)

@@ -59,6 +59,7 @@ class BatchDecision:
     reason: npt.NDArray[np.int8]
     candidates: BoolArray  # (B, J): doses compared by desirability
     tied: BoolArray  # (B, J): candidates sharing the largest desirability (>= 2 means a tie)
+    chosen: IntArray  # the candidate with the largest desirability (-1 in the de-escalation zone)
 
 
 _TIE_MODES = {"random": 0, "higher": 1, "lower": 2}
@@ -85,6 +86,7 @@ def _rule_kernel(
     reason_out: npt.NDArray[np.int8],
     candidates: BoolArray,
     tied: BoolArray,
+    chosen_out: IntArray,
 ) -> None:  # pragma: no cover - compiled; covered through decide_batch
     """One pass per trial, in the order of boin12.md §4-§5 (see decide_batch)."""
     batch, n_doses = n.shape
@@ -141,6 +143,7 @@ def _rule_kernel(
                         chosen = j
                         break
                     seen += 1
+        chosen_out[b] = -1 if deescalate_zone else chosen
         if deescalate_zone:
             # §5.1: highest eligible lower dose, else stay, else stop (c).
             for j in range(n_doses):
@@ -207,6 +210,7 @@ def decide_batch(
     reason_out = np.empty(batch, dtype=np.int8)
     candidates = np.zeros((batch, n_doses), dtype=np.bool_)
     tied = np.zeros((batch, n_doses), dtype=np.bool_)
+    chosen = np.empty(batch, dtype=np.int64)
     uniforms = np.zeros(batch) if tie_u is None else np.ascontiguousarray(tie_u, dtype=np.float64)
     _rule_kernel(
         np.ascontiguousarray(n, dtype=np.int64),
@@ -228,5 +232,8 @@ def decide_batch(
         reason_out,
         candidates,
         tied,
+        chosen,
     )
-    return BatchDecision(next_dose=next_out, reason=reason_out, candidates=candidates, tied=tied)
+    return BatchDecision(
+        next_dose=next_out, reason=reason_out, candidates=candidates, tied=tied, chosen=chosen
+    )

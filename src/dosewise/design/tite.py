@@ -12,10 +12,14 @@ confirms non-response before the window ends). A toxicity outcome is pending whi
 - Toxicity elimination: observed DLTs against the full n, n > 3 (authors' TITE code); futility:
   observed responses against ESS_E, no minimum n. Both re-evaluated for every tried dose at each
   decision and permanent (pass earlier eliminations back in).
-- Accrual is suspended while more than maxpen · n_d patients at the current dose have an outcome
-  pending; the decision then says how long to wait at most.
+- The verdicts, in order: the stops that need no complete data (dose 1 too toxic, every dose
+  eliminated; §4 a, b) stop the trial now; once n_earlystop patients are at the current dose or
+  max_n in the trial, accrual is complete and the answer is "awaiting follow-up" with the days
+  until the last pending outcome is due; otherwise accrual is suspended while more than
+  maxpen · n_d patients at the current dose have an outcome pending (the answer says how long
+  to wait at most); otherwise the BOIN12 rule decides on the effective data.
 
-The formulas are array functions over many trials at once (:func:`tite_arrays`,
+The formulas are the array functions of :mod:`dosewise.design.tite_arrays` (:func:`tite_arrays`,
 :func:`tite_eliminations`, :func:`tite_desirability`, :func:`tite_p_hat`,
 :func:`tite_suspended`): :class:`TiteBoin12` calls them for one trial and the simulation engine
 for a chunk of trials, so both compute the same numbers bit for bit. Per-dose sums run over
@@ -29,16 +33,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numba
 import numpy as np
 import numpy.typing as npt
 
-from dosewise.design.admissibility import futile, prob_tox_above_target
 from dosewise.design.boin12 import Boin12, Decision, TrialState
 from dosewise.design.outcomes import DoseCounts
-from dosewise.design.params import U01, U10, Boin12Params
+from dosewise.design.params import Boin12Params
+from dosewise.design.reasons import ReasonCode, Why
 from dosewise.design.rule import decide_batch
-from dosewise.design.utility import desirability
+from dosewise.design.tite_arrays import (
+    TiteArrays,
+    imputed_probability,
+    tite_arrays,
+    tite_desirability,
+    tite_eliminations,
+    tite_p_hat,
+    tite_suspended,
+)
 from dosewise.errors import InvalidOutcomes, InvalidParameter
 
 FloatArray = npt.NDArray[np.float64]
@@ -92,7 +103,13 @@ class TiteDoseState:
 
 @dataclass(frozen=True, slots=True)
 class TiteDecision:
-    """A TITE-BOIN12 decision: the BOIN12 decision plus the accrual-suspension verdict."""
+    """A TITE-BOIN12 verdict: a BOIN12 decision, or accrual waits, or accrual is complete.
+
+    ``decision`` is None when the next patient must wait (``wait``, at most ``wait_days_max``
+    days) and when enrolment is over but outcomes are pending (``accrual_complete``; the last
+    is due in ``due_days_max`` days if no event occurs): the final decision and the OBD need
+    the complete data.
+    """
 
     decision: Decision | None
     wait: bool
@@ -101,13 +118,20 @@ class TiteDecision:
     pending_limit: float
     eliminated: tuple[int, ...]
     doses: tuple[TiteDoseState, ...]
-    reason: str
+    why: Why
     details: dict[str, Any] = field(default_factory=dict)
+    accrual_complete: bool = False
+    due_days_max: float | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON view: the decide shape plus ``wait`` and the per-dose effective data."""
+    @property
+    def reason(self) -> str:
+        """The reason in English (the text ``dosewise decide-tite`` prints)."""
+        return self.why.text("en")
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        """JSON view: the decide shape plus ``wait``, ``accrual_complete`` and per-dose data."""
         base: dict[str, Any] = (
-            self.decision.to_dict()
+            self.decision.to_dict(lang)
             if self.decision is not None
             else {
                 "next_dose": None,
@@ -119,9 +143,13 @@ class TiteDecision:
         )
         base.update(
             {
-                "reason": self.reason,
+                "reason": self.why.text(lang),
+                "reason_code": str(self.why.code),
+                "reason_params": self.why.params_dict(),
                 "wait": self.wait,
                 "wait_days_max": self.wait_days_max,
+                "accrual_complete": self.accrual_complete,
+                "due_days_max": self.due_days_max,
                 "pending_at_current": self.pending_at_current,
                 "pending_limit": self.pending_limit,
                 "eliminated": list(self.eliminated),
@@ -144,211 +172,6 @@ def vars_of(state: TiteDoseState) -> dict[str, Any]:
         "quasi_events": round(state.quasi_events, 6),
         "pending": state.pending,
     }
-
-
-def imputed_probability(p_hat: Any, fraction: Any) -> Any:
-    """Pr(event still occurs | none by follow-up fraction w), uniform event times (§8).
-
-    Works on floats and on NumPy arrays alike.
-    """
-    return p_hat * (1.0 - fraction) / (1.0 - p_hat * fraction)
-
-
-@dataclass(frozen=True, slots=True)
-class TiteArrays:
-    """Effective data per dose for B trials: arrays of shape (B, J)."""
-
-    n: IntArray
-    dlt: IntArray  # observed DLTs
-    ess_tox: FloatArray
-    response: IntArray  # observed responses
-    ess_eff: FloatArray
-    points: FloatArray  # Σ expected utility points; quasi-events x̃ = points / 100
-    pending: IntArray  # patients with either outcome pending
-
-
-@numba.njit(cache=True, nogil=True)
-def _tite_kernel(
-    dose: IntArray,
-    follow_up: FloatArray,
-    dlt: BoolArray,
-    response: BoolArray,
-    tox_pending: BoolArray,
-    eff_pending: BoolArray,
-    tox_window: float,
-    eff_window: float,
-    u: FloatArray,
-    n: IntArray,
-    dlt_n: IntArray,
-    resp_n: IntArray,
-    ess_t: FloatArray,
-    ess_e: FloatArray,
-    pending: IntArray,
-    points: FloatArray,
-) -> None:  # pragma: no cover - compiled; covered through tite_arrays
-    """Per-dose sums of §8, patients added in entry order (``u`` = u00, u01, u10, u11)."""
-    batch, slots = dose.shape
-    for b in range(batch):
-        for i in range(slots):
-            d = dose[b, i]
-            if d < 0:
-                continue
-            n[b, d] += 1
-            if dlt[b, i]:
-                dlt_n[b, d] += 1
-            if response[b, i]:
-                resp_n[b, d] += 1
-            ess_t[b, d] += min(follow_up[b, i] / tox_window, 1.0) if tox_pending[b, i] else 1.0
-            ess_e[b, d] += min(follow_up[b, i] / eff_window, 1.0) if eff_pending[b, i] else 1.0
-            if tox_pending[b, i] or eff_pending[b, i]:
-                pending[b, d] += 1
-        for i in range(slots):
-            d = dose[b, i]
-            if d < 0:
-                continue
-            t = 1.0 if dlt[b, i] else 0.0
-            e = 1.0 if response[b, i] else 0.0
-            if tox_pending[b, i]:
-                p_t = dlt_n[b, d] / ess_t[b, d] if ess_t[b, d] > 0 else 0.0
-                w = follow_up[b, i] / tox_window
-                t = p_t * (1.0 - w) / (1.0 - p_t * w)
-            if eff_pending[b, i]:
-                p_e = resp_n[b, d] / ess_e[b, d] if ess_e[b, d] > 0 else 0.0
-                w = follow_up[b, i] / eff_window
-                e = p_e * (1.0 - w) / (1.0 - p_e * w)
-            points[b, d] += (
-                u[1] * (1 - t) * e + u[0] * (1 - t) * (1 - e) + u[3] * t * e + u[2] * t * (1 - e)
-            )
-
-
-def tite_arrays(
-    dose: IntArray,
-    follow_up: FloatArray,
-    dlt: BoolArray,
-    response: BoolArray,
-    tox_pending: BoolArray,
-    eff_pending: BoolArray,
-    params: Boin12Params,
-    tox_window: float,
-    eff_window: float,
-) -> TiteArrays:
-    """Per-dose ESS, observed counts, imputed utility points and pending counts (§8).
-
-    Inputs are (B, P) patient arrays in entry order: 0-based ``dose`` (-1 marks an empty slot),
-    ``follow_up`` in days, observed ``dlt``/``response`` so far, and whether each outcome is
-    still pending. ESS counts a complete outcome as 1 and a pending one as its follow-up
-    fraction w; a pending outcome is imputed as q = p̂ (1 − w) / (1 − p̂ w) with the dose's
-    interim rate p̂ = observed / ESS; each patient adds the expected utility
-    100(1−t)e + u00(1−t)(1−e) + u11·t·e + 0·t(1−e) to the dose's points (x̃ = points / 100).
-    The sums run over patients in entry order (a compiled loop), so a trial gives the same
-    numbers alone or in a padded batch.
-    """
-    batch, n_doses = dose.shape[0], params.n_doses
-    shape = (batch, n_doses)
-    out = TiteArrays(
-        n=np.zeros(shape, dtype=np.int64),
-        dlt=np.zeros(shape, dtype=np.int64),
-        ess_tox=np.zeros(shape),
-        response=np.zeros(shape, dtype=np.int64),
-        ess_eff=np.zeros(shape),
-        points=np.zeros(shape),
-        pending=np.zeros(shape, dtype=np.int64),
-    )
-    _tite_kernel(
-        np.ascontiguousarray(dose, dtype=np.int64),
-        np.ascontiguousarray(follow_up, dtype=np.float64),
-        np.ascontiguousarray(dlt, dtype=np.bool_),
-        np.ascontiguousarray(response, dtype=np.bool_),
-        np.ascontiguousarray(tox_pending, dtype=np.bool_),
-        np.ascontiguousarray(eff_pending, dtype=np.bool_),
-        float(tox_window),
-        float(eff_window),
-        np.array([params.u00, U01, U10, params.u11], dtype=np.float64),
-        out.n,
-        out.dlt,
-        out.response,
-        out.ess_tox,
-        out.ess_eff,
-        out.pending,
-        out.points,
-    )
-    return out
-
-
-def tite_eliminations(
-    data: TiteArrays,
-    previously: BoolArray,
-    params: Boin12Params,
-    unchanged: BoolArray | None = None,
-) -> tuple[BoolArray, BoolArray, BoolArray]:
-    """(toxicity-eliminated incl. propagation, futility-eliminated, dose 1 too toxic), (B, J).
-
-    Toxicity: observed DLTs against the full n, n > ``tite_tox_elim_n_gt``, at least
-    ``tox_elim_min_dlt`` DLTs; futility: observed responses against ESS_E, no minimum n. Doses
-    in ``previously`` stay eliminated (counted with futility; the caller keeps the reason).
-    ``unchanged`` (optional) marks cells whose n, responses and ESS_E are identical to the
-    evaluation that produced ``previously``: they were not futile then, so they are not now
-    (a simulation saves the Beta evaluations; the result is the same).
-    """
-    p = params
-    candidate = (data.n > p.tite_tox_elim_n_gt) & (data.dlt >= p.tox_elim_min_dlt)
-    own_tox = np.zeros_like(candidate)
-    if candidate.any():
-        own_tox[candidate] = (
-            prob_tox_above_target(data.n[candidate], data.dlt[candidate], p.phi_t) > p.c_t
-        )
-    fut = previously.copy()
-    check = (data.n > 0) & ~previously
-    if unchanged is not None:
-        check &= ~unchanged
-    if check.any():
-        fut[check] = futile(
-            data.ess_eff[check], data.response[check].astype(np.float64), p, min_n=0
-        )
-    tox = np.logical_or.accumulate(own_tox, axis=1)
-    return tox, fut, own_tox[:, 0].copy()
-
-
-def tite_desirability(
-    data: TiteArrays,
-    eliminated: BoolArray,
-    params: Boin12Params,
-    earlier: FloatArray | None = None,
-    unchanged: BoolArray | None = None,
-) -> FloatArray:
-    """Pr(U > u_b) per dose from x̃ over n treated; the prior if untried, 0 if eliminated.
-
-    ``earlier``/``unchanged`` (optional): values of an earlier evaluation and the cells whose n
-    and points are identical to it; those cells keep their earlier value (same inputs, same
-    result), which saves Beta evaluations in simulations.
-    """
-    prior = float(desirability(0.0, 0.0, params))
-    out = np.where(eliminated, 0.0, prior)
-    tried = (data.n > 0) & ~eliminated
-    if earlier is not None and unchanged is not None:
-        keep = tried & unchanged
-        out[keep] = earlier[keep]
-        tried &= ~unchanged
-    if tried.any():
-        out[tried] = desirability(data.n[tried], data.points[tried], params)
-    return np.asarray(out, dtype=np.float64)
-
-
-def tite_p_hat(data: TiteArrays, current: IntArray) -> FloatArray:
-    """ESS-based DLT rate at each trial's current dose (0 when the ESS is 0)."""
-    rows = np.arange(current.shape[0])
-    dlt = data.dlt[rows, current].astype(np.float64)
-    ess = data.ess_tox[rows, current]
-    return np.asarray(np.divide(dlt, ess, out=np.zeros_like(ess), where=ess > 0))
-
-
-def tite_suspended(data: TiteArrays, current: IntArray, params: Boin12Params) -> BoolArray:
-    """Accrual must wait: more than maxpen · n_d patients at the current dose are pending."""
-    rows = np.arange(current.shape[0])
-    n_cur = data.n[rows, current]
-    return np.asarray(
-        (data.pending[rows, current] > params.maxpen * n_cur) & (n_cur < params.max_n)
-    )
 
 
 class TiteBoin12:
@@ -423,7 +246,10 @@ class TiteBoin12:
         eliminated: Iterable[int] = (),
         rng: np.random.Generator | None = None,
     ) -> TiteDecision:
-        """Decide the dose for the next arriving patient, or say accrual must wait."""
+        """Decide the dose for the next arriving patient, stop, or say accrual waits or is over.
+
+        The order is the module's: stops (§4 a, b), accrual complete, suspension, the rule.
+        """
         p = self.params
         patients = list(patients)
         data = self.arrays(patients)
@@ -434,20 +260,62 @@ class TiteBoin12:
         elim_list = tuple(int(j) + 1 for j in np.flatnonzero(elim))
         if not patients:
             decision = self.boin12.decide("", rng=rng)
-            return TiteDecision(decision, False, None, 0, 0.0, elim_list, states, decision.reason)
+            return TiteDecision(decision, False, None, 0, 0.0, elim_list, states, decision.why)
         current = patients[-1].dose - 1
         cur_state = states[current]
         limit = p.maxpen * cur_state.n
         current_arr = np.array([current], dtype=np.int64)
-        if bool(tite_suspended(data, current_arr, p)[0]):
-            wait_max = self._wait_days(patients, current + 1, cur_state.pending - math.floor(limit))
-            reason = (
-                f"Suspend accrual: {cur_state.pending} of {cur_state.n} patients at dose "
-                f"{current + 1} have an outcome pending (limit {limit:g} = {p.maxpen} x n); "
-                f"the next patient must wait, at most {wait_max:g} days if no event occurs."
+        # Stops that need no complete data (§4 a, b) come first: the trial stops now.
+        stop_now = lowest_toxic or bool(elim.all())
+        pending_any = sum(s.pending for s in states)
+        total_n = int(data.n[0].sum())
+        earlystop = p.n_earlystop > 0 and cur_state.n >= p.n_earlystop
+        if not stop_now and pending_any and (earlystop or total_n >= p.max_n):
+            due = self._due_days(patients)
+            why = (
+                Why(
+                    ReasonCode.TITE_COMPLETE_EARLYSTOP,
+                    {
+                        "current": current + 1,
+                        "n": cur_state.n,
+                        "n_earlystop": p.n_earlystop,
+                        "pending": pending_any,
+                        "due_days": due,
+                    },
+                )
+                if earlystop
+                else Why(
+                    ReasonCode.TITE_COMPLETE_MAX_N,
+                    {"total_n": total_n, "max_n": p.max_n, "pending": pending_any, "due_days": due},
+                )
             )
             return TiteDecision(
-                None, True, wait_max, cur_state.pending, limit, elim_list, states, reason
+                None,
+                False,
+                None,
+                cur_state.pending,
+                limit,
+                elim_list,
+                states,
+                why,
+                accrual_complete=True,
+                due_days_max=due,
+            )
+        if not stop_now and bool(tite_suspended(data, current_arr, p)[0]):
+            wait_max = self._wait_days(patients, current + 1, cur_state.pending - math.floor(limit))
+            why = Why(
+                ReasonCode.TITE_SUSPEND,
+                {
+                    "dose": current + 1,
+                    "pending": cur_state.pending,
+                    "n": cur_state.n,
+                    "limit": limit,
+                    "maxpen": p.maxpen,
+                    "wait_days": wait_max,
+                },
+            )
+            return TiteDecision(
+                None, True, wait_max, cur_state.pending, limit, elim_list, states, why
             )
         n = data.n[0]
         prob = tite_desirability(data, elim[None, :], p)[0]
@@ -483,13 +351,6 @@ class TiteBoin12:
         decision = self.boin12.decision_from_batch(
             state, prob, p_hat, batch, admissible, desir, cur_state.ess_tox
         )
-        pending_any = sum(s.pending for s in states)
-        reason = decision.reason
-        if decision.select_obd and pending_any:
-            reason += (
-                f" {pending_any} outcome(s) still pending: wait for complete follow-up "
-                f"before selecting the OBD."
-            )
         return TiteDecision(
             decision,
             False,
@@ -498,8 +359,21 @@ class TiteBoin12:
             limit,
             elim_list,
             states,
-            reason,
+            decision.why,
             {"p_hat_ess": round(p_hat, 10)},
+        )
+
+    def _due_days(self, patients: Sequence[TitePatient]) -> float:
+        """Days until the last pending outcome is known if no event occurs (0 if none)."""
+        return max(
+            (
+                max(
+                    (self.tox_window - p.follow_up) if p.tox_pending(self.tox_window) else 0.0,
+                    (self.eff_window - p.follow_up) if p.eff_pending(self.eff_window) else 0.0,
+                )
+                for p in patients
+            ),
+            default=0.0,
         )
 
     def _wait_days(self, patients: Sequence[TitePatient], dose: int, needed: int) -> float:
@@ -538,3 +412,19 @@ def _states(data: TiteArrays) -> tuple[TiteDoseState, ...]:
         )
         for j in range(data.n.shape[1])
     )
+
+
+__all__ = [
+    "TiteArrays",
+    "TiteBoin12",
+    "TiteDecision",
+    "TiteDoseState",
+    "TitePatient",
+    "imputed_probability",
+    "tite_arrays",
+    "tite_desirability",
+    "tite_eliminations",
+    "tite_p_hat",
+    "tite_suspended",
+    "vars_of",
+]

@@ -295,8 +295,12 @@ def first_decisions(params: Boin12Params) -> tuple[FirstDecision, ...]:
 
 
 def pending_limits(params: Boin12Params, cohorts: int = 6) -> tuple[tuple[int, int], ...]:
-    """(n at the current dose, most patients with a pending outcome that still allow a decision)."""
-    tite = TiteBoin12(params)
+    """(n at the current dose, most patients with a pending outcome that still allow a decision).
+
+    The suspension rule alone (maxpen): n_earlystop is switched off here, since at n_earlystop
+    TiteBoin12 answers "accrual complete" before it would ask whether accrual waits.
+    """
+    tite = TiteBoin12(params.with_(n_earlystop=0))
     out = []
     for k in range(1, cohorts + 1):
         n = k * params.cohort_size

@@ -7,11 +7,15 @@ patients at the current dose have an outcome pending, accrual is suspended until
 outcomes complete (the exact time is computed from the patients' completion times); the waiting
 patient is then treated (``wait``) or turned away in favour of the next arrival
 (``next_arrival``, as in the authors' simulator). The effective data, eliminations,
-desirabilities and the suspension test are the array functions of :mod:`dosewise.design.tite`;
-the rule is :func:`dosewise.design.rule.decide_batch`. When enrolment ends (maximum sample size
-or n_earlystop) the trial waits until every outcome is complete, decides once more on the
-complete data (§4, the decision after the last cohort) and selects the OBD with
-:func:`dosewise.design.obd.select_obd_batch`.
+desirabilities and the suspension test are the array functions of
+:mod:`dosewise.design.tite_arrays`; the rule is :func:`dosewise.design.rule.decide_batch`.
+When enrolment ends (maximum sample size or n_earlystop) the trial waits until every outcome
+is complete, decides once more on the complete data (§4, the decision after the last cohort)
+and selects the OBD with :func:`dosewise.design.obd.select_obd_batch`. The verdicts follow
+``TiteBoin12.decide``: at an arrival, a stop that needs no complete data (dose 1 too toxic,
+every dose eliminated) and "accrual complete" (n_earlystop) come before the suspension; such a
+stop is dated at the first DLT observation that shows it (:meth:`Evaluator.first_stop`), not at
+the next decision.
 
 Event times: a patient with a DLT (response) gets a time inside the window, uniform or Weibull
 (§9.2); a DLT is observed at that time, no-DLT once the window is over; likewise efficacy.
@@ -25,24 +29,21 @@ import numpy as np
 import numpy.typing as npt
 
 from dosewise.design.params import Boin12Params
-from dosewise.design.rule import NO_DOSE, Reason, decide_batch
-from dosewise.design.tite import (
-    TiteArrays,
-    tite_arrays,
-    tite_desirability,
-    tite_eliminations,
-    tite_p_hat,
-)
+from dosewise.design.rule import NO_DOSE, BatchDecision, Reason, decide_batch
+from dosewise.design.tite_arrays import TiteArrays, tite_p_hat
 from dosewise.simulate.engine import _Arrivals, category_counts, draw_outcomes, notation
-from dosewise.simulate.lookup import rule_tables
+from dosewise.simulate.lookup import RuleTables, rule_tables
 from dosewise.simulate.results import TrialHistory, TrialResults, TrialStep, select_obds
 from dosewise.simulate.scenario import Scenario
+from dosewise.simulate.tite_evaluate import Evaluator
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 _STOP = int(Reason.STOP_LOWEST_TOXIC)
+_LOWEST = int(Reason.STOP_LOWEST_TOXIC)
+_ALL_GONE = int(Reason.STOP_ALL_ELIMINATED)
 _END = int(Reason.END_EARLYSTOP)
 _P_CLIP = 1e-9
 
@@ -106,9 +107,10 @@ def simulate_tite(
     last_entry = np.zeros(size)
     enrolled = np.zeros(size, dtype=np.int64)
     finishing = np.zeros(size, dtype=np.bool_)
+    quiet = np.zeros(size)  # no stop (§4 a, b) was due before this time
     arrivals = _Arrivals(rng, scenario, size)
     histories = _Recorder(size) if debug else None
-    evaluate = _Evaluator(params, scenario, dose_p, entry, tox_time, eff_time)
+    evaluate = Evaluator(params, scenario, dose_p, entry, tox_time, eff_time)
 
     live = np.arange(size)
     total = 0
@@ -135,6 +137,7 @@ def simulate_tite(
         resolved = np.maximum(np.minimum(tt, tau_t), np.minimum(te, tau_e))
         completion[live, cols] = entries + resolved
         last_entry[live] = entries[:, -1]
+        quiet[live] = entries[:, -1]
         total += cohort
         enrolled[live] = total
         if histories is not None:
@@ -143,42 +146,53 @@ def simulate_tite(
             finishing[live] = True
             break
 
-        # The next cohort's first patient arrives; accrual may be suspended (§8).
+        # The next cohort's first patient arrives; accrual may be suspended (§8). The verdicts
+        # are TiteBoin12's, in its order: at the arrival, the stops that need no complete data
+        # (§4 a, b) and "accrual complete" (n_earlystop reached) come before any suspension.
         cur = current[live]
         arrival = arrivals.next[live].copy()
         reopen = _reopen_time(completion[live, :total], dose_p[live, :total], cur, params)
         start = arrivals.open_at(live, np.maximum(reopen, last_entry[live]))
-        data, elim, lowest, desir = evaluate(live, start, total)
+        ready = np.maximum(arrival, last_entry[live])
+        complete_n = evaluate.n_at_current(live, cur, total) >= params.n_earlystop
+        complete_n &= params.n_earlystop > 0
+        suspended = start > ready
+        now = complete_n.copy()
+        check = np.flatnonzero(suspended & ~complete_n)
+        if check.size:
+            now[check] = evaluate.stops_now(live[check], ready[check], total)
+        at = np.where(now, ready, start)
         tie_u = rng.random(live.size) if params.tie_break == "random" else None
-        batch = decide_batch(
-            n=data.n,
-            p_hat=tite_p_hat(data, cur),
-            desirability=desir,
-            eliminated=elim,
-            tox_eliminated_lowest=lowest,
-            current=cur,
-            total_n=np.full(live.size, total, dtype=np.int64),
-            params=params,
-            lambda_e=tables.lambda_e,
-            lambda_d=tables.lambda_d,
-            tie_u=tie_u,
-        )
+        step = _Step(params, tables, evaluate, live, cur, np.full(live.size, total), tie_u)
+        data, elim, batch = step.decide(at, total)
+        step.stop_sooner(at, quiet[live], total, elim, batch)
+        # Accrual complete with outcomes pending: no decision until the follow-up is complete.
+        complete = (batch.reason == _END) & (data.pending.sum(axis=1) > 0)
+        decided = ~complete
         if histories is not None:
-            ready = np.maximum(arrival, last_entry[live])
-            waited = np.where(start > ready, ready, np.nan)
+            waited = np.where(at > ready, ready, np.nan)
+            k = np.flatnonzero(decided)
             histories.step(
-                live, start, batch.next_dose, batch.reason, tie_u, evaluate.elim[live], waited
+                live[k],
+                at[k],
+                batch.next_dose[k],
+                batch.reason[k],
+                None if tie_u is None else tie_u[k],
+                evaluate.elim[live[k]],
+                waited[k],
             )
-        evaluate.commit(live, elim)
+        evaluate.commit(live[decided], elim[decided])
+        evaluate.forget(live[complete])
+        quiet[live[complete]] = at[complete]
         stopped = (batch.reason >= _STOP) & (batch.reason < _END)
         final_reason[live[stopped]] = batch.reason[stopped]
-        end_time[live[stopped]] = start[stopped]
+        end_time[live[stopped]] = at[stopped]
         early = batch.reason >= _END
         finishing[live[early]] = True
         go_on = ~(stopped | early)
         current[live[go_on]] = batch.next_dose[go_on]
         live = live[go_on]
-        start = start[go_on]
+        start = at[go_on]
         if live.size == 0:
             break
 
@@ -187,23 +201,11 @@ def simulate_tite(
     if done.size:
         width = int(enrolled[done].max())
         t_end = completion[done, :width].max(axis=1)
-        end_time[done] = t_end
-        data, elim, lowest, desir = evaluate(done, t_end, width)
-        cur = current[done]
         tie_u = rng.random(done.size) if params.tie_break == "random" else None
-        batch = decide_batch(
-            n=data.n,
-            p_hat=tite_p_hat(data, cur),
-            desirability=desir,
-            eliminated=elim,
-            tox_eliminated_lowest=lowest,
-            current=cur,
-            total_n=enrolled[done],
-            params=params,
-            lambda_e=tables.lambda_e,
-            lambda_d=tables.lambda_d,
-            tie_u=tie_u,
-        )
+        step = _Step(params, tables, evaluate, done, current[done], enrolled[done], tie_u)
+        data, elim, batch = step.decide(t_end, width)
+        step.stop_sooner(t_end, quiet[done], width, elim, batch)
+        end_time[done] = t_end
         if histories is not None:
             nan = np.full(done.size, np.nan)
             histories.step(
@@ -231,6 +233,71 @@ def simulate_tite(
     )
 
 
+class _Step:
+    """One decision for a set of trials: evaluate at times, apply the rule, date stops early."""
+
+    def __init__(
+        self,
+        params: Boin12Params,
+        tables: RuleTables,
+        evaluate: Evaluator,
+        rows: IntArray,
+        current: IntArray,
+        total_n: IntArray,
+        tie_u: FloatArray | None,
+    ) -> None:
+        self.params, self.tables, self.evaluate = params, tables, evaluate
+        self.rows, self.current, self.total_n, self.tie_u = rows, current, total_n, tie_u
+
+    def decide(
+        self, at: FloatArray, width: int, k: IntArray | None = None
+    ) -> tuple[TiteArrays, BoolArray, BatchDecision]:
+        """The data and the rule's decision of rows ``k`` (default all) at times ``at``."""
+        k = np.arange(self.rows.size) if k is None else k
+        data, elim, lowest, desir = self.evaluate(self.rows[k], at, width)
+        cur = self.current[k]
+        batch = decide_batch(
+            n=data.n,
+            p_hat=tite_p_hat(data, cur),
+            desirability=desir,
+            eliminated=elim,
+            tox_eliminated_lowest=lowest,
+            current=cur,
+            total_n=np.asarray(self.total_n[k], dtype=np.int64),
+            params=self.params,
+            lambda_e=self.tables.lambda_e,
+            lambda_d=self.tables.lambda_d,
+            tie_u=None if self.tie_u is None else self.tie_u[k],
+        )
+        return data, elim, batch
+
+    def stop_sooner(
+        self, at: FloatArray, quiet: FloatArray, width: int, elim: BoolArray, batch: BatchDecision
+    ) -> None:
+        """Date a stop that needs no complete data (§4 a, b) when the data first showed it.
+
+        ``TiteBoin12`` stops the trial as soon as dose 1 is too toxic or every dose is
+        eliminated, whatever is pending; a stop found at ``at`` is moved back to the first time
+        since ``quiet`` (when none was due) that shows it. ``at``, ``elim`` and ``batch`` are
+        updated in place.
+        """
+        k = np.flatnonzero((batch.reason == _LOWEST) | (batch.reason == _ALL_GONE))
+        if k.size == 0:
+            return
+        rows = self.rows[k]
+        self.evaluate.forget(rows)  # the evaluation at `at` is not committed for these
+        first = self.evaluate.first_stop(rows, quiet[k], at[k], width)
+        sooner = first < at[k]
+        if not sooner.any():
+            return
+        j = k[sooner]
+        _, elim_j, batch_j = self.decide(first[sooner], width, j)
+        at[j] = first[sooner]
+        elim[j] = elim_j
+        batch.next_dose[j] = batch_j.next_dose
+        batch.reason[j] = batch_j.reason
+
+
 def _reopen_time(
     completion: FloatArray, dose: IntArray, current: IntArray, params: Boin12Params
 ) -> FloatArray:
@@ -248,72 +315,6 @@ def _reopen_time(
     reopen = times[np.arange(times.shape[0]), pick]
     limited = (n_d > allowed) & (n_d < params.max_n)
     return np.asarray(np.where(limited, reopen, -np.inf))
-
-
-class _Evaluator:
-    """Evaluates the observed data of live trials at a time, reusing unchanged Beta results."""
-
-    def __init__(
-        self,
-        params: Boin12Params,
-        scenario: Scenario,
-        dose_p: IntArray,
-        entry: FloatArray,
-        tox_time: FloatArray,
-        eff_time: FloatArray,
-    ) -> None:
-        self.params = params
-        self.tau_t = scenario.tox_window
-        self.tau_e = scenario.eff_window
-        self.dose_p, self.entry, self.tox_time, self.eff_time = dose_p, entry, tox_time, eff_time
-        size, n_doses = dose_p.shape[0], params.n_doses
-        self.elim = np.zeros((size, n_doses), dtype=np.bool_)
-        self.n = np.full((size, n_doses), -1, dtype=np.int64)
-        self.points = np.zeros((size, n_doses))
-        self.ess_eff = np.zeros((size, n_doses))
-        self.response = np.zeros((size, n_doses), dtype=np.int64)
-        self.desir = np.zeros((size, n_doses))
-
-    def __call__(
-        self, rows: IntArray, at: FloatArray, width: int
-    ) -> tuple[TiteArrays, BoolArray, BoolArray, FloatArray]:
-        """(effective arrays, eliminated, dose 1 too toxic, desirability) of rows at times at."""
-        cols = slice(0, width)
-        d = self.dose_p[rows, cols]
-        e = self.entry[rows, cols]
-        t = at[:, None]
-        dlt = e + self.tox_time[rows, cols] <= t
-        resp = e + self.eff_time[rows, cols] <= t
-        tox_done = dlt | (e + self.tau_t <= t)
-        eff_done = resp | (e + self.tau_e <= t)
-        data = tite_arrays(
-            dose=d,
-            follow_up=t - e,
-            dlt=dlt,
-            response=resp,
-            tox_pending=~tox_done & (d >= 0),
-            eff_pending=~eff_done & (d >= 0),
-            params=self.params,
-            tox_window=self.tau_t,
-            eff_window=self.tau_e,
-        )
-        same_n = data.n == self.n[rows]
-        same_eff = same_n & (data.ess_eff == self.ess_eff[rows])
-        same_eff &= data.response == self.response[rows]
-        tox, fut, lowest = tite_eliminations(data, self.elim[rows], self.params, same_eff)
-        elim = tox | fut
-        same_points = same_n & (data.points == self.points[rows])
-        desir = tite_desirability(data, elim, self.params, self.desir[rows], same_points)
-        self.n[rows] = data.n
-        self.points[rows] = data.points
-        self.ess_eff[rows] = data.ess_eff
-        self.response[rows] = data.response
-        self.desir[rows] = desir
-        return data, elim, lowest, desir
-
-    def commit(self, rows: IntArray, eliminated: BoolArray) -> None:
-        """Make the eliminations of this evaluation permanent."""
-        self.elim[rows] = eliminated
 
 
 def _final_counts(dose_p: IntArray, cat_p: IntArray, n_doses: int) -> tuple[IntArray, ...]:

@@ -40,6 +40,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
 from dosewise.design import Boin12, Boin12Params, Decision, TiteBoin12, TitePatient
+from dosewise.design.tite import TiteDecision
 from dosewise.protocol import Protocol
 from dosewise.store.tables import Arm, Bop2Look, DoseAssignment, Phase1Closure
 from dosewise.trial.services._common import arm_protocol, decision_seed
@@ -503,6 +504,8 @@ def _next_tite(
     model = TiteBoin12(params, tox_window, eff_window)
     result = model.decide(patients, eliminated, rng=np.random.default_rng(params.seed))
     data = {**result.to_dict(), "seed": params.seed, "outcomes": None}
+    if result.accrual_complete:
+        return _accrual_complete(result, as_of, cohort, data), tite_input
     if result.wait or result.decision is None:
         until = as_of + timedelta(days=math.ceil(result.wait_days_max or 0))
         step = NextStep(
@@ -511,10 +514,25 @@ def _next_tite(
         return step, tite_input
     pending = [p for p in phase1 if p.status == "pending"]
     if result.decision.select_obd and pending:
-        return _wait(pending, cohort), tite_input
+        # Enrolment is over (n_earlystop or max_n); outcomes are still to be entered.
+        waiting = _wait(pending, cohort)
+        reason = (
+            f"Accrual complete, awaiting follow-up: {result.reason} The OBD is selected once "
+            f"every outcome is entered and adjudicated; {len(pending)} pending."
+        )
+        return replace(waiting, reason=reason), tite_input
     step = _step(result.decision, params, "", cohort, protocol.dose_levels)
     merged = {**(step.decision or {}), **data}
     return replace(step, reason=result.reason, decision=merged, outcomes=None), tite_input
+
+
+def _accrual_complete(
+    result: TiteDecision, as_of: date, cohort: int, data: dict[str, Any]
+) -> NextStep:
+    """TITE-BOIN12 says enrolment is over: no next patient; the final decision follows the
+    follow-up, the last outcome due on ``wait_until`` if no event occurs."""
+    due = as_of + timedelta(days=math.ceil(result.due_days_max or 0))
+    return NextStep("wait", result.reason, phase=1, cohort=cohort, wait_until=due, decision=data)
 
 
 __all__ = [
