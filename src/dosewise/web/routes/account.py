@@ -23,6 +23,7 @@ from dosewise.web import labels
 from dosewise.web.i18n import LOCALES
 from dosewise.web.render import (
     LANG_COOKIE,
+    PASSWORD_PAGE,
     Form,
     FormErrors,
     Page,
@@ -105,6 +106,8 @@ def login(
         errors.general.append(exc.rule if exc.field in ("credentials", CSRF_FIELD) else exc.message)
         return _login_page(page, kept, errors, int(getattr(exc, "http_status", 422)))
     target = safe_next(form.get("next"), "/")
+    if result.user.must_change_password:  # a password an administrator set: replace it first
+        target = PASSWORD_PAGE
     response = redirect(target)
     set_session_cookie(response, rt.settings, result.token)
     stored = result.user.locale
@@ -147,6 +150,7 @@ def change_password(posted_form: tuple[Page, Form] = Depends(posted())) -> Respo
                 user.actor.user_id,
                 current=form.get("current_password"),
                 new=form.get("new_password"),
+                keep_session=user.session_id,
             )
     except DosewiseError as exc:
         aliases = {"password": "new_password"}
@@ -156,7 +160,7 @@ def change_password(posted_form: tuple[Page, Form] = Depends(posted())) -> Respo
             errors=errors,
             status_code=int(getattr(exc, "http_status", 422)),
         )
-    return page.render("account/password.html", changed=True)
+    return page.render("account/password.html", changed=True, forced=False)
 
 
 @router.get("/lang/{code}")
