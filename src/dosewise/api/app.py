@@ -1,7 +1,9 @@
 """The application factory: ``create_app(settings)`` → a FastAPI app under ``/api/v1``.
 
 Every request passes :mod:`dosewise.api.middleware` (bodies over ``max_body_bytes`` → 413
-before they are read; security headers on every response). The app refuses to start (lifespan startup fails) on a database that is not migrated to the
+before they are read; security headers on every response).
+
+The app refuses to start (lifespan startup fails) on a database that is not migrated to the
 code's revision, naming the command to run (``dosewise db upgrade``).
 """
 

@@ -19,6 +19,7 @@ which rule failed, never echoing the password.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from importlib import resources
 
@@ -59,7 +60,7 @@ def _sequential(text: str) -> bool:
     """True when every character is the one before it plus (or minus) one: ``12345``, ``cba``."""
     if len(text) < 3:
         return False
-    steps = {ord(b) - ord(a) for a, b in zip(text, text[1:], strict=False)}
+    steps = {ord(b) - ord(a) for a, b in itertools.pairwise(text)}
     return steps in ({1}, {-1}) or text in "0123456789" * 3 or text in "9876543210" * 3
 
 
