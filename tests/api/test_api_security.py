@@ -244,3 +244,34 @@ def test_an_as_of_outside_the_supported_range_is_a_422_naming_it(
         r = client.get(f"{API}/reports/{kind}", params={"as_of": as_of}, headers=login_as(user))
         assert r.status_code == 422, (kind, r.text)
         assert r.json()["error"]["field"] == "as_of"
+
+
+# --------------------------------------------------------------------------- item 1 (IDs)
+
+
+def test_another_sites_study_id_answers_like_an_unused_one(client: TestClient, login_as) -> None:  # type: ignore[no-untyped-def]
+    registered = client.post(
+        f"{API}/participants", json={"site_id": "S02"}, headers=login_as("coord2")
+    )
+    assert registered.status_code == 201, registered.text
+    taken = registered.json()["study_id"]
+    unused = taken[:-4] + "9999"
+    inv1 = login_as("inv1")
+    off_study = {"off_study_on": "2026-01-05", "reason_code": "withdrawal", "reason": "probe"}
+    for tail, method, body in [
+        ("", "GET", None),
+        ("/off-study", "POST", off_study),
+        ("/best-response", "POST", None),
+    ]:
+        answers = [
+            client.request(method, f"{API}/participants/{sid}{tail}", json=body, headers=inv1)
+            for sid in (taken, unused)
+        ]
+        assert [a.status_code for a in answers] == [404, 404], tail
+        first, second = (a.json()["error"] for a in answers)
+        assert first["message"].replace(taken, "ID") == second["message"].replace(unused, "ID")
+    # A role that may not write anywhere is refused before the ID is looked up: 403 for both.
+    dsmb = login_as("dsmb")
+    for sid in (taken, unused):
+        r = client.post(f"{API}/participants/{sid}/off-study", json=off_study, headers=dsmb)
+        assert r.status_code == 403, r.text
