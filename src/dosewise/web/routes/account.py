@@ -20,7 +20,7 @@ from dosewise.errors import DosewiseError
 from dosewise.trial import access
 from dosewise.trial.audit import Actor
 from dosewise.web import labels
-from dosewise.web.i18n import LOCALES
+from dosewise.web.i18n import LOCALES, N_
 from dosewise.web.render import (
     LANG_COOKIE,
     PASSWORD_PAGE,
@@ -44,6 +44,8 @@ from dosewise.web.session import (
 )
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+#: The sign-in page's one answer to any refused sign-in (unknown, wrong, locked or inactive).
+LOGIN_REFUSED = N_("Invalid username or password, or the account is locked or inactive.")
 YEAR_S = 365 * 24 * 3600
 
 
@@ -103,7 +105,10 @@ def login(
     except DosewiseError as exc:
         kept = Form({"username": [form.get("username")], "next": [form.get("next")]})
         errors = FormErrors()
-        errors.general.append(exc.rule if exc.field in ("credentials", CSRF_FIELD) else exc.message)
+        if exc.field == "credentials":
+            errors.general.append(page.tr(LOGIN_REFUSED))
+        else:
+            errors.general.append(exc.rule if exc.field == CSRF_FIELD else exc.message)
         return _login_page(page, kept, errors, int(getattr(exc, "http_status", 422)))
     target = safe_next(form.get("next"), "/")
     if result.user.must_change_password:  # a password an administrator set: replace it first
