@@ -139,8 +139,9 @@ class Forbidden(DosewiseError):
 class AccountLocked(DosewiseError):
     """Too many failed attempts: the account is locked.
 
-    Only signature re-entries say so; a login to a locked account gets the same answer as a
-    wrong password (:data:`LOGIN_REFUSED`), so that accounts cannot be told apart.
+    No longer raised: a login to a locked account gets the same answer as a wrong password
+    (:data:`LOGIN_REFUSED`), so that accounts cannot be told apart. Kept for the 423 code
+    clients may know.
     """
 
     http_status = 423
