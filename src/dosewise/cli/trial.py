@@ -213,6 +213,7 @@ def user_add(
         "site_id": user.site_id,
         "full_name": user.full_name,
         "generated_password": generated,
+        "must_change_password": user.must_change_password,
     }
     if as_json:
         print_json(out)
