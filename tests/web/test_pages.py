@@ -213,7 +213,7 @@ def test_admin_creates_a_user_and_sees_the_password_once(
     r = client.post("/admin/users", data={**data, "site_id": "S04"})
     assert r.status_code == 200
     password = re.search(r'id="generated-password">([^<]+)<', r.text)
-    assert password
+    assert password and 'data-must-change="true"' in r.text  # the listing shows it pending
     # The password works once: every page leads to the change form until they choose their own.
     csrf = sign_in(client, "inv.chengdu", password.group(1))
     for path in ("/trial", "/participants", "/tools", "/"):
