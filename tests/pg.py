@@ -206,6 +206,7 @@ def add_test_users(db: Database, settings: Settings) -> None:
                 role=role,
                 site_id=site,
                 password=PASSWORD,
+                one_time=False,  # the fixtures' users act at once; tests of one-time passwords
             )
 
 

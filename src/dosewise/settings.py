@@ -48,13 +48,16 @@ class Settings:
     sqlite_busy_timeout_s: float = 30.0
     #: Send the session cookie only over HTTPS (turn on behind a TLS proxy).
     cookie_secure: bool = False
+    #: Largest request body the service reads (bytes); a larger one is refused with 413 before
+    #: it is read (by its Content-Length, or as its chunks arrive).
+    max_body_bytes: int = 1_048_576
     #: Where ``dosewise serve`` listens by default.
     host: str = "127.0.0.1"
     port: int = 8000
 
     def __post_init__(self) -> None:
         _check_positive(self, "session_minutes", "session_idle_minutes", "lockout_threshold")
-        _check_positive(self, "argon2_time_cost", "argon2_parallelism", "port")
+        _check_positive(self, "argon2_time_cost", "argon2_parallelism", "port", "max_body_bytes")
         if self.lockout_minutes < 0:
             raise InvalidParameter(_env("lockout_minutes"), self.lockout_minutes, "must be >= 0")
         if self.password_min_length < 8:

@@ -1,5 +1,6 @@
 """The access-control matrix through the API: every role against every endpoint, at its own
-site and at another, and without a login — each answer is the expected 2xx, 401 or 403.
+site and at another, and without a login — each answer is the expected 2xx, 401, 403 or 404
+(another site's participant, named by its study ID, is 404 like an unused ID).
 
 The expectations are written out here by hand from the issue's rules (item 4), not derived from
 ``dosewise.trial.access.PERMISSIONS``, so that a wrong entry in the matrix fails this test:
@@ -147,11 +148,16 @@ SITE_SCOPED = {"audit.read.site", "audit.export.site"} | matrix_prep.CLINICAL_SI
 ROWS = {row[0]: row for row in ENDPOINTS}
 
 
+#: Endpoints that name a participant by study ID: another site's participant answers 404, like
+#: an unused ID, so that site staff cannot probe other sites' IDs (issue 15).
+BY_STUDY_ID = matrix_prep.CLINICAL_SITE_SCOPED - {"participants.register", "participants.list.site"}
+
+
 def expected(name: str, allowed: frozenset[str], ok: int, user: str, where: str) -> int:
     if user not in allowed:
         return 403
     if name in SITE_SCOPED and user in SITE_USERS and where == "other":
-        return 403
+        return 404 if name in BY_STUDY_ID else 403
     return ok
 
 

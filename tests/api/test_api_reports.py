@@ -224,7 +224,7 @@ def test_an_export_is_audit_logged_with_its_cut_off_and_via_api(
     last_day = date.fromisoformat(default["after"]["as_of"])  # the last record's day
     assert f"dosewise-sdtm-{last_day}.zip" in r.headers["content-disposition"]
     assert default["username"] == "monall" and default["context"]["via"] == "api"
-    cutoff = (last_day + timedelta(days=30)).isoformat()
+    cutoff = (last_day - timedelta(days=30)).isoformat()  # a cut-off in the past
     r = trial_client.get(f"{API}/reports/sdtm", params={"as_of": cutoff}, headers=heads["stat"])
     check_file(r, "zip")
     assert f"dosewise-sdtm-{cutoff}.zip" in r.headers["content-disposition"]

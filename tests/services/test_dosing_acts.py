@@ -24,7 +24,7 @@ from dosewise.trial.arm_state import arm_state, seeded
 from dosewise.trial.esign import SignatureRejected
 from dosewise.trial.services import dosing, participants
 from dosewise.trial.services._common import MustWait, WrongState
-from dosewise.trial.uow import ConcurrencyConflict
+from dosewise.trial.uow import ConcurrencyConflict, NotFound
 
 PROTOCOL = default_protocol()
 
@@ -127,8 +127,8 @@ def test_confirmation_is_e_signed_by_a_statistician_or_investigator(acts: Acts) 
     acts.assign(sid)
     with pytest.raises(Forbidden):
         acts.run("coord1", dosing.confirm_dose, acts.signing(), sid)
-    with pytest.raises(Forbidden):
-        acts.run("inv2", dosing.confirm_dose, acts.signing(), sid)  # another site
+    with pytest.raises(NotFound):  # another site's participant reads like an unused ID
+        acts.run("inv2", dosing.confirm_dose, acts.signing(), sid)
     with pytest.raises(SignatureRejected):
         acts.run("stat", dosing.confirm_dose, acts.signing("not my password"), sid)
     with acts.uow("stat", readonly=True) as uow:

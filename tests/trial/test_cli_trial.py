@@ -133,6 +133,7 @@ def test_user_add_and_list(migrated_url: str, capsys: pytest.CaptureFixture[str]
     code, out, _ = run([*args, "--generate", "--database-url", migrated_url, "--json"], capsys)
     created = json.loads(out)
     assert code == 0 and created["site_id"] == "S03" and len(created["generated_password"]) >= 20
+    assert created["must_change_password"] is True  # one-time: replaced at first sign-in
     code, out, err = run(
         ["user", "add", "--username", "x1y", "--role", "nurse", "--database-url", migrated_url],
         capsys,

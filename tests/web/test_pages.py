@@ -98,8 +98,12 @@ def test_sign_in_failure_says_why_and_keeps_the_user_name(client: TestClient) ->
     token = csrf_of(client.get("/login").text)
     r = client.post("/login", data={"username": "inv1", "password": "nope", "csrf_token": token})
     assert r.status_code == 401
-    assert "invalid username or password" in r.text
+    assert "Invalid username or password, or the account is locked or inactive." in r.text
     assert 'name="username" type="text" value="inv1"' in r.text
+    client.get("/lang/zh_CN")
+    token = csrf_of(client.get("/login").text)
+    r = client.post("/login", data={"username": "ghost", "password": "nope", "csrf_token": token})
+    assert r.status_code == 401 and "用户名或密码错误，或账户已被锁定或停用。" in r.text
 
 
 def test_login_form_needs_its_token(client: TestClient) -> None:
@@ -209,8 +213,20 @@ def test_admin_creates_a_user_and_sees_the_password_once(
     r = client.post("/admin/users", data={**data, "site_id": "S04"})
     assert r.status_code == 200
     password = re.search(r'id="generated-password">([^<]+)<', r.text)
-    assert password
-    sign_in(client, "inv.chengdu", password.group(1))
+    assert password and 'data-must-change="true"' in r.text  # the listing shows it pending
+    # The password works once: every page leads to the change form until they choose their own.
+    csrf = sign_in(client, "inv.chengdu", password.group(1))
+    for path in ("/trial", "/participants", "/tools", "/"):
+        r = client.get(path)
+        assert r.status_code == 303 and r.headers["location"] == "/account/password", path
+    form = client.get("/account/password")
+    assert 'id="must-change"' in form.text
+    mine = "Tq7-vLm2#pWx9 mine"
+    change = {"current_password": password.group(1), "new_password": mine}
+    r = client.post(
+        "/account/password", data={**change, "confirm_password": mine, "csrf_token": csrf}
+    )
+    assert r.status_code == 200 and 'id="must-change"' not in r.text
     assert "S04 · " in client.get("/trial").text
 
 

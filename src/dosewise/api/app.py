@@ -1,5 +1,8 @@
 """The application factory: ``create_app(settings)`` → a FastAPI app under ``/api/v1``.
 
+Every request passes :mod:`dosewise.api.middleware` (bodies over ``max_body_bytes`` → 413
+before they are read; security headers on every response).
+
 The app refuses to start (lifespan startup fails) on a database that is not migrated to the
 code's revision, naming the command to run (``dosewise db upgrade``).
 """
@@ -14,7 +17,9 @@ from fastapi import APIRouter, FastAPI
 from dosewise import __version__
 from dosewise.api import errors
 from dosewise.api.auth import Runtime
+from dosewise.api.docs import install_docs
 from dosewise.api.errors import ERROR_RESPONSES
+from dosewise.api.middleware import BodyLimit, SecurityHeaders
 from dosewise.api.routers import load_routers
 from dosewise.settings import Settings, get_settings
 from dosewise.store import migrate
@@ -64,12 +69,15 @@ def create_app(
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served from the package below, not from a CDN
         redoc_url=None,
     )
     app.state.runtime = rt
     errors.install(app)
     for router in [*load_routers(), *extra_routers]:
         app.include_router(router, prefix=API_PREFIX)
+    install_docs(app, f"{API_PREFIX}/docs", f"{API_PREFIX}/openapi.json", app.title)
     mount_web(app)  # the web pages at / and their static files (dosewise.web)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: a 413 carries the headers too
     return app

@@ -3,7 +3,9 @@
 Routes depend on ``require("action")`` (role allowed at all, from the permission matrix) and
 check the site of the record they touch with :func:`dosewise.trial.access.authorize`. Cookie
 sessions (browsers) must echo the login's ``csrf_token`` in ``X-CSRF-Token`` on every request
-that is not GET/HEAD/OPTIONS; bearer tokens need not.
+that is not GET/HEAD/OPTIONS; bearer tokens need not. A user whose password an administrator
+set (or reset) may only change it, read their account and sign out until they have chosen their
+own (403 ``password_change_required``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,16 @@ from dosewise.trial.uow import Clock, UnitOfWork
 COOKIE = "dosewise_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: What a user whose password someone else set may still do: change it, read who they are,
+#: sign out. Everything else answers 403 ``password_change_required``.
+BEFORE_OWN_PASSWORD = frozenset(
+    {
+        ("POST", "/api/v1/auth/password"),
+        ("POST", "/api/v1/auth/logout"),
+        ("GET", "/api/v1/auth/me"),
+        ("GET", "/api/v1/users/me"),
+    }
+)
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -110,6 +122,8 @@ def current_user(
         sent = request.headers.get(CSRF_HEADER, "")
         if sent != csrf_token(token):
             raise Forbidden(CSRF_HEADER, None, "missing or wrong CSRF token for a cookie session")
+    if (request.method, request.url.path) not in BEFORE_OWN_PASSWORD:
+        access.require_own_password(info.user)
     if info.needs_touch:
         with rt.uow(info.actor) as uow:
             access.touch(uow, info.session_id)

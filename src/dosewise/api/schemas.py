@@ -85,6 +85,7 @@ class UserOut(BaseModel):
                     "failed_logins": 0,
                     "last_login_at": "2026-11-26T08:00:00Z",
                     "locale": "zh_CN",
+                    "must_change_password": False,
                 }
             ]
         }
@@ -102,6 +103,12 @@ class UserOut(BaseModel):
         description="The interface language the user chose (null: not chosen yet)",
         examples=["zh_CN"],
     )
+    must_change_password: bool = Field(
+        default=False,
+        description="The password was set by an administrator (or is the first administrator's "
+        "printed one): the user must choose their own (POST /api/v1/auth/password) before "
+        "anything else is allowed",
+    )
 
     @classmethod
     def of(cls, user: User, now: datetime) -> UserOut:
@@ -116,6 +123,7 @@ class UserOut(BaseModel):
             failed_logins=user.failed_logins,
             last_login_at=user.last_login_at,
             locale=user.locale,
+            must_change_password=bool(user.must_change_password),
         )
 
 
@@ -178,7 +186,8 @@ class UserCreate(Model):
 class UserCreated(BaseModel):
     user: UserOut
     generated_password: str | None = Field(
-        description="The random password, shown only in this response (null if one was given)"
+        description="The random password, shown only in this response (null if one was "
+        "given). Either is one-time: the user must choose their own at first sign-in"
     )
 
 
@@ -214,7 +223,10 @@ class ReasonBody(Model):
 
 class PasswordIssued(BaseModel):
     user: UserOut
-    generated_password: str = Field(description="Shown only in this response")
+    generated_password: str = Field(
+        description="Shown only in this response; one-time: the user must replace it at next "
+        "sign-in before doing anything else"
+    )
 
 
 # --------------------------------------------------------------------------- sites
@@ -318,7 +330,7 @@ class Health(BaseModel):
                 {
                     "status": "ok",
                     "version": "0.1.0",
-                    "database": "sqlite:///./dosewise.db",
+                    "database": "sqlite",
                     "revision": "0001",
                     "head": "0001",
                     "up_to_date": True,
@@ -329,7 +341,11 @@ class Health(BaseModel):
 
     status: Literal["ok", "not_migrated"]
     version: str
-    database: str
+    database: str = Field(
+        description="The database kind (sqlite or postgresql), never its location: anyone may "
+        "ask (`dosewise db status` on the server names the database)",
+        examples=["sqlite"],
+    )
     revision: str | None
     head: str
     up_to_date: bool

@@ -213,13 +213,16 @@ def user_add(
         "site_id": user.site_id,
         "full_name": user.full_name,
         "generated_password": generated,
+        "must_change_password": user.must_change_password,
     }
     if as_json:
         print_json(out)
         return
     console.print(f"created {user.role} {user.username} (site {user.site_id or 'all'})")
     if generated:
-        console.print(f"password (shown once): {generated}")
+        console.print(
+            f"password (shown once; one-time, to be replaced at first sign-in): {generated}"
+        )
 
 
 @user_app.command("list")
@@ -358,7 +361,8 @@ def serve(
     if admin is not None:
         print(
             f"Created the first administrator: username {admin[0]!r}, password {admin[1]!r}\n"
-            "It is shown only this once: sign in and change it at /account/password.",
+            "It is shown only this once and works once: sign in and choose your own password "
+            "at /account/password (nothing else is allowed until you do).",
             flush=True,
         )
     bind_host, bind_port = host or settings.host, port or settings.port

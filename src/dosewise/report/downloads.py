@@ -24,7 +24,7 @@ import tempfile
 import threading
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -128,9 +128,10 @@ def available_reports(actor: Actor) -> list[ReportInfo]:
     return [info for kind, info in REPORTS.items() if may_take(actor, kind)]
 
 
-def parse_as_of(value: str | date | None) -> date | None:
-    """A data cut-off from ``YYYY-MM-DD`` (None or empty: the last record's day)."""
-    return _parse_as_of(value or None)
+def parse_as_of(value: str | date | None, *, now: datetime | None = None) -> date | None:
+    """A data cut-off from ``YYYY-MM-DD`` (None or empty: the last record's day); not after
+    today (``now``: the service's clock)."""
+    return _parse_as_of(value or None, now=now)
 
 
 @dataclass
@@ -178,6 +179,7 @@ def export_download(
     lang: str | None = None,
     as_of: str | date | None = None,
     via: str,
+    now: datetime | None = None,
 ) -> Download:
     """Check, write and audit-log the trial-data export ``kind``; the file to send.
 
@@ -191,7 +193,7 @@ def export_download(
     spec = authorize_export(actor, kind)
     chosen = info.check_format(fmt)
     language = info.check_lang(lang)
-    cutoff = parse_as_of(as_of)
+    cutoff = parse_as_of(as_of, now=now)
     folder = Path(tempfile.mkdtemp(prefix=f"dosewise-{kind}-"))
     try:
         if spec.folder:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -134,14 +134,41 @@ def authorize_export(actor: Actor, kind: str) -> ExportKind:
     return spec
 
 
-def parse_as_of(value: str | date | None) -> date | None:
-    """A cut-off day from ``YYYY-MM-DD`` (None: the last record's day)."""
-    if value is None or isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidParameter("as_of", value, "must be a date YYYY-MM-DD") from None
+#: The earliest data cut-off accepted (anything earlier is a typing error, not a trial).
+FIRST_AS_OF = date(1900, 1, 1)
+#: The cut-off may be "today" wherever a site is: today in the earliest time zone (UTC+14).
+LATEST_ZONE = timezone(timedelta(hours=14))
+
+
+def latest_today(now: datetime | None = None) -> date:
+    """Today's date where it is latest on Earth (UTC+14), from ``now`` (default: the clock)."""
+    moment = now if now is not None else datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(LATEST_ZONE).date()
+
+
+def parse_as_of(value: str | date | None, *, now: datetime | None = None) -> date | None:
+    """A cut-off day from ``YYYY-MM-DD`` (None: the last record's day).
+
+    A cut-off after today (in any site's zone) or before 1900 is refused, naming ``as_of``: a
+    report cannot describe data that do not exist yet, and such a date is a typing error.
+    """
+    if value is None:
+        return None
+    if isinstance(value, date):
+        day = value
+    else:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise InvalidParameter("as_of", value, "must be a date YYYY-MM-DD") from None
+    today = latest_today(now)
+    if day > today:
+        raise InvalidParameter("as_of", day.isoformat(), f"must not be after today ({today})")
+    if day < FIRST_AS_OF:
+        raise InvalidParameter("as_of", day.isoformat(), f"must not be before {FIRST_AS_OF}")
+    return day
 
 
 def read_trial_data(db: Database, actor: Actor, as_of: date | None = None) -> TrialData:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, MappedColumn, mapped_column
 
@@ -112,6 +113,7 @@ class User(Base):
             "password_hash",
             "password_changed_at",
             "locale",
+            "must_change_password",
         }
     )
     __audit_redact__ = frozenset({"password_hash"})
@@ -133,6 +135,11 @@ class User(Base):
     #: The interface language the user chose (one of ``LOCALES``); NULL: not chosen yet, so the
     #: browser's cookie or ``Accept-Language`` decides. A preference, changed without a reason.
     locale: Mapped[str | None] = mapped_column(String(16))
+    #: The password was set by someone else (an administrator's reset or choice, the first
+    #: administrator's printed one): the user must choose their own before doing anything else.
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
 
 class AuthSession(Base):

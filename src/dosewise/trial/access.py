@@ -29,7 +29,9 @@ from sqlalchemy import select
 from dosewise.errors import DosewiseError, InvalidInput
 from dosewise.settings import Settings
 from dosewise.store.tables import LOCALES, ROLES, AuthSession, Site, User
+from dosewise.trial import password_policy
 from dosewise.trial.audit import Actor, iso_utc
+from dosewise.trial.password_policy import HIDDEN
 from dosewise.trial.uow import DuplicateRecord, NotFound, UnitOfWork
 
 #: A lock-out that lasts until an administrator unlocks the account.
@@ -37,8 +39,6 @@ LOCKED_FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
 #: How often a session's last use is written back (seconds).
 TOUCH_EVERY_S = 60
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
-MAX_PASSWORD_LENGTH = 256
-HIDDEN = "[hidden]"
 
 
 class Role(StrEnum):
@@ -137,10 +137,26 @@ class Forbidden(DosewiseError):
 
 
 class AccountLocked(DosewiseError):
-    """Too many failed attempts: the account is locked."""
+    """Too many failed attempts: the account is locked.
+
+    No longer raised: a login to a locked account gets the same answer as a wrong password
+    (:data:`LOGIN_REFUSED`), so that accounts cannot be told apart. Kept for the 423 code
+    clients may know.
+    """
 
     http_status = 423
     code = "account_locked"
+
+
+class PasswordChangeRequired(DosewiseError):
+    """The password was set by someone else: choose your own before doing anything else."""
+
+    http_status = 403
+    code = "password_change_required"
+
+
+#: The one answer to a failed login, whatever the reason (unknown, wrong, locked, inactive).
+LOGIN_REFUSED = "invalid username or password, or the account is locked or inactive"
 
 
 # --------------------------------------------------------------------------- the matrix
@@ -230,15 +246,8 @@ def generate_password() -> str:
 
 
 def check_password(password: str, username: str, settings: Settings) -> None:
-    """Refuse a password that is too short, too long, or the username."""
-    if len(password) < settings.password_min_length:
-        raise InvalidInput(
-            "password", HIDDEN, f"must be at least {settings.password_min_length} characters"
-        )
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInput("password", HIDDEN, f"must be at most {MAX_PASSWORD_LENGTH} characters")
-    if password.strip().lower() == username.lower():
-        raise InvalidInput("password", HIDDEN, "must not be the username")
+    """Refuse a password that breaks a rule of :mod:`dosewise.trial.password_policy`."""
+    password_policy.check_password(password, username, settings.password_min_length)
 
 
 def token_digest(token: str) -> str:
@@ -291,8 +300,15 @@ def create_user(
     role: str,
     site_id: str | None = None,
     password: str | None = None,
+    one_time: bool = True,
 ) -> tuple[User, str | None]:
-    """Create a user (one act, committed); the user and the generated password if none given."""
+    """Create a user (one act, committed); the user and the generated password if none given.
+
+    The password is someone else's choice (an administrator's, or generated and shown to
+    them), so by default it is one-time: the user must choose their own at first sign-in.
+    Only set-ups that hand out known accounts on purpose (the demo trial, test fixtures) pass
+    ``one_time=False``.
+    """
     username = username.strip().lower()
     if not USERNAME_PATTERN.match(username):
         raise InvalidInput(
@@ -322,6 +338,7 @@ def create_user(
             failed_logins=0,
             password_changed_at=now,
             created_at=now,
+            must_change_password=one_time,
         )
     )
     uow.commit()
@@ -377,11 +394,14 @@ def unlock_user(uow: UnitOfWork, username: str, *, reason: str) -> User:
 def reset_password(
     uow: UnitOfWork, passwords: Passwords, username: str, *, reason: str
 ) -> tuple[User, str]:
-    """Give a user a new random password (shown once) and end their sessions; committed."""
+    """Give a user a new random one-time password (shown once) and end their sessions;
+    committed. The user must replace it at next sign-in, so the administrator who saw it never
+    holds a password the user goes on using."""
     user = find_user(uow, username)
     password = generate_password()
     uow.act("user.reset_password", reason=reason, site_id=user.site_id)
     user.password_hash = passwords.hash(password)
+    user.must_change_password = True
     user.password_changed_at = uow.now()
     user.failed_logins = 0
     user.locked_until = None
@@ -398,8 +418,14 @@ def change_password(
     *,
     current: str,
     new: str,
+    keep_session: int | None = None,
 ) -> User:
-    """A user changes their own password (the current one is re-entered); committed."""
+    """A user changes their own password (the current one is re-entered); committed.
+
+    Every other session of the user ends (a stolen session does not outlive the change); the
+    session ``keep_session`` (the one making the change) goes on. A one-time password is then
+    replaced, so the user may act again.
+    """
     user = uow.get(User, user_id)
     if not passwords.verify(user.password_hash, current):
         register_failure(uow, settings, user, "auth.password_change_failed")
@@ -411,6 +437,8 @@ def change_password(
     uow.act("user.change_password", site_id=user.site_id)
     user.password_hash = passwords.hash(new)
     user.password_changed_at = uow.now()
+    user.must_change_password = False
+    _end_sessions(uow, user.id, keep=keep_session)
     uow.commit()
     return user
 
@@ -433,12 +461,14 @@ def set_own_locale(uow: UnitOfWork, locale: str | None) -> User:
     return user
 
 
-def _end_sessions(uow: UnitOfWork, user_id: int) -> None:
+def _end_sessions(uow: UnitOfWork, user_id: int, *, keep: int | None = None) -> None:
+    """End every live session of the user (but ``keep``)."""
     now = uow.now()
     for s in uow.session.scalars(
         select(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
     ):
-        s.revoked_at = now
+        if s.id != keep:
+            s.revoked_at = now
 
 
 # --------------------------------------------------------------------------- lock-out
@@ -474,17 +504,6 @@ def register_failure(uow: UnitOfWork, settings: Settings, user: User, action: st
     return False
 
 
-def _locked_error(user: User) -> AccountLocked:
-    until = (
-        "an administrator unlocks it"
-        if user.locked_until == LOCKED_FOREVER
-        else f"{iso_utc(user.locked_until or LOCKED_FOREVER)}"
-    )
-    return AccountLocked(
-        "username", user.username, f"locked after repeated failed attempts until {until}"
-    )
-
-
 # --------------------------------------------------------------------------- sessions
 
 
@@ -514,20 +533,21 @@ def login(
     now = uow.now()
     uow.act("auth.login")
     user = uow.session.scalar(select(User).where(User.username == name))
-    invalid = NotAuthenticated("credentials", None, "invalid username or password")
+    invalid = NotAuthenticated("credentials", None, LOGIN_REFUSED)
     if user is None:
         passwords.dummy_verify(password)
         uow.event("auth.login_failed", "users", None, after={"username": name[:64]})
         uow.commit()
         raise invalid
-    if is_locked(user, now):
+    if is_locked(user, now):  # the same answer, after the same work, as a wrong password
+        passwords.dummy_verify(password)
         uow.event("auth.login_refused", "users", user.id, after={"why": "locked"})
         uow.commit()
-        raise _locked_error(user)
+        raise invalid
     if not passwords.verify(user.password_hash, password):
-        locked = register_failure(uow, settings, user, "auth.login_failed")
+        register_failure(uow, settings, user, "auth.login_failed")
         uow.commit()
-        raise _locked_error(user) if locked else invalid
+        raise invalid
     if not user.active:
         uow.event("auth.login_refused", "users", user.id, after={"why": "inactive"})
         uow.commit()
@@ -553,6 +573,17 @@ def login(
     uow.event("auth.login", "users", user.id, after={"session_expires_at": iso_utc(expires)})
     uow.commit()
     return Login(token=token, user=user, expires_at=expires)
+
+
+def require_own_password(user: User) -> None:
+    """:class:`PasswordChangeRequired` if ``user`` still has a password someone else set."""
+    if user.must_change_password:
+        raise PasswordChangeRequired(
+            "password",
+            None,
+            "your password was set by an administrator: choose your own "
+            "(POST /api/v1/auth/password, or the Change password page) before anything else",
+        )
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from dosewise.csvsafe import safe_row
 from dosewise.errors import DosewiseError, InvalidInput
 from dosewise.store.tables import GENESIS_HASH, AuditHead, AuditRecord, User
 
@@ -419,7 +420,7 @@ def export(
         writer = csv.DictWriter(stream, fieldnames=list(EXPORT_COLUMNS), lineterminator="\n")
         writer.writeheader()
         for record in rows:
-            writer.writerow(record.column_values())
+            writer.writerow(safe_row(record.column_values()))  # no formulas in spreadsheets
     else:
         document = {
             "exported_at": iso_utc(uow.now()),

@@ -23,7 +23,7 @@ from fastapi.routing import APIRoute
 
 from dosewise.api.auth import Runtime, runtime
 from dosewise.errors import DosewiseError
-from dosewise.trial.access import NotAuthenticated
+from dosewise.trial.access import NotAuthenticated, PasswordChangeRequired
 from dosewise.trial.uow import UnitOfWork
 from dosewise.web import labels
 from dosewise.web.i18n import (
@@ -38,7 +38,10 @@ from dosewise.web.i18n import (
 from dosewise.web.session import CSRF_FIELD, WebUser, check_csrf, resolve_user
 
 LANG_COOKIE = "dosewise_lang"
-STATIC_VERSION = "1"
+#: Where a user whose password an administrator set is sent, and the pages they may still use.
+PASSWORD_PAGE = "/account/password"
+BEFORE_OWN_PASSWORD = frozenset({PASSWORD_PAGE, "/logout"})
+STATIC_VERSION = "2"
 
 
 # --------------------------------------------------------------------------- templates
@@ -237,8 +240,16 @@ def public_page(request: Request, rt: Runtime = Depends(runtime)) -> Page:
 
 
 def signed_in_page(request: Request, rt: Runtime = Depends(runtime)) -> Page:
-    """A page for any signed-in user (otherwise: the sign-in page)."""
-    return _page(request, rt, resolve_user(request, rt))
+    """A page for any signed-in user (otherwise: the sign-in page).
+
+    A user who still has a password an administrator set is sent to the password page from
+    every other page (:class:`PasswordChangeRequired`, turned into a redirect by
+    :class:`WebRoute`).
+    """
+    user = resolve_user(request, rt)
+    if user.must_change_password and request.url.path not in BEFORE_OWN_PASSWORD:
+        raise PasswordChangeRequired("password", None, "choose your own password first")
+    return _page(request, rt, user)
 
 
 def page_for(action: str) -> Callable[..., Page]:
@@ -283,6 +294,8 @@ class WebRoute(APIRoute):
                 if request.url.path in ("/", "/login"):
                     target = "/login"
                 return redirect(target, request)
+            except PasswordChangeRequired:
+                return redirect(PASSWORD_PAGE, request)
             except DosewiseError as exc:
                 return error_page(request, exc)
 

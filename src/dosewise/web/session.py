@@ -43,6 +43,8 @@ class WebUser:
     context: dict[str, Any] = field(default_factory=dict)
     #: The interface language the user chose (None: not chosen, the browser decides).
     locale: str | None = None
+    #: An administrator set the password: the user must choose their own before anything else.
+    must_change_password: bool = False
 
     @property
     def username(self) -> str:
@@ -90,6 +92,7 @@ def resolve_user(request: Request, rt: Runtime) -> WebUser:
         tz = site.timezone if site is not None else _trial_timezone(uow)
         full_name = info.user.full_name
         locale = info.user.locale
+        must_change = bool(info.user.must_change_password)
     if info.needs_touch:
         with rt.uow(info.actor) as uow:
             access.touch(uow, info.session_id)
@@ -102,6 +105,7 @@ def resolve_user(request: Request, rt: Runtime) -> WebUser:
         timezone=tz or DEFAULT_TIMEZONE,
         context=request_context(request),
         locale=locale,
+        must_change_password=must_change,
     )
 
 

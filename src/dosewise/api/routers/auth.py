@@ -28,7 +28,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
     "/login",
     response_model=LoginResponse,
     summary="Log in: a bearer token (and a session cookie for browsers)",
-    responses=responses(401, 422, 423),
+    responses=responses(401, 422),
 )
 def login(
     body: LoginRequest, request: Request, response: Response, rt: Runtime = Depends(runtime)
@@ -76,7 +76,7 @@ def me(user: CurrentUser = Depends(current_user), rt: Runtime = Depends(runtime)
 @router.post(
     "/password",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="Change my password (re-enter the current one)",
+    summary="Change my password (re-enter the current one); ends my other sessions",
     responses=responses(401, 403, 422),
 )
 def change_password(
@@ -93,6 +93,7 @@ def change_password(
             user.actor.user_id,
             current=body.current_password,
             new=body.new_password,
+            keep_session=user.session_id,
         )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -1,4 +1,8 @@
-"""``GET /api/v1/health``: is the service up, and is its database migrated?"""
+"""``GET /api/v1/health``: is the service up, and is its database migrated?
+
+Anyone may ask (load balancers, monitoring), so the answer names the database's kind, never its
+location or credentials.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ def health(rt: Runtime = Depends(runtime)) -> JSONResponse:
     body = Health(
         status="ok" if state.up_to_date else "not_migrated",
         version=__version__,
-        database=state.url,
+        database=rt.db.engine.dialect.name,  # the kind only: the location is not for anyone
         revision=state.current,
         head=state.head,
         up_to_date=state.up_to_date,

@@ -155,14 +155,14 @@ def export_report(
     as_of: str | None = Query(
         default=None,
         max_length=10,
-        description="Data cut-off YYYY-MM-DD (default: the last record's day)",
+        description="Data cut-off YYYY-MM-DD, not after today (default: the last record's day)",
         examples=["2026-06-30"],
     ),
     user: CurrentUser = Depends(current_user),
     rt: Runtime = Depends(runtime),
 ) -> Response:
     download = downloads.export_download(
-        rt.db, user.actor, kind, fmt=format, lang=lang, as_of=as_of, via="api"
+        rt.db, user.actor, kind, fmt=format, lang=lang, as_of=as_of, via="api", now=rt.clock()
     )
     try:
         return download_response(download)

@@ -176,6 +176,7 @@ def _create_users(db: Database, settings: Settings, password: str) -> dict[str, 
                 role=role,
                 site_id=site,
                 password=password,
+                one_time=False,  # demo accounts share a known password on purpose
             )
         created[username] = role
     return created

@@ -34,7 +34,7 @@ from dosewise.store.tables import (
     User,
 )
 from dosewise.trial import esign
-from dosewise.trial.access import Passwords, authorize
+from dosewise.trial.access import Passwords, visible_sites
 from dosewise.trial.audit import canonical_json, jsonable, sha256_hex
 from dosewise.trial.uow import NotFound, UnitOfWork
 
@@ -139,11 +139,16 @@ def decision_seed(nct_id: str, arm_id: str, cohort: int) -> int:
 
 
 def participant(uow: UnitOfWork, study_id: str, action: str) -> Participant:
-    """The participant with ``study_id``, if the actor may do ``action`` at its site."""
+    """The participant with ``study_id``, if the actor may do ``action`` at its site.
+
+    A role that may not do ``action`` anywhere gets 403 whether or not the ID exists; another
+    site's participant is "no such participant", exactly like an unused ID, so that site staff
+    cannot count or probe other sites' participants by their study IDs.
+    """
+    sites = visible_sites(uow.actor, action)  # Forbidden for the role, before any lookup
     found = uow.session.scalar(select(Participant).where(Participant.study_id == study_id))
-    if found is None:
+    if found is None or (sites is not None and found.site_id not in sites):
         raise NotFound("study_id", study_id, "no such participant")
-    authorize(uow.actor, action, found.site_id)
     return found
 
 

@@ -20,9 +20,10 @@ from dosewise.errors import DosewiseError
 from dosewise.trial import access
 from dosewise.trial.audit import Actor
 from dosewise.web import labels
-from dosewise.web.i18n import LOCALES
+from dosewise.web.i18n import LOCALES, N_
 from dosewise.web.render import (
     LANG_COOKIE,
+    PASSWORD_PAGE,
     Form,
     FormErrors,
     Page,
@@ -43,6 +44,8 @@ from dosewise.web.session import (
 )
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+#: The sign-in page's one answer to any refused sign-in (unknown, wrong, locked or inactive).
+LOGIN_REFUSED = N_("Invalid username or password, or the account is locked or inactive.")
 YEAR_S = 365 * 24 * 3600
 
 
@@ -102,9 +105,14 @@ def login(
     except DosewiseError as exc:
         kept = Form({"username": [form.get("username")], "next": [form.get("next")]})
         errors = FormErrors()
-        errors.general.append(exc.rule if exc.field in ("credentials", CSRF_FIELD) else exc.message)
+        if exc.field == "credentials":
+            errors.general.append(page.tr(LOGIN_REFUSED))
+        else:
+            errors.general.append(exc.rule if exc.field == CSRF_FIELD else exc.message)
         return _login_page(page, kept, errors, int(getattr(exc, "http_status", 422)))
     target = safe_next(form.get("next"), "/")
+    if result.user.must_change_password:  # a password an administrator set: replace it first
+        target = PASSWORD_PAGE
     response = redirect(target)
     set_session_cookie(response, rt.settings, result.token)
     stored = result.user.locale
@@ -147,6 +155,7 @@ def change_password(posted_form: tuple[Page, Form] = Depends(posted())) -> Respo
                 user.actor.user_id,
                 current=form.get("current_password"),
                 new=form.get("new_password"),
+                keep_session=user.session_id,
             )
     except DosewiseError as exc:
         aliases = {"password": "new_password"}
@@ -156,7 +165,7 @@ def change_password(posted_form: tuple[Page, Form] = Depends(posted())) -> Respo
             errors=errors,
             status_code=int(getattr(exc, "http_status", 422)),
         )
-    return page.render("account/password.html", changed=True)
+    return page.render("account/password.html", changed=True, forced=False)
 
 
 @router.get("/lang/{code}")

@@ -40,6 +40,8 @@ class UserRow:
     last_login_at: datetime | None
     #: The interface language the user chose (None: not chosen).
     locale: str | None = None
+    #: The password an administrator set has not been replaced by the user yet.
+    must_change_password: bool = False
 
 
 def _row(user: User, now: datetime) -> UserRow:
@@ -54,6 +56,7 @@ def _row(user: User, now: datetime) -> UserRow:
         user.failed_logins,
         user.last_login_at,
         user.locale,
+        user.must_change_password,
     )
 
 

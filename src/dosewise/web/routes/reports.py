@@ -114,6 +114,7 @@ def download(kind: str, page: Page = Depends(signed_in_page)) -> Response:
             lang=lang,
             as_of=params.get("as_of"),
             via="web",
+            now=page.rt.clock(),
         )
     try:
         return download_response(file)
