@@ -139,8 +139,23 @@ def decision_seed(nct_id: str, arm_id: str, cohort: int) -> int:
 
 
 def participant(uow: UnitOfWork, study_id: str, action: str) -> Participant:
-    """The participant with ``study_id``, if the actor may do ``action`` at its site."""
-    found = uow.session.scalar(select(Participant).where(Participant.study_id == study_id))
+    """The participant with ``study_id``, if the actor may do ``action`` at its site.
+
+    In a writing unit of work the participant's row is locked until commit
+    (:meth:`UnitOfWork.lock`): every act on a participant passes here first, so two requests
+    for the same once-only act (confirm, release, lymphodepletion, infusion, enrol, adjudicate)
+    run one after the other, and the second finds the first's record and is refused (409).
+    Call it before loading anything else of the participant, so no check reads a stale copy.
+    """
+    where = Participant.study_id == study_id
+    found: Participant | None
+    if uow.readonly:
+        found = uow.session.scalar(select(Participant).where(where))
+    else:
+        try:
+            found = uow.lock(Participant, where=where)
+        except NotFound:
+            found = None
     if found is None:
         raise NotFound("study_id", study_id, "no such participant")
     authorize(uow.actor, action, found.site_id)

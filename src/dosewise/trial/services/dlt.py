@@ -112,7 +112,11 @@ def adjudicate_dlt(
         )
     )
     if previous is not None and why is None:
-        raise InvalidInput("rationale", None, "required to adjudicate again (say what changed)")
+        raise WrongState(
+            "study_id",
+            study_id,
+            "is already adjudicated: adjudicate again only with a rationale saying what changed",
+        )
     uow.act("dlt.adjudicate", site_id=p.site_id, reason=why if previous is not None else None)
     if previous is not None:
         previous.status = "superseded"

@@ -133,6 +133,13 @@ def record_lymphodepletion(
         raise WrongState("study_id", study_id, "needs a confirmed dose assignment first")
     if infusion_of(uow.session, p.id) is not None:
         raise WrongState("study_id", study_id, "is already infused")
+    done = uow.session.scalar(select(Lymphodepletion).where(Lymphodepletion.participant_id == p.id))
+    if done is not None:
+        raise WrongState(
+            "study_id",
+            study_id,
+            f"already has its lymphodepleting regimen recorded (from {done.start_on.isoformat()})",
+        )
     if not regimen.strip():
         raise InvalidInput("regimen", regimen, "is required")
     not_future("start_on", start_on, uow)
