@@ -14,6 +14,7 @@ from dosewise.api.routers._trial_outputs import ArmOut, ArmStateOut, Bop2LookOut
 from dosewise.api.routers._trial_schemas import ArmIdPath, ClosePhase1In, LookIn
 from dosewise.api.routers._trial_views import closure_out, look_out
 from dosewise.store.tables import Arm
+from dosewise.trial import signed
 from dosewise.trial.arm_state import arm_state
 from dosewise.trial.services import phases
 from dosewise.trial.services._common import Signing, today
@@ -43,7 +44,10 @@ def list_arms(
 
 def _state(user: CurrentUser, rt: Runtime, arm_id: str) -> dict[str, Any]:
     with user.uow(rt, readonly=True) as uow:
-        return arm_state(uow.session, arm_id, as_of=today(uow)).to_dict()
+        out = arm_state(uow.session, arm_id, as_of=today(uow)).to_dict()
+        out["broken_signatures"] = signed.broken_in_arm(uow.session, arm_id)
+        out["history"] = signed.annotate_history(uow.session, out["history"])
+        return out
 
 
 @router.get(

@@ -37,6 +37,7 @@ from dosewise.trial.services._common import (
     sign,
     user_id,
 )
+from dosewise.trial import signed
 from dosewise.trial.uow import UnitOfWork
 
 CERTIFICATE_KEYS = ("tnc", "viability", "cd3", "car", "volume_ml")
@@ -103,15 +104,7 @@ def release_product(
     )
     uow.flush()
     if signing is not None:
-        content = {
-            "product_id": product.id,
-            "study_id": study_id,
-            "lot": lot,
-            "certificate": product.certificate,
-            "planned_level": product.planned_level,
-            "assigned_level": assigned,
-            "fallback": plan.fallback,
-        }
+        content = signed.product_content(product, study_id)
         product.signature_id = sign(uow, signing, "products", product.id, content).id
     uow.commit()
     return product
