@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -19,7 +18,7 @@ from dosewise.api import create_app
 from dosewise.settings import Settings
 from dosewise.store.session import Database, open_database
 from dosewise.trial.demo import plan
-from pg import FakeClock, PASSWORD, backend, backend_params, db_url, make_settings  # noqa: F401
+from pg import PASSWORD, FakeClock, backend, backend_params, db_url, make_settings  # noqa: F401
 
 pytestmark = pytest.mark.parametrize("backend", backend_params(), indirect=True)
 

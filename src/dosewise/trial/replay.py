@@ -173,8 +173,7 @@ def verify_deep(session: Session) -> DeepReport:
                 if current != audited:
                     drifts.append(Drift(table, row_id, "changed", column, audited, current))
         drifts += [
-            Drift(table, row_id, "deleted_outside")
-            for row_id in sorted(set(trail_rows) - seen)
+            Drift(table, row_id, "deleted_outside") for row_id in sorted(set(trail_rows) - seen)
         ]
     return DeepReport(
         chain=chain,

@@ -4,11 +4,11 @@ The assignment claims the arm first (``SELECT ... FOR UPDATE`` on PostgreSQL, a 
 SQLite), then computes :func:`dosewise.trial.arm_state.arm_state` inside the same transaction:
 two sites assigning at the same moment are served one after the other, and the second sees the
 first's patient. A client that says which arm version it saw (``expected_arm_version``) is
-refused with 409 if the arm moved on in between. While a signed record of the arm (a confirmed
-assignment, a product release, a DLT adjudication) no longer matches its signature, no dose is
-assigned (409 ``signature_broken``): the design would decide on data nobody signed. While the design says the next patient must
+refused with 409 if the arm moved on in between. While the design says the next patient must
 wait, the assignment is refused (409 ``must_wait``) with the date the last window closes, and
-the refusal is itself audited.
+the refusal is itself audited. While a signed record of the arm (a confirmed assignment, a
+product release, a DLT adjudication) no longer matches its signature, no dose is assigned (409
+``signature_broken``): the design would decide on data nobody signed.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from dosewise.store.tables import Arm, DoseAssignment, Enrollment, Participant
+from dosewise.trial import signed
 from dosewise.trial.arm_state import ArmState, arm_state
 from dosewise.trial.services._common import (
     DesignStopped,
@@ -32,7 +33,6 @@ from dosewise.trial.services._common import (
     today,
     user_id,
 )
-from dosewise.trial import signed
 from dosewise.trial.uow import ConcurrencyConflict, UnitOfWork
 
 

@@ -35,6 +35,7 @@ from dosewise.design.bop2 import (
 from dosewise.errors import InvalidInput
 from dosewise.protocol import Protocol
 from dosewise.store.tables import Arm, Bop2Look, Phase1Closure
+from dosewise.trial import signed
 from dosewise.trial.access import authorize
 from dosewise.trial.arm_state import ArmState, arm_state, phase2_counts
 from dosewise.trial.services._common import (
@@ -49,7 +50,6 @@ from dosewise.trial.services._common import (
     today,
     user_id,
 )
-from dosewise.trial import signed
 from dosewise.trial.uow import UnitOfWork
 
 

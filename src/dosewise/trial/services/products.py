@@ -20,6 +20,7 @@ from sqlalchemy import select
 from dosewise.clinical import ReleaseCertificate, actual_dose, plan_dose
 from dosewise.errors import InvalidInput
 from dosewise.store.tables import Infusion, Lymphodepletion, Product
+from dosewise.trial import signed
 from dosewise.trial.services._common import (
     Signing,
     WrongState,
@@ -37,7 +38,6 @@ from dosewise.trial.services._common import (
     sign,
     user_id,
 )
-from dosewise.trial import signed
 from dosewise.trial.uow import UnitOfWork
 
 CERTIFICATE_KEYS = ("tnc", "viability", "cd3", "car", "volume_ml")
