@@ -251,6 +251,17 @@ def annotate_history(session: Session, history: list[dict[str, Any]]) -> list[di
     return out
 
 
+def with_signatures(session: Session, arm_id: str, state: dict[str, Any]) -> dict[str, Any]:
+    """The arm state's dict (``ArmState.to_dict()``) with what its signatures say now: the
+    broken ones (``broken_signatures``) and each dose decision's ``signature_valid``. The one
+    place the API and the CLI add them, so both show the same state."""
+    return {
+        **state,
+        "history": annotate_history(session, list(state.get("history", []))),
+        "broken_signatures": broken_in_arm(session, arm_id),
+    }
+
+
 def refuse_if_broken(session: Session, arm_id: str) -> None:
     """Raise :class:`SignatureBroken` if a signed record of the arm was changed since signing.
 

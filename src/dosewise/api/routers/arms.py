@@ -44,10 +44,8 @@ def list_arms(
 
 def _state(user: CurrentUser, rt: Runtime, arm_id: str) -> dict[str, Any]:
     with user.uow(rt, readonly=True) as uow:
-        out = arm_state(uow.session, arm_id, as_of=today(uow)).to_dict()
-        out["broken_signatures"] = signed.broken_in_arm(uow.session, arm_id)
-        out["history"] = signed.annotate_history(uow.session, out["history"])
-        return out
+        state = arm_state(uow.session, arm_id, as_of=today(uow))
+        return signed.with_signatures(uow.session, arm_id, state.to_dict())
 
 
 @router.get(
