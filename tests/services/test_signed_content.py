@@ -65,7 +65,9 @@ def test_an_edited_dose_index_breaks_the_signature_and_stops_the_arm(acts: Acts)
     with acts.uow("stat", readonly=True) as uow:
         broken = signed.broken_in_arm(uow.session, "autologous")
         state = arm_state(uow.session, "autologous", as_of=acts.today)
-        history = signed.annotate_history(uow.session, state.to_dict()["history"])
+        shown_state = signed.with_signatures(uow.session, "autologous", state.to_dict())
+    history = shown_state["history"]
+    assert shown_state["broken_signatures"] == broken
     assert [(b["entity"], b["id"]) for b in broken] == [("dose_assignments", a.id)]
     decision = next(h for h in history if h.get("assignment_id") == a.id)
     assert decision["signature_valid"] is False and decision["signature_problems"]
@@ -93,6 +95,9 @@ def test_an_edited_certificate_breaks_the_release_signature(acts: Acts) -> None:
     assert _record(acts, sid)["products"][0]["signature"]["valid"] is True
     _sql(acts, f"UPDATE products SET lot = 'LOT-OTHER' WHERE id = {prod.id}")
     assert _record(acts, sid)["products"][0]["signature"]["valid"] is False
+    with acts.uow("stat", readonly=True) as uow:
+        broken = signed.broken_in_arm(uow.session, "autologous")
+    assert [(b["entity"], b["id"]) for b in broken] == [("products", prod.id)]
 
 
 def test_a_signature_moved_to_another_record_does_not_bind(acts: Acts) -> None:

@@ -113,33 +113,32 @@ def closure_content(c: Phase1Closure) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class SignedKind:
-    """A signed table: its model, the column ``e_signatures.entity_id`` names, the content."""
+    """A signed table: its model, the column ``e_signatures.entity_id`` names, the content
+    (from the row and, for a participant's record, the participant's study ID)."""
 
     model: type[Base]
     key: str
-    content: Callable[[Session, Any], dict[str, Any]]
+    content: Callable[[Any, str | None], dict[str, Any]]
 
 
 #: Every table whose rows carry an e-signature, by ``e_signatures.entity``.
 SIGNED: Mapping[str, SignedKind] = {
-    "dose_assignments": SignedKind(
-        DoseAssignment,
-        "id",
-        lambda s, r: dose_assignment_content(r, _study_id(s, r.participant_id)),
-    ),
-    "products": SignedKind(
-        Product, "id", lambda s, r: product_content(r, _study_id(s, r.participant_id))
-    ),
-    "dlt_adjudications": SignedKind(
-        DltAdjudication, "id", lambda s, r: dlt_content(r, _study_id(s, r.participant_id))
-    ),
-    "phase1_closures": SignedKind(Phase1Closure, "arm_id", lambda _s, r: closure_content(r)),
+    "dose_assignments": SignedKind(DoseAssignment, "id", dose_assignment_content),
+    "products": SignedKind(Product, "id", product_content),
+    "dlt_adjudications": SignedKind(DltAdjudication, "id", dlt_content),
+    "phase1_closures": SignedKind(Phase1Closure, "arm_id", lambda r, _sid: closure_content(r)),
 }
 
 
-def content_of(session: Session, entity: str, row: Base) -> dict[str, Any]:
-    """The content a signature on ``row`` (of table ``entity``) covers, as the row is now."""
-    return SIGNED[entity].content(session, row)
+def content_of(
+    session: Session, entity: str, row: Base, study_id: str | None = None
+) -> dict[str, Any]:
+    """The content a signature on ``row`` (of table ``entity``) covers, as the row is now
+    (``study_id``: the participant's, when the caller has it at hand)."""
+    pid = getattr(row, "participant_id", None)
+    if study_id is None and pid is not None:
+        study_id = _study_id(session, pid)
+    return SIGNED[entity].content(row, study_id)
 
 
 def signed_row(session: Session, sig: ESignature) -> Base | None:
@@ -161,8 +160,7 @@ def signed_row(session: Session, sig: ESignature) -> Base | None:
 
 def check(session: Session, sig: ESignature) -> esign.SignatureCheck:
     """Whether ``sig`` still binds: its own hashes and the signed record's current content."""
-    kind = SIGNED.get(sig.entity)
-    if kind is None:  # a kind of record this version does not sign: the hashes only
+    if sig.entity not in SIGNED:  # a kind of record this version does not sign: hashes only
         return esign.verify(sig)
     row = signed_row(session, sig)
     if row is None:
@@ -170,7 +168,7 @@ def check(session: Session, sig: ESignature) -> esign.SignatureCheck:
         return esign.SignatureCheck(
             False, (*base.problems, "no record carries this signature any more")
         )
-    return esign.verify(sig, kind.content(session, row))
+    return esign.verify(sig, content_of(session, sig.entity, row))
 
 
 def status(session: Session, sig: ESignature) -> dict[str, Any]:
@@ -179,74 +177,76 @@ def status(session: Session, sig: ESignature) -> dict[str, Any]:
     return {**esign.manifestation(sig), "valid": result.ok, "problems": list(result.problems)}
 
 
-def broken_in_arm(session: Session, arm_id: str) -> list[dict[str, Any]]:
-    """Every signed record of the arm whose signature no longer binds: table, id, problems."""
+def _arm_checks(session: Session, arm_id: str) -> list[tuple[str, Base, esign.SignatureCheck]]:
+    """Every signed record of the arm with its check (a handful of queries, not one per row)."""
+    study_ids: dict[int, str] = {
+        pid: sid
+        for pid, sid in session.execute(
+            select(Participant.id, Participant.study_id).where(Participant.arm_id == arm_id)
+        )
+    }
     rows: list[tuple[str, Base]] = []
-    rows += [
-        ("dose_assignments", a)
-        for a in session.scalars(
-            select(DoseAssignment).where(
-                DoseAssignment.arm_id == arm_id, DoseAssignment.signature_id.is_not(None)
-            )
-        )
-    ]
-    rows += [
-        ("products", p)
-        for p in session.scalars(
-            select(Product)
-            .join(Participant, Participant.id == Product.participant_id)
-            .where(Participant.arm_id == arm_id, Product.signature_id.is_not(None))
-        )
-    ]
-    rows += [
-        ("dlt_adjudications", d)
-        for d in session.scalars(
-            select(DltAdjudication)
-            .join(Participant, Participant.id == DltAdjudication.participant_id)
-            .where(Participant.arm_id == arm_id, DltAdjudication.signature_id.is_not(None))
-        )
-    ]
+    for entity in ("dose_assignments", "products", "dlt_adjudications"):
+        model: Any = SIGNED[entity].model
+        stmt = select(model).where(model.signature_id.is_not(None))
+        if entity == "dose_assignments":
+            stmt = stmt.where(model.arm_id == arm_id)
+        else:
+            stmt = stmt.where(model.participant_id.in_(list(study_ids)))
+        rows += [(entity, r) for r in session.scalars(stmt.order_by(model.id))]
     rows += [
         ("phase1_closures", c)
         for c in session.scalars(select(Phase1Closure).where(Phase1Closure.arm_id == arm_id))
     ]
-    broken = []
+    sig_ids = [r.signature_id for _e, r in rows]  # type: ignore[attr-defined]
+    sigs = {s.id: s for s in session.scalars(select(ESignature).where(ESignature.id.in_(sig_ids)))}
+    out = []
     for entity, row in rows:
-        sig = session.get(ESignature, row.signature_id)  # type: ignore[attr-defined]
+        sig = sigs.get(row.signature_id)  # type: ignore[attr-defined]
+        pid = getattr(row, "participant_id", None)
+        content = SIGNED[entity].content(row, None if pid is None else study_ids.get(pid))
         result = (
             esign.SignatureCheck(False, ("the signature is missing",))
             if sig is None
-            else esign.verify(sig, content_of(session, entity, row))
+            else esign.verify(sig, content)
         )
-        if not result.ok:
-            broken.append(
-                {
-                    "entity": entity,
-                    "id": row.id,  # type: ignore[attr-defined]
-                    "signature_id": row.signature_id,  # type: ignore[attr-defined]
-                    "problems": list(result.problems),
-                }
-            )
-    return broken
+        out.append((entity, row, result))
+    return out
 
 
-def annotate_history(session: Session, history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _broken(checks: list[tuple[str, Base, esign.SignatureCheck]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "entity": entity,
+            "id": row.id,  # type: ignore[attr-defined]
+            "signature_id": row.signature_id,  # type: ignore[attr-defined]
+            "problems": list(result.problems),
+        }
+        for entity, row, result in checks
+        if not result.ok
+    ]
+
+
+def broken_in_arm(session: Session, arm_id: str) -> list[dict[str, Any]]:
+    """Every signed record of the arm whose signature no longer binds: table, id, problems."""
+    return _broken(_arm_checks(session, arm_id))
+
+
+def annotate_history(
+    history: list[dict[str, Any]], checks: Mapping[int, esign.SignatureCheck]
+) -> list[dict[str, Any]]:
     """The arm's decision history with ``signature_valid`` on each dose decision (None: not
-    signed yet) and ``signature_problems`` where the signature no longer binds."""
+    signed yet) and ``signature_problems`` where the signature no longer binds; ``checks``
+    holds the signed dose assignments' checks by assignment id."""
     out = []
     for item in history:
         item = dict(item)
         assignment_id = item.get("assignment_id")
-        a = None if assignment_id is None else session.get(DoseAssignment, assignment_id)
-        if a is not None:
-            sig = None if a.signature_id is None else session.get(ESignature, a.signature_id)
-            if sig is None:
-                item["signature_valid"] = None
-            else:
-                result = esign.verify(sig, content_of(session, "dose_assignments", a))
-                item["signature_valid"] = result.ok
-                if not result.ok:
-                    item["signature_problems"] = list(result.problems)
+        if assignment_id is not None:
+            result = checks.get(assignment_id)
+            item["signature_valid"] = None if result is None else result.ok
+            if result is not None and not result.ok:
+                item["signature_problems"] = list(result.problems)
         out.append(item)
     return out
 
@@ -255,10 +255,16 @@ def with_signatures(session: Session, arm_id: str, state: dict[str, Any]) -> dic
     """The arm state's dict (``ArmState.to_dict()``) with what its signatures say now: the
     broken ones (``broken_signatures``) and each dose decision's ``signature_valid``. The one
     place the API and the CLI add them, so both show the same state."""
+    checks = _arm_checks(session, arm_id)
+    by_assignment = {
+        row.id: result  # type: ignore[attr-defined]
+        for entity, row, result in checks
+        if entity == "dose_assignments"
+    }
     return {
         **state,
-        "history": annotate_history(session, list(state.get("history", []))),
-        "broken_signatures": broken_in_arm(session, arm_id),
+        "history": annotate_history(list(state.get("history", [])), by_assignment),
+        "broken_signatures": _broken(checks),
     }
 
 
