@@ -272,7 +272,7 @@ class UnitOfWork:
         if self.readonly:
             raise AuditError("a read-only unit of work cannot lock rows")
         if (key is None) == (where is None):
-            raise TypeError("lock() takes a primary key or a where clause, not both")
+            raise TypeError("lock() takes either a primary key or a where clause")
         if where is None:
             (pk,) = model.__table__.primary_key
             where = pk == key
