@@ -334,7 +334,7 @@ CLINICAL_ENDPOINTS: list[Row] = [
     (
         "lymphodepletion",
         "POST",
-        _under("lymphodepletion", "confirmed", "/lymphodepletion"),
+        _under("lymphodepletion", "confirmed", "/lymphodepletion", once=True),
         lambda u, s: {"regimen": "Flu/Cy", "start_on": _today(), "end_on": _today()},
         STAFF,
         201,

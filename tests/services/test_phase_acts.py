@@ -12,7 +12,7 @@ from dosewise.design.bop2 import Bop2Design
 from dosewise.protocol import Protocol, default_protocol, default_text, parse_protocol
 from dosewise.report.design_data import phase2_plan as report_phase2_plan
 from dosewise.store.tables import ESignature
-from dosewise.trial import esign
+from dosewise.trial import esign, signed
 from dosewise.trial.access import Forbidden
 from dosewise.trial.arm_state import arm_state, seeded
 from dosewise.trial.esign import SignatureRejected
@@ -98,6 +98,7 @@ def test_closing_phase_1_selects_the_designs_obd_and_opens_phase_2(acts: Acts) -
         sig = uow.session.get(ESignature, closure.signature_id)
         assert sig is not None and sig.username == "inv1"
         assert esign.verify(sig).ok
+        assert signed.check(uow.session, sig).ok  # bound to the closure row as it is now
         state = arm_state(uow.session, ARM, as_of=acts.today)
     assert state.phase == "phase2" and state.next.action == "assign"
     assert state.next.dose == closure.rp2d_index

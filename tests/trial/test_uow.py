@@ -312,3 +312,51 @@ def test_system_acts_are_attributed_to_the_system(db: Database) -> None:
         uow.commit()
     (record,) = _records(db, entity="sites", entity_id="S09")
     assert record.username == "system" and record.user_id is None
+
+
+# --------------------------------------------------------------------------- row locks
+
+
+def test_a_locked_row_makes_the_next_act_wait_and_see_the_first_ones_result(
+    db: Database,
+) -> None:
+    """``uow.lock``: the second unit of work waits for the first to commit, then reads the
+    committed value (READ COMMITTED on PostgreSQL; the write lock on SQLite)."""
+    pid = _register(db, "S01-0020")
+    first_locked, release = threading.Event(), threading.Event()
+    seen: list[str] = []
+
+    def first() -> None:
+        with UnitOfWork(db, INV1) as uow:
+            p = uow.lock(Participant, pid)
+            first_locked.set()
+            release.wait(timeout=30)
+            uow.act("participant.screen")
+            p.status = "eligible"
+            uow.commit()
+
+    def second() -> None:
+        first_locked.wait(timeout=30)
+        with UnitOfWork(db, INV1) as uow:
+            seen.append(uow.lock(Participant, pid).status)
+            uow.rollback()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    first_locked.wait(timeout=30)
+    threads[1].join(timeout=0.5)
+    assert threads[1].is_alive() and seen == []  # still waiting for the first's lock
+    release.set()
+    for t in threads:
+        t.join(timeout=60)
+    assert seen == ["eligible"]
+
+
+def test_lock_needs_a_writing_unit_and_an_existing_row(db: Database) -> None:
+    with UnitOfWork(db, INV1, readonly=True) as uow, pytest.raises(AuditError):
+        uow.lock(Site, "S01")
+    with UnitOfWork(db, INV1) as uow:
+        with pytest.raises(NotFound):
+            uow.lock(Site, "S99")
+        assert uow.lock(Site, where=Site.id == "S02").id == "S02"

@@ -27,7 +27,7 @@ from dosewise.settings import Settings, get_settings
 from dosewise.store import migrate
 from dosewise.store.session import Database, open_database
 from dosewise.store.tables import Arm, Site, User
-from dosewise.trial import access, audit, bootstrap
+from dosewise.trial import access, audit, bootstrap, replay
 from dosewise.trial.audit import Actor
 from dosewise.trial.uow import UnitOfWork
 
@@ -270,11 +270,31 @@ def user_unlock(
 
 
 @audit_app.command("verify")
-def audit_verify(database_url: DatabaseOption = None, as_json: JsonFlag = False) -> None:
+def audit_verify(
+    database_url: DatabaseOption = None,
+    as_json: JsonFlag = False,
+    deep: Annotated[
+        bool,
+        typer.Option(
+            "--deep",
+            help="Also replay the trail and compare every audited table with it, naming each "
+            "row changed, inserted or deleted outside the service.",
+        ),
+    ] = False,
+) -> None:
     """Recompute the audit trail's hash chain (exit 1 if it is broken)."""
     settings = _settings(database_url)
     with _database(settings) as db, _uow(db, "audit verify", readonly=True) as uow:
-        report = audit.verify_chain(uow.session)
+        if deep:
+            deep_report = replay.verify_deep(uow.session)
+            report = deep_report.chain
+        else:
+            report = audit.verify_chain(uow.session)
+    if deep:
+        _print_deep(deep_report, as_json)
+        if not deep_report.ok:
+            raise typer.Exit(1)
+        return
     if as_json:
         print_json(report.to_dict())
     else:
@@ -291,6 +311,39 @@ def audit_verify(database_url: DatabaseOption = None, as_json: JsonFlag = False)
             )
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _print_deep(report: replay.DeepReport, as_json: bool) -> None:
+    if as_json:
+        print_json(report.to_dict())
+        return
+    chain = report.chain
+    verdict = "[green]intact[/green]" if chain.ok else "[red]BROKEN[/red]"
+    console.print(
+        f"audit trail {verdict}: {chain.records} records, last seq {chain.last_seq}, "
+        f"last hash {chain.last_hash}"
+    )
+    if chain.problems:
+        _table(
+            f"{chain.problem_count} problem(s)",
+            ["seq", "kind", "detail"],
+            [[p.seq, p.kind, p.detail] for p in chain.problems],
+        )
+    tables = "[green]match the trail[/green]" if not report.drifts else "[red]DIFFER[/red]"
+    console.print(f"{len(report.tables)} tables, {report.rows} rows {tables}")
+    if report.drifts:
+        _table(
+            f"{len(report.drifts)} row change(s) outside the service",
+            ["table", "id", "column", "audited", "now"],
+            [
+                [d.table, d.id, d.column or d.kind, _cell(d.audited), _cell(d.current)]
+                for d in report.drifts[: audit.MAX_PROBLEMS]
+            ],
+        )
+
+
+def _cell(value: object) -> str:
+    return "" if value is None else str(value)[:60]
 
 
 @audit_app.command("export")

@@ -21,7 +21,7 @@ from dosewise.cli.app import app
 from dosewise.cli.options import print_json
 from dosewise.cli.trial import DatabaseOption, JsonFlag, _database, _settings, _table, _uow, console
 from dosewise.store.tables import Arm
-from dosewise.trial import bootstrap
+from dosewise.trial import bootstrap, signed
 from dosewise.trial.arm_state import arm_state
 from dosewise.trial.demo import DemoClock, load_demo_trial
 
@@ -56,7 +56,7 @@ def arm_state_cmd(
     day = _day(as_of) if as_of else datetime.now(UTC).date()
     with _database(_settings(database_url)) as db, _uow(db, "arm state", readonly=True) as uow:
         state = arm_state(uow.session, arm_id, as_of=day)
-    data = state.to_dict()
+        data = signed.with_signatures(uow.session, arm_id, state.to_dict())
     if as_json:
         print_json(data)
         return
@@ -88,6 +88,11 @@ def arm_state_cmd(
             + (f" (by {p.known_by}, {p.days_left} days left)" if p.known_by else "")
         )
     console.print(f"[bold]next: {state.next.action}[/bold] — {state.next.reason}")
+    for b in data["broken_signatures"]:
+        console.print(
+            f"[red]signature broken[/red]: {b['entity']} {b['id']}: {'; '.join(b['problems'])} "
+            "(no dose is assigned until it is restored)"
+        )
     if state.decide_command:
         console.print(f"reproduce: {state.decide_command}")
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, MappedColumn, mapped_column
 
@@ -46,6 +47,22 @@ SHORT = 64
 
 def _user_fk(nullable: bool = False) -> MappedColumn[Any]:
     return mapped_column(ForeignKey("users.id"), nullable=nullable)
+
+
+def _one_current(name: str, column: str, condition: str) -> Index:
+    """A partial unique index: at most one row per ``column`` where ``condition`` holds.
+
+    The database's own guard for "the participant's current record is one" (one dose
+    assignment in force, one released product, one final DLT adjudication), behind the row
+    locks the services take (``UnitOfWork.lock``).
+    """
+    return Index(
+        name,
+        column,
+        unique=True,
+        postgresql_where=text(condition),
+        sqlite_where=text(condition),
+    )
 
 
 # --------------------------------------------------------------------------- reference data
@@ -274,6 +291,11 @@ class DoseAssignment(Base):
     """The dose the design assigned, with the state and decision it saw and who confirmed it."""
 
     __tablename__ = "dose_assignments"
+    __table_args__ = (
+        _one_current(
+            "uq_dose_assignments_current", "participant_id", "status IN ('proposed', 'confirmed')"
+        ),
+    )
     __audit_workflow__ = frozenset({"status", "confirmed_at", "confirmed_by", "signature_id"})
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
@@ -305,6 +327,9 @@ class Product(Base):
     """A released CAR-T product: certificate values, feasibility, planned vs assigned level."""
 
     __tablename__ = "products"
+    __table_args__ = (
+        _one_current("uq_products_released", "participant_id", "status = 'released'"),
+    )
     __audit_workflow__ = frozenset({"status", "signature_id"})
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
@@ -331,12 +356,14 @@ class Product(Base):
 
 
 class Lymphodepletion(Base):
-    """The lymphodepleting regimen given before infusion."""
+    """The lymphodepleting regimen given before infusion (one per participant)."""
 
     __tablename__ = "lymphodepletions"
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id"), index=True, unique=True
+    )
     regimen: Mapped[str] = mapped_column(String(200))
     #: Agents with dose, unit and days (e.g. fludarabine 30 mg/m²/d × 3).
     agents: Mapped[list[Any]] = mapped_column(JSONDoc)
@@ -401,6 +428,9 @@ class DltAdjudication(Base):
     """Whether a participant had a DLT (or an event is one), by whom, under which rule."""
 
     __tablename__ = "dlt_adjudications"
+    __table_args__ = (
+        _one_current("uq_dlt_adjudications_final", "participant_id", "status = 'final'"),
+    )
     __audit_workflow__ = frozenset({"status", "signature_id"})
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)

@@ -5,7 +5,9 @@
 - §11.70: it is bound to what was signed: the SHA-256 of the canonical JSON of the content is
   stored with the signature, and the manifest (who, when, meaning, content hash) is hashed too,
   so neither the content nor the signature can be changed or moved without :func:`verify`
-  failing. Signatures are append-only in the database.
+  failing. Signatures are append-only in the database. Which columns of each kind of record
+  are signed, and the check against the record's current row, live in
+  :mod:`dosewise.trial.signed`.
 - §11.200(a): the password is re-entered for every signature (stricter than the rule, which
   allows one component for later signings within a session). A wrong password counts towards
   the account's lock-out even though the act it was meant to sign is abandoned.

@@ -14,10 +14,16 @@ that change no row (a login, an export) are recorded with :meth:`UnitOfWork.even
 ``with`` block without :meth:`UnitOfWork.commit` rolls everything back — the changes and their
 audit records alike.
 
-Concurrency: on SQLite a writing unit of work starts with ``BEGIN IMMEDIATE`` (writers queue);
-on PostgreSQL :meth:`UnitOfWork.claim_arm` locks the arm row and raises its ``version``, so two
-sites acting on one arm at the same moment are serialised, and a caller that says which version
-it saw gets :class:`ConcurrencyConflict` if the arm changed since.
+Concurrency: on SQLite a writing unit of work starts with ``BEGIN IMMEDIATE``, so writers
+queue for the whole database and every act sees the one before it. PostgreSQL runs READ
+COMMITTED transactions side by side, so an act that must happen once (confirm a dose, release a
+product, enrol, ...) first locks the row it is about: :meth:`UnitOfWork.lock` (``SELECT ... FOR
+NO KEY UPDATE``, a no-op on SQLite, which already holds the write lock) holds that row until
+commit, and every check made after it sees what the previous holder committed. The rule is one
+lock order: the participant (or site) first, then the arm. :meth:`UnitOfWork.claim_arm` locks
+the arm row and raises its ``version``, so two sites acting on one arm at the same moment are
+serialised, and a caller that says which version it saw gets :class:`ConcurrencyConflict` if the
+arm changed since.
 """
 
 from __future__ import annotations
@@ -253,6 +259,34 @@ class UnitOfWork:
             raise NotFound(model.__tablename__, key, "no such record")
         return found
 
+    def lock(self, model: type[M], key: object | None = None, *, where: Any = None) -> M:
+        """The row of ``model`` with primary key ``key`` (or matching ``where``), locked until
+        this unit of work ends, freshly read; :class:`NotFound` if there is none.
+
+        Use it before checking whether a once-only act has already happened: a concurrent act
+        on the same row waits here for the first to commit and then sees its result, so exactly
+        one of them passes the check. PostgreSQL takes ``FOR NO KEY UPDATE`` (it does not block
+        inserts of rows that merely reference the locked one); SQLite needs nothing more than
+        the ``BEGIN IMMEDIATE`` a writing unit of work already holds.
+        """
+        if self.readonly:
+            raise AuditError("a read-only unit of work cannot lock rows")
+        if (key is None) == (where is None):
+            raise TypeError("lock() takes either a primary key or a where clause")
+        if where is None:
+            (pk,) = model.__table__.primary_key
+            where = pk == key
+        stmt = (
+            select(model)
+            .where(where)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        )
+        found = self.session.execute(stmt).scalar_one_or_none()
+        if found is None:
+            raise NotFound(model.__tablename__, key, "no such record")
+        return found
+
     def claim_arm(self, arm_id: str, expected_version: int | None = None) -> Arm:
         """Lock the arm for this transaction and raise its version; the arm, refreshed.
 
@@ -261,7 +295,7 @@ class UnitOfWork:
         so and nothing is written. Without it the claim still serialises concurrent acts on
         the arm: the second waits for the first to commit and then sees its result.
         """
-        arm = self.get(Arm, arm_id, for_update=True)
+        arm = self.lock(Arm, arm_id)
         current = arm.version
         if expected_version is not None and expected_version != current:
             raise ConcurrencyConflict(

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from dosewise.design.params import Boin12Params
 from dosewise.design.tables import boundary_frame, rds_grid, rds_table
 from dosewise.store.tables import Arm, DoseAssignment, Enrollment, ESignature, Site, User
-from dosewise.trial import esign
+from dosewise.trial import signed
 from dosewise.trial.arm_state import ArmState, arm_state
 from dosewise.trial.uow import UnitOfWork
 
@@ -84,7 +84,7 @@ class HistoryItem:
     status: str | None = None
     confirmed_by: str | None = None
     confirmed_at: Any = None
-    signature: dict[str, str] | None = None
+    signature: dict[str, Any] | None = None
 
 
 def history(session: Session, state: ArmState) -> list[HistoryItem]:
@@ -108,7 +108,7 @@ def history(session: Session, state: ArmState) -> list[HistoryItem]:
                 status=a.status,
                 confirmed_by=names.get(a.confirmed_by) if a.confirmed_by else None,
                 confirmed_at=a.confirmed_at,
-                signature=esign.manifestation(sig) if sig is not None else None,
+                signature=signed.status(session, sig) if sig is not None else None,
             )
         )
     return out

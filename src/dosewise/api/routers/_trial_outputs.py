@@ -528,6 +528,8 @@ class ArmStateOut(BaseModel):
     phase2: dict[str, Any] | None
     history: list[dict[str, Any]]
     notes: list[str]
+    #: Signed records of the arm changed since signing (no dose is assigned while any exist).
+    broken_signatures: list[dict[str, Any]] = []
 
 
 class ClosureOut(BaseModel):

@@ -14,6 +14,7 @@ from dosewise.api.routers._trial_outputs import ArmOut, ArmStateOut, Bop2LookOut
 from dosewise.api.routers._trial_schemas import ArmIdPath, ClosePhase1In, LookIn
 from dosewise.api.routers._trial_views import closure_out, look_out
 from dosewise.store.tables import Arm
+from dosewise.trial import signed
 from dosewise.trial.arm_state import arm_state
 from dosewise.trial.services import phases
 from dosewise.trial.services._common import Signing, today
@@ -43,7 +44,8 @@ def list_arms(
 
 def _state(user: CurrentUser, rt: Runtime, arm_id: str) -> dict[str, Any]:
     with user.uow(rt, readonly=True) as uow:
-        return arm_state(uow.session, arm_id, as_of=today(uow)).to_dict()
+        state = arm_state(uow.session, arm_id, as_of=today(uow))
+        return signed.with_signatures(uow.session, arm_id, state.to_dict())
 
 
 @router.get(

@@ -144,9 +144,23 @@ def participant(uow: UnitOfWork, study_id: str, action: str) -> Participant:
     A role that may not do ``action`` anywhere gets 403 whether or not the ID exists; another
     site's participant is "no such participant", exactly like an unused ID, so that site staff
     cannot count or probe other sites' participants by their study IDs.
+
+    In a writing unit of work the participant's row is locked until commit
+    (:meth:`UnitOfWork.lock`): every act on a participant passes here first, so two requests
+    for the same once-only act (confirm, release, lymphodepletion, infusion, enrol, adjudicate)
+    run one after the other, and the second finds the first's record and is refused (409).
+    Call it before loading anything else of the participant, so no check reads a stale copy.
     """
     sites = visible_sites(uow.actor, action)  # Forbidden for the role, before any lookup
-    found = uow.session.scalar(select(Participant).where(Participant.study_id == study_id))
+    where = Participant.study_id == study_id
+    found: Participant | None
+    if uow.readonly:
+        found = uow.session.scalar(select(Participant).where(where))
+    else:
+        try:
+            found = uow.lock(Participant, where=where)
+        except NotFound:
+            found = None
     if found is None or (sites is not None and found.site_id not in sites):
         raise NotFound("study_id", study_id, "no such participant")
     return found

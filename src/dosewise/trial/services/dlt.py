@@ -16,6 +16,7 @@ from dosewise.clinical import DltAssessment, DltDefinition, classify_dlts, defin
 from dosewise.errors import InvalidInput
 from dosewise.protocol import Protocol
 from dosewise.store.tables import DltAdjudication, Participant
+from dosewise.trial import signed
 from dosewise.trial.audit import canonical_json, sha256_hex
 from dosewise.trial.services._common import (
     Signing,
@@ -112,7 +113,11 @@ def adjudicate_dlt(
         )
     )
     if previous is not None and why is None:
-        raise InvalidInput("rationale", None, "required to adjudicate again (say what changed)")
+        raise WrongState(
+            "study_id",
+            study_id,
+            "is already adjudicated: adjudicate again only with a rationale saying what changed",
+        )
     uow.act("dlt.adjudicate", site_id=p.site_id, reason=why if previous is not None else None)
     if previous is not None:
         previous.status = "superseded"
@@ -140,15 +145,7 @@ def adjudicate_dlt(
     )
     uow.flush()
     if signing is not None:
-        content = {
-            "dlt_adjudication_id": row.id,
-            "study_id": study_id,
-            "is_dlt": row.is_dlt,
-            "evaluable": row.evaluable,
-            "rule_status": assessment.status,
-            "definition_version": assessment.definition_version,
-            "rationale": why,
-        }
+        content = signed.dlt_content(row, study_id)
         row.signature_id = sign(uow, signing, "dlt_adjudications", row.id, content).id
     uow.commit()
     return row

@@ -6,7 +6,9 @@ two sites assigning at the same moment are served one after the other, and the s
 first's patient. A client that says which arm version it saw (``expected_arm_version``) is
 refused with 409 if the arm moved on in between. While the design says the next patient must
 wait, the assignment is refused (409 ``must_wait``) with the date the last window closes, and
-the refusal is itself audited.
+the refusal is itself audited. While a signed record of the arm (a confirmed assignment, a
+product release, a DLT adjudication) no longer matches its signature, no dose is assigned (409
+``signature_broken``): the design would decide on data nobody signed.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from dosewise.store.tables import Arm, DoseAssignment, Enrollment, Participant
+from dosewise.trial import signed
 from dosewise.trial.arm_state import ArmState, arm_state
 from dosewise.trial.services._common import (
     DesignStopped,
@@ -52,6 +55,7 @@ def check_assignable(
             f"arm {arm.id} is now at version {arm.version}: someone else acted on it first; "
             "reload the arm state and try again",
         )
+    signed.refuse_if_broken(uow.session, arm.id)
     state = arm_state(uow.session, arm.id, as_of=today(uow))
     if state.next.action != "assign" or state.next.dose is None:
         _refuse(uow, study_id, p.site_id, state)
@@ -73,6 +77,7 @@ def assign_dose(
     """Give the participant the dose the arm's design gives the next patient now."""
     p, enrollment = _assignable(uow, study_id)
     arm = uow.claim_arm(enrollment.arm_id, expected_arm_version)
+    signed.refuse_if_broken(uow.session, arm.id)
     protocol = arm_protocol(uow.session, arm)
     state = arm_state(uow.session, arm.id, as_of=today(uow), protocol=protocol)
     step = state.next
@@ -136,22 +141,8 @@ def _refuse(uow: UnitOfWork, study_id: str, site_id: str, state: ArmState) -> No
 
 
 def confirmation_content(a: DoseAssignment, study_id: str) -> dict[str, Any]:
-    """What a dose confirmation signs: the assignment and the decision behind it."""
-    return {
-        "dose_assignment_id": a.id,
-        "study_id": study_id,
-        "arm_id": a.arm_id,
-        "phase": a.phase,
-        "cohort": a.cohort,
-        "dose_index": a.dose_index,
-        "dose_level": a.dose_level,
-        "rule": a.decision.get("rule"),
-        "reason": a.decision.get("reason"),
-        "outcomes": a.decision.get("outcomes"),
-        "seed": a.decision.get("seed"),
-        "rule_version": a.rule_version,
-        "arm_version": a.arm_version,
-    }
+    """What a dose confirmation signs (the one definition: :mod:`dosewise.trial.signed`)."""
+    return signed.dose_assignment_content(a, study_id)
 
 
 def confirm_dose(uow: UnitOfWork, signing: Signing, study_id: str) -> DoseAssignment:

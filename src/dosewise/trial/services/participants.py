@@ -50,8 +50,13 @@ def register_participant(
 ) -> Participant:
     """Register a participant at a site; the service issues the pseudonymous study ID."""
     authorize(uow.actor, "participant.write", site_id)
-    site = uow.session.get(Site, site_id)
-    if site is None or not site.active:
+    # The site's row is the counter's lock: registrations at one site take their numbers one
+    # after the other (PostgreSQL would otherwise hand two of them the same study ID).
+    try:
+        site = uow.lock(Site, site_id)
+    except NotFound:
+        raise InvalidInput("site_id", site_id, "no such active site") from None
+    if not site.active:
         raise InvalidInput("site_id", site_id, "no such active site")
     on = not_future("registered_on", registered_on or today(uow), uow)
     if year_of_birth is not None and not (1900 <= year_of_birth <= on.year):

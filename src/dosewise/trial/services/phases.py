@@ -35,6 +35,7 @@ from dosewise.design.bop2 import (
 from dosewise.errors import InvalidInput
 from dosewise.protocol import Protocol
 from dosewise.store.tables import Arm, Bop2Look, Phase1Closure
+from dosewise.trial import signed
 from dosewise.trial.access import authorize
 from dosewise.trial.arm_state import ArmState, arm_state, phase2_counts
 from dosewise.trial.services._common import (
@@ -136,35 +137,21 @@ def close_phase1(
             "phase2_design": design,
         }
     )
-    content = {
-        "arm_id": arm_id,
-        "obd_index": obd,
-        "obd_level": level,
-        "rp2d_index": obd,
-        "rp2d_level": level,
-        "outcomes": step.outcomes,
-        "reason": step.reason,
-        "rule_version": rule_version(protocol, arm_id),
-        "phase2_design": None
-        if design is None
-        else {k: design[k] for k in ("n_max", "looks", "p0", "p1", "alpha", "lambda", "gamma")},
-    }
     uow.act("phase1.close")
-    signature = sign(uow, signing, "phase1_closures", arm_id, content)
-    closure = uow.add(
-        Phase1Closure(
-            arm_id=arm_id,
-            obd_index=obd,
-            obd_level=level,
-            rp2d_index=obd,
-            rp2d_level=level,
-            basis=basis,
-            rule_version=rule_version(protocol, arm_id),
-            closed_at=uow.now(),
-            closed_by=user_id(uow),
-            signature_id=signature.id,
-        )
+    closure = Phase1Closure(
+        arm_id=arm_id,
+        obd_index=obd,
+        obd_level=level,
+        rp2d_index=obd,
+        rp2d_level=level,
+        basis=basis,
+        rule_version=rule_version(protocol, arm_id),
+        closed_at=uow.now(),
+        closed_by=user_id(uow),
     )
+    signature = sign(uow, signing, "phase1_closures", arm_id, signed.closure_content(closure))
+    closure.signature_id = signature.id
+    uow.add(closure)
     arm.phase = "phase2" if obd is not None else "closed"
     uow.commit()
     return closure

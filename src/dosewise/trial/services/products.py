@@ -20,6 +20,7 @@ from sqlalchemy import select
 from dosewise.clinical import ReleaseCertificate, actual_dose, plan_dose
 from dosewise.errors import InvalidInput
 from dosewise.store.tables import Infusion, Lymphodepletion, Product
+from dosewise.trial import signed
 from dosewise.trial.services._common import (
     Signing,
     WrongState,
@@ -103,15 +104,7 @@ def release_product(
     )
     uow.flush()
     if signing is not None:
-        content = {
-            "product_id": product.id,
-            "study_id": study_id,
-            "lot": lot,
-            "certificate": product.certificate,
-            "planned_level": product.planned_level,
-            "assigned_level": assigned,
-            "fallback": plan.fallback,
-        }
+        content = signed.product_content(product, study_id)
         product.signature_id = sign(uow, signing, "products", product.id, content).id
     uow.commit()
     return product
@@ -133,6 +126,13 @@ def record_lymphodepletion(
         raise WrongState("study_id", study_id, "needs a confirmed dose assignment first")
     if infusion_of(uow.session, p.id) is not None:
         raise WrongState("study_id", study_id, "is already infused")
+    done = uow.session.scalar(select(Lymphodepletion).where(Lymphodepletion.participant_id == p.id))
+    if done is not None:
+        raise WrongState(
+            "study_id",
+            study_id,
+            f"already has its lymphodepleting regimen recorded (from {done.start_on.isoformat()})",
+        )
     if not regimen.strip():
         raise InvalidInput("regimen", regimen, "is required")
     not_future("start_on", start_on, uow)

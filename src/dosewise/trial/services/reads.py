@@ -25,7 +25,7 @@ from dosewise.store.tables import (
     ResponseAssessment,
     Screening,
 )
-from dosewise.trial import esign
+from dosewise.trial import signed
 from dosewise.trial.access import authorize, visible_sites
 from dosewise.trial.services._common import as_json, enrollment_of, participant
 from dosewise.trial.uow import UnitOfWork
@@ -83,13 +83,14 @@ def _plain(row: Base) -> dict[str, Any]:
 
 
 def signature_of(uow: UnitOfWork, signature_id: int | None) -> dict[str, Any] | None:
-    """The §11.50 manifestation of a signature, and whether it still binds."""
+    """The §11.50 manifestation of a signature, and whether it still binds: its own hashes and
+    the signed record's current content (``valid``; ``problems`` says what broke)."""
     if signature_id is None:
         return None
     sig = uow.session.get(ESignature, signature_id)
     if sig is None:
         return None
-    return {**esign.manifestation(sig), "valid": esign.verify(sig).ok}
+    return signed.status(uow.session, sig)
 
 
 def participant_record(uow: UnitOfWork, study_id: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from dosewise.errors import DosewiseError
 from dosewise.report import downloads
 from dosewise.store.tables import AdverseEvent, DltAdjudication, Participant, User
+from dosewise.trial import signed
 from dosewise.trial.access import visible_sites
 from dosewise.trial.arm_state import arm_state
 from dosewise.trial.services import phases
@@ -53,9 +54,11 @@ def _arm_page(
     with page.uow(readonly=True) as uow:
         state = arm_state(uow.session, arm_id, as_of=tv.today(uow))
         history = tv.history(uow.session, state)
+        broken = signed.broken_in_arm(uow.session, arm_id)
     return page.render(
         "trial/arm.html",
         state=state,
+        broken_signatures=broken,
         current=tv.current_dose(state),
         history=history,
         grid=tv.decision_grid(state),
