@@ -11,7 +11,8 @@ The date each kind of row is cut on:
 
 - participants: ``registered_on``; screenings ``screened_on``; consents ``consent_on`` (a
   withdrawal after the day is not yet one); enrollments ``enrolled_on``; products
-  ``released_on``; infusions ``infused_on``; response assessments ``assessed_on``;
+  ``released_on``; lymphodepletions ``start_on`` (an ``end_on`` after the day is
+  blanked); infusions ``infused_on``; response assessments ``assessed_on``;
 - adverse events: ``onset_on``; an event resolved after the day is ongoing (``resolved_on``,
   ``duration_days`` and ``outcome`` None: the recorded outcome describes the resolution, and
   the writers render an ongoing event from ``resolved_on`` None). Grade, seriousness and
@@ -63,6 +64,7 @@ from dosewise.store.tables import (
     DoseAssignment,
     Enrollment,
     Infusion,
+    Lymphodepletion,
     Participant,
     Phase1Closure,
     Product,
@@ -113,6 +115,7 @@ _VIEW_MODELS: tuple[type[Base], ...] = (
     Enrollment,
     DoseAssignment,
     Product,
+    Lymphodepletion,
     Infusion,
     AdverseEvent,
     DltAdjudication,
@@ -128,6 +131,7 @@ _CUT_DAY = {
     "consents": "consent_on",
     "enrollments": "enrolled_on",
     "products": "released_on",
+    "lymphodepletions": "start_on",
     "infusions": "infused_on",
     "adverse_events": "onset_on",
     "response_assessments": "assessed_on",
@@ -235,6 +239,9 @@ def _mask(rows: Mapping[str, list[dict[str, Any]]], as_of: date, changed: set[in
     for e in rows["adverse_events"]:
         if e["resolved_on"] is not None and e["resolved_on"] > as_of:
             e["resolved_on"] = e["outcome"] = None
+    for lymph in rows["lymphodepletions"]:
+        if lymph["end_on"] is not None and lymph["end_on"] > as_of:
+            lymph["end_on"] = None
     for p in rows["participants"]:
         if p["off_study_on"] is not None and p["off_study_on"] > as_of:
             p["off_study_on"] = p["off_study_reason"] = None

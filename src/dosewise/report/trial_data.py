@@ -17,7 +17,7 @@ it stood at the end of that day, read from the records cut by :mod:`dosewise.rep
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from types import SimpleNamespace
 from typing import Any
@@ -38,6 +38,7 @@ from dosewise.store.tables import (
     DoseAssignment,
     Enrollment,
     Infusion,
+    Lymphodepletion,
     Participant,
     Phase1Closure,
     Product,
@@ -75,6 +76,12 @@ class TrialData:
       timepoint, response, mrd_negative``.
     - ``audit``: the audit trail in sequence order (``seq, recorded_at, username, role, action,
       entity, entity_id, operation, before, after, reason, txn, hash``).
+    - ``screenings``: every screening (a participant may be screened more than once) —
+      ``screening_id, participant_id, study_id, arm_id, screened_on, eligible, failed_criteria``
+      (a tuple of criterion ids).
+    - ``lymphodepletions``: the lymphodepleting regimens given — ``participant_id, study_id,
+      regimen, agents`` (a tuple of ``{agent, dose, unit, days}`` dicts, days relative to the
+      infusion) ``, start_on, end_on``.
     """
 
     nct_id: str
@@ -88,6 +95,12 @@ class TrialData:
     responses: pd.DataFrame
     audit: pd.DataFrame
     states: Mapping[str, ArmState]
+    # Added for the SDTM trial-design and exposure domains (issue 18); defaults keep every
+    # existing constructor valid.
+    screenings: pd.DataFrame = field(default_factory=lambda: _frame([], SCREENING_COLUMNS))
+    lymphodepletions: pd.DataFrame = field(
+        default_factory=lambda: _frame([], LYMPHODEPLETION_COLUMNS)
+    )
 
     @property
     def enrolled(self) -> pd.DataFrame:
@@ -238,7 +251,63 @@ def _load(session: Session, store: Session, as_of: date) -> TrialData:
         responses=responses,
         audit=_frame(audit_rows, audit_cols),
         states=states,
+        screenings=_screenings(session, sid_of),
+        lymphodepletions=_lymphodepletions(session, sid_of),
     )
+
+
+# --------------------------------------------------------------------------- issue 18 frames
+
+SCREENING_COLUMNS = [
+    "screening_id",
+    "participant_id",
+    "study_id",
+    "arm_id",
+    "screened_on",
+    "eligible",
+    "failed_criteria",
+]
+LYMPHODEPLETION_COLUMNS = [
+    "participant_id",
+    "study_id",
+    "regimen",
+    "agents",
+    "start_on",
+    "end_on",
+]
+
+
+def _screenings(session: Session, sid_of: Mapping[int, Any]) -> pd.DataFrame:
+    """Every stored screening with the ids of the criteria it failed."""
+    rows = [
+        {
+            "screening_id": s.id,
+            "participant_id": s.participant_id,
+            "study_id": sid_of.get(s.participant_id),
+            "arm_id": s.arm_id,
+            "screened_on": s.screened_on,
+            "eligible": bool(s.eligible),
+            "failed_criteria": tuple(str(c) for c in (s.failed_criteria or [])),
+        }
+        for s in session.scalars(select(Screening).order_by(Screening.id))
+    ]
+    return _frame(rows, SCREENING_COLUMNS)
+
+
+def _lymphodepletions(session: Session, sid_of: Mapping[int, Any]) -> pd.DataFrame:
+    """Every recorded lymphodepleting regimen, agents as given."""
+    rows = [
+        {
+            "participant_id": lymph.participant_id,
+            "study_id": sid_of.get(lymph.participant_id),
+            "regimen": lymph.regimen,
+            "agents": tuple(dict(a) for a in (lymph.agents or []) if isinstance(a, dict)),
+            "start_on": lymph.start_on,
+            "end_on": lymph.end_on,
+        }
+        for lymph in session.scalars(select(Lymphodepletion).order_by(Lymphodepletion.id))
+    ]
+    return _frame(rows, LYMPHODEPLETION_COLUMNS)
 
 
 _PARTICIPANT_COLUMNS = [
