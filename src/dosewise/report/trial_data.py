@@ -58,6 +58,25 @@ AE_WINDOW_DAYS = 30
 BOR_DAY = 90
 
 
+SCREENING_COLUMNS = [
+    "screening_id",
+    "participant_id",
+    "study_id",
+    "arm_id",
+    "screened_on",
+    "eligible",
+    "failed_criteria",
+]
+LYMPHODEPLETION_COLUMNS = [
+    "participant_id",
+    "study_id",
+    "regimen",
+    "agents",
+    "start_on",
+    "end_on",
+]
+
+
 @dataclass(frozen=True)
 class TrialData:
     """Everything a data report needs, read once.
@@ -257,24 +276,6 @@ def _load(session: Session, store: Session, as_of: date) -> TrialData:
 
 
 # --------------------------------------------------------------------------- issue 18 frames
-
-SCREENING_COLUMNS = [
-    "screening_id",
-    "participant_id",
-    "study_id",
-    "arm_id",
-    "screened_on",
-    "eligible",
-    "failed_criteria",
-]
-LYMPHODEPLETION_COLUMNS = [
-    "participant_id",
-    "study_id",
-    "regimen",
-    "agents",
-    "start_on",
-    "end_on",
-]
 
 
 def _screenings(session: Session, sid_of: Mapping[int, Any]) -> pd.DataFrame:
