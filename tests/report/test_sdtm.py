@@ -45,7 +45,8 @@ def test_all_domains_written(sdtm: dict[str, Dataset], folder: Path) -> None:
     for name in sdtm:
         assert (folder / f"{name.lower()}.xpt").is_file()
         assert (folder / f"{name.lower()}.csv").is_file()
-    assert (folder / "define.csv").is_file() and (folder / "define.html").is_file()
+    for name in ("define.xml", "define.html", "define.csv"):
+        assert (folder / name).is_file()
 
 
 def test_xpt_reads_back_the_same_values_and_labels(sdtm: dict[str, Dataset], folder: Path) -> None:

@@ -798,7 +798,8 @@ def write_sdtm(
         csv = path / f"{d.name.lower()}.csv"
         d.frame.to_csv(csv, index=False)
         written += [xpt, csv]
-    written += write_define(datasets, path, study)
+    title = data.protocol.registry.title if data is not None else ""
+    written += write_define(datasets, path, study, title)
     return written
 
 

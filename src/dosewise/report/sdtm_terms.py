@@ -2,8 +2,11 @@
 
 Each codelist is the set of values a variable may take in this export. Where CDISC Controlled
 Terminology has a codelist of the same name (NY, SEX, AGEU, RACE, ETHNIC, EPOCH, OUT, ACN,
-ROUTE, FRM, NCOMPLT ...) the values are its submission values; LYMPHODEPLETION in EPOCH, the
-response values and the DV categories are sponsor extensions, marked ``extensible``. The
+ROUTE, FRM ...) the values are written as its submission values; LYMPHODEPLETION in EPOCH is
+a sponsor extension (``extended``); lists such as the response values, the disposition terms
+(protocol milestones with the end-of-study reasons) and the DV categories are sponsor-defined
+(``cdisc`` False). The values were written by hand against the CT package named in
+:data:`CT_VERSION`; the package file itself is not shipped. The
 Define-XML and the conformance test read the same lists, so a value outside them fails a test.
 
 The MedDRA mapping (``report/ctcae_meddra.json``) gives, for the CTCAE v5.0 terms whose published
@@ -27,17 +30,23 @@ CT_VERSION = "2024-03-29"
 
 @dataclass(frozen=True)
 class Codelist:
-    """A list of allowed values; ``extensible`` when sponsor values were added to CDISC's."""
+    """A list of allowed values.
+
+    ``extended`` are sponsor values added to a CDISC codelist (``def:ExtendedValue``);
+    ``cdisc`` is False for a sponsor-defined list (no CDISC codelist of that name is claimed).
+    """
 
     name: str
     label: str
     values: tuple[str, ...]
-    extensible: bool = False
-    data_type: str = "text"
+    extended: tuple[str, ...] = ()
+    cdisc: bool = True
 
 
-def _cl(name: str, label: str, *values: str, extensible: bool = False) -> Codelist:
-    return Codelist(name, label, tuple(values), extensible)
+def _cl(
+    name: str, label: str, *values: str, extended: tuple[str, ...] = (), cdisc: bool = True
+) -> Codelist:
+    return Codelist(name, label, tuple(values), extended, cdisc)
 
 
 CODELISTS: dict[str, Codelist] = {
@@ -72,7 +81,7 @@ CODELISTS: dict[str, Codelist] = {
             "LYMPHODEPLETION",
             "TREATMENT",
             "FOLLOW-UP",
-            extensible=True,
+            extended=("LYMPHODEPLETION",),
         ),
         _cl(
             "ARMNRS",
@@ -102,7 +111,7 @@ CODELISTS: dict[str, Codelist] = {
             "NOT APPLICABLE",
             "UNKNOWN",
         ),
-        _cl("TOXGR", "Toxicity Grade", "1", "2", "3", "4", "5"),
+        _cl("TOXGR", "Toxicity Grade", "1", "2", "3", "4", "5", cdisc=False),
         _cl(
             "AEREL",
             "Causality",
@@ -111,13 +120,13 @@ CODELISTS: dict[str, Codelist] = {
             "POSSIBLY RELATED",
             "UNLIKELY RELATED",
             "NOT RELATED",
-            extensible=True,
+            cdisc=False,
         ),
         _cl("ROUTE", "Route of Administration", "INTRAVENOUS"),
         _cl("FRM", "Pharmaceutical Dosage Form", "SUSPENSION", "INJECTION"),
-        _cl("UNIT", "Unit", "cells/kg", "mg/m2", extensible=True),
+        _cl("UNIT", "Unit", "cells/kg", "mg/m2", extended=("cells/kg",)),
         _cl("FREQ", "Frequency", "ONCE", "QD"),
-        _cl("EXCAT", "Exposure Category", "CAR-T INFUSION", "LYMPHODEPLETION", extensible=True),
+        _cl("EXCAT", "Exposure Category", "CAR-T INFUSION", "LYMPHODEPLETION", cdisc=False),
         _cl(
             "DSDECOD",
             "Standardized Disposition Term",
@@ -131,7 +140,7 @@ CODELISTS: dict[str, Codelist] = {
             "PHYSICIAN DECISION",
             "PROGRESSIVE DISEASE",
             "OTHER",
-            extensible=True,
+            cdisc=False,
         ),
         _cl("DSCAT", "Category for Disposition Event", "DISPOSITION EVENT", "PROTOCOL MILESTONE"),
         _cl(
@@ -139,7 +148,7 @@ CODELISTS: dict[str, Codelist] = {
             "Subcategory for Disposition Event",
             "END OF STUDY",
             "STUDY PARTICIPATION",
-            extensible=True,
+            cdisc=False,
         ),
         _cl(
             "RSRESP",
@@ -151,19 +160,19 @@ CODELISTS: dict[str, Codelist] = {
             "SD",
             "PD",
             "NE",
-            extensible=True,
+            cdisc=False,
         ),
-        _cl("RSTESTCD", "Response Assessment Short Name", "OVRLRESP", "BESTRSP"),
+        _cl("RSTESTCD", "Response Assessment Short Name", "OVRLRESP", "BESTRSP", cdisc=False),
         _cl("IECAT", "Category for Inclusion/Exclusion", "INCLUSION", "EXCLUSION"),
         _cl(
             "DVCAT",
             "Category for Protocol Deviation",
             "TREATMENT DEVIATION",
             "VISIT WINDOW DEVIATION",
-            extensible=True,
+            cdisc=False,
         ),
-        _cl("COUNTRY", "Country", "CHN"),
-        _cl("AESCAT", "Grading Scale", "CTCAE v5", "ASTCT 2019", extensible=True),
+        _cl("COUNTRY", "Country (ISO 3166-1 alpha-3)", "CHN", cdisc=False),
+        _cl("AESCAT", "Grading Scale", "CTCAE v5", "ASTCT 2019", cdisc=False),
     )
 }
 
