@@ -85,7 +85,9 @@ class TrialData:
       site_id, arm_id, status, sex, age_years, weight_kg, screened_on, eligible, consent_on,
       enrolled_on, phase, cohort, assigned_dose, assigned_level, planned_level, product_level,
       fallback, lot, infused_on, cells_per_kg, actual_dose, actual_level, dlt, dlt_evaluable, bor,
-      responder, death_on, off_study_on, off_study_reason, last_on``.
+      responder, death_on, off_study_on, off_study_reason, last_on, product_rejected``
+      (``product_rejected``: a product was made and rejected at release and none released —
+      a product failure; added for the ClinicalTrials.gov flow, issue 18).
     - ``adverse_events``: one row per event — ``ae_id, participant_id, study_id, arm_id, term,
       soc, category, scale, grade, onset_on, resolved_on, duration_days, study_day, serious,
       attribution, outcome, is_dlt, actual_dose, actual_level``.
@@ -344,6 +346,7 @@ _PARTICIPANT_COLUMNS = [
     "off_study_on",
     "off_study_reason",
     "last_on",
+    "product_rejected",
 ]
 
 
@@ -370,6 +373,11 @@ def _participants(session: Session, states: Mapping[str, ArmState]) -> pd.DataFr
         if p.status == "released"
     }
     infusions = _by_participant(session, Infusion, Infusion.id)
+    rejected = {
+        pid
+        for pid, p in _by_participant(session, Product, Product.id).items()
+        if p.status == "rejected"
+    }
     best = _by_participant(session, BestResponse, BestResponse.id)
     adjudications = _final_adjudications(session)
     outcome_of = {o.participant_id: o for s in states.values() for o in s.patients}
@@ -437,6 +445,7 @@ def _participants(session: Session, states: Mapping[str, ArmState]) -> pd.DataFr
                 "off_study_on": p.off_study_on,
                 "off_study_reason": p.off_study_reason,
                 "last_on": max(candidates) if candidates else None,
+                "product_rejected": p.id in rejected and prod is None,
             }
         )
     return _frame(rows, _PARTICIPANT_COLUMNS)
