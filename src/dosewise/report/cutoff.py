@@ -99,6 +99,29 @@ def latest_record_day(session: Session) -> date | None:
     return max(found, default=None)
 
 
+def latest_clinical_day(session: Session) -> date | None:
+    """The default data cut-off: the day of the last clinical record or entry.
+
+    Like :func:`latest_record_day` but without the audit trail, whose newest rows are often
+    the report exports themselves (an export today would otherwise move the next default
+    cut-off to today). Clinical dates, the entry moments of clinical rows (dose assignments,
+    DLT adjudications, best responses, closures, BOP2 looks), resolutions, withdrawals and
+    leaving the study all count, so nothing entered about the trial is cut. None without any.
+    """
+    columns = [
+        *(Base.metadata.tables[t].c[c] for t, c in {**_CUT_DAY, **_CUT_MOMENT}.items()),
+        AdverseEvent.resolved_on,
+        Consent.withdrawn_on,
+        Participant.off_study_on,
+    ]
+    found: list[date] = []
+    for column in columns:
+        value = session.scalar(select(func.max(column)))
+        if value is not None:
+            found.append(value.date() if isinstance(value, datetime) else value)
+    return max(found, default=None)
+
+
 def end_of_day(day: date) -> datetime:
     """The first moment after ``day`` (UTC): rows entered before it belong to the day."""
     return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)

@@ -78,6 +78,7 @@ __all__ = [
     "check_rules",
     "export_sdtm",
     "study_day",
+    "usubjid",
     "write_sdtm",
 ]
 
