@@ -457,7 +457,7 @@ def _more_info(data: TrialData) -> dict[str, Any]:
         }
     if reg.contacts:
         contact = reg.contacts[0]
-        lead = next((s.name for s in reg.sponsors if s.role == "lead"), reg.sponsors[0].name)
+        lead = reg.lead_sponsor
         module["pointOfContact"] = {
             k: v
             for k, v in (

@@ -135,7 +135,7 @@ def authorize_export(actor: Actor, kind: str) -> ExportKind:
 
 
 def parse_as_of(value: str | date | None) -> date | None:
-    """A cut-off day from ``YYYY-MM-DD`` (None: the last record's day)."""
+    """A cut-off day from ``YYYY-MM-DD`` (None: the last clinical record's day)."""
     if value is None or isinstance(value, date):
         return value
     try:

@@ -66,7 +66,7 @@ from dosewise.report.sdtm_design import (
     tv,
     visit_names,
 )
-from dosewise.report.sdtm_terms import meddra_mapping
+from dosewise.report.sdtm_terms import COUNTRY_CODES, meddra_mapping
 from dosewise.report.trial_data import TrialData, records
 
 __all__ = [
@@ -150,7 +150,6 @@ SUPPDM_LABELS = {
     "DLTEVAL": "Evaluable for DLT (final adjudication)",
     "DLTFL": "Dose-Limiting Toxicity (final adj.)",
 }
-_COUNTRY = {"China": "CHN"}
 
 
 def _arms(data: TrialData, p: Any) -> dict[str, str]:
@@ -210,7 +209,7 @@ def dm(data: TrialData, first_dose: Mapping[str, date]) -> tuple[Dataset, Datase
                 "RACE": "NOT REPORTED",
                 "ETHNIC": "NOT REPORTED",
                 **_arms(data, p),
-                "COUNTRY": _COUNTRY.get(str(site_country.get(p.site_id, "")), ""),
+                "COUNTRY": COUNTRY_CODES.get(str(site_country.get(p.site_id, "")), ""),
             }
         )
         if p.dlt_evaluable is not None:

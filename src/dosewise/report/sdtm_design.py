@@ -37,7 +37,7 @@ from dosewise.report.sdtm_base import (
     text,
     usubjid,
 )
-from dosewise.report.sdtm_terms import SDTM_VERSION, SDTMIG_VERSION
+from dosewise.report.sdtm_terms import COUNTRY_CODES, SDTM_VERSION, SDTMIG_VERSION
 from dosewise.report.trial_data import TrialData, records
 
 _ARM_CODE = {"autologous": "AUTO", "prior_sct_donor": "SCTDON", "new_donor": "NEWDON"}
@@ -351,13 +351,12 @@ _PHASES = {
     frozenset({"PHASE2", "PHASE3"}): "PHASE II/III TRIAL",
     frozenset({"PHASE3"}): "PHASE III TRIAL",
 }
-_COUNTRY = {"China": "CHN"}
 
 
 def ts(data: TrialData) -> Dataset:
     """Trial Summary: the registry facts of the protocol file, SDTM versions, the cut-off."""
     reg = data.protocol.registry
-    lead = next((s.name for s in reg.sponsors if s.role == "lead"), reg.sponsors[0].name)
+    lead = reg.lead_sponsor
     params: list[tuple[str, str, str, str, str]] = [
         ("TITLE", "Trial Title", ascii_text(reg.title), "", ""),
         ("REGID", "Registry Identifier", reg.nct_id, "ClinicalTrials.gov", ""),
@@ -405,7 +404,7 @@ def ts(data: TrialData) -> Dataset:
     for endpoint in reg.primary_endpoints:
         params.append(("OUTMSPRI", "Primary Outcome Measure", ascii_text(endpoint.measure), "", ""))
     for country in reg.countries:
-        code = _COUNTRY.get(country, "")
+        code = COUNTRY_CODES.get(country, "")
         params.append(("FCNTRY", "Planned Country of Investigational Sites", code, "ISO 3166", ""))
     rows = []
     seq: dict[str, int] = {}

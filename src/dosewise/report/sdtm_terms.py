@@ -177,6 +177,10 @@ CODELISTS: dict[str, Codelist] = {
 }
 
 
+#: Country names of the protocol file and the sites → ISO 3166-1 alpha-3 (the COUNTRY codelist).
+COUNTRY_CODES = {"China": "CHN"}
+
+
 @dataclass(frozen=True)
 class MeddraTerm:
     """A CTCAE v5.0 term with its MedDRA LLT code and CTCAE system organ class."""
