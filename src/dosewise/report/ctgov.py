@@ -367,7 +367,7 @@ def _flow(data: TrialData, groups: Sequence[Group]) -> dict[str, Any]:
     """The participant flow: STARTED = enrolled, then infused, COMPLETED, NOT COMPLETED."""
     p, treated, enrolled = data.participants, data.treated, data.enrolled
     bor = data.protocol.windows.bor
-    end_day = int(bor.target_day.value) + bor.plus_days
+    end_day = bor.last_day
     completed: set[int] = set()
     reasons: dict[str, set[int]] = {}
     for r in records(enrolled):
@@ -576,13 +576,16 @@ def _outcomes(
     for endpoint in data.protocol.registry.primary_endpoints:
         name = endpoint.measure.lower()
         head = {"type": "PRIMARY", "title": endpoint.measure}
-        groups = phase1
+        # the endpoint's registered phase picks its population (phase 1 by arm × dose, phase 2
+        # by arm); without one, the efficacy endpoint is phase 2's and the others phase 1's
+        found = re.search(r"\d", endpoint.phase or "")
+        phase = int(found.group(0)) if found else (2 if "response" in name else 1)
+        groups = phase2 if phase == 2 else phase1
         if "dose-limiting" in name or "(dlt)" in name:
             body = _dlt_measure(data, groups)
         elif "adverse event" in name:
             body = _ae_measure(data, groups)
         elif "response" in name:
-            groups = phase2
             body = _bor_measure(data, groups)
         else:
             out.append(
@@ -685,7 +688,7 @@ def _bor_measure(data: TrialData, groups: Sequence[Group]) -> tuple[str, str, di
         (BOR_TITLES.get(c, c), _ids(derived, derived["bor"] == c)) for c in order
     ]
     bor = data.protocol.windows.bor
-    last = int(bor.target_day.value) + bor.plus_days
+    last = bor.last_day
     description = (
         f"Participants by best overall response from the infusion to the month-3 assessment "
         f"(window ends on study day {last}): the best of the recorded responses (marrow by "

@@ -253,8 +253,8 @@ def tv(data: TrialData) -> Dataset:
         (
             5.0,
             float(target + 1),
-            f"Protocol day {target - w.bor.minus_days}",
-            f"Protocol day {target + w.bor.plus_days}",
+            f"Protocol day {w.bor.first_day}",
+            f"Protocol day {w.bor.last_day}",
         ),
     )
     rows = [
@@ -473,7 +473,7 @@ def end_of_study(data: TrialData, p: Any) -> tuple[str, str, date] | None:
     """(DSTERM, DSDECOD, date) of the subject's end of study, or None while on study.
 
     Death, leaving the study (its reason) and screen failure end participation; a treated
-    subject on study at the end of the BOR window (``bor.target_day + plus_days``) has
+    subject on study at the end of the BOR window (``bor.last_day``) has
     COMPLETED the protocol's primary follow-up, dated the later of the window's end and their
     last record.
     """
@@ -487,7 +487,7 @@ def end_of_study(data: TrialData, p: Any) -> tuple[str, str, date] | None:
         return "SCREEN FAILURE", "SCREEN FAILURE", p.screened_on
     bor = data.protocol.windows.bor
     if p.infused_on is not None:
-        end = p.infused_on + timedelta(days=int(bor.target_day.value) + bor.plus_days)
+        end = p.infused_on + timedelta(days=bor.last_day)
         if data.as_of >= end:
             last = max(d for d in (p.last_on, end) if isinstance(d, date))
             return "COMPLETED PRIMARY FOLLOW-UP (MONTH 3 RESPONSE)", "COMPLETED", last

@@ -131,8 +131,8 @@ def derived_deviations(data: TrialData) -> list[Deviation]:
         start = infused.get(r.study_id)
         if str(r.timepoint) != "month_3" or not isinstance(start, date):
             continue
-        low = start + timedelta(days=target - bor.minus_days)
-        high = start + timedelta(days=target + bor.plus_days)
+        low = start + timedelta(days=bor.first_day)
+        high = start + timedelta(days=bor.last_day)
         if not low <= r.assessed_on <= high:
             out.append(
                 Deviation(
