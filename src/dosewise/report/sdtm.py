@@ -178,8 +178,14 @@ def _arms(data: TrialData, p: Any) -> dict[str, str]:
     return out
 
 
-def dm(data: TrialData, first_dose: Mapping[str, date]) -> tuple[Dataset, Dataset]:
-    """Demographics (every consented or screened participant) and SUPPDM (DLT adjudication)."""
+def dm(
+    data: TrialData, doses: Mapping[str, tuple[date, date]], lines: Mapping[str, Timeline]
+) -> tuple[Dataset, Dataset]:
+    """Demographics (every consented or screened participant) and SUPPDM (DLT adjudication).
+
+    ``doses``: each subject's first and last EX date (RFXSTDTC, RFXENDTC); ``lines``: their
+    elements, whose end is RFPENDTC (so no record, lymphodepletion included, is after it).
+    """
     site_country = dict(zip(data.sites["site_id"], data.sites["country"], strict=True))
     rows, supp = [], []
     for p in records(data.participants):
@@ -194,10 +200,12 @@ def dm(data: TrialData, first_dose: Mapping[str, date]) -> tuple[Dataset, Datase
                 "SUBJID": p.study_id,
                 "RFSTDTC": iso(p.infused_on),
                 "RFENDTC": iso(p.last_on) if p.infused_on else "",
-                "RFXSTDTC": iso(first_dose.get(p.study_id)),
-                "RFXENDTC": iso(p.infused_on),
+                "RFXSTDTC": iso(doses[p.study_id][0]) if p.study_id in doses else "",
+                "RFXENDTC": iso(doses[p.study_id][1]) if p.study_id in doses else "",
                 "RFICDTC": iso(p.consent_on),
-                "RFPENDTC": iso(end_of_participation(data, p)),
+                "RFPENDTC": iso(
+                    lines[p.study_id].end if p.study_id in lines else end_of_participation(data, p)
+                ),
                 "DTHDTC": iso(p.death_on),
                 "DTHFL": "Y" if p.death_on else "",
                 "SITEID": p.site_id,
@@ -293,7 +301,10 @@ def _lymphodepletion_rows(
             if not own:
                 continue
             start = r.start_on + timedelta(days=own[0] - first)
-            end = r.start_on + timedelta(days=own[-1] - first)
+            # doses after the cut-off had not been given yet (the regimen is running)
+            end = min(r.start_on + timedelta(days=own[-1] - first), data.as_of)
+            if start > data.as_of:
+                continue
             unit = str(a.get("unit", "")).replace("/day", "")
             out.setdefault(r.study_id, []).append(
                 {
@@ -712,12 +723,16 @@ def build_sdtm(data: TrialData) -> dict[str, Dataset]:
 
     lines = timelines(data)
     ex_ds, suppex = ex(data, lines)
-    first: dict[str, date] = {}
-    for subject, start in zip(ex_ds.frame["USUBJID"], ex_ds.frame["EXSTDTC"], strict=True):
+    doses: dict[str, tuple[date, date]] = {}
+    frame = ex_ds.frame
+    for subject, start, end in zip(
+        frame["USUBJID"], frame["EXSTDTC"], frame["EXENDTC"], strict=True
+    ):
         sid = subject[len(data.nct_id) + 1 :]
-        day = date.fromisoformat(start)
-        first[sid] = min(first.get(sid, day), day)
-    dm_ds, suppdm = dm(data, first)
+        first, last = date.fromisoformat(start), date.fromisoformat(end or start)
+        seen = doses.get(sid, (first, last))
+        doses[sid] = (min(seen[0], first), max(seen[1], last))
+    dm_ds, suppdm = dm(data, doses, lines)
     ae_ds, suppae = ae(data, lines)
     built = (
         ts(data),

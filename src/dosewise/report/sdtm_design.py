@@ -516,7 +516,11 @@ def end_of_participation(data: TrialData, p: Any) -> date | None:
 def timelines(data: TrialData) -> dict[str, Timeline]:
     """Each subject's elements from their records (see the module doc)."""
     steps = {e.code: e for e in elements(data.protocol)}
-    lymph = {r.study_id: r.start_on for r in records(data.lymphodepletions)}
+    lymph: dict[str, tuple[date, date]] = {}
+    for r in records(data.lymphodepletions):
+        days = [int(d) for a in r.agents for d in a.get("days", [])]
+        span = max(days) - min(days) if days else 0
+        lymph[r.study_id] = (r.start_on, min(r.start_on + timedelta(days=span), data.as_of))
     out: dict[str, Timeline] = {}
     for p in records(data.participants):
         first = [d for d in (p.consent_on, p.screened_on) if isinstance(d, date)]
@@ -524,8 +528,9 @@ def timelines(data: TrialData) -> dict[str, Timeline]:
         if not first or end is None:
             continue
         path: list[tuple[Element, date]] = [(steps["SCRN"], min(first))]
-        if isinstance(lymph.get(p.study_id), date):
-            path.append((steps["LD"], lymph[p.study_id]))
+        if p.study_id in lymph:
+            path.append((steps["LD"], lymph[p.study_id][0]))
+            end = max(end, lymph[p.study_id][1])
         if isinstance(p.infused_on, date):
             path.append((steps["CART"], p.infused_on))
             follow = p.infused_on + timedelta(days=data.protocol.windows.dlt_days)
