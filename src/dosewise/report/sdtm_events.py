@@ -28,7 +28,8 @@ from dosewise.report.sdtm_base import (
     study_day,
     usubjid,
 )
-from dosewise.report.sdtm_design import Timeline, criterion_test, visit_names
+from dosewise.report.sdtm_design import criterion_test, visit_names
+from dosewise.report.sdtm_elements import Timeline
 from dosewise.report.trial_data import TrialData, records
 
 IE_VARS = (
