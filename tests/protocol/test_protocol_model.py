@@ -62,6 +62,10 @@ def test_sponsors_sites_and_contacts(protocol: Protocol) -> None:
     assert reg.responsible_party.name == "Jing Pan"
     assert reg.responsible_party.role == "PRINCIPAL_INVESTIGATOR"
     assert [c.name for c in reg.contacts] == ["Shaocong Miao"]
+    # the results section's limitations: optional, set in the embedded file for the CT.gov export
+    assert reg.limitations_and_caveats is not None
+    assert "data cut-off" in reg.limitations_and_caveats
+    assert reg.model_copy(update={"limitations_and_caveats": None}).limitations_and_caveats is None
 
 
 def test_three_arms_with_stable_ids(protocol: Protocol) -> None:

@@ -45,12 +45,15 @@ def module(doc: dict[str, Any], name: str) -> dict[str, Any]:
     return found
 
 
-def group_of(doc: dict[str, Any], prefix: str) -> dict[tuple[str, str | None], str]:
-    """(arm, dose level or None) → group id, for the groups whose id starts with ``prefix``."""
+def group_of(
+    doc: dict[str, Any], prefix: str, phase: int | None = None
+) -> dict[tuple[str, str | None], str]:
+    """(arm, dose level or None) → group id, for the groups whose id starts with ``prefix``
+    (and, for outcome groups, of ``phase``)."""
     return {
         (k["armId"], k.get("doseLevel")): gid
         for gid, k in doc["groupKeys"].items()
-        if gid.startswith(prefix) and "armId" in k
+        if gid.startswith(prefix) and "armId" in k and (phase is None or k.get("phase") == phase)
     }
 
 
@@ -58,8 +61,10 @@ def values(items: list[dict[str, Any]], key: str = "value") -> dict[str, str]:
     return {m["groupId"]: m[key] for m in items}
 
 
-def treated(trial: TrialData) -> pd.DataFrame:
+def treated(trial: TrialData, phase: int | None = None) -> pd.DataFrame:
     p = trial.participants
+    if phase is not None:
+        p = p[p["phase"] == phase]
     return p[[d is not None for d in p["infused_on"]]]
 
 
@@ -80,19 +85,27 @@ def category(measure: dict[str, Any], class_title: str | None, title: str) -> di
 # --------------------------------------------------------------------------- participant flow
 
 
-def test_flow_starts_with_the_infused_participants_of_each_arm(
+def test_flow_starts_with_the_enrolled_participants_of_each_arm(
     doc: dict[str, Any], trial: TrialData, demo_db: DemoTrial
 ) -> None:
     flow = module(doc, "participantFlowModule")
     period = flow["periods"][0]
     milestones = {m["type"]: values(m["achievements"], "numSubjects") for m in period["milestones"]}
-    assert list(milestones) == ["STARTED", "COMPLETED", "NOT COMPLETED"]
+    assert list(milestones) == [
+        "STARTED",
+        "Received CD5 CAR T-cell infusion",
+        "COMPLETED",
+        "NOT COMPLETED",
+    ]
     groups = group_of(doc, "FG")
-    t = treated(trial)
+    t, e = treated(trial), trial.enrolled
     for arm in ARMS:
         gid = groups[(arm, None)]
-        n = int((t["arm_id"] == arm).sum())
+        n = int((e["arm_id"] == arm).sum())
         assert milestones["STARTED"][gid] == str(n)
+        assert milestones["Received CD5 CAR T-cell infusion"][gid] == str(
+            int((t["arm_id"] == arm).sum())
+        )
         assert n == sum(p.arm == arm for p in demo_db.result.patients)
         done, not_done = int(milestones["COMPLETED"][gid]), int(milestones["NOT COMPLETED"][gid])
         assert done + not_done == n
@@ -129,7 +142,7 @@ def test_flow_counts_deaths_withdrawals_and_ongoing_follow_up(trial: TrialData) 
         assert reasons["Death"][gid] == str(dead)
         assert reasons["Withdrawal by Subject"][gid] == str(withdrew)
         assert reasons["Follow-up ongoing at data cut-off"][gid] == str(waiting)
-        completed = values(period["milestones"][1]["achievements"], "numSubjects")[gid]
+        completed = values(period["milestones"][2]["achievements"], "numSubjects")[gid]
         assert completed == str(int((t["arm_id"] == arm).sum()) - dead - withdrew - waiting)
     assert len(ongoing) > 0
     events = module(doc, "adverseEventsModule")["eventGroups"]
@@ -185,36 +198,43 @@ def test_outcome_measures_are_the_registered_primary_endpoints(
     assert [(m["type"], m["title"], m["timeFrame"]) for m in measures] == [
         ("PRIMARY", e.measure, e.time_frame) for e in registered
     ]
-    t = treated(trial)
-    given = {(a, lv) for a, lv in zip(t["arm_id"], t["actual_level"], strict=True)}
+    t = treated(trial, phase=1)
+    given = {(a, lv, 1) for a, lv in zip(t["arm_id"], t["actual_level"], strict=True)}
     for m in measures:
         assert m["reportingStatus"] == "POSTED" and m["paramType"] == "COUNT_OF_PARTICIPANTS"
-        # one group per arm × dose level actually infused, no more
-        assert {
-            (doc["groupKeys"][g["id"]]["armId"], doc["groupKeys"][g["id"]]["doseLevel"])
-            for g in m["groups"]
-        } == given
+        keys = [doc["groupKeys"][g["id"]] for g in m["groups"]]
+        found = {(k["armId"], k.get("doseLevel"), k["phase"]) for k in keys}
+        if "response" in m["title"].lower():
+            # phase 2 endpoint: one group per arm over the phase 2 participants
+            assert found == {(a, None, 2) for a in ARMS}
+        else:
+            # phase 1 endpoints: one group per arm × dose level actually infused in phase 1
+            assert found == given
 
 
 def test_dlt_incidence_among_evaluable_by_arm_and_dose(
     doc: dict[str, Any], trial: TrialData, demo_db: DemoTrial
 ) -> None:
     _, m = outcome(doc, "dose-limiting")
-    t = treated(trial)
+    t = treated(trial, phase=1)
     evaluable = t[[e is True for e in t["dlt_evaluable"]]]
     denoms = values(m["denoms"][0]["counts"])
     anyd = category(m, None, "Any DLT")
-    for (arm, level), gid in group_of(doc, "OG").items():
+    for (arm, level), gid in group_of(doc, "OG", 1).items():
         mine = evaluable[(evaluable["arm_id"] == arm) & (evaluable["actual_level"] == level)]
         assert denoms[gid] == str(len(mine))
         assert anyd[gid] == str(sum(d is True for d in mine["dlt"]))
-    assert sum(int(v) for v in anyd.values()) == sum(p.dlt for p in demo_db.result.patients)
+    phase1 = [p for p in demo_db.result.patients if p.phase == 1]
+    assert sum(int(v) for v in anyd.values()) == sum(p.dlt for p in phase1)
+    # and equal to the arm pages: each arm state's DLT count by dose
+    by_dose = {(a, d.level): d.dlt for a, st in trial.states.items() for d in st.doses if d.n}
+    assert {k: int(anyd[g]) for k, g in group_of(doc, "OG", 1).items()} == by_dose
     # by term: the adverse events flagged as the DLT, participants counted once
     ae = trial.adverse_events
     flagged = ae[[bool(x) for x in ae["is_dlt"]]]
     for term in set(flagged["term"]):
         row = category(m, None, f"DLT: {term}")
-        for (arm, level), gid in group_of(doc, "OG").items():
+        for (arm, level), gid in group_of(doc, "OG", 1).items():
             people = set(flagged.loc[flagged["term"] == term, "participant_id"])
             mine = evaluable[(evaluable["arm_id"] == arm) & (evaluable["actual_level"] == level)]
             assert row[gid] == str(len(people & set(mine["participant_id"])))
@@ -222,15 +242,16 @@ def test_dlt_incidence_among_evaluable_by_arm_and_dose(
 
 def test_ae_incidence_and_worst_grade_within_30_days(doc: dict[str, Any], trial: TrialData) -> None:
     _, m = outcome(doc, "adverse events")
-    t = treated(trial)
+    t = treated(trial, phase=1)
     ae = trial.adverse_events
+    ae = ae[ae["participant_id"].isin(set(t["participant_id"]))]
     window = ae[[d is not None and 0 <= d <= 30 for d in ae["study_day"]]]
     worst: dict[tuple[str, int], int] = {}
     for e in window.itertuples():
         key = (str(e.term), int(e.participant_id))
         worst[key] = max(worst.get(key, 0), int(e.grade))
     arm_level = {int(r.participant_id): (r.arm_id, r.actual_level) for r in t.itertuples()}
-    groups = group_of(doc, "OG")
+    groups = group_of(doc, "OG", 1)
     for term in {k[0] for k in worst}:
         counts: dict[str, list[int]] = defaultdict(list)
         for (tm, pid), grade in worst.items():
@@ -247,15 +268,17 @@ def test_ae_incidence_and_worst_grade_within_30_days(doc: dict[str, Any], trial:
 
 def test_best_overall_response_categories(doc: dict[str, Any], trial: TrialData) -> None:
     _, m = outcome(doc, "overall response")
-    t = treated(trial)
+    t = treated(trial, phase=2)
     titles = {
         "CR": "Complete remission (CR)",
         "CRi": "Complete remission with incomplete count recovery (CRi)",
         "SD/NR": "Stable disease / no response (SD/NR)",
         "PD": "Progressive disease (PD)",
     }
-    for (arm, level), gid in group_of(doc, "OG").items():
-        mine = t[(t["arm_id"] == arm) & (t["actual_level"] == level)]
+    assert len(t) > 0
+    for (arm, level), gid in group_of(doc, "OG", 2).items():
+        assert level is None
+        mine = t[(t["arm_id"] == arm) & t["bor"].notna()]
         for code, title in titles.items():
             assert category(m, None, title)[gid] == str(int((mine["bor"] == code).sum()))
         total = sum(
@@ -416,3 +439,64 @@ def test_cli_writes_the_file_and_audits_the_export(
     )
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: out=") and "\n" not in err
+
+
+# --------------------------------------------------------------------------- issue 18
+
+
+def test_a_product_failure_stays_in_the_flow(trial: TrialData) -> None:
+    """An enrolled participant whose product was rejected and who was never infused has
+    STARTED and is NOT COMPLETED with the reason product failure."""
+    p = trial.participants.copy()
+    row = treated(trial).index[0]
+    arm = p.at[row, "arm_id"]
+    p.at[row, "infused_on"] = None
+    p.at[row, "product_rejected"] = True
+    doc = build_ctgov(dataclasses.replace(trial, participants=p))
+    period = module(doc, "participantFlowModule")["periods"][0]
+    milestones = {m["type"]: values(m["achievements"], "numSubjects") for m in period["milestones"]}
+    reasons = {w["type"]: values(w["reasons"], "numSubjects") for w in period["dropWithdraws"]}
+    gid = group_of(doc, "FG")[(arm, None)]
+    assert sum(int(v) for v in milestones["STARTED"].values()) == 54
+    assert sum(int(v) for v in milestones["Received CD5 CAR T-cell infusion"].values()) == 53
+    assert reasons["Product failure (not infused)"][gid] == "1"
+    assert sum(int(v) for v in reasons["Product failure (not infused)"].values()) == 1
+
+
+def test_more_information_from_the_protocol_file(
+    doc: dict[str, Any], trial: TrialData, cells: dict[str, str]
+) -> None:
+    more = doc["resultsSection"]["moreInfoModule"]
+    reg = trial.protocol.registry
+    assert more["pointOfContact"] == {
+        "title": "Shaocong Miao",
+        "organization": "Beijing GoBroad Hospital",
+        "phone": "86+18831006667",
+    }
+    assert reg.limitations_and_caveats is not None
+    assert more["limitationsAndCaveats"]["description"] == " ".join(
+        reg.limitations_and_caveats.split()
+    )
+    assert cells["limitations"] == more["limitationsAndCaveats"]["description"]
+    bare = reg.model_copy(update={"contacts": (), "limitations_and_caveats": None})
+    protocol = trial.protocol.model_copy(update={"registry": bare})
+    assert (
+        "moreInfoModule"
+        not in build_ctgov(dataclasses.replace(trial, protocol=protocol))["resultsSection"]
+    )
+
+
+def test_the_default_cut_off_is_the_last_clinical_day_and_is_printed(
+    demo_db: DemoTrial, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dosewise.report.cutoff import latest_clinical_day
+
+    with demo_db.db.sessions() as s:
+        clinical = latest_clinical_day(s)
+    assert clinical is not None
+    out = tmp_path / "ctgov.json"
+    for _ in range(2):  # the first export's audit record does not move the second's default
+        assert run(["report", "ctgov", "--out", str(out), "--database-url", demo_db.url]) == 0
+        said = capsys.readouterr().out
+        assert f"(data cut-off {clinical.isoformat()})" in said
+        assert json.loads(out.read_text("utf-8"))["dataCutoffDate"] == clinical.isoformat()

@@ -299,7 +299,11 @@ def test_every_writer_counts_what_the_cut_off_holds(demo_db: DemoTrial, tmp_path
     assert ctgov["treated"] == treated and doc["dataCutoffDate"] == day.isoformat()
     (tmp_path / "sdtm").mkdir()
     sdtm = export_sdtm(data, tmp_path / "sdtm", "en")
-    assert sdtm["datasets"]["AE"] == events and sdtm["datasets"]["EX"] == treated
+    # EX: one CAR-T record per infusion (4 SUPPEX qualifiers each) plus the lymphodepleting
+    # agents, whose regimens started by the cut-off
+    assert sdtm["datasets"]["AE"] == events and sdtm["datasets"]["SUPPEX"] == 4 * treated
+    agents = sum(len(r) for r in data.lymphodepletions["agents"])
+    assert sdtm["datasets"]["EX"] == treated + agents and agents >= 2 * treated
     odm = export_odm(data, tmp_path / "odm.xml", "en")
     assert odm["subjects"] == registered and odm["adverse_events"] == events
     assert odm["audit_records"] == len(data.audit) > 0

@@ -164,7 +164,9 @@ UserOpt = Annotated[
 ]
 AsOfOpt = Annotated[
     str | None,
-    typer.Option("--as-of", help="Data cut-off date YYYY-MM-DD (default: the last record's day)."),
+    typer.Option(
+        "--as-of", help="Data cut-off date YYYY-MM-DD (default: the last clinical record's day)."
+    ),
 ]
 
 
@@ -213,7 +215,10 @@ def _say(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print_json(result)
     else:
-        typer.echo(f"wrote {result['report']} ({result['format']}) to {result['out']}")
+        typer.echo(
+            f"wrote {result['report']} ({result['format']}) to {result['out']}"
+            + (f" (data cut-off {result['as_of']})" if result.get("as_of") else "")
+        )
 
 
 @report_app.command("dsmb")

@@ -109,6 +109,9 @@ class RegistryRecord(Frozen):
     sites: tuple[Site, ...] = ()
     countries: tuple[str, ...] = ()
     contacts: tuple[Contact, ...] = ()
+    #: The results section's "Limitations and Caveats" (not a registry field before results
+    #: are posted: written by the protocol team; the ClinicalTrials.gov export quotes it).
+    limitations_and_caveats: str | None = None
 
     @field_validator("nct_id")
     @classmethod

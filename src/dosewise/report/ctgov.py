@@ -31,16 +31,22 @@ search tool):
   adverse-event counts as integers; this module does the same.
 
 Counting rules (the records are read, never re-derived): reporting groups are the arms (flow,
-baseline, adverse events) and arm × dose level actually infused (outcome measures); the
-population is every infused participant. DLT incidence counts the investigator's final
-adjudications among DLT-evaluable participants; adverse events count each participant once per
-term at the worst grade (onset day 0 to the AE window for the outcome measure, every record for
-the adverse-event module); the best overall response is the derived BOR of each participant.
-A participant *completes* the flow period when on study at the end of the month-3 response
-window (study day ``bor.target_day + bor.plus_days``); one still inside it at the cut-off is not
-completed with the reason "Follow-up ongoing at data cut-off". CRS, ICANS, cytopenias and GvHD
-are monitored by the protocol (systematic assessment); other events are reported as they occur
-(non-systematic).
+baseline, adverse events); the outcome measures follow the registered endpoints' phases — the
+phase 1 endpoints (DLT, AEs) over phase 1 participants by arm × dose level actually infused, the
+phase 2 endpoint (BOR) over phase 2 participants by arm (``groupKeys`` gives each group's arm,
+dose and phase). The flow starts with the enrolled participants (STARTED), then those infused
+(a custom milestone), COMPLETED and NOT COMPLETED; baseline and adverse events count every
+infused participant. DLT incidence counts the investigator's final adjudications among
+DLT-evaluable participants; adverse events count each participant once per term at the worst
+grade (onset day 0 to the AE window for the outcome measure, every record for the adverse-event
+module); the best overall response is the derived BOR of each participant. A participant
+*completes* the flow period when on study at the end of the month-3 response window (study day
+``bor.target_day + bor.plus_days``); one not completed has a reason: leaving the study (its
+code), a product rejected at release and never infused (product failure), waiting for the
+infusion, or still inside the window at the cut-off. CRS, ICANS, cytopenias and GvHD are
+monitored by the protocol (systematic assessment); other events are reported as they occur
+(non-systematic). ``moreInfoModule`` quotes the protocol file: the first registry contact (with
+the lead sponsor as organisation) and ``registry.limitations_and_caveats``.
 """
 
 from __future__ import annotations
@@ -76,6 +82,12 @@ REASONS_NOT_COMPLETED = {
     "other": "Other",
 }
 ONGOING = "Follow-up ongoing at data cut-off"
+#: Enrolled participants whose product was rejected at release and who were never infused.
+PRODUCT_FAILURE = "Product failure (not infused)"
+#: Enrolled participants still waiting for the infusion at the cut-off.
+AWAITING = "Awaiting infusion at data cut-off"
+#: The custom milestone between STARTED (enrolled) and COMPLETED.
+INFUSED = "Received CD5 CAR T-cell infusion"
 #: Adverse-event categories the protocol monitors on a schedule (systematic assessment).
 SYSTEMATIC = frozenset({"crs", "icans", "haematological", "gvhd"})
 #: The registry's standard age categories (Age, Categorical).
@@ -100,6 +112,7 @@ class Group:
     members: frozenset[int]
     arm_id: str | None = None
     level: str | None = None
+    phase: int | None = None
 
     def entry(self) -> dict[str, str]:
         return {"id": self.id, "title": self.title, "description": self.description}
@@ -107,14 +120,17 @@ class Group:
 
 def build_ctgov(data: TrialData) -> dict[str, Any]:
     """The results section of ``data``'s trial, field for field as ClinicalTrials.gov has it."""
-    arms = _arm_groups(data, "FG")
+    arms = _arm_groups(data, "FG", data.enrolled)
     baseline = [*_arm_groups(data, "BG"), _total_group(data, "BG")]
-    outcome = _dose_groups(data)
+    phase1 = _dose_groups(data)
+    phase2 = _phase2_groups(data, len(phase1))
     events = _arm_groups(data, "EG")
-    keys: dict[str, dict[str, str]] = {}
-    for g in [*arms, *baseline, *outcome, *events]:
+    keys: dict[str, dict[str, Any]] = {}
+    for g in [*arms, *baseline, *phase1, *phase2, *events]:
         keys[g.id] = {
-            k: v for k, v in (("armId", g.arm_id), ("doseLevel", g.level)) if v is not None
+            k: v
+            for k, v in (("armId", g.arm_id), ("doseLevel", g.level), ("phase", g.phase))
+            if v is not None
         }
     return {
         "nctId": data.nct_id,
@@ -124,8 +140,9 @@ def build_ctgov(data: TrialData) -> dict[str, Any]:
         "resultsSection": {
             "participantFlowModule": _flow(data, arms),
             "baselineCharacteristicsModule": _baseline(data, baseline),
-            "outcomeMeasuresModule": {"outcomeMeasures": _outcomes(data, outcome)},
+            "outcomeMeasuresModule": {"outcomeMeasures": _outcomes(data, phase1, phase2)},
             "adverseEventsModule": _adverse_events(data, events),
+            **_more_info(data),
         },
     }
 
@@ -139,8 +156,9 @@ def _arm_text(data: TrialData) -> dict[str, tuple[str, str]]:
     return {r.arm_id: described.get(r.arm_id, (r.label, r.label)) for r in records(data.arms)}
 
 
-def _arm_groups(data: TrialData, prefix: str) -> list[Group]:
-    treated = data.treated
+def _arm_groups(data: TrialData, prefix: str, population: Any = None) -> list[Group]:
+    """One group per arm over ``population`` (default: the infused participants)."""
+    treated = data.treated if population is None else population
     text = _arm_text(data)
     return [
         Group(
@@ -172,8 +190,10 @@ def _cells(value: float) -> str:
 
 
 def _dose_groups(data: TrialData) -> list[Group]:
-    """Arm × dose level actually infused, arms in protocol order and doses in design order."""
+    """Phase 1: arm × dose level actually infused, arms in protocol order and doses in design
+    order (the phase 1 endpoints, DLT and AEs, are counted over phase 1 participants only)."""
     treated = data.treated
+    treated = treated[treated["phase"] == 1]
     text = _arm_text(data)
     ladder = {d.name: d for d in data.protocol.dose_levels.levels}
     unit = data.protocol.dose_levels.unit.value
@@ -197,14 +217,36 @@ def _dose_groups(data: TrialData) -> list[Group]:
             groups.append(
                 Group(
                     f"OG{len(groups):03d}",
-                    f"{text[arm][0]}: {level}",
-                    f"Participants of the arm infused at {level}: {amount}.",
+                    f"Phase 1, {text[arm][0]}: {level}",
+                    f"Phase 1 participants of the arm infused at {level}: {amount}.",
                     members,
                     arm_id=str(arm),
                     level=level,
+                    phase=1,
                 )
             )
     return groups
+
+
+def _phase2_groups(data: TrialData, start: int) -> list[Group]:
+    """Phase 2: one group per arm (the phase 2 endpoint, BOR, is counted over phase 2
+    participants at the arm's RP2D); ids continue after the phase 1 groups."""
+    treated = data.treated
+    treated = treated[treated["phase"] == 2]
+    text = _arm_text(data)
+    rp2d = dict(zip(data.arms["arm_id"], data.arms["rp2d_level"], strict=True))
+    return [
+        Group(
+            f"OG{start + i:03d}",
+            f"Phase 2, {text[arm][0]}",
+            "Phase 2 participants of the arm"
+            + (f", treated at the RP2D {rp2d[arm]}." if rp2d.get(arm) else "."),
+            frozenset(int(p) for p in treated.loc[treated["arm_id"] == arm, "participant_id"]),
+            arm_id=str(arm),
+            phase=2,
+        )
+        for i, arm in enumerate(data.arms["arm_id"])
+    ]
 
 
 # --------------------------------------------------------------------------- measures
@@ -300,30 +342,46 @@ def _ids(frame: Any, mask: Any = None) -> set[int]:
 # --------------------------------------------------------------------------- participant flow
 
 
+def _not_completed(data: TrialData, r: Any, end_day: int) -> str | None:
+    """Why an enrolled participant has not completed the period (None: completed).
+
+    Not infused: a rejected product (product failure), else leaving the study (its reason),
+    else still waiting at the cut-off. Infused: leaving the study before the end of the
+    month-3 window, else completed once the window has ended, else follow-up ongoing.
+    """
+    if r.infused_on is None:
+        if r.product_rejected is True:
+            return PRODUCT_FAILURE
+        if r.off_study_on is not None:
+            code = str(r.off_study_reason or "other").split(":", 1)[0].strip()
+            return REASONS_NOT_COMPLETED.get(code, "Other")
+        return AWAITING
+    end = r.infused_on + timedelta(days=end_day)
+    if r.off_study_on is not None and r.off_study_on < end:
+        code = str(r.off_study_reason or "other").split(":", 1)[0].strip()
+        return REASONS_NOT_COMPLETED.get(code, "Other")
+    return None if data.as_of >= end else ONGOING
+
+
 def _flow(data: TrialData, groups: Sequence[Group]) -> dict[str, Any]:
-    p, treated = data.participants, data.treated
+    """The participant flow: STARTED = enrolled, then infused, COMPLETED, NOT COMPLETED."""
+    p, treated, enrolled = data.participants, data.treated, data.enrolled
     bor = data.protocol.windows.bor
-    end_day = int(bor.target_day.value) + bor.plus_days
+    end_day = bor.last_day
     completed: set[int] = set()
     reasons: dict[str, set[int]] = {}
-    for r in records(treated):
-        end = r.infused_on + timedelta(days=end_day)
-        if r.off_study_on is not None and r.off_study_on < end:
-            code = str(r.off_study_reason or "other").split(":", 1)[0].strip()
-            reason = REASONS_NOT_COMPLETED.get(code, "Other")
-        elif data.as_of >= end:
+    for r in records(enrolled):
+        reason = _not_completed(data, r, end_day)
+        if reason is None:
             completed.add(int(r.participant_id))
-            continue
         else:
-            reason = ONGOING
-        reasons.setdefault(reason, set()).add(int(r.participant_id))
-    order = [*REASONS_NOT_COMPLETED.values(), ONGOING]
+            reasons.setdefault(reason, set()).add(int(r.participant_id))
+    order = [*REASONS_NOT_COMPLETED.values(), PRODUCT_FAILURE, AWAITING, ONGOING]
     not_completed = set().union(*reasons.values()) if reasons else set()
 
     def achievements(ids: set[int]) -> list[dict[str, str]]:
         return [{"groupId": g.id, "numSubjects": str(len(g.members & ids))} for g in groups]
 
-    enrolled = data.enrolled
     enrolled_on = sorted(d for d in enrolled["enrolled_on"] if d is not None)
     screen_failed = int(sum(e is False for e in p["eligible"]))
     countries = sorted({str(c) for c in data.sites["country"] if c})
@@ -336,8 +394,9 @@ def _flow(data: TrialData, groups: Sequence[Group]) -> dict[str, Any]:
     )
     pre_assignment = (
         "Each participant is assigned to the arm of the source of the CAR T cells "
-        "(non-randomized). The flow counts participants who received the CD5 CAR T-cell "
-        f"infusion: {len(treated)} of {len(enrolled)} enrolled."
+        "(non-randomized). The flow starts with the enrolled participants; "
+        f"{len(treated)} of {len(enrolled)} received the CD5 CAR T-cell infusion (a product "
+        "that fails release is a reason for not completing)."
     )
     return {
         "recruitmentDetails": recruitment,
@@ -349,6 +408,11 @@ def _flow(data: TrialData, groups: Sequence[Group]) -> dict[str, Any]:
                 "milestones": [
                     {
                         "type": "STARTED",
+                        "comment": "Enrolled in the arm",
+                        "achievements": achievements(_ids(enrolled)),
+                    },
+                    {
+                        "type": INFUSED,
                         "comment": "Received the CD5 CAR T-cell infusion",
                         "achievements": achievements(_ids(treated)),
                     },
@@ -376,6 +440,35 @@ def _flow(data: TrialData, groups: Sequence[Group]) -> dict[str, Any]:
             }
         ],
     }
+
+
+# --------------------------------------------------------------------------- more information
+
+
+def _more_info(data: TrialData) -> dict[str, Any]:
+    """``moreInfoModule``: the point of contact (the protocol file's first registry contact,
+    organisation = the lead sponsor) and the limitations and caveats the protocol file states;
+    absent when the protocol file gives neither."""
+    reg = data.protocol.registry
+    module: dict[str, Any] = {}
+    if reg.limitations_and_caveats:
+        module["limitationsAndCaveats"] = {
+            "description": " ".join(reg.limitations_and_caveats.split())
+        }
+    if reg.contacts:
+        contact = reg.contacts[0]
+        lead = reg.lead_sponsor
+        module["pointOfContact"] = {
+            k: v
+            for k, v in (
+                ("title", contact.name),
+                ("organization", lead),
+                ("email", contact.email),
+                ("phone", contact.phone),
+            )
+            if v
+        }
+    return {"moreInfoModule": module} if module else {}
 
 
 # --------------------------------------------------------------------------- baseline
@@ -474,12 +567,20 @@ def _baseline(data: TrialData, groups: Sequence[Group]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- outcome measures
 
 
-def _outcomes(data: TrialData, groups: Sequence[Group]) -> list[dict[str, Any]]:
-    """One measure per registered primary endpoint, in the registry's order."""
+def _outcomes(
+    data: TrialData, phase1: Sequence[Group], phase2: Sequence[Group]
+) -> list[dict[str, Any]]:
+    """One measure per registered primary endpoint, in the registry's order: DLT and AEs over
+    the phase 1 groups (arm × dose), BOR over the phase 2 groups (arm)."""
     out = []
     for endpoint in data.protocol.registry.primary_endpoints:
         name = endpoint.measure.lower()
         head = {"type": "PRIMARY", "title": endpoint.measure}
+        # the endpoint's registered phase picks its population (phase 1 by arm × dose, phase 2
+        # by arm); without one, the efficacy endpoint is phase 2's and the others phase 1's
+        found = re.search(r"\d", endpoint.phase or "")
+        phase = int(found.group(0)) if found else (2 if "response" in name else 1)
+        groups = phase2 if phase == 2 else phase1
         if "dose-limiting" in name or "(dlt)" in name:
             body = _dlt_measure(data, groups)
         elif "adverse event" in name:
@@ -540,8 +641,8 @@ def _dlt_measure(data: TrialData, groups: Sequence[Group]) -> tuple[str, str, di
         f"(any DLT, then by the adverse event that was the DLT). {_grading(data)}"
     )
     population_text = (
-        "DLT-evaluable participants (infused and followed through the DLT window, or with a "
-        "DLT before its end), by arm and the dose level actually infused."
+        "Phase 1 DLT-evaluable participants (infused and followed through the DLT window, or "
+        "with a DLT before its end), by arm and the dose level actually infused."
     )
     return description, population_text, _count_measure(groups, population, [(None, rows)])
 
@@ -571,7 +672,9 @@ def _ae_measure(data: TrialData, groups: Sequence[Group]) -> tuple[str, str, dic
         f"{window}, counted once per term at their worst grade (any adverse event, then by "
         f"term); grade 5 is death. {_grading(data)}"
     )
-    population_text = "All infused participants, by arm and the dose level actually infused."
+    population_text = (
+        "All infused phase 1 participants, by arm and the dose level actually infused."
+    )
     return description, population_text, _count_measure(groups, population, rows)
 
 
@@ -585,7 +688,7 @@ def _bor_measure(data: TrialData, groups: Sequence[Group]) -> tuple[str, str, di
         (BOR_TITLES.get(c, c), _ids(derived, derived["bor"] == c)) for c in order
     ]
     bor = data.protocol.windows.bor
-    last = int(bor.target_day.value) + bor.plus_days
+    last = bor.last_day
     description = (
         f"Participants by best overall response from the infusion to the month-3 assessment "
         f"(window ends on study day {last}): the best of the recorded responses (marrow by "
@@ -594,8 +697,8 @@ def _bor_measure(data: TrialData, groups: Sequence[Group]) -> tuple[str, str, di
         "therapy do not count."
     )
     population_text = (
-        "Infused participants with a derived best overall response by the data cut-off "
-        "(phase 1 and phase 2 pooled), by arm and the dose level actually infused."
+        "Infused phase 2 participants with a derived best overall response by the data "
+        "cut-off, by arm."
     )
     return description, population_text, _count_measure(groups, population, [(None, rows)])
 

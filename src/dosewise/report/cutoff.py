@@ -11,7 +11,8 @@ The date each kind of row is cut on:
 
 - participants: ``registered_on``; screenings ``screened_on``; consents ``consent_on`` (a
   withdrawal after the day is not yet one); enrollments ``enrolled_on``; products
-  ``released_on``; infusions ``infused_on``; response assessments ``assessed_on``;
+  ``released_on``; lymphodepletions ``start_on`` (an ``end_on`` after the day is
+  blanked); infusions ``infused_on``; response assessments ``assessed_on``;
 - adverse events: ``onset_on``; an event resolved after the day is ongoing (``resolved_on``,
   ``duration_days`` and ``outcome`` None: the recorded outcome describes the resolution, and
   the writers render an ongoing event from ``resolved_on`` None). Grade, seriousness and
@@ -63,6 +64,7 @@ from dosewise.store.tables import (
     DoseAssignment,
     Enrollment,
     Infusion,
+    Lymphodepletion,
     Participant,
     Phase1Closure,
     Product,
@@ -97,6 +99,29 @@ def latest_record_day(session: Session) -> date | None:
     return max(found, default=None)
 
 
+def latest_clinical_day(session: Session) -> date | None:
+    """The default data cut-off: the day of the last clinical record or entry.
+
+    Like :func:`latest_record_day` but without the audit trail, whose newest rows are often
+    the report exports themselves (an export today would otherwise move the next default
+    cut-off to today). Clinical dates, the entry moments of clinical rows (dose assignments,
+    DLT adjudications, best responses, closures, BOP2 looks), resolutions, withdrawals and
+    leaving the study all count, so nothing entered about the trial is cut. None without any.
+    """
+    columns = [
+        *(Base.metadata.tables[t].c[c] for t, c in {**_CUT_DAY, **_CUT_MOMENT}.items()),
+        AdverseEvent.resolved_on,
+        Consent.withdrawn_on,
+        Participant.off_study_on,
+    ]
+    found: list[date] = []
+    for column in columns:
+        value = session.scalar(select(func.max(column)))
+        if value is not None:
+            found.append(value.date() if isinstance(value, datetime) else value)
+    return max(found, default=None)
+
+
 def end_of_day(day: date) -> datetime:
     """The first moment after ``day`` (UTC): rows entered before it belong to the day."""
     return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
@@ -113,6 +138,7 @@ _VIEW_MODELS: tuple[type[Base], ...] = (
     Enrollment,
     DoseAssignment,
     Product,
+    Lymphodepletion,
     Infusion,
     AdverseEvent,
     DltAdjudication,
@@ -128,6 +154,7 @@ _CUT_DAY = {
     "consents": "consent_on",
     "enrollments": "enrolled_on",
     "products": "released_on",
+    "lymphodepletions": "start_on",
     "infusions": "infused_on",
     "adverse_events": "onset_on",
     "response_assessments": "assessed_on",
@@ -235,6 +262,9 @@ def _mask(rows: Mapping[str, list[dict[str, Any]]], as_of: date, changed: set[in
     for e in rows["adverse_events"]:
         if e["resolved_on"] is not None and e["resolved_on"] > as_of:
             e["resolved_on"] = e["outcome"] = None
+    for lymph in rows["lymphodepletions"]:
+        if lymph["end_on"] is not None and lymph["end_on"] > as_of:
+            lymph["end_on"] = None
     for p in rows["participants"]:
         if p["off_study_on"] is not None and p["off_study_on"] > as_of:
             p["off_study_on"] = p["off_study_reason"] = None

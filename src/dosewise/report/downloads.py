@@ -129,7 +129,7 @@ def available_reports(actor: Actor) -> list[ReportInfo]:
 
 
 def parse_as_of(value: str | date | None, *, now: datetime | None = None) -> date | None:
-    """A data cut-off from ``YYYY-MM-DD`` (None or empty: the last record's day); not after
+    """A data cut-off from ``YYYY-MM-DD`` (None or empty: the last clinical record's day); not after
     today (``now``: the service's clock)."""
     return _parse_as_of(value or None, now=now)
 

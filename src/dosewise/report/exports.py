@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dosewise.errors import InvalidParameter
-from dosewise.report.cutoff import latest_record_day
+from dosewise.report.cutoff import latest_clinical_day
 from dosewise.report.i18n import check_lang
 from dosewise.report.trial_data import TrialData, load_trial_data
 from dosewise.store.session import Database
@@ -149,7 +149,7 @@ def latest_today(now: datetime | None = None) -> date:
 
 
 def parse_as_of(value: str | date | None, *, now: datetime | None = None) -> date | None:
-    """A cut-off day from ``YYYY-MM-DD`` (None: the last record's day).
+    """A cut-off day from ``YYYY-MM-DD`` (None: the last clinical record's day).
 
     A cut-off after today (in any site's zone) or before 1900 is refused, naming ``as_of``: a
     report cannot describe data that do not exist yet, and such a date is a typing error.
@@ -176,12 +176,14 @@ def read_trial_data(db: Database, actor: Actor, as_of: date | None = None) -> Tr
 
     The cut-off is a clinical date (see :mod:`dosewise.report.cutoff`): the frames and the
     arms' states hold what had happened by the end of that day, so a DSMB or registry report
-    can be run on data frozen at a date. Default: the day of the last record of any kind, so
-    nothing is left out (today when there is none). A cut-off before the first record gives an
+    can be run on data frozen at a date. Default: the day of the last clinical record or entry
+    (:func:`~dosewise.report.cutoff.latest_clinical_day`: not the audit trail, so an export
+    does not move the next default to today), so nothing clinical is left out (today when
+    there is none). A cut-off before the first record gives an
     empty trial.
     """
     with UnitOfWork(db, actor, readonly=True) as uow:
-        day = as_of or latest_record_day(uow.session) or date.today()
+        day = as_of or latest_clinical_day(uow.session) or date.today()
         return load_trial_data(uow.session, as_of=day)
 
 

@@ -17,7 +17,7 @@ it stood at the end of that day, read from the records cut by :mod:`dosewise.rep
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from types import SimpleNamespace
 from typing import Any
@@ -38,6 +38,7 @@ from dosewise.store.tables import (
     DoseAssignment,
     Enrollment,
     Infusion,
+    Lymphodepletion,
     Participant,
     Phase1Closure,
     Product,
@@ -57,6 +58,25 @@ AE_WINDOW_DAYS = 30
 BOR_DAY = 90
 
 
+SCREENING_COLUMNS = [
+    "screening_id",
+    "participant_id",
+    "study_id",
+    "arm_id",
+    "screened_on",
+    "eligible",
+    "failed_criteria",
+]
+LYMPHODEPLETION_COLUMNS = [
+    "participant_id",
+    "study_id",
+    "regimen",
+    "agents",
+    "start_on",
+    "end_on",
+]
+
+
 @dataclass(frozen=True)
 class TrialData:
     """Everything a data report needs, read once.
@@ -65,7 +85,9 @@ class TrialData:
       site_id, arm_id, status, sex, age_years, weight_kg, screened_on, eligible, consent_on,
       enrolled_on, phase, cohort, assigned_dose, assigned_level, planned_level, product_level,
       fallback, lot, infused_on, cells_per_kg, actual_dose, actual_level, dlt, dlt_evaluable, bor,
-      responder, death_on, off_study_on, off_study_reason, last_on``.
+      responder, death_on, off_study_on, off_study_reason, last_on, product_rejected``
+      (``product_rejected``: a product was made and rejected at release and none released —
+      a product failure; added for the ClinicalTrials.gov flow, issue 18).
     - ``adverse_events``: one row per event — ``ae_id, participant_id, study_id, arm_id, term,
       soc, category, scale, grade, onset_on, resolved_on, duration_days, study_day, serious,
       attribution, outcome, is_dlt, actual_dose, actual_level``.
@@ -75,6 +97,12 @@ class TrialData:
       timepoint, response, mrd_negative``.
     - ``audit``: the audit trail in sequence order (``seq, recorded_at, username, role, action,
       entity, entity_id, operation, before, after, reason, txn, hash``).
+    - ``screenings``: every screening (a participant may be screened more than once) —
+      ``screening_id, participant_id, study_id, arm_id, screened_on, eligible, failed_criteria``
+      (a tuple of criterion ids).
+    - ``lymphodepletions``: the lymphodepleting regimens given — ``participant_id, study_id,
+      regimen, agents`` (a tuple of ``{agent, dose, unit, days}`` dicts, days relative to the
+      infusion) ``, start_on, end_on``.
     """
 
     nct_id: str
@@ -88,6 +116,12 @@ class TrialData:
     responses: pd.DataFrame
     audit: pd.DataFrame
     states: Mapping[str, ArmState]
+    # Added for the SDTM trial-design and exposure domains (issue 18); defaults keep every
+    # existing constructor valid.
+    screenings: pd.DataFrame = field(default_factory=lambda: _frame([], SCREENING_COLUMNS))
+    lymphodepletions: pd.DataFrame = field(
+        default_factory=lambda: _frame([], LYMPHODEPLETION_COLUMNS)
+    )
 
     @property
     def enrolled(self) -> pd.DataFrame:
@@ -238,7 +272,45 @@ def _load(session: Session, store: Session, as_of: date) -> TrialData:
         responses=responses,
         audit=_frame(audit_rows, audit_cols),
         states=states,
+        screenings=_screenings(session, sid_of),
+        lymphodepletions=_lymphodepletions(session, sid_of),
     )
+
+
+# --------------------------------------------------------------------------- issue 18 frames
+
+
+def _screenings(session: Session, sid_of: Mapping[int, Any]) -> pd.DataFrame:
+    """Every stored screening with the ids of the criteria it failed."""
+    rows = [
+        {
+            "screening_id": s.id,
+            "participant_id": s.participant_id,
+            "study_id": sid_of.get(s.participant_id),
+            "arm_id": s.arm_id,
+            "screened_on": s.screened_on,
+            "eligible": bool(s.eligible),
+            "failed_criteria": tuple(str(c) for c in (s.failed_criteria or [])),
+        }
+        for s in session.scalars(select(Screening).order_by(Screening.id))
+    ]
+    return _frame(rows, SCREENING_COLUMNS)
+
+
+def _lymphodepletions(session: Session, sid_of: Mapping[int, Any]) -> pd.DataFrame:
+    """Every recorded lymphodepleting regimen, agents as given."""
+    rows = [
+        {
+            "participant_id": lymph.participant_id,
+            "study_id": sid_of.get(lymph.participant_id),
+            "regimen": lymph.regimen,
+            "agents": tuple(dict(a) for a in (lymph.agents or []) if isinstance(a, dict)),
+            "start_on": lymph.start_on,
+            "end_on": lymph.end_on,
+        }
+        for lymph in session.scalars(select(Lymphodepletion).order_by(Lymphodepletion.id))
+    ]
+    return _frame(rows, LYMPHODEPLETION_COLUMNS)
 
 
 _PARTICIPANT_COLUMNS = [
@@ -274,6 +346,7 @@ _PARTICIPANT_COLUMNS = [
     "off_study_on",
     "off_study_reason",
     "last_on",
+    "product_rejected",
 ]
 
 
@@ -300,6 +373,11 @@ def _participants(session: Session, states: Mapping[str, ArmState]) -> pd.DataFr
         if p.status == "released"
     }
     infusions = _by_participant(session, Infusion, Infusion.id)
+    rejected = {
+        pid
+        for pid, p in _by_participant(session, Product, Product.id).items()
+        if p.status == "rejected"
+    }
     best = _by_participant(session, BestResponse, BestResponse.id)
     adjudications = _final_adjudications(session)
     outcome_of = {o.participant_id: o for s in states.values() for o in s.patients}
@@ -367,6 +445,7 @@ def _participants(session: Session, states: Mapping[str, ArmState]) -> pd.DataFr
                 "off_study_on": p.off_study_on,
                 "off_study_reason": p.off_study_reason,
                 "last_on": max(candidates) if candidates else None,
+                "product_rejected": p.id in rejected and prod is None,
             }
         )
     return _frame(rows, _PARTICIPANT_COLUMNS)
