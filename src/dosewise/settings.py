@@ -48,6 +48,9 @@ class Settings:
     sqlite_busy_timeout_s: float = 30.0
     #: Send the session cookie only over HTTPS (turn on behind a TLS proxy).
     cookie_secure: bool = False
+    #: Cache of protocol-only computations (the design report's operating characteristics):
+    #: a folder, empty for ``$XDG_CACHE_HOME/dosewise`` (``~/.cache/dosewise``), or ``off``.
+    cache_dir: str = ""
     #: Where ``dosewise serve`` listens by default.
     host: str = "127.0.0.1"
     port: int = 8000

@@ -1,0 +1,96 @@
+"""Where a person waits on the trial side: demo data, the DSMB PDF and the design report.
+
+Each figure is the wall time of one fresh ``dosewise`` process (the entry point's code), as a
+user runs it, with the production settings (Argon2 at its default cost, SQLite FULL except
+where ``demo-data`` itself relaxes it) on a temporary SQLite database and a temporary cache
+folder:
+
+- ``dosewise demo-data`` on a migrated, empty database (goal: under 30 s);
+- ``dosewise report dsmb --out dsmb.pdf`` on that trial (goal: under 3 s);
+- ``dosewise report design --out design.pdf``, first with an empty cache (every operating
+  characteristic computed) and then again (read from the cache by the protocol's inputs; goal:
+  under 5 s).
+
+Writes the section "Demo data and reports (issue 19)" of bench/RESULTS.md.
+
+    python bench/trial_tasks.py [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import write_section
+
+ENTRY = "import sys; from dosewise.cli.app import main; main(sys.argv[1:])"
+
+
+def timed(env: dict[str, str], *argv: str) -> tuple[float, str]:
+    """Wall seconds and stdout of ``dosewise argv`` in a fresh process."""
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", ENTRY, *argv], env=env, capture_output=True, text=True
+    )
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"dosewise {' '.join(argv)}: {proc.stderr[-1500:]}")
+    return wall, proc.stdout
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--no-write", action="store_true", help="Do not update RESULTS.md")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="dosewise-bench-") as tmp:
+        env = {
+            **os.environ,
+            "DOSEWISE_DATABASE_URL": f"sqlite:///{Path(tmp) / 'trial.db'}",
+            "DOSEWISE_CACHE_DIR": str(Path(tmp) / "cache"),
+        }
+        timed(env, "db", "upgrade")
+        demo, out = timed(env, "demo-data", "--password", "benchmark password 2026", "--json")
+        summary = json.loads(out.strip().splitlines()[-1])
+        dsmb, _ = timed(env, "report", "dsmb", "--out", str(Path(tmp) / "dsmb.pdf"))
+        design_cold, _ = timed(env, "report", "design", "--out", str(Path(tmp) / "d1.pdf"))
+        design_warm, _ = timed(env, "report", "design", "--out", str(Path(tmp) / "d2.pdf"))
+    rows = [
+        ("`dosewise demo-data` (54 participants, every act audited and e-signed)", demo, 30.0),
+        ("`dosewise report dsmb --out dsmb.pdf` (the demo trial)", dsmb, 3.0),
+        ("`dosewise report design --out design.pdf`, empty cache", design_cold, None),
+        ("`dosewise report design --out design.pdf`, OCs cached", design_warm, 5.0),
+    ]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    body = "\n".join(
+        [
+            "Wall time of one fresh `dosewise` process each, production settings, a temporary "
+            "SQLite database and cache folder (`DOSEWISE_CACHE_DIR`). The demo trial: "
+            f"{summary['participants']} participants, {summary['screen_failures']} screen "
+            f"failures, {summary['requests']} acts through the services.",
+            "",
+            "| task | wall | goal | met |",
+            "|---|---|---|---|",
+            *(
+                f"| {label} | {wall:.1f} s | {'' if goal is None else f'< {goal:g} s'} | "
+                f"{'' if goal is None else ('yes' if wall < goal else 'no')} |"
+                for label, wall, goal in rows
+            ),
+            "",
+            f"Load average when the run ended: {load} on {os.cpu_count()} cores.",
+        ]
+    )
+    print(body)
+    if not args.no_write:
+        write_section("Demo data and reports (issue 19)", "python bench/trial_tasks.py", body)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
