@@ -106,10 +106,11 @@ class ApiDesk:
     def lymphodeplete(self, user: str, study_id: str, course: dict[str, Any]) -> None:
         self.call(user, "POST", f"/participants/{study_id}/lymphodepletion", course)
 
-    def infuse(self, user: str, study_id: str, infused_on: date, volume_ml: float) -> int:
+    def infuse(self, user: str, study_id: str, infused_on: date, volume_ml: float) -> int | None:
         body = {"infused_on": infused_on.isoformat(), "infused_volume_ml": volume_ml}
         out = self.call(user, "POST", f"/participants/{study_id}/infusion", body)
-        return int(out["actual_dose_index"])
+        index = out["actual_dose_index"]
+        return None if index is None else int(index)
 
     def adverse_event(self, user: str, study_id: str, event: dict[str, Any]) -> None:
         self.call(user, "POST", f"/participants/{study_id}/adverse-events", event)

@@ -54,7 +54,9 @@ class Desk(Protocol):
     def confirm(self, user: str, study_id: str, meaning: str) -> None: ...
     def release(self, user: str, study_id: str, product: dict[str, Any]) -> dict[str, Any]: ...
     def lymphodeplete(self, user: str, study_id: str, course: dict[str, Any]) -> None: ...
-    def infuse(self, user: str, study_id: str, infused_on: date, volume_ml: float) -> int: ...
+    def infuse(
+        self, user: str, study_id: str, infused_on: date, volume_ml: float
+    ) -> int | None: ...
     def adverse_event(self, user: str, study_id: str, event: dict[str, Any]) -> None: ...
     def response(self, user: str, study_id: str, assessment: dict[str, Any]) -> None: ...
     def adjudicate(self, user: str, study_id: str) -> dict[str, Any]: ...
@@ -84,8 +86,12 @@ class _CheckedOnce(access.Passwords):
         return ok
 
 
-def _day(value: str | date | None) -> date | None:
+def _day(value: str | date) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _maybe_day(value: str | date | None) -> date | None:
+    return None if value is None else _day(value)
 
 
 class ServiceDesk:
@@ -213,24 +219,24 @@ class ServiceDesk:
                 regimen=course["regimen"],
                 agents=course["agents"],
                 start_on=_day(course["start_on"]),
-                end_on=_day(course.get("end_on")),
+                end_on=_maybe_day(course.get("end_on")),
             ),
         )
 
-    def infuse(self, user: str, study_id: str, infused_on: date, volume_ml: float) -> int:
+    def infuse(self, user: str, study_id: str, infused_on: date, volume_ml: float) -> int | None:
         row = self._do(
             user,
             lambda uow: products.record_infusion(
                 uow, study_id, infused_on=infused_on, infused_volume_ml=volume_ml
             ),
         )
-        return int(row.actual_dose_index)
+        return row.actual_dose_index
 
     def adverse_event(self, user: str, study_id: str, event: dict[str, Any]) -> None:
         fields = dict(event)
         for key in ("onset_on", "resolved_on"):
             if key in fields:
-                fields[key] = _day(fields[key])
+                fields[key] = _maybe_day(fields[key])
         self._do(user, lambda uow: aes.record_adverse_event(uow, study_id, **fields))
 
     def response(self, user: str, study_id: str, assessment: dict[str, Any]) -> None:
