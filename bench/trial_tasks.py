@@ -11,6 +11,8 @@ folder:
   characteristic computed) and then again (read from the cache by the protocol's inputs; goal:
   under 5 s).
 
+The two reports are also timed inside one process that has already made each once (imports
+done, as in the running web service that serves them at ``/api/v1/reports``): median of three.
 Writes the section "Demo data and reports (issue 19)" of bench/RESULTS.md.
 
     python bench/trial_tasks.py [--no-write]
@@ -31,6 +33,35 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import write_section
 
 ENTRY = "import sys; from dosewise.cli.app import main; main(sys.argv[1:])"
+WARM = """
+import json, statistics, sys, time
+from pathlib import Path
+from dosewise.protocol import default_protocol
+from dosewise.report.design_report import build_design_report, write_design_report
+from dosewise.report.exports import run_export
+from dosewise.report.oc_cache import OcCache
+from dosewise.settings import get_settings
+from dosewise.store.session import open_database
+from dosewise.trial.audit import Actor
+settings = get_settings()
+db = open_database(settings)
+out = Path(sys.argv[1])
+def dsmb():
+    run_export(db, Actor.system("bench"), "dsmb", out / "dsmb.pdf", via="bench")
+def design():
+    report = build_design_report(default_protocol(), cache=OcCache.from_settings(settings))
+    write_design_report(report, out / "design.pdf")
+times = {}
+for name, task in (("dsmb", dsmb), ("design", design)):
+    task()
+    runs = []
+    for _ in range(3):
+        start = time.perf_counter()
+        task()
+        runs.append(time.perf_counter() - start)
+    times[name] = statistics.median(runs)
+print(json.dumps(times))
+"""
 
 
 def timed(env: dict[str, str], *argv: str) -> tuple[float, str]:
@@ -61,11 +92,19 @@ def main() -> int:
         dsmb, _ = timed(env, "report", "dsmb", "--out", str(Path(tmp) / "dsmb.pdf"))
         design_cold, _ = timed(env, "report", "design", "--out", str(Path(tmp) / "d1.pdf"))
         design_warm, _ = timed(env, "report", "design", "--out", str(Path(tmp) / "d2.pdf"))
+        proc = subprocess.run(
+            [sys.executable, "-c", WARM, tmp], env=env, capture_output=True, text=True
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"warm reports: {proc.stderr[-1500:]}")
+        warm = json.loads(proc.stdout.strip().splitlines()[-1])
     rows = [
         ("`dosewise demo-data` (54 participants, every act audited and e-signed)", demo, 30.0),
         ("`dosewise report dsmb --out dsmb.pdf` (the demo trial)", dsmb, 3.0),
         ("`dosewise report design --out design.pdf`, empty cache", design_cold, None),
         ("`dosewise report design --out design.pdf`, OCs cached", design_warm, 5.0),
+        ("DSMB PDF in a process that made one before (web service)", warm["dsmb"], 3.0),
+        ("design report PDF in a process that made one before", warm["design"], 5.0),
     ]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     body = "\n".join(
