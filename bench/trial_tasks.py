@@ -76,10 +76,21 @@ def timed(env: dict[str, str], *argv: str) -> tuple[float, str]:
     return wall, proc.stdout
 
 
+def numpy_import_ms() -> float:
+    """Median wall time of ``python -c "import numpy"`` (5 runs): how busy the machine is."""
+    runs = []
+    for _ in range(5):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import numpy"], check=True)
+        runs.append(time.perf_counter() - start)
+    return 1000 * sorted(runs)[2]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-write", action="store_true", help="Do not update RESULTS.md")
     args = parser.parse_args()
+    reference = numpy_import_ms()
     with tempfile.TemporaryDirectory(prefix="dosewise-bench-") as tmp:
         env = {
             **os.environ,
@@ -122,7 +133,10 @@ def main() -> int:
                 for label, wall, goal in rows
             ),
             "",
-            f"Load average when the run ended: {load} on {os.cpu_count()} cores.",
+            f"Load average when the run ended: {load} on {os.cpu_count()} cores; "
+            f'`python -c "import numpy"` took {reference:.0f} ms before the run (about 130 ms '
+            "on this machine when it is quiet), a gauge of how much the figures above are "
+            "stretched by other work.",
         ]
     )
     print(body)

@@ -18,7 +18,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 
-from dosewise.errors import DosewiseError
+from dosewise.errors import InvalidInput
 from dosewise.settings import Settings
 from dosewise.store.session import Database
 from dosewise.store.tables import Arm, Phase1Closure, User
@@ -28,13 +28,9 @@ from dosewise.trial.audit import Actor
 from dosewise.trial.services import adverse_events as aes
 from dosewise.trial.services import dlt, dosing, participants, phases, products, responses
 from dosewise.trial.services._common import MustWait, Signing
-from dosewise.trial.uow import UnitOfWork
+from dosewise.trial.uow import Clock, UnitOfWork
 
 T = TypeVar("T")
-
-
-class Clock(Protocol):
-    def __call__(self) -> Any: ...
 
 
 class Desk(Protocol):
@@ -111,7 +107,7 @@ class ServiceDesk:
             with UnitOfWork(self.db, Actor.system("demo"), readonly=True) as uow:
                 row = uow.session.scalar(select(User).where(User.username == user))
                 if row is None:
-                    raise DosewiseError("user", user, "no such demo user")
+                    raise InvalidInput("user", user, "no such demo user")
                 self._actors[user] = Actor.of(row)
         return self._actors[user]
 
