@@ -33,9 +33,7 @@ COMMANDS: dict[str, str] = {
     ),
     "bop2": "dosewise.cli.bop2",
     **dict.fromkeys(("screen", "consent", "protocol"), "dosewise.cli.protocol"),
-    **dict.fromkeys(
-        ("dose", "dlt", "bor", "visits", "ae-terms", "grade"), "dosewise.cli.clinical"
-    ),
+    **dict.fromkeys(("dose", "dlt", "bor", "visits", "ae-terms", "grade"), "dosewise.cli.clinical"),
     **dict.fromkeys(("simulate", "scenarios"), "dosewise.cli.simulate"),
     "search": "dosewise.cli.search",
     **dict.fromkeys(("serve", "db", "user", "audit"), "dosewise.cli.trial"),
