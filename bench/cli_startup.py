@@ -2,8 +2,8 @@
 
 Goal (issue 19): each command below takes at most 5x the wall time of ``python -c "import
 numpy"`` in the same environment, as a plain process start (no resident helper). Every run is a
-fresh ``python -m dosewise.cli.app`` equivalent (the ``dosewise`` entry point's code), interleaved
-with the baseline so that load on the machine hits both alike; the figure is the median of
+fresh interpreter running the ``dosewise`` entry point's code, interleaved with the baseline so
+that load on the machine hits both alike; the figure is the median of
 ``--repeat`` runs, the memory the peak RSS of one run (``wait4``). Also prints ``-X importtime``'s
 heaviest imports of ``decide`` when ``--importtime`` is given. Writes the section "CLI start-up
 (issue 19)" of bench/RESULTS.md.
