@@ -1,7 +1,10 @@
 """The Typer application and the entry point that turns user errors into one line and exit code 2.
 
 Command groups live in sibling modules (``cli/design.py``, ``cli/clinical.py`` ...); each
-registers its commands on :data:`app` when imported by :func:`main`.
+registers its commands on :data:`app` when imported. :func:`main` imports only the module of the
+command it runs (:data:`COMMANDS`), so ``dosewise decide`` starts without loading SQLAlchemy,
+FastAPI, WeasyPrint or Matplotlib; ``dosewise --help`` (or an unknown command) imports them all
+so the listing stays complete.
 """
 
 from __future__ import annotations
@@ -21,28 +24,42 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Modules that register commands on `app`; a module that does not exist yet is skipped.
-COMMAND_MODULES = (
-    "dosewise.cli.design",
-    "dosewise.cli.bop2",
-    "dosewise.cli.protocol",
-    "dosewise.cli.clinical",
-    "dosewise.cli.simulate",
-    "dosewise.cli.search",
-    "dosewise.cli.trial",
-    "dosewise.cli.trial_acts",
-    "dosewise.cli.report",
-)
+#: Each top-level command (or command group) and the module that registers it on `app`; a
+#: test checks this against what the modules register.
+COMMANDS: dict[str, str] = {
+    **dict.fromkeys(
+        ("boundaries", "rds", "decide", "obd", "decide-tite", "table", "demo"),
+        "dosewise.cli.design",
+    ),
+    "bop2": "dosewise.cli.bop2",
+    **dict.fromkeys(("screen", "consent", "protocol"), "dosewise.cli.protocol"),
+    **dict.fromkeys(("dose", "dlt", "bor", "visits", "ae-terms", "grade"), "dosewise.cli.clinical"),
+    **dict.fromkeys(("simulate", "scenarios"), "dosewise.cli.simulate"),
+    "search": "dosewise.cli.search",
+    **dict.fromkeys(("serve", "db", "user", "audit"), "dosewise.cli.trial"),
+    **dict.fromkeys(("demo-data", "arm"), "dosewise.cli.trial_acts"),
+    "report": "dosewise.cli.report",
+}
+
+#: Modules that register commands on `app`, in the order of ``dosewise --help``.
+COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 
 
-def load_commands() -> typer.Typer:
-    """Import every command module so that its commands are registered on :data:`app`."""
-    for name in COMMAND_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+def _import(name: str) -> None:
+    try:
+        importlib.import_module(name)
+    except ModuleNotFoundError as exc:  # a module that does not exist yet is skipped
+        if exc.name != name:
+            raise
+
+
+def load_commands(argv: list[str] | None = None) -> typer.Typer:
+    """Register the command that ``argv`` runs, or every command when it names none we know."""
+    if argv and argv[0] in COMMANDS:
+        _import(COMMANDS[argv[0]])
+        return app
+    for module in COMMAND_MODULES:
+        _import(module)
     return app
 
 
@@ -100,9 +117,9 @@ def main(argv: list[str] | None = None) -> None:
         # Rich tables use box characters; never crash on an ASCII-only terminal.
         if hasattr(stream, "reconfigure") and "utf" not in (stream.encoding or "").lower():
             stream.reconfigure(errors="replace")
-    load_commands()
-    command = typer.main.get_command(app)
     args = expand_variadic(list(sys.argv[1:] if argv is None else argv))
+    load_commands(args)
+    command = typer.main.get_group(app)
     try:
         result = command.main(args=args, prog_name="dosewise", standalone_mode=False)
     except DosewiseError as exc:

@@ -16,7 +16,6 @@ from dosewise.design.boin import boundary_table
 from dosewise.design.boin12 import Boin12
 from dosewise.design.params import Boin12Params
 from dosewise.design.reasons import check_lang
-from dosewise.design.tables import rds_table
 from dosewise.design.tite import TiteBoin12, TitePatient
 from dosewise.errors import InvalidInput, InvalidOutcomes, InvalidParameter
 
@@ -86,6 +85,8 @@ def rds(
     as_json: JsonOpt = False,
 ) -> None:
     """The BOIN12 rank-based desirability score table (Lin et al. 2020, Table 3)."""
+    from dosewise.design.tables import rds_table  # pandas and scipy.stats: load only here
+
     sizes = n if n else list(range(0, design.max_n + 1, design.cohort_size))
     result = rds_table(design, sizes)
     if as_json:

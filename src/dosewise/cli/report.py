@@ -18,12 +18,7 @@ from dosewise.cli.app import app
 from dosewise.cli.options import print_json
 from dosewise.errors import InvalidParameter
 from dosewise.protocol import Protocol, default_protocol, load_protocol
-from dosewise.report.design_report import (
-    DEFAULT_SEED,
-    DEFAULT_TRIALS,
-    build_design_report,
-    write_design_report,
-)
+from dosewise.report.design_defaults import DEFAULT_SEED, DEFAULT_TRIALS
 from dosewise.report.i18n import LANGS, check_lang
 from dosewise.report.render import output_kind
 
@@ -116,6 +111,10 @@ def design_cmd(
         if not as_json and sys.stderr.isatty():
             print(f"computing operating characteristics: {name}", file=sys.stderr)
 
+    from dosewise.report.design_report import build_design_report, write_design_report
+    from dosewise.report.oc_cache import OcCache
+    from dosewise.settings import get_settings
+
     report = build_design_report(
         proto,
         source=str(protocol) if protocol is not None else None,
@@ -126,6 +125,7 @@ def design_cmd(
         p1=p1,
         command=command,
         progress=progress,
+        cache=OcCache.from_settings(get_settings()),
     )
     path, _ = write_design_report(report, out, lang)
     scenarios = [oc.scenario.name for result in report.groups for oc in result.ocs]

@@ -403,8 +403,19 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
     database_url: DatabaseOption = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Server processes sharing the port (PostgreSQL; each one its own interpreter).",
+        ),
+    ] = 1,
 ) -> None:
     """Run the trial service (REST API under /api/v1) on a migrated database."""
+    import os
+
     import uvicorn
 
     from dosewise.api.app import create_app
@@ -423,4 +434,17 @@ def serve(
         f"dosewise serving on http://{bind_host}:{bind_port}/ (pages) and /api/v1/docs (API)",
         flush=True,
     )
-    uvicorn.run(create_app(settings, db=db), host=bind_host, port=bind_port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(settings, db=db), host=bind_host, port=bind_port, log_level="info")
+        return
+    # Each worker process builds its own app (and database connections) from the environment.
+    db.dispose()
+    os.environ["DOSEWISE_DATABASE_URL"] = settings.database_url
+    uvicorn.run(
+        "dosewise.api.app:create_app",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        workers=workers,
+        log_level="info",
+    )

@@ -19,14 +19,15 @@ returned exactly as given.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 import numpy.typing as npt
+
+from dosewise.design.kernel import kernel
 
 FloatArray = npt.NDArray[np.float64]
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel
 def _fit_rows(values: FloatArray, weights: FloatArray, out: FloatArray) -> None:  # pragma: no cover
     n_rows, n_cols = values.shape
     block_sum = np.empty(n_cols)  # Σ w·x of the block
@@ -65,5 +66,5 @@ def isotonic_rows(values: npt.ArrayLike, weights: npt.ArrayLike) -> FloatArray:
     rows = np.ascontiguousarray(np.atleast_2d(x))
     fitted = np.empty_like(rows)
     if rows.size:
-        _fit_rows(rows, np.ascontiguousarray(np.atleast_2d(w)), fitted)
+        _fit_rows.run(rows.shape[0], rows, np.ascontiguousarray(np.atleast_2d(w)), fitted)
     return fitted.reshape(x.shape)

@@ -4,8 +4,8 @@
 eliminations as ``(B, J)`` arrays) and returns each trial's next dose with a reason code. The
 single-trial API (:mod:`dosewise.design.boin12`), the TITE form and the simulation engine all call
 this function, so the rule lives in exactly one place. Doses are 0-based here; -1 means no dose.
-The kernel is compiled with Numba (cached on disk): the same loop serves one decision in a few
-microseconds and a chunk of simulated trials without a Python loop per trial.
+The kernel (:mod:`dosewise.design.kernel`) runs interpreted for one decision (no Numba import)
+and compiled by Numba, cached on disk, for a chunk of simulated trials.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
-import numba
 import numpy as np
 import numpy.typing as npt
 
+from dosewise.design.kernel import kernel
 from dosewise.design.params import Boin12Params
 
 IntArray = npt.NDArray[np.int64]
@@ -65,7 +65,7 @@ class BatchDecision:
 _TIE_MODES = {"random": 0, "higher": 1, "lower": 2}
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel
 def _rule_kernel(
     n: IntArray,
     p_hat: FloatArray,
@@ -212,7 +212,8 @@ def decide_batch(
     tied = np.zeros((batch, n_doses), dtype=np.bool_)
     chosen = np.empty(batch, dtype=np.int64)
     uniforms = np.zeros(batch) if tie_u is None else np.ascontiguousarray(tie_u, dtype=np.float64)
-    _rule_kernel(
+    _rule_kernel.run(
+        batch,
         np.ascontiguousarray(n, dtype=np.int64),
         np.ascontiguousarray(p_hat, dtype=np.float64),
         np.ascontiguousarray(desirability, dtype=np.float64),

@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numba
 import numpy as np
 import numpy.typing as npt
 
 from dosewise.design.admissibility import futile, prob_tox_above_target
+from dosewise.design.kernel import kernel
 from dosewise.design.params import U01, U10, Boin12Params
 from dosewise.design.utility import desirability
 
@@ -47,7 +47,7 @@ class TiteArrays:
     pending: IntArray  # patients with either outcome pending
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel
 def _tite_kernel(
     dose: IntArray,
     follow_up: FloatArray,
@@ -134,7 +134,8 @@ def tite_arrays(
         points=np.zeros(shape),
         pending=np.zeros(shape, dtype=np.int64),
     )
-    _tite_kernel(
+    _tite_kernel.run(
+        batch,
         np.ascontiguousarray(dose, dtype=np.int64),
         np.ascontiguousarray(follow_up, dtype=np.float64),
         np.ascontiguousarray(dlt, dtype=np.bool_),

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from dosewise.report.design_data import (
     FirstDecision,
     design_groups,
 )
+from dosewise.report.design_defaults import DEFAULT_SEED, DEFAULT_TRIALS, MAX_TRIALS
 from dosewise.report.design_oc import (
     ScenarioOC,
     chosen_scenarios,
@@ -35,14 +37,8 @@ from dosewise.report.design_oc import (
     with_protocol_windows,
 )
 from dosewise.report.i18n import Translator, check_lang
+from dosewise.report.oc_cache import OcCache
 from dosewise.report.render import OutputKind, fmt, render_html, write_document
-
-#: Simulated TITE-BOIN12 trials per scenario by default (a few seconds for six scenarios).
-DEFAULT_TRIALS = 10_000
-#: Default seed, so that the same command always writes the same document.
-DEFAULT_SEED = 20250709
-#: Largest number of simulated trials per scenario a report accepts.
-MAX_TRIALS = 1_000_000
 
 Progress = Callable[[str], None]
 
@@ -100,8 +96,13 @@ def build_design_report(
     command: str = "dosewise report design",
     today: date | None = None,
     progress: Progress | None = None,
+    cache: OcCache | None = None,
 ) -> DesignReport:
-    """Compute the design report of ``protocol`` (``scenarios``: built-in names or YAML files)."""
+    """Compute the design report of ``protocol`` (``scenarios``: built-in names or YAML files).
+
+    With a ``cache`` each scenario's operating characteristics are read from it when the same
+    inputs were computed before (:mod:`dosewise.report.oc_cache`).
+    """
     _check_trials(trials)
     _check_seed(seed)
     if (p0 is None) != (p1 is None):
@@ -118,7 +119,11 @@ def build_design_report(
                 progress(scenario.name)
             overridden.update(design_differences(scenario, params))
             sc = with_protocol_windows(scenario, protocol)
-            ocs.append(scenario_oc(sc, params, trials, seed))
+            compute = partial(scenario_oc, sc, params, trials, seed)
+            if cache is None:
+                ocs.append(compute())
+            else:
+                ocs.append(cache.get_or_compute(("scenario_oc", sc, params, trials, seed), compute))
         results.append(GroupResult(group, tuple(ocs), overridden))
     return DesignReport(
         protocol=protocol,

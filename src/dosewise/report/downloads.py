@@ -225,11 +225,13 @@ _design_lock = threading.Lock()
 
 
 @lru_cache(maxsize=2)
-def _design_report(protocol_path: str, day: date) -> DesignReport:
+def _design_report(protocol_path: str, cache_dir: str, day: date) -> DesignReport:
     from dosewise.report.design_report import DEFAULT_SEED, build_design_report
+    from dosewise.report.oc_cache import OcCache
     from dosewise.trial.bootstrap import protocol_for
 
-    loaded = protocol_for(Settings(protocol_path=protocol_path))
+    settings = Settings(protocol_path=protocol_path, cache_dir=cache_dir)
+    loaded = protocol_for(settings)
     return build_design_report(
         loaded.protocol,
         source=None if loaded.source.startswith("embedded:") else loaded.source,
@@ -237,21 +239,22 @@ def _design_report(protocol_path: str, day: date) -> DesignReport:
         seed=DEFAULT_SEED,
         command=f"dosewise report design --trials {DESIGN_TRIALS} --seed {DEFAULT_SEED}",
         today=day,
+        cache=OcCache.from_settings(settings),
     )
 
 
 @lru_cache(maxsize=4)
-def _design_html(protocol_path: str, lang: str, day: date) -> str:
+def _design_html(protocol_path: str, cache_dir: str, lang: str, day: date) -> str:
     from dosewise.report.design_report import design_report_html
 
-    return design_report_html(_design_report(protocol_path, day), lang)
+    return design_report_html(_design_report(protocol_path, cache_dir, day), lang)
 
 
 @lru_cache(maxsize=4)
-def _design_bytes(protocol_path: str, fmt: str, lang: str, day: date) -> bytes:
+def _design_bytes(protocol_path: str, cache_dir: str, fmt: str, lang: str, day: date) -> bytes:
     from dosewise.report.render import html_to_pdf
 
-    html = _design_html(protocol_path, lang, day)
+    html = _design_html(protocol_path, cache_dir, lang, day)
     return html_to_pdf(html) if fmt == "pdf" else html.encode("utf-8")
 
 
@@ -263,8 +266,9 @@ def design_download(
     language = DESIGN.check_lang(lang)
     day = date.today()
     with _design_lock:  # one computation at a time; later requests find it cached
-        content = _design_bytes(settings.protocol_path, chosen, language, day)
-        nct = _design_report(settings.protocol_path, day).protocol.registry.nct_id
+        where = (settings.protocol_path, settings.cache_dir)
+        content = _design_bytes(*where, chosen, language, day)
+        nct = _design_report(*where, day).protocol.registry.nct_id
     return Download(
         filename=f"dosewise-design-{nct}-{language}.{chosen}",
         media_type=MEDIA_TYPES[chosen],

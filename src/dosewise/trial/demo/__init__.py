@@ -1,15 +1,18 @@
-"""A whole NCT07070323 trial, run through the REST API on simulated time: :func:`load_demo_trial`.
+"""A whole NCT07070323 trial, played through the trial's services on simulated time.
 
-54 participants over the three arms and four sites, plus screen failures; a fallback-dose
-product; DLTs, CRS and ICANS; responses; each arm's dose decisions as its BOIN12 design makes
-them; phase 1 closed with an OBD per arm (e-signed); phase 2 at the RP2D with BOP2 looks.
-Every act goes through the API as the site's coordinator, investigator or the statistician, so
-the database holds exactly what a real run would: the audit trail, the e-signatures, the
-decisions with their state snapshots. The whole-trial test, ``dosewise demo-data`` (a database
-for demonstrations and screenshots) and the DSMB report / SDTM export tests load the same data.
+:func:`load_demo_trial`: 54 participants over the three arms and four sites, plus screen
+failures; a fallback-dose product; DLTs, CRS and ICANS; responses; each arm's dose decisions as
+its BOIN12 design makes them; phase 1 closed with an OBD per arm (e-signed); phase 2 at the RP2D
+with BOP2 looks. Every act is done as the site's coordinator, investigator or the statistician
+at a :class:`~dosewise.trial.demo.desk.Desk`: :class:`~dosewise.trial.demo.desk.ServiceDesk`
+calls the services directly, one audited unit of work per act (a run takes seconds), so the
+database holds what a real run would: the audit trail, the e-signatures, the decisions with
+their state snapshots. ``dosewise demo-data`` (a database for demonstrations and screenshots)
+and the DSMB report / SDTM export tests load this data; the whole-trial API test plays the same
+script through HTTP.
 
 The script (:mod:`dosewise.trial.demo.plan`) fixes each patient's outcome by arm and *analysed*
-dose; the doses themselves come from the design through the API. The clock must be one the
+dose; the doses themselves come from the design through the services. The clock must be one the
 script can move (``advance(days=...)``), e.g. :class:`DemoClock` or the tests' ``FakeClock``.
 """
 
@@ -21,19 +24,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from dosewise.api import create_app
 from dosewise.settings import Settings
 from dosewise.store.session import Database
 from dosewise.store.tables import Participant
 from dosewise.trial import access
 from dosewise.trial.audit import Actor
 from dosewise.trial.demo import plan
+from dosewise.trial.demo.desk import Desk, ServiceDesk
 from dosewise.trial.uow import UnitOfWork
-
-API = "/api/v1"
 
 
 class MovableClock(Protocol):
@@ -56,7 +56,7 @@ class DemoClock:
 
 
 class DemoError(RuntimeError):
-    """The API answered the script with something it did not expect."""
+    """The trial answered the script with something it did not expect."""
 
 
 @dataclass
@@ -95,56 +95,11 @@ class DemoResult:
     closures: dict[str, dict[str, Any]] = field(default_factory=dict)
     looks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     adjudications: list[dict[str, Any]] = field(default_factory=list)
-    requests: int = 0
+    requests: int = 0  # acts done (each one an HTTP request when the API desk runs them)
 
     @property
     def enrolled(self) -> list[Patient]:
         return self.patients
-
-
-# --------------------------------------------------------------------------- the API session
-
-
-class _Api:
-    """The script's HTTP client: a session per user, logged in again after idle expiry."""
-
-    def __init__(self, client: TestClient, password: str, result: DemoResult) -> None:
-        self.client = client
-        self.password = password
-        self.result = result
-        self.tokens: dict[str, str] = {}
-
-    def _login(self, user: str) -> str:
-        r = self.client.post(
-            f"{API}/auth/login", json={"username": user, "password": self.password}
-        )
-        if r.status_code != 200:
-            raise DemoError(f"login {user}: {r.status_code} {r.text}")
-        self.client.cookies.clear()
-        self.tokens[user] = r.json()["access_token"]
-        return self.tokens[user]
-
-    def call(
-        self,
-        user: str,
-        method: str,
-        path: str,
-        body: Any = None,
-        expect: tuple[int, ...] = (200, 201),
-    ) -> Any:
-        for attempt in (0, 1):
-            token = self.tokens.get(user) or self._login(user)
-            r = self.client.request(
-                method, API + path, json=body, headers={"Authorization": f"Bearer {token}"}
-            )
-            self.result.requests += 1
-            if r.status_code == 401 and attempt == 0:
-                self.tokens.pop(user, None)
-                continue
-            break
-        if r.status_code not in expect:
-            raise DemoError(f"{method} {path} as {user}: {r.status_code} {r.text[:500]}")
-        return r.json()
 
 
 # --------------------------------------------------------------------------- the script
@@ -184,9 +139,15 @@ def _create_users(db: Database, settings: Settings, password: str) -> dict[str, 
 
 class _Script:
     def __init__(
-        self, api: _Api, clock: MovableClock, result: DemoResult, log: Callable[[str], None]
+        self,
+        desk: Desk,
+        clock: MovableClock,
+        result: DemoResult,
+        log: Callable[[str], None],
+        progress: Callable[[int, int], None],
     ) -> None:
-        self.api = api
+        self.desk = desk
+        self.progress = progress
         self.clock = clock
         self.result = result
         self.log = log
@@ -195,6 +156,11 @@ class _Script:
         self.analysed: dict[tuple[str, int], int] = {}
         self.kinds = itertools.count()
         self.confirmers = itertools.cycle(("inv", "stat"))
+
+    def treated(self, p: Patient) -> None:
+        """Count ``p`` among the participants treated (and move the progress bar)."""
+        self.result.patients.append(p)
+        self.progress(len(self.result.patients), plan.PARTICIPANTS)
 
     @property
     def today(self) -> date:
@@ -211,25 +177,13 @@ class _Script:
         age, weight, sex = plan.person(n)
         crc = f"crc.{site.lower()}"
         born = self.today.year - age
-        p = self.api.call(crc, "POST", "/participants", {"site_id": site, "year_of_birth": born})
-        sid = p["study_id"]
-        self.api.call(
-            crc,
-            "POST",
-            f"/participants/{sid}/consents",
-            {"consent_version": "v1.0", "record": plan.consent_record(self.today, age)},
-        )
+        sid = self.desk.register(crc, site, born)
+        self.desk.consent(crc, sid, "v1.0", plan.consent_record(self.today, age))
         return Patient(sid, site, arm, n, age, weight, sex)
 
     def screen(self, p: Patient, change: dict[str, Any] | None = None) -> dict[str, Any]:
         record = plan.screening_record(self.today, p.age, p.sex, change)
-        out: dict[str, Any] = self.api.call(
-            f"crc.{p.site.lower()}",
-            "POST",
-            f"/participants/{p.study_id}/screenings",
-            {"arm_id": p.arm, "record": record},
-        )
-        return out
+        return self.desk.screen(f"crc.{p.site.lower()}", p.study_id, p.arm, record)
 
     def recruit(self, arm: str) -> Patient:
         """Register, consent, screen (eligible) and enroll one participant into ``arm``."""
@@ -237,12 +191,7 @@ class _Script:
         screening = self.screen(p)
         if not screening["eligible"]:
             raise DemoError(f"{p.study_id} should be eligible: {screening['failed_criteria']}")
-        self.api.call(
-            f"crc.{p.site.lower()}",
-            "POST",
-            f"/participants/{p.study_id}/enrollment",
-            {"arm_id": arm},
-        )
+        self.desk.enroll(f"crc.{p.site.lower()}", p.study_id, arm)
         return p
 
     def screen_failure(self, site: str, arm: str, what: str, change: dict[str, Any]) -> None:
@@ -263,14 +212,8 @@ class _Script:
     def assign(self, p: Patient) -> dict[str, Any] | None:
         """Ask the design for a dose; None (and the refusal kept) when it says wait."""
         site = p.site.lower()
-        state = self.api.call("stat.demo", "GET", f"/arms/{p.arm}/state")
-        r = self.api.call(
-            f"crc.{site}",
-            "POST",
-            f"/participants/{p.study_id}/dose-assignment",
-            {"expected_arm_version": state["version"]},
-            expect=(201, 409),
-        )
+        state = self.desk.arm_state("stat.demo", p.arm)
+        r = self.desk.assign(f"crc.{site}", p.study_id, state["version"])
         if "error" in r:
             if r["error"]["code"] != "must_wait":
                 raise DemoError(f"assign {p.study_id}: {r}")
@@ -281,12 +224,7 @@ class _Script:
         self.result.assignments.append({**r, "site": p.site})
         p.cohort, p.dose, p.phase = r["cohort"], r["dose_index"], r["phase"]
         who = f"inv.{site}" if next(self.confirmers) == "inv" else "stat.demo"
-        self.api.call(
-            who,
-            "POST",
-            f"/participants/{p.study_id}/dose-assignment/confirm",
-            {"password": self.api.password, "meaning": "approval"},
-        )
+        self.desk.confirm(who, p.study_id, "approval")
         return dict(r)
 
     def treat(self, group: list[tuple[Patient, bool]]) -> None:
@@ -297,56 +235,36 @@ class _Script:
         volumes = {}
         for p, short in group:
             assert p.dose is not None
-            prod = self.api.call(
+            prod = self.desk.release(
                 f"crc.{p.site.lower()}",
-                "POST",
-                f"/participants/{p.study_id}/products",
+                p.study_id,
                 {
                     "lot": f"CD5-{p.study_id}",
                     "certificate": plan.certificate(levels[p.dose], p.weight, short),
                     "weight_kg": p.weight,
                     "released_on": self.today.isoformat(),
-                    "password": self.api.password,
                 },
             )
             p.fallback = bool(prod["fallback"])
             volumes[p.study_id] = prod["volume_ml"]
         self.advance_to(start + timedelta(days=3))
         for p, _ in group:
-            self.api.call(
+            self.desk.lymphodeplete(
                 f"crc.{p.site.lower()}",
-                "POST",
-                f"/participants/{p.study_id}/lymphodepletion",
+                p.study_id,
                 {
                     "regimen": "Flu/Cy",
-                    "agents": [
-                        {
-                            "agent": "fludarabine",
-                            "dose": 30,
-                            "unit": "mg/m2/day",
-                            "days": [-5, -4, -3],
-                        },
-                        {
-                            "agent": "cyclophosphamide",
-                            "dose": 500,
-                            "unit": "mg/m2/day",
-                            "days": [-5],
-                        },
-                    ],
+                    "agents": [dict(agent) for agent in plan.LYMPHODEPLETION_AGENTS],
                     "start_on": (start + timedelta(days=1)).isoformat(),
                     "end_on": self.today.isoformat(),
                 },
             )
         self.advance_to(start + timedelta(days=6))
         for p, _ in group:
-            inf = self.api.call(
-                f"crc.{p.site.lower()}",
-                "POST",
-                f"/participants/{p.study_id}/infusion",
-                {"infused_on": self.today.isoformat(), "infused_volume_ml": volumes[p.study_id]},
+            p.analysed_dose = self.desk.infuse(
+                f"crc.{p.site.lower()}", p.study_id, self.today, volumes[p.study_id]
             )
             p.infused_on = self.today
-            p.analysed_dose = inf["actual_dose_index"]
 
     # -- outcomes -------------------------------------------------------------------------
     def phase1_letter(self, p: Patient) -> str:
@@ -367,12 +285,11 @@ class _Script:
             else plan.other_events(kind, p.infused_on, p.age)
         )
         for event in events:
-            self.api.call(crc, "POST", f"/participants/{p.study_id}/adverse-events", event)
+            self.desk.adverse_event(crc, p.study_id, event)
         day28 = plan.marrow(False, 0) if late else plan.marrow(responds, kind)
-        self.api.call(
+        self.desk.response(
             crc,
-            "POST",
-            f"/participants/{p.study_id}/response-assessments",
+            p.study_id,
             {
                 "assessed_on": (p.infused_on + timedelta(days=28)).isoformat(),
                 "timepoint": "day_28",
@@ -380,19 +297,16 @@ class _Script:
             },
         )
         if late:
-            self.api.call(
+            self.desk.response(
                 crc,
-                "POST",
-                f"/participants/{p.study_id}/response-assessments",
+                p.study_id,
                 {
                     "assessed_on": (p.infused_on + timedelta(days=90)).isoformat(),
                     "timepoint": "month_3",
                     "marrow": plan.marrow(responds, kind),
                 },
             )
-        adjudication = self.api.call(
-            inv, "POST", f"/participants/{p.study_id}/dlt-adjudications", {}
-        )
+        adjudication = self.desk.adjudicate(inv, p.study_id)
         if adjudication["is_dlt"] != dlt:
             raise DemoError(f"{p.study_id}: the DLT rule gave {adjudication}, the script {dlt}")
         self.result.adjudications.append(adjudication)
@@ -409,23 +323,30 @@ def load_demo_trial(
     *,
     password: str | None = None,
     log: Callable[[str], None] = lambda _: None,
+    progress: Callable[[int, int], None] = lambda _done, _total: None,
+    desk: Callable[[str], Desk] | None = None,
 ) -> DemoResult:
-    """Run the scripted NCT07070323 trial through the API on a migrated, empty trial database.
+    """Run the scripted NCT07070323 trial on a migrated, empty trial database.
 
     Creates the demo users (one investigator and one coordinator per site, a statistician, a
     DSMB member and a monitor) with ``password`` (generated if not given), then plays the whole
-    trial, moving ``clock`` forward (about a year of trial time).
+    trial, moving ``clock`` forward (about a year of trial time). Each act is a direct service
+    call (:class:`ServiceDesk`) unless ``desk`` makes another desk from the password (the API
+    test's HTTP desk). ``progress(done, total)`` follows the participants treated.
     """
     with UnitOfWork(db, Actor.system("demo"), readonly=True) as uow:
         if uow.session.scalar(select(func.count()).select_from(Participant)):
             raise DemoError("the database already holds participants: use an empty trial")
     password = password or access.generate_password()
     result = DemoResult(password=password, users=_create_users(db, settings, password))
-    app = create_app(settings, clock=clock, db=db)
-    with TestClient(app) as client:
-        script = _Script(_Api(client, password, result), clock, result, log)
+    acts = desk(password) if desk else ServiceDesk(db, settings, clock, password)
+    script = _Script(acts, clock, result, log, progress)
+    # An idle connection held open for the run: SQLite checkpoints and removes its WAL file
+    # when the last connection closes, which would otherwise happen after every act.
+    with db.engine.connect():
         _phase1(script)
         _phase2(script)
+    result.requests = acts.acts
     return result
 
 
@@ -440,7 +361,7 @@ def _phase1(s: _Script) -> None:
         s.log(f"{start}: phase 1 cohort {cohort} for {', '.join(arms)}")
         group: list[tuple[Patient, bool]] = []
         for arm in list(arms):
-            state = s.api.call("stat.demo", "GET", f"/arms/{arm}/state")
+            state = s.desk.arm_state("stat.demo", arm)
             if state["next"]["action"] in ("select_obd", "stop"):
                 _close(s, arm, state)
                 arms.remove(arm)
@@ -449,7 +370,7 @@ def _phase1(s: _Script) -> None:
                 p = waiting.pop(arm, None) or s.recruit(arm)
                 if s.assign(p) is None:
                     raise DemoError(f"{p.study_id} was refused a dose at a cohort start")
-                s.result.patients.append(p)
+                s.treated(p)
                 group.append((p, (arm, cohort, position) in plan.FALLBACK))
         if failures:
             s.screen_failure(*failures.pop(0))
@@ -473,12 +394,7 @@ def _phase1(s: _Script) -> None:
 
 
 def _close(s: _Script, arm: str, state: dict[str, Any]) -> None:
-    closure = s.api.call(
-        "stat.demo",
-        "POST",
-        f"/arms/{arm}/phase1-closure",
-        {"password": s.api.password, "expected_arm_version": state["version"]},
-    )
+    closure = s.desk.close_phase1("stat.demo", arm, state["version"])
     s.result.closures[arm] = {**closure, "state": state}
     s.log(f"{s.today}: phase 1 of {arm} closed: OBD {closure['obd_level']}")
 
@@ -492,7 +408,7 @@ def _phase2(s: _Script) -> None:
                 p = s.recruit(arm)
                 if s.assign(p) is None:
                     raise DemoError(f"{p.study_id} was refused a phase 2 dose")
-                s.result.patients.append(p)
+                s.treated(p)
                 group.append((p, False))
         s.log(f"{s.today}: phase 2 batch {batch + 1}")
         s.treat(group)
@@ -503,6 +419,6 @@ def _phase2(s: _Script) -> None:
             dlt, responds = plan.PHASE2_TRUTH[p.arm][expansion.index(p)]
             s.record_outcomes(p, dlt, responds, late=True)
         for arm in arms:
-            look = s.api.call("stat.demo", "POST", f"/arms/{arm}/phase2/looks", {})
+            look = s.desk.look("stat.demo", arm)
             s.result.looks.setdefault(arm, []).append(look)
             s.log(f"{s.today}: BOP2 look {look['look']} of {arm}: {look['decision']}")

@@ -57,6 +57,9 @@ PHASE2_TRUTH: dict[str, tuple[tuple[bool, bool], ...]] = {
     ),
 }
 SITES = ("S01", "S02", "S03", "S04")
+#: Participants treated when the designs decide as they do on this script (the whole-trial test
+#: checks it): twelve per arm in phase 1, six per arm in phase 2. Only the progress bar uses it.
+PARTICIPANTS = 54
 #: Screen failures: (site, arm, what fails, the record change).
 SCREEN_FAILURES: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
     ("S01", "autologous", "ECOG 3 (I5)", {"ecog": 3}),
@@ -209,6 +212,35 @@ def _day(d0: date, n: int) -> str:
     return (d0 + timedelta(days=n)).isoformat()
 
 
+def crs(fever: bool = False, hypotension: bool = False, vasopressors: int = 0) -> dict[str, Any]:
+    """ASTCT CRS components as the site records them, every component given."""
+    return {
+        "fever": fever,
+        "fever_masked": False,
+        "hypotension": hypotension,
+        "vasopressors": vasopressors,
+        "vasopressin": False,
+        "oxygen_device": "none",
+        "oxygen_l_min": None,
+        "died": False,
+    }
+
+
+def icans(**score: int) -> dict[str, Any]:
+    """ASTCT ICANS components: the ICE (or, under 12, CAPD) ``score``, nothing else abnormal."""
+    return {
+        **score,
+        "ice_unable": False,
+        "capd_unable": False,
+        "consciousness": "awake",
+        "seizure": "none",
+        "motor_weakness": False,
+        "cerebral_edema": "none",
+        "died": False,
+        "developmental_delay": False,
+    }
+
+
 def toxicity_events(kind: int, d0: date, donor: bool, age: int) -> list[dict[str, Any]]:
     """Events that the protocol's DLT definition classifies as a DLT (``kind`` rotates)."""
     options = ["crs4", "icans3", "gvhd3"] if donor else ["crs4", "icans3"]
@@ -218,7 +250,7 @@ def toxicity_events(kind: int, d0: date, donor: bool, age: int) -> list[dict[str
             {
                 "term": "Cytokine release syndrome",
                 "onset_on": _day(d0, 2),
-                "crs": {"fever": True, "hypotension": True, "vasopressors": 2},
+                "crs": crs(fever=True, hypotension=True, vasopressors=2),
                 "course": [{"date": _day(d0, 2), "grade": 4}, {"date": _day(d0, 6), "grade": 2}],
                 "resolved_on": _day(d0, 10),
                 "serious": True,
@@ -230,14 +262,14 @@ def toxicity_events(kind: int, d0: date, donor: bool, age: int) -> list[dict[str
             {
                 "term": "Cytokine release syndrome",
                 "onset_on": _day(d0, 1),
-                "crs": {"fever": True},
+                "crs": crs(fever=True),
                 "resolved_on": _day(d0, 3),
                 "attribution": "definite",
             },
             {
                 "term": "Immune effector cell-associated neurotoxicity syndrome",
                 "onset_on": _day(d0, 5),
-                "icans": {"capd_score": 12} if age < 12 else {"ice_score": 2},
+                "icans": icans(capd_score=12) if age < 12 else icans(ice_score=2),
                 "course": [{"date": _day(d0, 5), "grade": 3}, {"date": _day(d0, 10), "grade": 1}],
                 "resolved_on": _day(d0, 14),
                 "serious": True,
@@ -257,37 +289,37 @@ def toxicity_events(kind: int, d0: date, donor: bool, age: int) -> list[dict[str
 
 def other_events(kind: int, d0: date, age: int) -> list[dict[str, Any]]:
     """Events that are *not* DLTs under the protocol's definition (``kind`` rotates)."""
-    crs: list[dict[str, Any]] = [
+    crs_events: list[dict[str, Any]] = [
         {
             "term": "Cytokine release syndrome",
             "onset_on": _day(d0, 1),
-            "crs": {"fever": True},
+            "crs": crs(fever=True),
             "resolved_on": _day(d0, 3),
         },
         {
             "term": "Cytokine release syndrome",
             "onset_on": _day(d0, 2),
-            "crs": {"fever": True, "hypotension": True},
+            "crs": crs(fever=True, hypotension=True),
             "resolved_on": _day(d0, 6),
         },
         {
             "term": "Cytokine release syndrome",
             "onset_on": _day(d0, 1),
-            "crs": {"fever": True, "hypotension": True, "vasopressors": 1},
+            "crs": crs(fever=True, hypotension=True, vasopressors=1),
             "course": [{"date": _day(d0, 1), "grade": 3}, {"date": _day(d0, 3), "grade": 2}],
             "resolved_on": _day(d0, 6),
             "serious": True,
             "attribution": "definite",
         },
     ]
-    events = [crs[kind % 3]]
+    events = [crs_events[kind % 3]]
     if kind % 4 == 1 or age < 12:  # the child's ICANS is screened with the CAPD
-        icans: dict[str, Any] = {"capd_score": 5} if age < 12 else {"ice_score": 8}
+        components = icans(capd_score=5) if age < 12 else icans(ice_score=8)
         events.append(
             {
                 "term": "Immune effector cell-associated neurotoxicity syndrome",
                 "onset_on": _day(d0, 4),
-                "icans": icans,
+                "icans": components,
                 "resolved_on": _day(d0, 6),
             }
         )
@@ -304,15 +336,31 @@ def other_events(kind: int, d0: date, age: int) -> list[dict[str, Any]]:
 
 
 def marrow(responds: bool, kind: int) -> dict[str, Any]:
-    """A marrow assessment: CR (MRD negative) / CRi, or SD/NR / PD."""
+    """A marrow assessment: CR (MRD negative) / CRi, or SD/NR / PD (every field given)."""
     if responds:
         anc = 1.5 if kind % 2 == 0 else 0.6
         return {
             "blasts_pct": 1.0,
+            "circulating_blasts": False,
             "anc": anc,
-            "platelets": 120,
-            "baseline_blasts_pct": 40,
-            "mrd": {"value": 0, "sensitivity": 1e-4},
+            "platelets": 120.0,
+            "transfusion_independent": True,
+            "baseline_blasts_pct": 40.0,
+            "mrd": {"value": 0.0, "sensitivity": 1e-4, "assay": "flow"},
         }
     blasts = 30.0 if kind % 2 == 0 else 60.0
-    return {"blasts_pct": blasts, "anc": 0.8, "platelets": 40, "baseline_blasts_pct": 40}
+    return {
+        "blasts_pct": blasts,
+        "circulating_blasts": False,
+        "anc": 0.8,
+        "platelets": 40.0,
+        "transfusion_independent": True,
+        "baseline_blasts_pct": 40.0,
+    }
+
+
+#: The lymphodepletion every participant receives (fludarabine days -5..-3, cyclophosphamide -5).
+LYMPHODEPLETION_AGENTS: tuple[dict[str, Any], ...] = (
+    {"agent": "fludarabine", "dose": 30.0, "unit": "mg/m2/day", "days": [-5, -4, -3]},
+    {"agent": "cyclophosphamide", "dose": 500.0, "unit": "mg/m2/day", "days": [-5]},
+)

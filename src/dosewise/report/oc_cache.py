@@ -1,0 +1,105 @@
+"""A disk cache of the design report's operating characteristics, keyed by what they depend on.
+
+The exact BOIN12 OCs and the simulated TITE-BOIN12 / waiting BOIN12 OCs of a scenario
+(:func:`dosewise.report.design_oc.scenario_oc`) are a pure function of the scenario (with the
+protocol's windows), the protocol's design parameters, the number of trials and the seed; they
+are most of a design report's computing time and the same every time the same protocol is
+reported (in English, then in Chinese, as PDF, then as HTML). So the result is stored under the
+SHA-256 of those inputs and of the computing code itself (the source of ``dosewise.design``,
+``dosewise.simulate`` and this report's OC module): a new protocol, another seed or a changed
+engine gives a new key, never a stale answer.
+
+The folder is ``DOSEWISE_CACHE_DIR`` (default ``$XDG_CACHE_HOME/dosewise`` or
+``~/.cache/dosewise``; ``off`` turns the cache off). It is created private to the user (0700):
+entries are pickles, so only the user who writes them may be able to change them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import dosewise
+from dosewise.settings import Settings
+
+T = TypeVar("T")
+_ROOT = Path(dosewise.__file__).resolve().parent
+#: The code whose results are cached: any change to it changes every key.
+ENGINE_SOURCES = ("design", "simulate", "report/design_oc.py")
+OFF = "off"
+
+
+def default_folder() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "dosewise"
+
+
+def _engine_fingerprint() -> str:
+    digest = hashlib.sha256(dosewise.__version__.encode())
+    for name in ENGINE_SOURCES:
+        path = _ROOT / name
+        for source in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(str(source.relative_to(_ROOT)).encode())
+            digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+class OcCache:
+    """Results stored in ``folder`` as ``oc-<sha256>.pickle``, one file per computation."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._engine: str | None = None
+        self.hits = 0
+        self.misses = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OcCache | None:
+        """The cache the settings name (``cache_dir``), or None when it is ``off``."""
+        if settings.cache_dir.strip().lower() == OFF:
+            return None
+        return cls(Path(settings.cache_dir) if settings.cache_dir else default_folder())
+
+    def key(self, *inputs: Any) -> str:
+        """SHA-256 of the engine fingerprint and the ``repr`` of frozen, value-typed inputs."""
+        if self._engine is None:
+            self._engine = _engine_fingerprint()
+        text = repr((self._engine, *inputs))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def get_or_compute(self, inputs: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """The stored result for ``inputs``, else ``compute()`` (stored for next time).
+
+        A missing, unreadable or corrupt entry is computed again; a folder that cannot be
+        written only costs the saving.
+        """
+        path = self.folder / f"oc-{self.key(*inputs)}.pickle"
+        try:
+            with path.open("rb") as handle:
+                value: T = pickle.load(handle)
+            self.hits += 1
+            return value
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            pass
+        value = compute()
+        self.misses += 1
+        self._store(path, value)
+        return value
+
+    def _store(self, path: Path, value: Any) -> None:
+        try:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".oc-", suffix=".tmp")
+        except OSError:
+            return
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)  # whole or not at all: readers never see half a file
+        except (OSError, pickle.PicklingError):
+            Path(tmp).unlink(missing_ok=True)

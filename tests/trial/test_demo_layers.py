@@ -1,0 +1,73 @@
+"""The demo trial is played through the services: ``dosewise.trial`` imports no adapter, and
+``dosewise demo-data`` fills a fresh database without the API (issue 19 item 3, issue 13 item 5).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from pg import make_settings
+
+TRIAL = Path(__file__).resolve().parents[2] / "src" / "dosewise" / "trial"
+ADAPTERS = ("dosewise.api", "dosewise.web", "dosewise.cli", "fastapi", "starlette", "httpx")
+
+
+def is_adapter(module: str) -> bool:
+    return any(module == a or module.startswith(a + ".") for a in ADAPTERS)
+
+
+def imported_modules(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_trial_imports_no_adapter() -> None:
+    offending = {
+        str(path.relative_to(TRIAL)): sorted(filter(is_adapter, imported_modules(path)))
+        for path in TRIAL.rglob("*.py")
+    }
+    assert {k: v for k, v in offending.items() if v} == {}
+
+
+def test_demo_data_fills_a_fresh_database_without_the_api(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    settings = make_settings(url)
+    env_code = (
+        "import json, sys\n"
+        "from dosewise.cli.app import main\n"
+        "main(['db', 'upgrade', '--database-url', sys.argv[1]])\n"
+        "main(['demo-data', '--database-url', sys.argv[1], '--password', 'demo password 2026',"
+        " '--start', '2026-01-05', '--json'])\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('dosewise.api', "
+        "'fastapi')))), file=sys.stderr)\n"
+    )
+    env = {
+        **os.environ,
+        "DOSEWISE_ARGON2_TIME_COST": str(settings.argon2_time_cost),
+        "DOSEWISE_ARGON2_MEMORY_KIB": str(settings.argon2_memory_kib),
+        "DOSEWISE_ARGON2_PARALLELISM": str(settings.argon2_parallelism),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", env_code, url], capture_output=True, text=True, env=env
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["participants"] == 54 and summary["screen_failures"] == 6
+    assert summary["dose_decisions"] == 12
+    assert summary["closures"] == {
+        "autologous": "DL1",
+        "prior_sct_donor": "DL1",
+        "new_donor": "DL-1",
+    }
+    assert summary["requests"] > 800  # every act counted
+    assert json.loads(proc.stderr.strip().splitlines()[-1]) == []  # neither API nor FastAPI
