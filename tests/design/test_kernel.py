@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from dosewise.design import isotonic, rule, tite
+from dosewise.design import isotonic, rule, tite_arrays
 from dosewise.design.kernel import INTERPRETED_MAX_ROWS, Kernel
 
 B, J = 300, 5
@@ -59,6 +59,7 @@ def test_rule_kernel_forms_agree(tie_mode: int) -> None:
             np.zeros(B, dtype=np.int8),
             np.zeros((B, J), dtype=np.bool_),
             np.zeros((B, J), dtype=np.bool_),
+            np.full(B, -7, dtype=np.int64),
         ]
 
     both_forms(rule._rule_kernel, args)
@@ -107,7 +108,7 @@ def test_tite_kernel_forms_agree() -> None:
             np.zeros(shape),
         ]
 
-    both_forms(tite._tite_kernel, args)
+    both_forms(tite_arrays._tite_kernel, args)
 
 
 def test_small_batches_run_interpreted_and_large_ones_compiled() -> None:
