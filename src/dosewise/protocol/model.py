@@ -156,7 +156,16 @@ class Windows(Frozen):
     study_day_zero: Fact[str]
     dlt_days: int = Field(gt=0)
     ae_days: int = Field(gt=0)
+    efficacy_days: Fact[int]
     bor: BorWindow
+
+    @model_validator(mode="after")
+    def _efficacy_day(self) -> Windows:
+        day = self.efficacy_days.value
+        if not 0 < day <= self.bor.last_day:
+            rule = f"must be from 1 to the end of the BOR window (study day {self.bor.last_day})"
+            raise_problems([("efficacy_days", day, rule)])
+        return self
 
 
 class Boin12Settings(Frozen):

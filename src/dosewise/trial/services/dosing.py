@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from dosewise.store.tables import Arm, DoseAssignment, Enrollment, Participant
-from dosewise.trial.arm_state import ArmState, arm_state
+from dosewise.trial.state import ArmState, arm_state, next_status
 from dosewise.trial.services._common import (
     DesignStopped,
     MustWait,
@@ -108,7 +108,7 @@ def assign_dose(
             assigned_by=user_id(uow),
         )
     )
-    p.status = "dose_assigned"
+    p.status = next_status(p.status, "assign_dose")
     uow.commit()
     return assignment
 
