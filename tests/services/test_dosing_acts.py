@@ -81,7 +81,7 @@ def test_must_wait_says_until_when_and_the_refusal_is_audited(acts: Acts) -> Non
         )
     assert len(refusals) == 1 and refusals[0].site_id == "S02"
     pending = state(acts).pending
-    assert [p.days_left for p in pending] == [20, 20, 20]
+    assert [p.days_left for p in pending] == [(until - treated[0][2]).days - 10] * 3
     assert all("dlt_window" in p.waiting_for for p in pending)
 
 

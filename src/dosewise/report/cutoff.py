@@ -3,10 +3,11 @@
 ``as_of`` is a data cut-off: the report frames (:mod:`dosewise.report.trial_data`) *and* the arm
 states show the trial as it stood at the end of that day (UTC), by clinical dates. The records
 are first copied, cut, into a private in-memory database (:func:`cut_view`), and the frames and
-:func:`~dosewise.trial.state.trial_state` (the read model) both read that copy, so the dose-finding state counts
-exactly the participants and outcomes the frames show (``arm_state`` itself does not cut
-records: its ``as_of`` is the calendar day its windows and read-outs are judged on). A cut-off
-before the first record gives an empty trial; one on or after the last record changes nothing.
+the read model (:func:`~dosewise.trial.state.trial_state`) both read that copy, so the
+dose-finding state counts exactly the participants and outcomes the frames show (``arm_state``
+itself does not cut records: its ``as_of`` is the calendar day its windows and read-outs are
+judged on). A cut-off before the first record gives an empty trial; one on or after the last
+record changes nothing.
 The date each kind of row is cut on:
 
 - participants: ``registered_on``; screenings ``screened_on``; consents ``consent_on`` (a

@@ -4,7 +4,10 @@
 (counts once, no language); :func:`dsmb_html` renders them with ``templates/dsmb.html.j2`` in
 English or Chinese and draws the figures (a swimmer plot of each participant's course and the
 observed toxicity and efficacy by dose in each arm). Dose decisions are quoted from each arm's
-state (:func:`dosewise.trial.arm_state.arm_state`), never re-derived.
+state (:func:`dosewise.trial.state.arm_state`), never re-derived; the counts by arm and dose
+(treated, DLT-evaluable, DLTs, responders, participants by worst AE grade) are the read model's
+(:func:`dosewise.trial.state.dose_tally`), the numbers the arm page, the API and the DSMB page
+show.
 
 Counting rules: adverse events are counted per participant at the worst grade; CRS and ICANS
 onset is the study day (day 0 = infusion) and duration counts onset and resolution days.
@@ -47,6 +50,7 @@ class DsmbReport:
     deaths: list[dict[str, Any]]
     decisions: list[dict[str, Any]]
     states: list[dict[str, Any]]
+    ae_days: int
     swimmer: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -120,20 +124,20 @@ def build_dsmb(data: TrialData) -> DsmbReport:
         )
     exposure.sort(key=lambda r: (arm_ids.index(r["arm_id"]), str(r["planned"]), str(r["actual"])))
     dlts = _dlt_rows(data)
-    dlt_rates = []
-    for arm in arm_ids:
-        for d in data.states[arm].doses:
-            rows = treated[(treated["arm_id"] == arm) & (treated["actual_dose"] == d.dose)]
-            evaluable = rows[rows["dlt_evaluable"].map(lambda e: e is True).astype(bool)]
-            dlt_rates.append(
-                {
-                    "arm_id": arm,
-                    "level": d.level,
-                    "treated": len(rows),
-                    "evaluable": len(evaluable),
-                    "dlt": int(sum(bool(x) for x in evaluable["dlt"])),
-                }
-            )
+    dlt_rates = [
+        {
+            "arm_id": arm,
+            "dose": d.dose,
+            "level": d.level,
+            "treated": d.treated,
+            "evaluable": d.evaluable,
+            "dlt": d.dlts,
+            "responders": d.responders,
+            "worst_ae": list(d.worst_ae),
+        }
+        for arm in arm_ids
+        for d in data.states[arm].doses
+    ]
     return DsmbReport(
         nct_id=data.nct_id,
         as_of=data.as_of.isoformat(),
@@ -195,6 +199,7 @@ def build_dsmb(data: TrialData) -> DsmbReport:
             for arm in arm_ids
         ],
         swimmer=_swimmer(data),
+        ae_days=data.protocol.windows.ae_days,
     )
 
 

@@ -14,9 +14,9 @@ from dosewise.clinical.schedule import DEFAULT_SCHEDULE, VisitStatus, visit_stat
 from dosewise.errors import DosewiseError
 from dosewise.protocol import Protocol
 from dosewise.store.tables import Participant
-from dosewise.trial.arm_state import NextStep, arm_state
 from dosewise.trial.services import dlt as dlt_service
 from dosewise.trial.services import reads
+from dosewise.trial.state import NextStep, arm_state
 from dosewise.trial.uow import UnitOfWork
 from dosewise.web import protocol_view as pv
 from dosewise.web import records

@@ -21,7 +21,6 @@ from dosewise.errors import DosewiseError, InvalidInput
 from dosewise.protocol.model import Protocol
 from dosewise.settings import Settings
 from dosewise.store.tables import (
-    Arm,
     DoseAssignment,
     Enrollment,
     ESignature,
@@ -79,6 +78,7 @@ class Signing:
 
 
 # --------------------------------------------------------------------------- the protocol
+
 
 def clinical_levels(protocol: Protocol) -> tuple[dosing.DoseLevel, ...]:
     """The protocol's dose ladder as the dosing rule's levels (design order)."""
@@ -210,4 +210,3 @@ def study_day(on: date, infused_on: date | None) -> int | None:
 def as_json(value: Any) -> Any:
     """A value as plain JSON types, exactly as it is stored in a JSON column."""
     return jsonable(value)
-

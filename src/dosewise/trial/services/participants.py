@@ -21,7 +21,6 @@ from dosewise.errors import InvalidInput
 from dosewise.protocol import parse_consent, parse_screening
 from dosewise.store.tables import Arm, Consent, Enrollment, Participant, Screening, Site
 from dosewise.trial.access import authorize
-from dosewise.trial.state import arm_state, next_status, screening_event
 from dosewise.trial.services._common import (
     OFF_STUDY_REASONS,
     WrongState,
@@ -35,6 +34,7 @@ from dosewise.trial.services._common import (
     today,
     user_id,
 )
+from dosewise.trial.state import arm_state, next_status, screening_event
 from dosewise.trial.uow import NotFound, UnitOfWork
 
 #: Keys of a consent or screening record that identify a person and are never stored.

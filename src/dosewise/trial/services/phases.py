@@ -36,7 +36,6 @@ from dosewise.errors import InvalidInput
 from dosewise.protocol import Protocol
 from dosewise.store.tables import Arm, Bop2Look, Phase1Closure
 from dosewise.trial.access import authorize
-from dosewise.trial.arm_state import ArmState, arm_state, phase2_counts
 from dosewise.trial.services._common import (
     DesignStopped,
     MustWait,
@@ -49,6 +48,7 @@ from dosewise.trial.services._common import (
     today,
     user_id,
 )
+from dosewise.trial.state import ArmState, arm_state, phase2_counts
 from dosewise.trial.uow import UnitOfWork
 
 

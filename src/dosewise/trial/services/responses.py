@@ -4,8 +4,9 @@ An assessment is a marrow/blood evaluation (with MRD and extramedullary status) 
 the investigator already decided; ``clinical.classify`` gives its response. Recording one also
 re-derives the participant's BOR (``clinical.best_overall_response``: day 0 to the end of the
 protocol's BOR window ``windows.bor``, censored at SCT or new therapy, death without response =
-SD/NR, with the read model's settings :func:`dosewise.trial.state.bor_settings`) in the same transaction; the BOR can be
-re-derived on its own too (e.g. once the window has closed, so it becomes final).
+SD/NR, with the read model's settings :func:`dosewise.trial.state.bor_settings`) in the same
+transaction; the BOR can be re-derived on its own too (e.g. once the window has closed, so it
+becomes final).
 """
 
 from __future__ import annotations

@@ -59,6 +59,7 @@ from dosewise.trial.state.later import (
     phase2_summary,
 )
 from dosewise.trial.state.participant import (
+    ANY_AE,
     PatientOutcome,
     efficacy_rule,
     patient_outcomes,
@@ -383,6 +384,21 @@ def dose_tally(patients: Sequence[PatientOutcome], dose: int) -> dict[str, Any]:
     }
 
 
+def category_tally(patients: Sequence[PatientOutcome]) -> dict[str, tuple[int, ...]]:
+    """Infused participants by AE category and worst grade (1-5) in the protocol's AE window.
+
+    Each participant counts once per category, at their worst grade (categories sorted).
+    """
+    out: dict[str, list[int]] = {}
+    for p in patients:
+        if not p.treated:
+            continue
+        for category, grade in p.worst_grades:
+            if category != ANY_AE and 1 <= grade <= 5:
+                out.setdefault(category, [0] * 5)[grade - 1] += 1
+    return {c: tuple(out[c]) for c in sorted(out)}
+
+
 def _cohort_info(phase1: Sequence[PatientOutcome], params: Boin12Params) -> dict[str, Any] | None:
     if not phase1:
         return None
@@ -577,6 +593,7 @@ __all__ = [
     "DoseRow",
     "NextStep",
     "arm_state",
+    "category_tally",
     "decide_args",
     "decide_command",
     "decision_seed",

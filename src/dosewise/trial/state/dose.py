@@ -70,9 +70,7 @@ def dose_received(
         return DoseReceived(planned, ladder.by_index(planned).name, basis)
     found = level_for_cells(protocol, infused_cells_per_kg)
     if found is not None:
-        return DoseReceived(
-            found, ladder.by_index(found).name, "infused", infused_cells_per_kg
-        )
+        return DoseReceived(found, ladder.by_index(found).name, "infused", infused_cells_per_kg)
     name = ladder.by_index(planned).name
     reason = (
         f"infused {infused_cells_per_kg:.3g} cells/kg, outside every level's window "

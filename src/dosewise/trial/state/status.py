@@ -107,7 +107,9 @@ def _key(step: Step) -> tuple[date, int, float]:
     return (step.on, step.rank, step.entered.timestamp() if step.entered is not None else 0.0)
 
 
-def screening_event(eligible: bool | None, criteria: Iterable[Mapping[str, object]]) -> Event | None:
+def screening_event(
+    eligible: bool | None, criteria: Iterable[Mapping[str, object]]
+) -> Event | None:
     """A screening's event: eligible, ineligible (a criterion failed), else none (not assessed)."""
     if eligible:
         return "screen_eligible"

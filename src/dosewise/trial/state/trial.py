@@ -54,7 +54,7 @@ class TrialState:
 
 
 def trial_state(session: Session, *, as_of: date, arm_ids: Sequence[str] = ()) -> TrialState:
-    """Every arm (``arm_ids`` first, in that order, then the others) and participant on ``as_of``."""
+    """Every arm (``arm_ids`` first, then the others) and participant on ``as_of``."""
     arms = list(session.scalars(select(Arm).order_by(Arm.id)))
     order = list(arm_ids)
     arms.sort(key=lambda a: order.index(a.id) if a.id in order else len(order))

@@ -1,0 +1,174 @@
+"""Every view of the demo trial gives the same per-arm, per-dose numbers, at several data cut-offs,
+on SQLite and on PostgreSQL: the arm pages and the DSMB page (web), the API arm states, the DSMB
+report, the ClinicalTrials.gov results and the SDTM datasets read back from their XPORT files.
+
+The numbers: participants treated (infused), DLT-evaluable, with a DLT, responders (best overall
+response CR/CRi) and by worst AE grade in the protocol's AE window, each at the dose the read
+model analyses them at (:mod:`dosewise.trial.state`). A view shows a subset (SDTM has no
+evaluability; the arm page no AE grades); every number a view shows must equal the read model's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+from state_views import (
+    API,
+    Counts,
+    api_arm_states,
+    ctgov,
+    dsmb_report,
+    materialise_cut,
+    noon,
+    sdtm,
+    sign_in,
+    web_arm_pages,
+    web_dsmb_page,
+)
+
+from demo_trial import DemoTrial
+from dosewise.api import create_app
+from dosewise.report.trial_data import TrialData, load_trial_data
+from dosewise.store import migrate
+from dosewise.store.session import open_database
+from pg import FakeClock, create_pg_database, drop_pg_database, make_settings, server_url
+
+
+def _cut_days(demo: DemoTrial) -> list[date]:
+    """Early phase 1 (outcomes pending), the middle of the trial, and its last day."""
+    with demo.db.sessions() as session:
+        data = load_trial_data(session, as_of=demo.today)
+    infused = sorted(d for d in data.participants["infused_on"] if d is not None)
+    return [infused[2] + timedelta(days=5), infused[len(infused) // 2], demo.today]
+
+
+def _expected(data: TrialData) -> Counts:
+    """The read model's numbers (each arm's state on the cut records)."""
+    return {
+        (arm, d.dose): {
+            "treated": d.treated,
+            "evaluable": d.evaluable,
+            "dlts": d.dlts,
+            "responders": d.responders,
+            **{f"grade{g}": n for g, n in enumerate(d.worst_ae, start=1)},
+        }
+        for arm, state in data.states.items()
+        for d in state.doses
+    }
+
+
+def _disagreements(name: str, expected: Counts, seen: Counts) -> list[str]:
+    out = []
+    for key, numbers in sorted(seen.items()):
+        if not numbers:
+            continue
+        want = expected.get(key)
+        assert want is not None, f"{name}: {key} is not a dose of the trial"
+        for count, value in sorted(numbers.items()):
+            if value != want[count]:
+                out.append(f"{name} {key} {count}: {value}, read model {want[count]}")
+    for key, want in expected.items():  # a view that leaves out a dose shows nobody there
+        if key not in seen and any(want[c] for c in ("treated",)):
+            out.append(f"{name} {key}: missing, read model treated {want['treated']}")
+    return out
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def source(
+    request: pytest.FixtureRequest, demo_db: DemoTrial, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """The demo trial's database on the back end (PostgreSQL: a copy of the SQLite run)."""
+    if request.param == "sqlite":
+        yield "sqlite", demo_db.url
+        return
+    server = server_url()
+    url = create_pg_database(server, "dosewise_agreement_full")
+    engine = create_engine(url)
+    try:
+        migrate.upgrade(engine)
+        with demo_db.db.sessions() as session:
+            materialise_cut(session, engine, demo_db.today)
+        yield "postgresql", url
+    finally:
+        engine.dispose()
+        drop_pg_database(server, "dosewise_agreement_full")
+
+
+def _cut_database(backend: str, tmp: Path, name: str) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp / (name + '.db')}"
+        return
+    server = server_url()
+    url = create_pg_database(server, name)
+    try:
+        yield url
+    finally:
+        drop_pg_database(server, name)
+
+
+def test_every_view_gives_the_read_models_numbers_at_each_cut_off(
+    source: tuple[str, str], demo_db: DemoTrial, tmp_path: Path
+) -> None:
+    backend, url = source
+    engine = create_engine(url)
+    days = _cut_days(demo_db)
+    problems: list[str] = []
+    shown_pending = False
+    try:
+        for i, day in enumerate(days):
+            with Session(engine) as session:
+                data = load_trial_data(session, as_of=day)
+                expected = _expected(data)
+                arms = list(data.states)
+                protocol = data.protocol
+                problems += _disagreements(f"{day} DSMB report", expected, dsmb_report(data))
+                problems += _disagreements(f"{day} ctgov", expected, ctgov(data, protocol))
+                folder = tmp_path / f"sdtm{i}"
+                folder.mkdir()
+                problems += _disagreements(f"{day} SDTM", expected, sdtm(data, folder, protocol))
+                shown_pending |= any(d.treated > d.n for s in data.states.values() for d in s.doses)
+            for cut_url in _cut_database(backend, tmp_path, f"dosewise_cut_{i}"):
+                cut = create_engine(cut_url)
+                migrate.upgrade(cut)
+                with Session(engine) as session:
+                    materialise_cut(session, cut, day)
+                cut.dispose()
+                settings = make_settings(cut_url)
+                db = open_database(settings)
+                app = create_app(settings, clock=FakeClock(noon(day)), db=db)
+                try:
+                    with TestClient(app, follow_redirects=False) as client:
+                        login = client.post(
+                            f"{API}/auth/login",
+                            json={"username": "stat.demo", "password": demo_db.result.password},
+                        )
+                        assert login.status_code == 200, login.text
+                        token = login.json()["access_token"]
+                        client.cookies.clear()
+                        api = api_arm_states(client, token, arms)
+                        sign_in(client, "dsmb.demo", demo_db.result.password)
+                        pages = web_arm_pages(client, arms)
+                        dsmb = web_dsmb_page(client, arms)
+                finally:
+                    db.dispose()
+                problems += _disagreements(f"{day} API arm state", expected, api)
+                problems += _disagreements(f"{day} web arm page", expected, pages)
+                problems += _disagreements(f"{day} web DSMB page", expected, dsmb)
+            totals = {c: sum(v[c] for v in expected.values()) for c in ("treated", "dlts")}
+            assert totals["treated"] > 0, f"{backend} {day}: nobody treated at the cut-off"
+        final = _expected(data)
+        assert sum(v["dlts"] for v in final.values()) > 0
+        assert sum(v["responders"] for v in final.values()) > 0
+        assert sum(v["grade3"] + v["grade4"] for v in final.values()) > 0
+    finally:
+        engine.dispose()
+    assert shown_pending, "no cut-off with treated participants whose outcomes are pending"
+    assert not problems, "\n".join(problems)
