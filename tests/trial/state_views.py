@@ -48,6 +48,8 @@ def materialise_cut(source: Session, target: Engine, as_of: date) -> None:
     cut = _cut_rows(source, as_of)
     present: dict[str, set[Any]] = {}
     with target.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):  # rows the migration wrote
+            conn.execute(table.delete())
         for table in Base.metadata.sorted_tables:
             if table.name in cut:
                 rows = cut[table.name]

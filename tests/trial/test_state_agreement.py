@@ -64,6 +64,8 @@ def _expected(data: TrialData) -> Counts:
 
 
 def _disagreements(name: str, expected: Counts, seen: Counts) -> list[str]:
+    shown = sum(len(v) for v in seen.values())
+    assert shown >= len([k for k, v in expected.items() if v["treated"]]), f"{name}: {seen}"
     out = []
     for key, numbers in sorted(seen.items()):
         if not numbers:
