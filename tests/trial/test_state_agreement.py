@@ -174,3 +174,16 @@ def test_every_view_gives_the_read_models_numbers_at_each_cut_off(
         engine.dispose()
     assert shown_pending, "no cut-off with treated participants whose outcomes are pending"
     assert not problems, "\n".join(problems)
+
+
+def test_the_stored_status_is_the_one_the_table_derives(demo_db: DemoTrial) -> None:
+    """Every participant of the demo trial: the status the services stored equals the status
+    the read model derives from their steps (the one transition table)."""
+    from dosewise.store.tables import Participant
+    from dosewise.trial.state import participant_statuses
+
+    with demo_db.db.sessions() as session:
+        stored = {p.id: p.status for p in session.query(Participant)}
+        derived = participant_statuses(session)
+    assert len(set(stored.values())) >= 4
+    assert derived == stored
