@@ -11,7 +11,8 @@ once per unit of work, at any day (a data cut-off passes the session of the cut 
   endpoint, best overall response, worst AE grade per category;
 - :mod:`.arm` — per arm: the design's data and decision, and per dose treated, evaluable, DLTs,
   responders and worst AE grades;
-- :mod:`.trial` — all arms and participants at once (:class:`TrialState`).
+- :mod:`.trial` — all arms and participants at once (:class:`TrialState`);
+- :mod:`.schedule` — the protocol's visit schedule with its windows.
 """
 
 from dosewise.trial.state.arm import (
@@ -42,6 +43,7 @@ from dosewise.trial.state.participant import (
     patient_outcomes,
     worst_grades,
 )
+from dosewise.trial.state.schedule import visit_schedule
 from dosewise.trial.state.sources import arm_protocol, death_date, protocol_of
 from dosewise.trial.state.status import (
     TRANSITIONS,
@@ -97,5 +99,6 @@ __all__ = [
     "seeded",
     "status_from_steps",
     "trial_state",
+    "visit_schedule",
     "worst_grades",
 ]
