@@ -1,6 +1,7 @@
 """The service reads every clinical number from the protocol file: a variant of NCT07070323 with
-efficacy by study day 35, a 21-day DLT window and ±15% dose windows runs through the services,
-and the decisions, the pages and the reports follow the variant, not the built-in values."""
+efficacy by study day 35, a 21-day DLT window, ±15% dose windows and a day-7 visit window of
+±3 days runs through the services, and the decisions, the pages and the reports follow the
+variant, not the built-in values."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from babel.dates import format_date
 from fastapi.testclient import TestClient
 from svc_helpers import COORD, INV, Acts
 
@@ -43,6 +45,11 @@ def variant_text() -> str:
         ("    min_follow_up_days: 28\n", "    min_follow_up_days: 21\n", 1),
         ("  efficacy_days:\n    value: 28\n", "  efficacy_days:\n    value: 35\n", 1),
         ("      tolerance: 0.2\n", "      tolerance: 0.15\n", 3),
+        (
+            "    day: 7\n    before: 1\n    after: 1\n",
+            "    day: 7\n    before: 3\n    after: 3\n",
+            1,
+        ),
     ):
         assert text.count(old) == count, old
         text = text.replace(old, new)
@@ -161,6 +168,18 @@ def test_decisions_pages_and_reports_follow_the_protocol_file(
         form = {"username": "stat", "password": PASSWORD, "csrf_token": token.group(1)}
         assert client.post("/login", data=form).status_code == 303
         arm_page = client.get(f"/trial/arms/{ARM}").text
+        client.cookies.clear()
+        page = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token
+        form = {"username": "coord1", "password": PASSWORD, "csrf_token": token.group(1)}
+        assert client.post("/login", data=form).status_code == 303
+        participant_page = client.get(f"/participants/{sids[0]}").text
+    # The visit timeline: day 7's window is the variant's ±3 days.
+    day7 = re.search(r">Day 7</th>(.*?)</tr>", participant_page, re.S)
+    assert day7 is not None
+    first, last = (format_date(day0 + timedelta(d), "medium", locale="en") for d in (4, 10))
+    assert f"{first} – {last}" in day7.group(1)
     row = re.search(r'<tr[^>]*data-dose="2"[^>]*>(.*?)</tr>', arm_page, re.S)
     assert row is not None, arm_page
     cells = dict(re.findall(r'data-count="(\w+)">(\d+)<', row.group(1)))
