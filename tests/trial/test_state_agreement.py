@@ -1,6 +1,8 @@
 """Every view of the demo trial gives the same per-arm, per-dose numbers, at several data cut-offs,
 on SQLite and on PostgreSQL: the arm pages and the DSMB page (web), the API arm states, the DSMB
 report, the ClinicalTrials.gov results and the SDTM datasets read back from their XPORT files.
+One participant with a DLT is moved to an infusion outside every dose window (the case where the
+arm page and the DSMB report once disagreed).
 
 The numbers: participants treated (infused), DLT-evaluable, with a DLT, responders (best overall
 response CR/CRi) and by worst AE grade in the protocol's AE window, each at the dose the read
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.orm import Session
 from state_views import (
     API,
@@ -34,9 +36,11 @@ from state_views import (
 
 from demo_trial import DemoTrial
 from dosewise.api import create_app
+from dosewise.protocol import default_protocol
 from dosewise.report.trial_data import TrialData, load_trial_data
 from dosewise.store import migrate
 from dosewise.store.session import open_database
+from dosewise.store.tables import DltAdjudication, Infusion, Participant
 from pg import FakeClock, create_pg_database, drop_pg_database, make_settings, server_url
 
 
@@ -81,27 +85,49 @@ def _disagreements(name: str, expected: Counts, seen: Counts) -> list[str]:
     return out
 
 
+def _infuse_outside_every_window(engine: Engine) -> str:
+    """Make the first participant with a DLT infused 1.22× their level's dose: outside every
+    window (as the service stores it: no actual level), the case that once split the views."""
+    with Session(engine) as session, session.begin():
+        pid = session.scalars(
+            select(DltAdjudication.participant_id)
+            .where(DltAdjudication.is_dlt.is_(True), DltAdjudication.status == "final")
+            .order_by(DltAdjudication.id)
+        ).first()
+        infusion = session.scalars(select(Infusion).where(Infusion.participant_id == pid)).one()
+        level = default_protocol().dose_levels.by_index(infusion.actual_dose_index or 2)
+        infusion.cells_per_kg = level.cells_per_kg * 1.22
+        infusion.infused_cells = infusion.cells_per_kg * infusion.weight_kg
+        infusion.actual_level = infusion.actual_dose_index = None
+        person = session.get(Participant, pid)
+        assert person is not None
+        return person.study_id
+
+
 @pytest.fixture(
     scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
 def source(
     request: pytest.FixtureRequest, demo_db: DemoTrial, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, str]]:
-    """The demo trial's database on the back end (PostgreSQL: a copy of the SQLite run)."""
+) -> Iterator[tuple[str, str, str]]:
+    """A copy of the demo trial on the back end, one infusion moved outside every window."""
     if request.param == "sqlite":
-        yield "sqlite", demo_db.url
-        return
-    server = server_url()
-    url = create_pg_database(server, "dosewise_agreement_full")
+        url = f"sqlite:///{tmp_path_factory.mktemp('agreement') / 'full.db'}"
+        server = None
+    else:
+        server = server_url()
+        url = create_pg_database(server, "dosewise_agreement_full")
     engine = create_engine(url)
     try:
         migrate.upgrade(engine)
         with demo_db.db.sessions() as session:
             materialise_cut(session, engine, demo_db.today)
-        yield "postgresql", url
+        outside = _infuse_outside_every_window(engine)
+        yield request.param, url, outside
     finally:
         engine.dispose()
-        drop_pg_database(server, "dosewise_agreement_full")
+        if server is not None:
+            drop_pg_database(server, "dosewise_agreement_full")
 
 
 def _cut_database(backend: str, tmp: Path, name: str) -> Iterator[str]:
@@ -117,9 +143,9 @@ def _cut_database(backend: str, tmp: Path, name: str) -> Iterator[str]:
 
 
 def test_every_view_gives_the_read_models_numbers_at_each_cut_off(
-    source: tuple[str, str], demo_db: DemoTrial, tmp_path: Path
+    source: tuple[str, str, str], demo_db: DemoTrial, tmp_path: Path
 ) -> None:
-    backend, url = source
+    backend, url, outside = source
     engine = create_engine(url)
     days = _cut_days(demo_db)
     problems: list[str] = []
@@ -166,14 +192,17 @@ def test_every_view_gives_the_read_models_numbers_at_each_cut_off(
                 problems += _disagreements(f"{day} web DSMB page", expected, dsmb)
             totals = {c: sum(v[c] for v in expected.values()) for c in ("treated", "dlts")}
             assert totals["treated"] > 0, f"{backend} {day}: nobody treated at the cut-off"
+        assert not problems, "\n".join(problems)
         final = _expected(data)
+        row = data.participants.set_index("study_id").loc[outside]
+        assert (row["dose_basis"], row["dose_in_window"]) == ("infused_outside_windows", False)
+        assert row["actual_level"] is not None and row["dlt"] is True
         assert sum(v["dlts"] for v in final.values()) > 0
         assert sum(v["responders"] for v in final.values()) > 0
         assert sum(v["grade3"] + v["grade4"] for v in final.values()) > 0
     finally:
         engine.dispose()
     assert shown_pending, "no cut-off with treated participants whose outcomes are pending"
-    assert not problems, "\n".join(problems)
 
 
 def test_the_stored_status_is_the_one_the_table_derives(demo_db: DemoTrial) -> None:
