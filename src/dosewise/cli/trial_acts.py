@@ -66,11 +66,28 @@ def arm_state_cmd(
     )
     _table(
         "Doses",
-        ["dose", "level", "n", "DLT", "resp", "pending", "Pr(U>u_b)", "admissible"],
+        [
+            "dose",
+            "level",
+            "treated",
+            "evaluable",
+            "DLTs",
+            "responders",
+            "design n",
+            "DLT",
+            "resp",
+            "pending",
+            "Pr(U>u_b)",
+            "admissible",
+        ],
         [
             [
                 d.dose,
                 d.level,
+                d.treated,
+                d.evaluable,
+                d.dlts,
+                d.responders,
                 d.n,
                 d.dlt,
                 d.responses,
