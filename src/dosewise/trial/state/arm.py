@@ -150,6 +150,8 @@ class ArmState:
     closure: dict[str, Any] | None = None
     phase2: dict[str, Any] | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: The arm's design as a typed value (``params`` is its JSON form, with the method).
+    design_params: Boin12Params | None = None
 
     @property
     def pending(self) -> tuple[PatientOutcome, ...]:
@@ -308,6 +310,7 @@ def arm_state(
         obd=obd,
         closure=None if closure is None else closure_dict(closure),
         phase2=phase2_summary(arm, closure, patients, looks),
+        design_params=params,
         notes=(
             "A fallback product is analysed at its actual level (DL-1 = design dose 1).",
             "The calendar day is the UTC date of the service clock.",
