@@ -159,14 +159,30 @@ def web_arm_pages(client: TestClient, arms: list[str]) -> Counts:
     return out
 
 
-def web_dsmb_page(client: TestClient, arms: list[str]) -> Counts:
+def web_dsmb_page(client: TestClient, arms: list[str]) -> tuple[Counts, dict[Any, list[int]]]:
+    """Per dose counts, and participants by category and worst grade per arm (arm, category)."""
     page = client.get("/dsmb")
     assert page.status_code == 200, page.text
     out: Counts = {}
+    categories: dict[Any, list[int]] = {}
     for arm in arms:
         for dose, cells in table_rows(page.text, f"dsmb-doses-{arm}").items():
             out[(arm, dose)] = cells
-    return out
+        table = re.search(rf'<table id="dsmb-categories-{arm}">(.*?)</table>', page.text, re.S)
+        assert table is not None
+        for cat, row in re.findall(r'<tr data-category="(\w+)">(.*?)</tr>', table.group(1), re.S):
+            cells = re.findall(r'data-grade="\d">(\d*)<', row)
+            categories[(arm, cat)] = [int(c or 0) for c in cells]
+    return out, categories
+
+
+def dsmb_report_syndromes(data: TrialData) -> dict[Any, list[int]]:
+    """The DSMB report's CRS and ICANS table: (arm, category) → participants by worst grade."""
+    return {
+        (r["arm_id"], r["syndrome"].lower()): [r["grades"][g] for g in range(1, 6)]
+        for r in build_dsmb(data).syndromes
+        if r["arm_id"] != "all"
+    }
 
 
 def api_arm_states(client: TestClient, token: str, arms: list[str]) -> Counts:

@@ -26,6 +26,7 @@ from state_views import (
     api_arm_states,
     ctgov,
     dsmb_report,
+    dsmb_report_syndromes,
     materialise_cut,
     noon,
     sdtm,
@@ -158,6 +159,7 @@ def test_every_view_gives_the_read_models_numbers_at_each_cut_off(
                 arms = list(data.states)
                 protocol = data.protocol
                 problems += _disagreements(f"{day} DSMB report", expected, dsmb_report(data))
+                syndromes = dsmb_report_syndromes(data)
                 problems += _disagreements(f"{day} ctgov", expected, ctgov(data, protocol))
                 folder = tmp_path / f"sdtm{i}"
                 folder.mkdir()
@@ -184,12 +186,18 @@ def test_every_view_gives_the_read_models_numbers_at_each_cut_off(
                         api = api_arm_states(client, token, arms)
                         sign_in(client, "dsmb.demo", demo_db.result.password)
                         pages = web_arm_pages(client, arms)
-                        dsmb = web_dsmb_page(client, arms)
+                        dsmb, categories = web_dsmb_page(client, arms)
                 finally:
                     db.dispose()
                 problems += _disagreements(f"{day} API arm state", expected, api)
                 problems += _disagreements(f"{day} web arm page", expected, pages)
                 problems += _disagreements(f"{day} web DSMB page", expected, dsmb)
+                for key, grades in syndromes.items():
+                    if grades != categories.get(key, [0] * 5):
+                        problems.append(
+                            f"{day} {key} by worst grade: DSMB report {grades}, "
+                            f"web DSMB page {categories.get(key)}"
+                        )
             totals = {c: sum(v[c] for v in expected.values()) for c in ("treated", "dlts")}
             assert totals["treated"] > 0, f"{backend} {day}: nobody treated at the cut-off"
         assert not problems, "\n".join(problems)

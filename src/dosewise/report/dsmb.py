@@ -26,6 +26,7 @@ from dosewise.report.figures import figure_uri, new_figure
 from dosewise.report.i18n import Translator
 from dosewise.report.render import OutputKind, render_html, write_document
 from dosewise.report.trial_data import TrialData, records
+from dosewise.trial.state import category_tally
 
 GRADES = (1, 2, 3, 4, 5)
 
@@ -246,20 +247,31 @@ def _ae_terms(data: TrialData) -> list[dict[str, Any]]:
 
 
 def _syndromes(data: TrialData, arm_ids: list[str]) -> list[dict[str, Any]]:
+    """CRS and ICANS: infused participants by worst grade in the protocol's AE window (the read
+    model's per-category worst grades, as the DSMB page shows them), with onset and duration of
+    the events in that window."""
     ae, treated = data.adverse_events, data.treated
+    window = data.protocol.windows.ae_days
+    in_window = ae[
+        ae["study_day"].map(lambda d: d is not None and 0 <= int(d) <= window).astype(bool)
+    ]
+    tallies = {arm: category_tally(data.states[arm].patients) for arm in arm_ids}
     rows = []
     for kind, name in (("crs", "CRS"), ("icans", "ICANS")):
         for arm in [*arm_ids, None]:
-            events = ae[(ae["category"] == kind) & ((ae["arm_id"] == arm) if arm else True)]
-            worst = events.groupby("study_id")["grade"].max()
+            chosen = arm_ids if arm is None else [arm]
+            counts = [sum(tallies[a].get(kind, (0,) * 5)[g - 1] for a in chosen) for g in GRADES]
+            events = in_window[
+                (in_window["category"] == kind) & ((in_window["arm_id"] == arm) if arm else True)
+            ]
             durations = [int(d) for d in events["duration_days"] if d is not None]
             rows.append(
                 {
                     "syndrome": name,
                     "arm_id": arm or "all",
                     "treated": len(treated if arm is None else treated[treated["arm_id"] == arm]),
-                    "any": len(worst),
-                    "grades": {g: int((worst == g).sum()) for g in GRADES},
+                    "any": sum(counts),
+                    "grades": dict(zip(GRADES, counts, strict=True)),
                     "onset": _median_range([int(d) for d in events["study_day"] if d is not None]),
                     "duration": _median_range(durations),
                 }
