@@ -194,7 +194,10 @@ def check_the_next_patient_had_to_wait_for_the_cohorts_outcomes(trial: Trial) ->
         previous = [p for p in r.patients if p.arm == refusal["arm"] and p.cohort == cohort - 1]
         last_infusion = max(p.infused_on for p in previous if p.infused_on)
         assert refusal["field"] == "wait_until"
-        assert f"'{(last_infusion + timedelta(days=30)).isoformat()}'" in refusal["message"]
+        # both outcomes are known by the later of the protocol's DLT window and read-out day
+        windows = default_protocol().windows
+        known = last_infusion + timedelta(days=max(windows.dlt_days, windows.efficacy_days.value))
+        assert f"'{known.isoformat()}'" in refusal["message"]
 
 
 def check_phase_2_looks_apply_the_bop2_design_fixed_at_closure(trial: Trial) -> None:

@@ -25,7 +25,7 @@ from dosewise.design import Boin12, TiteBoin12, TitePatient, parse_outcomes
 from dosewise.protocol import default_protocol
 from dosewise.settings import Settings
 from dosewise.trial.arm_state import arm_state, decide_args, outcome_notation, seeded
-from dosewise.trial.services._outcomes import PatientOutcome
+from dosewise.trial.state import PatientOutcome
 
 PROTOCOL = default_protocol()
 

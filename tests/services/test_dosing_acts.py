@@ -64,8 +64,10 @@ def test_must_wait_says_until_when_and_the_refusal_is_audited(acts: Acts) -> Non
     acts.advance(10)
     with pytest.raises(MustWait) as err:
         acts.assign(waiting, "S02")
-    # The DLT window is 28 days and the efficacy read-out day 30 (CR/CRi by the day-28 visit).
-    until = treated[0][2] + timedelta(days=30)
+    # The last outcome is known at the later of the protocol's DLT window (28 days) and its
+    # efficacy read-out (CR/CRi by study day 28): both from the protocol file.
+    windows = default_protocol().windows
+    until = treated[0][2] + timedelta(days=max(windows.dlt_days, windows.efficacy_days.value))
     assert err.value.value == until.isoformat()
     assert "must wait" in err.value.rule and treated[0][0] in err.value.rule
     with acts.uow("stat", readonly=True) as uow:
@@ -79,7 +81,7 @@ def test_must_wait_says_until_when_and_the_refusal_is_audited(acts: Acts) -> Non
         )
     assert len(refusals) == 1 and refusals[0].site_id == "S02"
     pending = state(acts).pending
-    assert [p.days_left for p in pending] == [20, 20, 20]
+    assert [p.days_left for p in pending] == [(until - treated[0][2]).days - 10] * 3
     assert all("dlt_window" in p.waiting_for for p in pending)
 
 

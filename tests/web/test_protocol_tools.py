@@ -36,11 +36,11 @@ def test_protocol_page_marks_every_assumption(
     signed_in("coord1")
     page = client.get("/protocol").text
     notes = assumptions(default_protocol())
-    assert len(notes) == 32  # docs/protocol.md, "Assumptions made for NCT07070323"
+    assert len(notes) == 39  # docs/protocol.md, "Assumptions made for NCT07070323"
     for i, note in enumerate(notes, start=1):
         assert f'<li id="A{i}"><strong>A{i}</strong> <code>{note.path}</code>' in page
-    # a tagged value where it appears: cohort size 3 is assumption A9 (docs/protocol.md)
-    assert re.search(r'<span class="assumption">3</span> <a class="tag" href="#A9"', page)
+    # a tagged value where it appears: cohort size 3 is assumption A10 (docs/protocol.md)
+    assert re.search(r'<span class="assumption">3</span> <a class="tag" href="#A10"', page)
 
 
 def test_protocol_page_prints_the_designs_boundaries(

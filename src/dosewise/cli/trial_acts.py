@@ -1,7 +1,7 @@
 """CLI views of the running trial: ``dosewise arm list|state`` and ``dosewise demo-data``.
 
 ``arm state`` prints the same state the API and the web pages show (one function,
-:func:`dosewise.trial.arm_state.arm_state`); its ``decide_command`` reproduces the design's
+:func:`dosewise.trial.state.arm_state`); its ``decide_command`` reproduces the design's
 decision with ``dosewise decide``. ``demo-data`` fills an empty, migrated trial database with the
 scripted NCT07070323 trial (:func:`dosewise.trial.demo.load_demo_trial`) for demonstrations.
 Both read the database from ``DOSEWISE_DATABASE_URL`` (or ``--database-url``); the CLI acts as
@@ -25,8 +25,8 @@ from dosewise.cli.options import print_json
 from dosewise.cli.trial import DatabaseOption, JsonFlag, _database, _settings, _table, _uow, console
 from dosewise.store.tables import Arm
 from dosewise.trial import bootstrap, signed
-from dosewise.trial.arm_state import arm_state
 from dosewise.trial.demo import DemoClock, load_demo_trial
+from dosewise.trial.state import arm_state
 
 arm_app = typer.Typer(help="The arms of the trial: their dose-finding state.", no_args_is_help=True)
 app.add_typer(arm_app, name="arm")
@@ -69,11 +69,28 @@ def arm_state_cmd(
     )
     _table(
         "Doses",
-        ["dose", "level", "n", "DLT", "resp", "pending", "Pr(U>u_b)", "admissible"],
+        [
+            "dose",
+            "level",
+            "treated",
+            "evaluable",
+            "DLTs",
+            "responders",
+            "design n",
+            "DLT",
+            "resp",
+            "pending",
+            "Pr(U>u_b)",
+            "admissible",
+        ],
         [
             [
                 d.dose,
                 d.level,
+                d.treated,
+                d.evaluable,
+                d.dlts,
+                d.responders,
                 d.n,
                 d.dlt,
                 d.responses,

@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 
 from dosewise.design.params import Boin12Params
 from dosewise.errors import DosewiseError, InvalidInput
-from dosewise.protocol.base import Fact, Frozen
+from dosewise.protocol.base import Assumable, Fact, Frozen
 from dosewise.protocol.checks import AgeCheck
 from dosewise.protocol.consent import ConsentCheck, ConsentRecord, ConsentRules, check_consent
 from dosewise.protocol.dlt import DltDefinition
@@ -156,7 +156,35 @@ class Windows(Frozen):
     study_day_zero: Fact[str]
     dlt_days: int = Field(gt=0)
     ae_days: int = Field(gt=0)
+    efficacy_days: Fact[int]
     bor: BorWindow
+
+    @model_validator(mode="after")
+    def _efficacy_day(self) -> Windows:
+        day = self.efficacy_days.value
+        if not 0 < day <= self.bor.last_day:
+            rule = f"must be from 1 to the end of the BOR window (study day {self.bor.last_day})"
+            raise_problems([("efficacy_days", day, rule)])
+        return self
+
+
+class ScheduledVisit(Assumable):
+    """A visit of the schedule: target study day (0 = infusion), window and assessments."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str = Field(min_length=1)
+    day: int
+    before: int = Field(ge=0)
+    after: int = Field(ge=0)
+    assessments: tuple[str, ...] = Field(min_length=1)
+
+    @property
+    def first_day(self) -> int:
+        return self.day - self.before
+
+    @property
+    def last_day(self) -> int:
+        return self.day + self.after
 
 
 class Boin12Settings(Frozen):
@@ -278,6 +306,7 @@ class Protocol(Frozen):
     dlt: DltDefinition
     eligibility: EligibilityCriteria
     consent: ConsentRules
+    visits: tuple[ScheduledVisit, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> Protocol:
@@ -367,6 +396,23 @@ def _cross_problems(p: Protocol) -> list[tuple[str, Any, str]]:
                 "dlt.window_days",
                 p.dlt.window_days,
                 f"must equal windows.dlt_days {p.windows.dlt_days}",
+            )
+        )
+    names = [v.name for v in p.visits]
+    for i, name in enumerate(names):
+        if names.index(name) != i:
+            out.append((f"visits[{i}].name", name, "duplicate visit name"))
+    bor = p.windows.bor
+    if not any(
+        (v.first_day, v.last_day) == (bor.first_day, bor.last_day) and "response" in v.assessments
+        for v in p.visits
+    ):
+        out.append(
+            (
+                "visits",
+                names,
+                f"need a visit with a response assessment over the BOR window "
+                f"(study days {bor.first_day}-{bor.last_day}, windows.bor)",
             )
         )
     if p.design.total_enrollment != p.registry.target_enrollment:

@@ -3,10 +3,11 @@
 ``as_of`` is a data cut-off: the report frames (:mod:`dosewise.report.trial_data`) *and* the arm
 states show the trial as it stood at the end of that day (UTC), by clinical dates. The records
 are first copied, cut, into a private in-memory database (:func:`cut_view`), and the frames and
-:func:`~dosewise.trial.arm_state.arm_state` both read that copy, so the dose-finding state counts
-exactly the participants and outcomes the frames show (``arm_state`` itself does not cut
-records: its ``as_of`` is the calendar day its windows and read-outs are judged on). A cut-off
-before the first record gives an empty trial; one on or after the last record changes nothing.
+the read model (:func:`~dosewise.trial.state.trial_state`) both read that copy, so the
+dose-finding state counts exactly the participants and outcomes the frames show (``arm_state``
+itself does not cut records: its ``as_of`` is the calendar day its windows and read-outs are
+judged on). A cut-off before the first record gives an empty trial; one on or after the last
+record changes nothing.
 The date each kind of row is cut on:
 
 - participants: ``registered_on``; screenings ``screened_on``; consents ``consent_on`` (a
@@ -23,7 +24,7 @@ The date each kind of row is cut on:
   best responses ``derived_at`` (a best response derived or re-derived after the day is
   absent), phase 1 closures ``closed_at``, BOP2 looks ``looked_at``, audit records
   ``recorded_at``;
-- ``bor``/``responder`` without a derived best response (at a cut-off or not): the arm state's
+- ``bor``/``responder`` without a derived best response (at a cut-off or not): the read model's
   best overall response by the protocol's rule on the assessments so far once it is final (its
   window closed, or the participant died), else None — a participant still in follow-up has no
   best response yet, rather than a provisional ``NE``;
@@ -31,11 +32,9 @@ The date each kind of row is cut on:
   and DLT adjudication's ``status``) are read back from the audit trail: the ``before`` value of
   the first change after the day, else the stored value. So an adjudication superseded later
   is the final one at the cut-off, and an arm closed later is still in phase 1;
-- ``participants.status``: the stored status when none of the participant's steps (screening,
-  consent, enrollment, dose assignment, product, infusion, leaving the study) is after the day;
-  otherwise the furthest step reached by then — off_study, treated, dose_assigned, enrolled,
-  then the last screening's verdict (eligible, or screen_failed when a criterion failed), then
-  consented (a valid consent), registered. ``arm_id`` before enrollment is the screened arm;
+- ``participants.status`` is not cut: every report reads the status the read model re-derives
+  from the cut steps through the one transition table (:mod:`dosewise.trial.state.status`), the
+  table the services move participants with. ``arm_id`` before enrollment is the screened arm;
 - derived columns (``last_on``, ``study_day``, ``duration_days``, ``is_dlt``, ``dlt``,
   ``actual_dose`` ...) are computed from the cut records as for the whole trial.
 """
@@ -174,8 +173,6 @@ _WORKFLOW = {
     "products": ("status",),
     "dlt_adjudications": ("status",),
 }
-#: A participant's steps: a row cut or changed here may change their status then.
-_STEPS = ("screenings", "consents", "enrollments", "dose_assignments", "products", "infusions")
 
 
 @contextmanager
@@ -225,7 +222,6 @@ def _cut_rows(session: Session, as_of: date) -> dict[str, list[dict[str, Any]]]:
     then = _workflow_then(session, end)
     out: dict[str, list[dict[str, Any]]] = {}
     present: set[int] = set()
-    changed: set[int] = set()
     for model in _VIEW_MODELS:
         table = Base.metadata.tables[model.__tablename__]
         (key,) = table.primary_key.columns
@@ -240,9 +236,6 @@ def _cut_rows(session: Session, as_of: date) -> dict[str, list[dict[str, Any]]]:
                 moment is not None and row[moment] >= end
             )
             old = then.get((table.name, str(row[key.name])), {})
-            moved = late or any(row[c] != v for c, v in old.items())
-            if pid is not None and table.name in _STEPS and moved:
-                changed.add(pid)
             if late:
                 continue
             row.update(old)
@@ -250,12 +243,12 @@ def _cut_rows(session: Session, as_of: date) -> dict[str, list[dict[str, Any]]]:
             if table.name == "participants":
                 present.add(row["id"])
         out[table.name] = kept
-    _mask(out, as_of, changed)
+    _mask(out, as_of)
     return out
 
 
-def _mask(rows: Mapping[str, list[dict[str, Any]]], as_of: date, changed: set[int]) -> None:
-    """Blank what happened after ``as_of`` in the rows kept; restate changed participants."""
+def _mask(rows: Mapping[str, list[dict[str, Any]]], as_of: date) -> None:
+    """Blank what happened after ``as_of`` in the rows kept (the status is re-derived later)."""
     for c in rows["consents"]:
         if c["withdrawn_on"] is not None and c["withdrawn_on"] > as_of:
             c["withdrawn_on"] = None
@@ -265,40 +258,9 @@ def _mask(rows: Mapping[str, list[dict[str, Any]]], as_of: date, changed: set[in
     for lymph in rows["lymphodepletions"]:
         if lymph["end_on"] is not None and lymph["end_on"] > as_of:
             lymph["end_on"] = None
+    enrolled = {r["participant_id"] for r in rows["enrollments"]}
     for p in rows["participants"]:
         if p["off_study_on"] is not None and p["off_study_on"] > as_of:
             p["off_study_on"] = p["off_study_reason"] = None
-            changed.add(p["id"])
-
-    def ids(table: str, keep: Any = lambda r: True) -> set[int]:
-        return {r["participant_id"] for r in rows[table] if keep(r)}
-
-    enrolled = ids("enrollments")
-    assigned = ids("dose_assignments", lambda a: a["status"] in ("proposed", "confirmed"))
-    infused = ids("infusions")
-    consented = ids("consents", lambda c: c["valid"] and c["withdrawn_on"] is None)
-    screening = {
-        s["participant_id"]: s
-        for s in sorted(rows["screenings"], key=lambda s: (s["screened_on"], s["id"]))
-    }
-    for p in rows["participants"]:
-        pid = p["id"]
-        if pid not in enrolled:
+        if p["id"] not in enrolled:
             p["arm_id"] = None
-        if pid not in changed:
-            continue
-        last = screening.get(pid)
-        if p["off_study_on"] is not None:
-            p["status"] = "off_study"
-        elif pid in infused:
-            p["status"] = "treated"
-        elif pid in assigned:
-            p["status"] = "dose_assigned"
-        elif pid in enrolled:
-            p["status"] = "enrolled"
-        elif last is not None and last["eligible"]:
-            p["status"] = "eligible"
-        elif last is not None and any(c.get("verdict") == "fail" for c in last["criteria"]):
-            p["status"] = "screen_failed"
-        else:
-            p["status"] = "consented" if pid in consented else "registered"

@@ -4,7 +4,10 @@
 (counts once, no language); :func:`dsmb_html` renders them with ``templates/dsmb.html.j2`` in
 English or Chinese and draws the figures (a swimmer plot of each participant's course and the
 observed toxicity and efficacy by dose in each arm). Dose decisions are quoted from each arm's
-state (:func:`dosewise.trial.arm_state.arm_state`), never re-derived.
+state (:func:`dosewise.trial.state.arm_state`), never re-derived; the counts by arm and dose
+(treated, DLT-evaluable, DLTs, responders, participants by worst AE grade) are the read model's
+(:func:`dosewise.trial.state.dose_tally`), the numbers the arm page, the API and the DSMB page
+show.
 
 Counting rules: adverse events are counted per participant at the worst grade; CRS and ICANS
 onset is the study day (day 0 = infusion) and duration counts onset and resolution days.
@@ -23,6 +26,7 @@ from dosewise.report.figures import figure_uri, new_figure
 from dosewise.report.i18n import Translator
 from dosewise.report.render import OutputKind, render_html, write_document
 from dosewise.report.trial_data import TrialData, records
+from dosewise.trial.state import category_tally
 
 GRADES = (1, 2, 3, 4, 5)
 
@@ -47,6 +51,7 @@ class DsmbReport:
     deaths: list[dict[str, Any]]
     decisions: list[dict[str, Any]]
     states: list[dict[str, Any]]
+    ae_days: int
     swimmer: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -120,20 +125,20 @@ def build_dsmb(data: TrialData) -> DsmbReport:
         )
     exposure.sort(key=lambda r: (arm_ids.index(r["arm_id"]), str(r["planned"]), str(r["actual"])))
     dlts = _dlt_rows(data)
-    dlt_rates = []
-    for arm in arm_ids:
-        for d in data.states[arm].doses:
-            rows = treated[(treated["arm_id"] == arm) & (treated["actual_dose"] == d.dose)]
-            evaluable = rows[rows["dlt_evaluable"].map(lambda e: e is True).astype(bool)]
-            dlt_rates.append(
-                {
-                    "arm_id": arm,
-                    "level": d.level,
-                    "treated": len(rows),
-                    "evaluable": len(evaluable),
-                    "dlt": int(sum(bool(x) for x in evaluable["dlt"])),
-                }
-            )
+    dlt_rates = [
+        {
+            "arm_id": arm,
+            "dose": d.dose,
+            "level": d.level,
+            "treated": d.treated,
+            "evaluable": d.evaluable,
+            "dlt": d.dlts,
+            "responders": d.responders,
+            "worst_ae": list(d.worst_ae),
+        }
+        for arm in arm_ids
+        for d in data.states[arm].doses
+    ]
     return DsmbReport(
         nct_id=data.nct_id,
         as_of=data.as_of.isoformat(),
@@ -195,6 +200,7 @@ def build_dsmb(data: TrialData) -> DsmbReport:
             for arm in arm_ids
         ],
         swimmer=_swimmer(data),
+        ae_days=data.protocol.windows.ae_days,
     )
 
 
@@ -241,20 +247,31 @@ def _ae_terms(data: TrialData) -> list[dict[str, Any]]:
 
 
 def _syndromes(data: TrialData, arm_ids: list[str]) -> list[dict[str, Any]]:
+    """CRS and ICANS: infused participants by worst grade in the protocol's AE window (the read
+    model's per-category worst grades, as the DSMB page shows them), with onset and duration of
+    the events in that window."""
     ae, treated = data.adverse_events, data.treated
+    window = data.protocol.windows.ae_days
+    in_window = ae[
+        ae["study_day"].map(lambda d: d is not None and 0 <= int(d) <= window).astype(bool)
+    ]
+    tallies = {arm: category_tally(data.states[arm].patients) for arm in arm_ids}
     rows = []
     for kind, name in (("crs", "CRS"), ("icans", "ICANS")):
         for arm in [*arm_ids, None]:
-            events = ae[(ae["category"] == kind) & ((ae["arm_id"] == arm) if arm else True)]
-            worst = events.groupby("study_id")["grade"].max()
+            chosen = arm_ids if arm is None else [arm]
+            counts = [sum(tallies[a].get(kind, (0,) * 5)[g - 1] for a in chosen) for g in GRADES]
+            events = in_window[
+                (in_window["category"] == kind) & ((in_window["arm_id"] == arm) if arm else True)
+            ]
             durations = [int(d) for d in events["duration_days"] if d is not None]
             rows.append(
                 {
                     "syndrome": name,
                     "arm_id": arm or "all",
                     "treated": len(treated if arm is None else treated[treated["arm_id"] == arm]),
-                    "any": len(worst),
-                    "grades": {g: int((worst == g).sum()) for g in GRADES},
+                    "any": sum(counts),
+                    "grades": dict(zip(GRADES, counts, strict=True)),
                     "onset": _median_range([int(d) for d in events["study_day"] if d is not None]),
                     "duration": _median_range(durations),
                 }

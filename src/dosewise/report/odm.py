@@ -37,7 +37,6 @@ import pandas as pd
 from dosewise import __version__
 from dosewise.clinical.ctcae import ATTRIBUTIONS, KINDS, SCALES
 from dosewise.clinical.response import CATEGORIES
-from dosewise.clinical.schedule import DEFAULT_SCHEDULE
 from dosewise.errors import InvalidInput, InvalidParameter
 from dosewise.report.render import sci
 from dosewise.report.sdtm import usubjid
@@ -533,7 +532,7 @@ def _codelists(data: TrialData) -> list[tuple[str, str, str, list[tuple[str, str
             "CL.VISIT",
             "Visit",
             "text",
-            _codes(((v.name, v.label) for v in DEFAULT_SCHEDULE), rs["timepoint"]),
+            _codes(((v.name, v.label) for v in data.protocol.visits), rs["timepoint"]),
         ),
         (
             "CL.AUDIT_OPERATION",

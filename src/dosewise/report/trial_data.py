@@ -2,9 +2,11 @@
 
 :func:`load_trial_data` reads the store once and returns :class:`TrialData` — one frame per kind
 of fact (participants, exposure, adverse events, DLT adjudications, response assessments, audit
-records) plus each arm's dose-finding state from :func:`dosewise.trial.arm_state.arm_state`
-(never re-derived here). The DSMB report, the ClinicalTrials.gov results and the SDTM/ODM
-exports all count from these frames, so a number is computed one way everywhere.
+records) plus the read model's state of each arm (:func:`dosewise.trial.state.trial_state`).
+Every derived column (status, the dose a participant is analysed at, DLT status, best overall
+response, worst AE grade) is the read model's, never re-derived here. The DSMB report, the
+ClinicalTrials.gov results and the SDTM/ODM exports all count from these frames, so a number is
+computed one way everywhere.
 
 Columns are documented on :class:`TrialData`. Dates are ``datetime.date`` (``None`` when
 missing); doses are 1-based design indices with their level names.
@@ -32,9 +34,7 @@ from dosewise.store.tables import (
     AdverseEvent,
     Arm,
     AuditRecord,
-    BestResponse,
     Consent,
-    DltAdjudication,
     DoseAssignment,
     Enrollment,
     Infusion,
@@ -46,17 +46,8 @@ from dosewise.store.tables import (
     Screening,
     Site,
 )
-from dosewise.trial.arm_state import ArmState, arm_state
 from dosewise.trial.audit import iso_utc
-from dosewise.trial.services._common import arm_protocol, death_date
-from dosewise.trial.services._outcomes import PatientOutcome
-
-#: ClinicalTrials.gov's and the DSMB's windows (protocol: DLT window 28 days, AEs 30 days,
-#: BOR at 3 months).
-DLT_WINDOW_DAYS = 28
-AE_WINDOW_DAYS = 30
-BOR_DAY = 90
-
+from dosewise.trial.state import ArmState, TrialState, arm_protocol, death_date, trial_state
 
 SCREENING_COLUMNS = [
     "screening_id",
@@ -122,6 +113,7 @@ class TrialData:
     lymphodepletions: pd.DataFrame = field(
         default_factory=lambda: _frame([], LYMPHODEPLETION_COLUMNS)
     )
+    state: TrialState | None = None
 
     @property
     def enrolled(self) -> pd.DataFrame:
@@ -171,12 +163,14 @@ def load_trial_data(session: Session, *, as_of: date) -> TrialData:
 def _load(session: Session, store: Session, as_of: date) -> TrialData:
     """Frames and states from the cut records in ``session``; audit records from ``store``."""
     arms = list(session.scalars(select(Arm).order_by(Arm.id)))
-    states = {a.id: arm_state(session, a.id, as_of=as_of) for a in arms}
-    protocol = arm_protocol(session, arms[0]) if arms else None
-    if protocol is None:
+    if arms:
+        protocol = arm_protocol(session, arms[0])
+    else:
         from dosewise.protocol import default_protocol
 
         protocol = default_protocol()
+    ts = trial_state(session, as_of=as_of, arm_ids=protocol.arm_ids)
+    states = dict(ts.arms)
     arm_order = [a.id for a in protocol.arms]
     arms.sort(key=lambda a: arm_order.index(a.id) if a.id in arm_order else len(arm_order))
     sites = _frame(
@@ -200,10 +194,10 @@ def _load(session: Session, store: Session, as_of: date) -> TrialData:
         ],
         ["arm_id", "label", "phase", "obd_level", "rp2d_level"],
     )
-    participants = _participants(session, states)
+    participants = _participants(session, ts)
     arm_of = dict(zip(participants["participant_id"], participants["arm_id"], strict=True))
     sid_of = dict(zip(participants["participant_id"], participants["study_id"], strict=True))
-    dlts = _dlts(session, arm_of, sid_of)
+    dlts = _dlts(ts, arm_of, sid_of)
     dlt_events = {int(i) for ids in dlts["dlt_event_ids"] for i in ids}
     dlt_events |= {int(e) for e in dlts["adverse_event_id"] if e is not None}
     adverse_events = _adverse_events(session, participants, dlt_events)
@@ -274,6 +268,7 @@ def _load(session: Session, store: Session, as_of: date) -> TrialData:
         states=states,
         screenings=_screenings(session, sid_of),
         lymphodepletions=_lymphodepletions(session, sid_of),
+        state=ts,
     )
 
 
@@ -347,6 +342,10 @@ _PARTICIPANT_COLUMNS = [
     "off_study_reason",
     "last_on",
     "product_rejected",
+    "dose_basis",
+    "dose_in_window",
+    "dlt_status",
+    "worst_ae_grade",
 ]
 
 
@@ -358,7 +357,7 @@ def _by_participant(session: Session, model: Any, order: Any) -> dict[int, Any]:
     return out
 
 
-def _participants(session: Session, states: Mapping[str, ArmState]) -> pd.DataFrame:
+def _participants(session: Session, ts: TrialState) -> pd.DataFrame:
     screenings = _by_participant(session, Screening, Screening.id)
     consents = _by_participant(session, Consent, Consent.id)
     enrollments = _by_participant(session, Enrollment, Enrollment.id)
@@ -378,9 +377,7 @@ def _participants(session: Session, states: Mapping[str, ArmState]) -> pd.DataFr
         for pid, p in _by_participant(session, Product, Product.id).items()
         if p.status == "rejected"
     }
-    best = _by_participant(session, BestResponse, BestResponse.id)
-    adjudications = _final_adjudications(session)
-    outcome_of = {o.participant_id: o for s in states.values() for o in s.patients}
+    outcome_of = ts.outcomes
     last_days: dict[int, date] = {}
     for model, column in (
         (AdverseEvent, AdverseEvent.onset_on),
@@ -394,7 +391,7 @@ def _participants(session: Session, states: Mapping[str, ArmState]) -> pd.DataFr
     for p in session.scalars(select(Participant).order_by(Participant.id)):
         scr, con, enr = screenings.get(p.id), consents.get(p.id), enrollments.get(p.id)
         asg, prod, inf = assignments.get(p.id), products.get(p.id), infusions.get(p.id)
-        adj, outcome = adjudications.get(p.id), outcome_of.get(p.id)
+        outcome = outcome_of.get(p.id)
         record = (scr.record if scr else None) or {}
         infused_on = inf.infused_on if inf else None
         dead = death_date(p)
@@ -403,13 +400,15 @@ def _participants(session: Session, states: Mapping[str, ArmState]) -> pd.DataFr
             for d in (infused_on, last_days.get(p.id), dead, p.off_study_on, p.registered_on)
             if d is not None
         ]
+        tox = outcome.toxicity_status if outcome is not None else None
+        dose = outcome.dose if outcome is not None else None
         rows.append(
             {
                 "participant_id": p.id,
                 "study_id": p.study_id,
                 "site_id": p.site_id,
                 "arm_id": enr.arm_id if enr else (p.arm_id or (scr.arm_id if scr else None)),
-                "status": p.status,
+                "status": ts.statuses.get(p.id, p.status),
                 "sex": record.get("sex"),
                 "age_years": scr.age_years if scr and scr.age_years is not None else None,
                 "weight_kg": inf.weight_kg if inf else (prod.weight_kg if prod else None),
@@ -427,48 +426,34 @@ def _participants(session: Session, states: Mapping[str, ArmState]) -> pd.DataFr
                 "lot": prod.lot if prod else None,
                 "infused_on": infused_on,
                 "cells_per_kg": inf.cells_per_kg if inf else None,
-                "actual_dose": (
-                    inf.actual_dose_index
-                    if inf
-                    else (outcome.analysed_dose if outcome is not None else None)
+                "actual_dose": dose.dose if dose is not None else None,
+                "actual_level": dose.level if dose is not None and inf else None,
+                "dlt": outcome.toxicity if outcome is not None else None,
+                "dlt_evaluable": (
+                    True
+                    if tox in ("dlt", "no_dlt")
+                    else False
+                    if outcome is not None and outcome.adjudication is not None
+                    else None
                 ),
-                "actual_level": inf.actual_level if inf else None,
-                "dlt": adj.is_dlt if adj else None,
-                "dlt_evaluable": adj.evaluable if adj else None,
-                "bor": best[p.id].bor if p.id in best else _final_bor(outcome),
-                "responder": (
-                    best[p.id].responder
-                    if p.id in best
-                    else (outcome.responder if outcome is not None else None)
-                ),
+                "bor": outcome.reported_bor if outcome is not None else None,
+                "responder": outcome.reported_responder if outcome is not None else None,
                 "death_on": dead,
                 "off_study_on": p.off_study_on,
                 "off_study_reason": p.off_study_reason,
                 "last_on": max(candidates) if candidates else None,
                 "product_rejected": p.id in rejected and prod is None,
+                "dose_basis": dose.basis if dose is not None else None,
+                "dose_in_window": dose.in_window if dose is not None else None,
+                "dlt_status": tox,
+                "worst_ae_grade": outcome.worst_grade() if outcome is not None else None,
             }
         )
     return _frame(rows, _PARTICIPANT_COLUMNS)
 
 
-def _final_bor(outcome: PatientOutcome | None) -> str | None:
-    """The arm state's best overall response once final (its window closed), else None."""
-    return outcome.bor if outcome is not None and outcome.bor_final else None
-
-
-def _final_adjudications(session: Session) -> dict[int, DltAdjudication]:
-    """The final participant-level adjudication per participant (the latest one)."""
-    out: dict[int, DltAdjudication] = {}
-    for a in session.scalars(
-        select(DltAdjudication)
-        .where(DltAdjudication.status == "final")
-        .order_by(DltAdjudication.id)
-    ):
-        out[a.participant_id] = a
-    return out
-
-
-def _dlts(session: Session, arm_of: Mapping[int, Any], sid_of: Mapping[int, Any]) -> pd.DataFrame:
+def _dlts(ts: TrialState, arm_of: Mapping[int, Any], sid_of: Mapping[int, Any]) -> pd.DataFrame:
+    """The final DLT adjudications, as the read model keeps them (adjudication order)."""
     columns = [
         "participant_id",
         "study_id",
@@ -481,30 +466,27 @@ def _dlts(session: Session, arm_of: Mapping[int, Any], sid_of: Mapping[int, Any]
         "rationale",
         "adjudicated_on",
     ]
+    found = [o for o in ts.outcomes.values() if o.adjudication is not None]
+    found.sort(key=lambda o: o.adjudication.id if o.adjudication is not None else 0)
     rows = []
-    for a in _final_adjudications(session).values():
-        evaluation = a.evaluation or {}
+    for o in found:
+        a = o.adjudication
+        assert a is not None
         rows.append(
             {
-                "participant_id": a.participant_id,
-                "study_id": sid_of.get(a.participant_id),
-                "arm_id": arm_of.get(a.participant_id),
+                "participant_id": o.participant_id,
+                "study_id": sid_of.get(o.participant_id),
+                "arm_id": arm_of.get(o.participant_id),
                 "is_dlt": a.is_dlt,
                 "evaluable": a.evaluable,
                 "adverse_event_id": a.adverse_event_id,
-                "dlt_event_ids": tuple(_dlt_event_ids(evaluation)),
+                "dlt_event_ids": a.dlt_event_ids,
                 "rule_id": a.rule_id,
-                "rationale": a.rationale or evaluation.get("reason"),
-                "adjudicated_on": a.adjudicated_at.date(),
+                "rationale": a.rationale,
+                "adjudicated_on": a.adjudicated_on,
             }
         )
     return _frame(rows, columns)
-
-
-def _dlt_event_ids(evaluation: Mapping[str, Any]) -> list[int]:
-    """Adverse-event ids the DLT rule evaluation classified as DLTs."""
-    items = evaluation.get("dlt_event_ids")
-    return [int(i) for i in items if isinstance(i, int)] if isinstance(items, list) else []
 
 
 _AE_COLUMNS = [

@@ -10,13 +10,13 @@ from datetime import date
 from typing import Any
 
 from dosewise.clinical.ctcae import TERMS
-from dosewise.clinical.schedule import DEFAULT_SCHEDULE, VisitStatus, visit_status
+from dosewise.clinical.schedule import VisitStatus, visit_status
 from dosewise.errors import DosewiseError
 from dosewise.protocol import Protocol
 from dosewise.store.tables import Participant
-from dosewise.trial.arm_state import NextStep, arm_state
 from dosewise.trial.services import dlt as dlt_service
 from dosewise.trial.services import reads
+from dosewise.trial.state import NextStep, arm_state, visit_schedule
 from dosewise.trial.uow import UnitOfWork
 from dosewise.web import protocol_view as pv
 from dosewise.web import records
@@ -106,7 +106,9 @@ class ParticipantView:
         return [s["arm_id"] for s in self.record["screenings"] if s["eligible"]]
 
 
-def _visits(record: dict[str, Any], on: date) -> tuple[tuple[VisitStatus, str], ...]:
+def _visits(
+    record: dict[str, Any], on: date, protocol: Protocol
+) -> tuple[tuple[VisitStatus, str], ...]:
     """The visit timeline from infusion (study day 0) and each visit's status to show.
 
     dosewise records lymphodepletion, the infusion and response assessments, so those visits
@@ -120,7 +122,8 @@ def _visits(record: dict[str, Any], on: date) -> tuple[tuple[VisitStatus, str], 
     done: dict[str, date] = {"infusion": infused_on}
     for ld in record["lymphodepletions"]:
         done["lymphodepletion"] = date.fromisoformat(ld["start_on"])
-    response_visits = [v for v in DEFAULT_SCHEDULE if "response" in v.assessments]
+    schedule = visit_schedule(protocol)
+    response_visits = [v for v in schedule if "response" in v.assessments]
     for assessment in record["response_assessments"]:
         assessed = date.fromisoformat(assessment["assessed_on"])
         if assessed > on:
@@ -133,9 +136,10 @@ def _visits(record: dict[str, Any], on: date) -> tuple[tuple[VisitStatus, str], 
             ):
                 done.setdefault(visit.name, assessed)
     try:
-        statuses = visit_status(infused_on, max(on, infused_on), done)
+        statuses = visit_status(infused_on, max(on, infused_on), done, schedule)
     except DosewiseError:
-        statuses = visit_status(infused_on, max(on, infused_on), {"infusion": infused_on})
+        first = {"infusion": infused_on}
+        statuses = visit_status(infused_on, max(on, infused_on), first, schedule)
     recorded = {"lymphodepletion", "infusion", *(v.name for v in response_visits)}
     return tuple(
         (vs, "passed" if vs.status == "overdue" and vs.visit.name not in recorded else vs.status)
@@ -162,7 +166,7 @@ def build(page: Page, uow: UnitOfWork, study_id: str) -> ParticipantView:
                 view.dlt = dlt_service.evaluate(uow, participant, protocol).to_dict()
             except DosewiseError:
                 view.dlt = None
-    view.visits = _visits(record, on)
+    view.visits = _visits(record, on, protocol)
     return view
 
 
@@ -212,7 +216,7 @@ def render(
         eligible_choices=[(a, a) for a in dict.fromkeys(view.eligible_arms)],
         findings=finding_rows(view.protocol),
         ctcae_terms=[t.name for t in TERMS if t.kind not in ("crs", "icans")],
-        visit_choices=[(visit.name, visit.label) for visit in DEFAULT_SCHEDULE if visit.day > 0],
+        visit_choices=[(v.name, v.label) for v in view.protocol.visits if v.day > 0],
         extramedullary_choices=[(e, e) for e in records.EXTRAMEDULLARY],
         category_choices=[(c, c) for c in records.RESPONSE_CATEGORIES],
         **context,

@@ -1,4 +1,4 @@
-"""What the trial pages show, read from the records and :func:`dosewise.trial.arm_state.arm_state`
+"""What the trial pages show, read from the records and :func:`dosewise.trial.state.arm_state`
 (the one function every view of an arm's dose finding uses): the arms side by side, enrollment
 by site, the decision history with who confirmed each decision, the dose–toxicity/efficacy
 figure and the BOIN12 decision table for the arm's current counts. Nothing here decides.
@@ -18,7 +18,7 @@ from dosewise.design.params import Boin12Params
 from dosewise.design.tables import boundary_frame, rds_grid, rds_table
 from dosewise.store.tables import Arm, DoseAssignment, Enrollment, ESignature, Site, User
 from dosewise.trial import signed
-from dosewise.trial.arm_state import ArmState, arm_state
+from dosewise.trial.state import ArmState, arm_state
 from dosewise.trial.uow import UnitOfWork
 
 

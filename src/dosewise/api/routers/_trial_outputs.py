@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ParticipantOut(BaseModel):
@@ -459,6 +459,14 @@ class DoseRowOut(BaseModel):
     desirability: float
     admissible: bool
     eliminated: str | None
+    treated: int = Field(0, description="Infused participants analysed at this dose.")
+    evaluable: int = Field(0, description="Of them, adjudicated evaluable for DLT.")
+    dlts: int = Field(0, description="Of them, with a DLT (final adjudication).")
+    responders: int = Field(0, description="Of them, best overall response CR or CRi.")
+    worst_ae: dict[str, int] = Field(
+        default_factory=dict,
+        description="Of them, by worst AE grade (1-5) in the protocol's AE window.",
+    )
 
 
 class NextStepOut(BaseModel):

@@ -2,7 +2,7 @@
 transaction (``with UnitOfWork(...) as uow: service(uow, ...)``; the service commits).
 
 Import the module you need — this package imports nothing eagerly, so that
-:mod:`dosewise.trial.arm_state` can use the shared helpers without a cycle:
+the read model (:mod:`dosewise.trial.state`) stays independent of the services:
 
 - :mod:`.participants` — register (pseudonymous study ID), consent, screen, enroll, off study;
 - :mod:`.dosing` — assign a dose from the arm's design state; confirm it (e-signature);

@@ -7,7 +7,6 @@ writes, and commits. Nothing here holds a clinical or statistical rule.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -19,23 +18,24 @@ from sqlalchemy.orm import Session
 from dosewise import __version__
 from dosewise.clinical import dosing
 from dosewise.errors import DosewiseError, InvalidInput
-from dosewise.protocol.loader import parse_stored_protocol
 from dosewise.protocol.model import Protocol
 from dosewise.settings import Settings
 from dosewise.store.tables import (
-    Arm,
     DoseAssignment,
     Enrollment,
     ESignature,
     Infusion,
     Participant,
     Product,
-    ProtocolVersion,
     User,
 )
 from dosewise.trial import esign
 from dosewise.trial.access import Passwords, visible_sites
 from dosewise.trial.audit import canonical_json, jsonable, sha256_hex
+from dosewise.trial.state.arm import decision_seed as decision_seed
+from dosewise.trial.state.sources import arm_protocol as arm_protocol
+from dosewise.trial.state.sources import death_date as death_date
+from dosewise.trial.state.sources import protocol_of as protocol_of
 from dosewise.trial.uow import NotFound, UnitOfWork
 
 
@@ -79,26 +79,6 @@ class Signing:
 
 # --------------------------------------------------------------------------- the protocol
 
-_PROTOCOLS: dict[str, Protocol] = {}
-
-
-def protocol_of(session: Session, protocol_version_id: int) -> Protocol:
-    """The protocol text an arm runs under, parsed once per process (it is immutable)."""
-    sha = session.scalar(
-        select(ProtocolVersion.sha256).where(ProtocolVersion.id == protocol_version_id)
-    )
-    if sha is None:
-        raise NotFound("protocol_versions", protocol_version_id, "no such protocol version")
-    if sha not in _PROTOCOLS:
-        version = session.get(ProtocolVersion, protocol_version_id)
-        assert version is not None
-        _PROTOCOLS[sha] = parse_stored_protocol(version.text, version.source)
-    return _PROTOCOLS[sha]
-
-
-def arm_protocol(session: Session, arm: Arm) -> Protocol:
-    return protocol_of(session, arm.protocol_version_id)
-
 
 def clinical_levels(protocol: Protocol) -> tuple[dosing.DoseLevel, ...]:
     """The protocol's dose ladder as the dosing rule's levels (design order)."""
@@ -122,17 +102,6 @@ def rule_version(protocol: Protocol, arm_id: str) -> str:
     params = protocol.design_params(arm_id).to_dict()
     digest = sha256_hex(canonical_json({"method": protocol.design.method, **params}))[:12]
     return f"dosewise {__version__} {digest}"[:64]
-
-
-def decision_seed(nct_id: str, arm_id: str, cohort: int) -> int:
-    """The seed of the random tie-break for the decision that opens ``cohort`` of an arm.
-
-    The protocol breaks ties at random without a seed; the service derives one per decision
-    from the trial, the arm and the cohort number, so every view (and ``dosewise decide
-    --seed``) reproduces the same decision, and the seed is recorded with it.
-    """
-    digest = hashlib.sha256(f"{nct_id}:{arm_id}:{cohort}".encode()).hexdigest()
-    return int(digest[:8], 16)
 
 
 # --------------------------------------------------------------------------- finding records
@@ -260,8 +229,3 @@ def study_day(on: date, infused_on: date | None) -> int | None:
 def as_json(value: Any) -> Any:
     """A value as plain JSON types, exactly as it is stored in a JSON column."""
     return jsonable(value)
-
-
-def death_date(p: Participant) -> date | None:
-    reason = (p.off_study_reason or "").split(":", 1)[0]
-    return p.off_study_on if reason == "death" else None

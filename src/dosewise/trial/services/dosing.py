@@ -1,7 +1,7 @@
 """Assign a dose from the arm's design state, and confirm the decision with an e-signature.
 
 The assignment claims the arm first (``SELECT ... FOR UPDATE`` on PostgreSQL, a write lock on
-SQLite), then computes :func:`dosewise.trial.arm_state.arm_state` inside the same transaction:
+SQLite), then computes :func:`dosewise.trial.state.arm_state` inside the same transaction:
 two sites assigning at the same moment are served one after the other, and the second sees the
 first's patient. A client that says which arm version it saw (``expected_arm_version``) is
 refused with 409 if the arm moved on in between. While the design says the next patient must
@@ -17,7 +17,6 @@ from typing import Any
 
 from dosewise.store.tables import Arm, DoseAssignment, Enrollment, Participant
 from dosewise.trial import signed
-from dosewise.trial.arm_state import ArmState, arm_state
 from dosewise.trial.services._common import (
     DesignStopped,
     MustWait,
@@ -33,6 +32,7 @@ from dosewise.trial.services._common import (
     today,
     user_id,
 )
+from dosewise.trial.state import ArmState, arm_state, next_status
 from dosewise.trial.uow import ConcurrencyConflict, UnitOfWork
 
 
@@ -113,7 +113,7 @@ def assign_dose(
             assigned_by=user_id(uow),
         )
     )
-    p.status = "dose_assigned"
+    p.status = next_status(p.status, "assign_dose")
     uow.commit()
     return assignment
 

@@ -21,7 +21,6 @@ from dosewise.errors import InvalidInput
 from dosewise.protocol import parse_consent, parse_screening
 from dosewise.store.tables import Arm, Consent, Enrollment, Participant, Screening, Site
 from dosewise.trial.access import authorize
-from dosewise.trial.arm_state import arm_state
 from dosewise.trial.services._common import (
     OFF_STUDY_REASONS,
     WrongState,
@@ -35,6 +34,7 @@ from dosewise.trial.services._common import (
     today,
     user_id,
 )
+from dosewise.trial.state import arm_state, next_status, screening_event
 from dosewise.trial.uow import NotFound, UnitOfWork
 
 #: Keys of a consent or screening record that identify a person and are never stored.
@@ -127,8 +127,8 @@ def record_consent(
             created_by=user_id(uow),
         )
     )
-    if check.complete and p.status in ("registered", "screen_failed", "consented"):
-        p.status = "consented"
+    if check.complete:
+        p.status = next_status(p.status, "consent")
     if p.year_of_birth is None and rec.date_of_birth is not None:
         p.year_of_birth = rec.date_of_birth.year
     uow.commit()
@@ -185,10 +185,9 @@ def screen(uow: UnitOfWork, study_id: str, arm_id: str, record: Mapping[str, Any
             created_by=user_id(uow),
         )
     )
-    if eligible:
-        p.status = "eligible"
-    elif result.overall == "ineligible":
-        p.status = "screen_failed"
+    event = screening_event(eligible, screening.criteria or [])
+    if event is not None:
+        p.status = next_status(p.status, event)
     uow.commit()
     return screening
 
@@ -263,7 +262,7 @@ def enroll(
         )
     )
     p.arm_id = arm_id
-    p.status = "enrolled"
+    p.status = next_status(p.status, "enroll")
     uow.commit()
     return enrollment
 
@@ -286,7 +285,7 @@ def take_off_study(
     uow.act("participant.off_study", site_id=p.site_id, reason=reason)
     p.off_study_on = off_study_on
     p.off_study_reason = f"{reason_code}: {reason.strip()}"
-    p.status = "off_study"
+    p.status = next_status(p.status, "leave")
     uow.commit()
     return p
 

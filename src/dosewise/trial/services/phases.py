@@ -13,11 +13,12 @@ monitoring. :meth:`dosewise.protocol.Protocol.bop2_plan` resolves them and
 :meth:`~dosewise.protocol.phase2.Bop2Plan.design` builds the design, the same call the design
 report makes, so the signed design is the one the report shows. The signer may change the rates
 and the monitoring at closure (:class:`Phase2Settings`, ``None`` = the protocol's value).
-Response = CR or CRi as best overall response by day 97. The population is every participant
-infused at the RP2D, in phase 1 and phase 2 alike (N = phase 1 patients at the RP2D + the
-expansion). The design's (λ, γ) are optimised once at closure (``design.bop2.optimise_bop2``)
-and stored; each look re-applies them (``bop2_with_parameters`` + ``bop2_decision``) to the
-evaluable participants (BOR final, DLT adjudicated).
+Response = CR or CRi as best overall response by the end of the protocol's BOR window
+(``windows.bor``, day 97). The population is every participant infused at the RP2D, in phase 1
+and phase 2 alike (N = phase 1 patients at the RP2D + the expansion). The design's (λ, γ) are
+optimised once at closure (``design.bop2.optimise_bop2``) and stored; each look re-applies them
+(``bop2_with_parameters`` + ``bop2_decision``) to the evaluable participants (BOR final, DLT
+adjudicated).
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from dosewise.protocol import Protocol
 from dosewise.store.tables import Arm, Bop2Look, Phase1Closure
 from dosewise.trial import signed
 from dosewise.trial.access import authorize
-from dosewise.trial.arm_state import ArmState, arm_state, phase2_counts
 from dosewise.trial.services._common import (
     DesignStopped,
     MustWait,
@@ -50,6 +50,7 @@ from dosewise.trial.services._common import (
     today,
     user_id,
 )
+from dosewise.trial.state import ArmState, arm_state, phase2_counts
 from dosewise.trial.uow import UnitOfWork
 
 
@@ -93,7 +94,7 @@ def phase2_design(
             "settings_source": "the protocol's design.phase2",
             "changed_at_closure": changed,
             "population": "every participant infused at the RP2D (phases 1 and 2)",
-            "response": "best overall response CR or CRi by day 97",
+            "response": (f"best overall response CR or CRi by day {protocol.windows.bor.last_day}"),
         }
     )
 

@@ -38,6 +38,7 @@ from dosewise.trial.services._common import (
     sign,
     user_id,
 )
+from dosewise.trial.state import next_status
 from dosewise.trial.uow import UnitOfWork
 
 CERTIFICATE_KEYS = ("tnc", "viability", "cd3", "car", "volume_ml")
@@ -206,6 +207,6 @@ def record_infusion(
             recorded_by=user_id(uow),
         )
     )
-    p.status = "treated"
+    p.status = next_status(p.status, "infuse")
     uow.commit()
     return row

@@ -2,9 +2,11 @@
 
 An assessment is a marrow/blood evaluation (with MRD and extramedullary status) or a category
 the investigator already decided; ``clinical.classify`` gives its response. Recording one also
-re-derives the participant's BOR (``clinical.best_overall_response``: day 0 to day 97, censored
-at SCT or new therapy, death without response = SD/NR) in the same transaction; the BOR can be
-re-derived on its own too (e.g. once the window has closed, so it becomes final).
+re-derives the participant's BOR (``clinical.best_overall_response``: day 0 to the end of the
+protocol's BOR window ``windows.bor``, censored at SCT or new therapy, death without response =
+SD/NR, with the read model's settings :func:`dosewise.trial.state.bor_settings`) in the same
+transaction; the BOR can be re-derived on its own too (e.g. once the window has closed, so it
+becomes final).
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from sqlalchemy import select
 from dosewise.clinical import best_overall_response, classify
 from dosewise.clinical.response_io import assessment_from_mapping
 from dosewise.errors import InvalidInput
-from dosewise.store.tables import BestResponse, Participant, ResponseAssessment
+from dosewise.store.tables import Arm, BestResponse, Participant, ResponseAssessment
 from dosewise.trial.services._common import (
     WrongState,
+    arm_protocol,
     as_json,
     death_date,
     infusion_of,
@@ -32,7 +35,7 @@ from dosewise.trial.services._common import (
     today,
     user_id,
 )
-from dosewise.trial.services._outcomes import EFFICACY_RULE, clinical_assessments
+from dosewise.trial.state import bor_settings, clinical_assessments, efficacy_rule
 from dosewise.trial.uow import UnitOfWork
 
 
@@ -88,7 +91,7 @@ def record_response(
             recorded_by=user_id(uow),
         )
     )
-    _derive(uow, p, infusion.infused_on)
+    _derive(uow, p, infusion.infused_on, enrollment.arm_id)
     uow.commit()
     return row
 
@@ -99,13 +102,18 @@ def derive_best_response(uow: UnitOfWork, study_id: str) -> BestResponse:
     infusion = infusion_of(uow.session, p.id)
     if infusion is None:
         raise WrongState("study_id", study_id, "is not infused: there is no response to derive")
-    row = _derive(uow, p, infusion.infused_on)
+    enrollment = require_enrollment(uow.session, p)
+    row = _derive(uow, p, infusion.infused_on, enrollment.arm_id)
     uow.commit()
     return row
 
 
-def _derive(uow: UnitOfWork, p: Participant, infused_on: date) -> BestResponse:
+def _derive(uow: UnitOfWork, p: Participant, infused_on: date, arm_id: str) -> BestResponse:
     uow.flush()
+    arm = uow.session.get(Arm, arm_id)
+    assert arm is not None
+    protocol = arm_protocol(uow.session, arm)
+    rule = efficacy_rule(protocol)
     rows = list(
         uow.session.scalars(
             select(ResponseAssessment)
@@ -114,17 +122,21 @@ def _derive(uow: UnitOfWork, p: Participant, infused_on: date) -> BestResponse:
         )
     )
     best = best_overall_response(
-        clinical_assessments(rows), infused_on, death_date=death_date(p), as_of=today(uow)
+        clinical_assessments(rows),
+        infused_on,
+        settings=bor_settings(protocol),
+        death_date=death_date(p),
+        as_of=today(uow),
     )
     basis = as_json(
         {
             **best.to_dict(infused_on),
             "assessment_ids": [r.id for r in rows],
-            "responses_counted_as_response": list(EFFICACY_RULE.responses),
+            "responses_counted_as_response": list(rule.responses),
             "as_of": today(uow).isoformat(),
         }
     )
-    responder = best.category in EFFICACY_RULE.responses
+    responder = best.category in rule.responses
     existing = uow.session.scalar(select(BestResponse).where(BestResponse.participant_id == p.id))
     if existing is None:
         uow.act("bor.derive", site_id=p.site_id)

@@ -1,5 +1,6 @@
 """The trial overview (three arms side by side), each arm's dose-finding page, and the DSMB's
-read-only view. Every number comes from :func:`dosewise.trial.arm_state.arm_state`."""
+read-only view. Every number comes from the read model (:mod:`dosewise.trial.state`): the arm
+states, and the participants by worst AE grade per category (each counted once)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from sqlalchemy import select
 
 from dosewise.errors import DosewiseError
 from dosewise.report import downloads
-from dosewise.store.tables import AdverseEvent, DltAdjudication, Participant, User
+from dosewise.store.tables import DltAdjudication, Participant, User
 from dosewise.trial import signed
 from dosewise.trial.access import visible_sites
-from dosewise.trial.arm_state import arm_state
 from dosewise.trial.services import phases
 from dosewise.trial.services._common import Signing
+from dosewise.trial.state import arm_state, category_tally
 from dosewise.web import protocol_view as pv
 from dosewise.web import trial_view as tv
 from dosewise.web.render import Form, FormErrors, Page, WebRoute, page_for, posted, redirect
@@ -141,21 +142,12 @@ def dsmb(page: Page = Depends(page_for("report.read"))) -> Response:
         states = tv.all_states(uow, _order(page))
         histories = {s.arm_id: tv.history(uow.session, s) for s in states}
         names = {u.id: u.full_name for u in uow.session.scalars(select(User))}
-        events = uow.session.execute(
-            select(AdverseEvent, Participant)
-            .join(Participant, Participant.id == AdverseEvent.participant_id)
-            .order_by(AdverseEvent.onset_on, AdverseEvent.id)
-        ).all()
         dlts = uow.session.execute(
             select(DltAdjudication, Participant)
             .join(Participant, Participant.id == DltAdjudication.participant_id)
             .order_by(DltAdjudication.adjudicated_at)
         ).all()
-        safety: dict[str, dict[tuple[str, int], int]] = {}
-        for ae, p in events:
-            key = (ae.category, ae.grade)
-            arm = safety.setdefault(p.arm_id or "", {})
-            arm[key] = arm.get(key, 0) + 1
+        safety = {s.arm_id: category_tally(s.patients) for s in states}
         adjudications = [
             {
                 "study_id": p.study_id,
@@ -178,6 +170,7 @@ def dsmb(page: Page = Depends(page_for("report.read"))) -> Response:
         states=states,
         histories=histories,
         safety=safety,
+        ae_days=pv.loaded_protocol(page.rt.settings).protocol.windows.ae_days,
         adjudications=adjudications,
         report_links=(
             report_links(report, report_lang(page.locale))

@@ -1,6 +1,6 @@
 """Phase 2 and closed arms, and the decision history: the later parts of the arm state.
 
-Helpers of :func:`dosewise.trial.arm_state.arm_state` (which re-exports :class:`NextStep`,
+Helpers of :func:`dosewise.trial.state.arm_state` (which re-exports :class:`NextStep`,
 :func:`phase2_population` and :func:`phase2_counts`); nothing here reads the database.
 """
 
@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any, Literal
 
 from dosewise.store.tables import Arm, Bop2Look, DoseAssignment, Phase1Closure
-from dosewise.trial.services._outcomes import PatientOutcome
+from dosewise.trial.state.participant import PatientOutcome
 
 Action = Literal["assign", "wait", "select_obd", "stop", "closed"]
 

@@ -1,0 +1,104 @@
+"""The read model: the ONLY code that derives clinical facts from the stored records.
+
+Services, the API, the web pages, the reports and the exports read it; nothing else counts
+clinical rows. Everything is computed from the records and the protocol the arms run under,
+once per unit of work, at any day (a data cut-off passes the session of the cut records).
+
+- :mod:`.status` — a participant's status: one transition table, used by the services to move a
+  participant and by :func:`trial_state` to re-derive it at a cut-off;
+- :mod:`.dose` — the dose a participant is analysed at (planned, received, outside every window);
+- :mod:`.participant` — per participant: DLT status and why, efficacy by the protocol's
+  endpoint, best overall response, worst AE grade per category;
+- :mod:`.arm` — per arm: the design's data and decision, and per dose treated, evaluable, DLTs,
+  responders and worst AE grades;
+- :mod:`.trial` — all arms and participants at once (:class:`TrialState`);
+- :mod:`.schedule` — the protocol's visit schedule with its windows.
+"""
+
+from dosewise.trial.state.arm import (
+    ArmState,
+    DoseRow,
+    NextStep,
+    arm_state,
+    category_tally,
+    decide_args,
+    decide_command,
+    decision_seed,
+    dose_tally,
+    outcome_notation,
+    phase2_counts,
+    phase2_population,
+    seeded,
+)
+from dosewise.trial.state.dose import DoseReceived, dose_received, level_for_cells
+from dosewise.trial.state.participant import (
+    ANY_AE,
+    Adjudication,
+    DltStatus,
+    PatientOutcome,
+    bor_settings,
+    clinical_assessments,
+    dlt_status,
+    efficacy_rule,
+    patient_outcomes,
+    worst_grades,
+)
+from dosewise.trial.state.schedule import visit_schedule
+from dosewise.trial.state.sources import arm_protocol, death_date, protocol_of
+from dosewise.trial.state.status import (
+    TRANSITIONS,
+    ParticipantStatus,
+    Step,
+    next_status,
+    screening_event,
+    status_from_steps,
+)
+from dosewise.trial.state.trial import (
+    TrialState,
+    participant_statuses,
+    participant_steps,
+    trial_state,
+)
+
+__all__ = [
+    "ANY_AE",
+    "TRANSITIONS",
+    "Adjudication",
+    "ArmState",
+    "DltStatus",
+    "DoseReceived",
+    "DoseRow",
+    "NextStep",
+    "ParticipantStatus",
+    "PatientOutcome",
+    "Step",
+    "TrialState",
+    "arm_protocol",
+    "arm_state",
+    "bor_settings",
+    "category_tally",
+    "clinical_assessments",
+    "death_date",
+    "decide_args",
+    "decide_command",
+    "decision_seed",
+    "dlt_status",
+    "dose_received",
+    "dose_tally",
+    "efficacy_rule",
+    "level_for_cells",
+    "next_status",
+    "outcome_notation",
+    "participant_statuses",
+    "participant_steps",
+    "patient_outcomes",
+    "phase2_counts",
+    "phase2_population",
+    "protocol_of",
+    "screening_event",
+    "seeded",
+    "status_from_steps",
+    "trial_state",
+    "visit_schedule",
+    "worst_grades",
+]

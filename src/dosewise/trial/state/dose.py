@@ -1,0 +1,79 @@
+"""The dose a participant is analysed at: planned, received, and why (one function, everywhere).
+
+:func:`dose_received` classifies a participant's dose from the records the read model loads:
+
+- **infused**: the infused cells/kg against each level's window of the protocol
+  (``dose_levels.levels[].cells_per_kg`` ± ``tolerance``). Inside a window: that level,
+  ``in_window``. Outside every window (a protocol deviation): the level of the product released
+  for the participant (else the assigned level), ``in_window`` False with the reason — the arm
+  state, the frames, the DSMB page and report, ClinicalTrials.gov and SDTM all count the
+  participant there, never at "no level";
+- **not yet infused**: the released product's level, else the assigned level (``planned``).
+
+A fallback product (DL-1) is therefore analysed at its actual level, design dose 1. New kinds
+(say "safety population only") are new values of :data:`DoseBasis`, decided here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from dosewise.protocol import Protocol
+
+DoseBasis = Literal["infused", "infused_outside_windows", "product", "assigned"]
+#: Relative slack at a window's edge (the stored cells/kg is a rounded quotient).
+_EDGE = 1e-9
+
+
+@dataclass(frozen=True)
+class DoseReceived:
+    """The design dose a participant is analysed at, and what it rests on."""
+
+    dose: int
+    level: str
+    basis: DoseBasis
+    cells_per_kg: float | None = None
+    reason: str | None = None
+
+    @property
+    def in_window(self) -> bool | None:
+        """True/False once infused (inside a level's window or not); None before."""
+        if self.basis == "infused":
+            return True
+        if self.basis == "infused_outside_windows":
+            return False
+        return None
+
+
+def level_for_cells(protocol: Protocol, cells_per_kg: float) -> int | None:
+    """The design dose whose window holds ``cells_per_kg`` (None when none does)."""
+    for level in protocol.dose_levels.levels:
+        low, high = level.min_per_kg * (1 - _EDGE), level.max_per_kg * (1 + _EDGE)
+        if low <= cells_per_kg <= high:
+            return level.design_index.value
+    return None
+
+
+def dose_received(
+    protocol: Protocol,
+    *,
+    assigned: int,
+    product: int | None,
+    infused_cells_per_kg: float | None,
+) -> DoseReceived:
+    """Classify the dose (see the module doc); doses are 1-based design indices."""
+    ladder = protocol.dose_levels
+    planned = product if product is not None else assigned
+    basis: DoseBasis = "product" if product is not None else "assigned"
+    if infused_cells_per_kg is None:
+        return DoseReceived(planned, ladder.by_index(planned).name, basis)
+    found = level_for_cells(protocol, infused_cells_per_kg)
+    if found is not None:
+        return DoseReceived(found, ladder.by_index(found).name, "infused", infused_cells_per_kg)
+    name = ladder.by_index(planned).name
+    reason = (
+        f"infused {infused_cells_per_kg:.3g} cells/kg, outside every level's window "
+        f"(a protocol deviation): analysed at the {basis} level {name}"
+    )
+    return DoseReceived(planned, name, "infused_outside_windows", infused_cells_per_kg, reason)
