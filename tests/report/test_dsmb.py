@@ -19,6 +19,7 @@ from demo_trial import run_cli as run
 from dosewise.report.dsmb import DsmbReport, build_dsmb, dsmb_html, write_dsmb
 from dosewise.report.trial_data import TrialData
 from dosewise.store.tables import AdverseEvent, AuditRecord, DltAdjudication, Enrollment
+from pdf_checks import is_cjk_font, pdf_font_rows
 
 CELL = re.compile(r'id="([^"]+)">([^<]*)<')
 
@@ -117,6 +118,10 @@ def test_pdf_renders_in_chinese(report: DsmbReport, tmp_path: Path) -> None:
     png = next(tmp_path.glob("p*.png"))
     assert png.stat().st_size > 1000
     assert "数据安全监查委员会" in dsmb_html(report, "zh")
+    if shutil.which("pdffonts") is not None:  # the Chinese is drawn with a CJK font, not boxes
+        rows = pdf_font_rows(path)
+        assert any(is_cjk_font(row[0]) for row in rows), rows
+        assert all(row[-5] == "yes" for row in rows), rows
 
 
 def test_cli_writes_html_and_audits_the_export(

@@ -149,9 +149,17 @@ def decision_grid(state: ArmState) -> DecisionGrid | None:
     )
 
 
+def chart_font_missing(lang: str) -> bool:
+    """True when the chart would be Chinese but no CJK font exists (the page says so instead)."""
+    from dosewise.report.fonts import cjk_font
+
+    return lang.startswith("zh") and cjk_font() is None
+
+
 def figure(state: ArmState, lang: str, tr: Any) -> str | None:
-    """Observed DLT and response rates per dose with the φT/φE lines (a PNG data URI)."""
-    if not any(d.n for d in state.doses):
+    """Observed DLT and response rates per dose with the φT/φE lines (a PNG data URI); None
+    without outcomes, or when a Chinese chart has no CJK font to draw with."""
+    if not any(d.n for d in state.doses) or chart_font_missing(lang):
         return None
     from dosewise.report.figures import BLUE, ORANGE, figure_uri, grouped_bars, new_figure
 
