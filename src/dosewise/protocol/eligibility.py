@@ -19,6 +19,7 @@ from dosewise.errors import InvalidInput
 from dosewise.protocol.base import Assumable, Frozen
 from dosewise.protocol.checks import Check, Context, FindingCheck, Outcome
 from dosewise.protocol.consent import ConsentRules
+from dosewise.protocol.localized import Localized
 from dosewise.protocol.problems import raise_problems
 from dosewise.protocol.screening import ScreeningRecord
 
@@ -38,8 +39,10 @@ def kleene(values: Sequence[bool | None], combine: Literal["all", "any"]) -> boo
     return not decisive
 
 
-class Criterion(Assumable):
+class Criterion(Assumable, Localized):
     """One inclusion or exclusion criterion: registry text plus the checks that decide it."""
+
+    ZH_FIELDS = ("title", "text")
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")
     kind: Kind

@@ -21,6 +21,7 @@ from dosewise.protocol.checks import AgeCheck
 from dosewise.protocol.consent import ConsentCheck, ConsentRecord, ConsentRules, check_consent
 from dosewise.protocol.dlt import DltDefinition
 from dosewise.protocol.eligibility import EligibilityCriteria, ScreeningResult, assess
+from dosewise.protocol.localized import Localized
 from dosewise.protocol.phase2 import (
     ArmPhase2,
     Bop2Override,
@@ -43,8 +44,10 @@ class Intervention(Frozen):
     description: str | None = None
 
 
-class Arm(Frozen):
+class Arm(Localized):
     """One arm (cohort) with a stable id used everywhere (``autologous``, ``new_donor`` ...)."""
+
+    ZH_FIELDS = ("label", "description", "cell_source")
 
     id: ArmId = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
@@ -133,8 +136,10 @@ class DoseLadder(Frozen):
         return tuple(lv.name for lv in ordered)
 
 
-class BorWindow(Frozen):
+class BorWindow(Localized):
     """When best overall response is read: a target study day and a closed window around it."""
+
+    ZH_FIELDS = ("label",)
 
     label: str
     target_day: Fact[int]

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from dosewise.protocol.base import Frozen
+from dosewise.protocol.localized import Localized
 from dosewise.protocol.problems import raise_problems
 
 Status = Literal[
@@ -47,8 +48,10 @@ class ResponsibleParty(Frozen):
     role: Literal["SPONSOR", "PRINCIPAL_INVESTIGATOR", "SPONSOR_INVESTIGATOR"]
 
 
-class Site(Frozen):
-    """A participating site and its recruitment status."""
+class Site(Localized):
+    """A participating site and its recruitment status (``zh``: its Chinese name and city)."""
+
+    ZH_FIELDS = ("name", "city", "region")
 
     name: str = Field(min_length=1)
     city: str
