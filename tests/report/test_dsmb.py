@@ -149,3 +149,17 @@ def test_cli_writes_html_and_audits_the_export(
     assert run([*args, "--as-of", "2000-01-01", "--json"]) == 0
     early = json.loads(capsys.readouterr().out)
     assert early["as_of"] == "2000-01-01" and early["treated"] == 0 and out.is_file()
+
+
+def test_chinese_report_names_arms_terms_phases_and_steps(report: DsmbReport) -> None:
+    html = dsmb_html(report, "zh")
+    head = re.search(r"@top-left \{ content: \"([^\"]*)\"", html)
+    assert head and "数据安全监查委员会 (DSMB) 安全性报告" in head.group(1)
+    assert "自体 CD5 CAR-T 细胞" in html and "免疫效应细胞相关神经毒性综合征" in html
+    captions = re.findall(r"<caption>(.*?)</caption>", html, re.S)
+    states = [c for c in captions if "阶段" in c]
+    assert len(states) == len(report.states)
+    for caption in states:
+        assert not re.search(r"阶段: (phase1|phase2|closed);|下一步: (assign|wait|closed) ", caption)
+    english = dsmb_html(report, "en")
+    assert "Autologous CD5 CAR T-cells" in english and "DSMB safety report" in english
