@@ -19,7 +19,8 @@ from dosewise.clinical.schedule import DEFAULT_SCHEDULE, Visit
 from dosewise.protocol import Protocol
 from dosewise.protocol.localized import is_zh
 from dosewise.settings import Settings
-from dosewise.web.i18n import N_, translations
+from dosewise.web.evidence import EvidenceWords
+from dosewise.web.i18n import N_, translations, translator
 
 #: What each e-signature meaning commits the signer to (the catalog has the Chinese); the same
 #: English as ``dosewise.trial.esign.MEANING_TEXT`` (a test keeps them equal).
@@ -100,6 +101,22 @@ class ProtocolTexts:
             '<span lang="en" class="en-term" title="{}">{}</span> <span class="small">({})</span>'
         )
         return shown.format(note, name.text, note)
+
+    def finding(self, name: str) -> str:
+        """A screening finding (``pregnant`` …) in words."""
+        return self.protocol.eligibility.finding_name(name, self.locale)
+
+    def _evidence(self) -> EvidenceWords:
+        return EvidenceWords(self.protocol, self.locale, translator(self.locale), self.arm)
+
+    def evidence(self, items: Any) -> list[str] | None:
+        """A criterion's evidence items as sentences (None: show the stored English)."""
+        return self._evidence().sentences(items)
+
+    def fields(self, names: Any) -> str:
+        """Record fields (``ecog``, ``findings.pregnant`` …) in words, joined."""
+        joiner = "、" if self.zh else ", "
+        return joiner.join(self._evidence().field(str(n)) for n in names or ())
 
     def meaning(self, code: str | None) -> str:
         """What an e-signature's meaning commits the signer to."""
