@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
@@ -58,6 +59,20 @@ class Site(Localized):
     region: str | None = None
     country: str
     status: Status
+    #: The site's IANA time zone: its calendar decides "today" and shown times.
+    timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(
+                    f"{value!r} is not an IANA time zone (e.g. Asia/Shanghai)"
+                ) from exc
+        return value
 
 
 class Contact(Frozen):

@@ -149,7 +149,7 @@ def build(page: Page, uow: UnitOfWork, study_id: str) -> ParticipantView:
     record = reads.participant_record(uow, study_id)
     protocol = pv.loaded_protocol(page.rt.settings).protocol
     user = page.signed_in
-    on = today(uow)
+    on = today(uow, record["site_id"])  # the participant's site's calendar
     view = ParticipantView(record, protocol, Permissions.of(user, record["site_id"]), on)
     view.criteria = {c.id: c.text for c in protocol.eligibility.criteria}
     arm_id = record.get("arm_id")

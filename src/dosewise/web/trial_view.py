@@ -19,12 +19,13 @@ from dosewise.design.tables import boundary_frame, rds_grid, rds_table
 from dosewise.store.tables import Arm, DoseAssignment, Enrollment, ESignature, Site, User
 from dosewise.trial import esign
 from dosewise.trial.arm_state import ArmState, arm_state
+from dosewise.trial.calendar import local_today
 from dosewise.trial.uow import UnitOfWork
 
 
-def today(uow: UnitOfWork) -> date:
-    """The service's calendar day (the UTC date of its clock), as the services use it."""
-    return uow.now().date()
+def today(uow: UnitOfWork, site_id: str | None = None) -> date:
+    """Today at the site (or in the trial's zone), as the services use it."""
+    return local_today(uow, site_id)
 
 
 def arm_ids(session: Session) -> list[str]:
