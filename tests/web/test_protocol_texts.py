@@ -34,6 +34,13 @@ def test_protocol_texts_in_both_languages() -> None:
     ]
     assert EN.visit("month_2") == "Month 2"
     assert ZH.meaning("approval") == "本人批准此记录"
+    assert ZH.consent_missing("treatment consent form: guardian") == "治疗知情同意书：法定监护人"
+    assert (
+        EN.consent_missing("voluntary consent form: patient") == "voluntary consent form: patient"
+    )
+    assert (
+        ZH.consent_missing("consent date is after screening") == "consent date is after screening"
+    )
 
 
 def test_ae_terms_are_chinese_or_marked_english() -> None:

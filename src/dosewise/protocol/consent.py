@@ -61,6 +61,13 @@ class ConsentRules(Frozen):
     patient_must_be_able_to_sign: bool = True
     #: How a signer is called on pages and reports, in English and Chinese (default: the code).
     signer_names: dict[Signer, LocalText] = Field(default_factory=dict)
+    #: How each form is called, in English and Chinese (default: the code).
+    form_names: dict[str, LocalText] = Field(default_factory=dict)
+
+    def form_name(self, form: str, lang: str | None = "en") -> str:
+        """A consent form (``treatment`` …) in words, in ``lang``."""
+        named = self.form_names.get(form)
+        return named.text(lang) if named is not None else f"{form} consent form"
 
     def signer_name(self, signer: str, lang: str | None = "en") -> str:
         """A signer (``guardian`` ...) in words, in ``lang``; the code when the file names none."""

@@ -9,6 +9,7 @@ as it is, so a page never fails on an old record.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,10 @@ SIGNATURE_MEANINGS: dict[str, str] = {
 }
 
 
+#: How ``dosewise.protocol.consent.MissingSignature`` is stored (``str(missing)``).
+_MISSING_SIGNATURE = re.compile(r"^(\w+) consent form: (\w+)$")
+
+
 @dataclass(frozen=True)
 class ProtocolTexts:
     """One protocol's texts for one page language."""
@@ -42,6 +47,11 @@ class ProtocolTexts:
     @property
     def zh(self) -> bool:
         return is_zh(self.locale)
+
+    @property
+    def colon(self) -> str:
+        """The colon between a label and its value ("：" in Chinese)."""
+        return "：" if self.zh else ": "
 
     def arm(self, arm_id: str | None) -> str:
         """An arm's label (its id when the protocol has no such arm)."""
@@ -79,6 +89,18 @@ class ProtocolTexts:
         """Several signers joined ("患者、法定监护人" / "patient, legal guardian")."""
         joiner = "、" if self.zh else ", "
         return joiner.join(self.signer(str(c)) for c in codes or ())
+
+    def consent_form(self, form: str) -> str:
+        """A consent form (``treatment`` …) in words."""
+        return self.protocol.consent.form_name(form, self.locale)
+
+    def consent_missing(self, text: str) -> str:
+        """A stored "<form> consent form: <signer>" line in words (other lines as they are)."""
+        match = _MISSING_SIGNATURE.match(text)
+        if match is None:
+            return text
+        form, signer = match.groups()
+        return f"{self.consent_form(form)}{self.colon}{self.signer(signer)}"
 
     def visit(self, visit: Visit | str | None) -> str:
         """A visit's name (a :class:`Visit`, or its code such as ``day_7``)."""
