@@ -26,3 +26,15 @@ def test_chinese_arm_page_says_when_no_cjk_font_exists(
     assert '<img src="data:image/png' not in page.text
     client.get("/lang/en", params={"next": "/trial"})
     assert "no Chinese (CJK) font" not in client.get(ARM).text  # English charts need none
+
+
+def test_the_pages_offer_the_packaged_font_to_browsers_without_one(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    font = client.get("/fonts/cjk")
+    assert font.status_code == 200 and font.headers["content-type"] == "font/otf"
+    assert font.content[:4] == b"OTTO"  # an OpenType (CFF) font file
+    css = client.get("/static/style.css").text
+    assert 'src: url("/fonts/cjk")' in css and "unicode-range: U+3000-303F" in css
+    monkeypatch.setattr(fonts, "cjk_font", lambda: None)
+    assert client.get("/fonts/cjk").status_code == 404

@@ -39,7 +39,7 @@ from dosewise.web.protocol_texts import protocol_texts
 from dosewise.web.session import CSRF_FIELD, WebUser, check_csrf, resolve_user
 
 LANG_COOKIE = "dosewise_lang"
-STATIC_VERSION = "1"
+STATIC_VERSION = "2"
 
 
 # --------------------------------------------------------------------------- templates
