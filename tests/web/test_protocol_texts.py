@@ -64,5 +64,9 @@ def test_chinese_pages_show_the_protocols_chinese(
     protocol = client.get("/protocol").text
     assert "北京高博医院" in protocol and "复发/难治性 CD5+ T 细胞恶性肿瘤" in protocol
     assert "任何与产品相关的死亡" in protocol and "输注后 3 个月（± 1 周）" in protocol
+    assert (
+        "每千克体重的 CAR 阳性活 T 细胞数" in protocol
+        and "CD5 CAR-T 细胞输注后 28 天内的 DLT" in protocol
+    )
     client.get("/lang/en", params={"next": "/trial"})
     assert "Autologous CD5 CAR T-cells" in client.get("/trial").text

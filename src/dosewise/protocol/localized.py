@@ -61,6 +61,8 @@ class Localized(Frozen):
         if is_zh(lang) and name in self.zh:
             return self.zh[name].value
         value = getattr(self, name)
+        if isinstance(value, Fact):
+            value = value.value
         return "" if value is None else str(value)
 
     def has_zh(self, name: str) -> bool:

@@ -76,8 +76,10 @@ class DoseLevel(Frozen):
         return self.cells_per_kg * (1 + self.tolerance)
 
 
-class DoseLadder(Frozen):
+class DoseLadder(Localized):
     """The dose levels in design order, and what their numbers count."""
+
+    ZH_FIELDS = ("unit", "fallback_rule")
 
     unit: Fact[str]
     fallback_rule: str | None = None
@@ -199,8 +201,10 @@ class ArmDesign(Frozen):
         return self
 
 
-class Design(Frozen):
+class Design(Localized):
     """How doses are found and how many patients each stage takes."""
+
+    ZH_FIELDS = ("toxicity_endpoint", "efficacy_endpoint")
 
     method: Literal["BOIN12", "TITE-BOIN12"]
     toxicity_endpoint: Fact[str]
