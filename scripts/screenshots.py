@@ -151,6 +151,8 @@ def photograph(
                 page.wait_for_load_state("networkidle")
             page.goto(path)
             page.wait_for_load_state("networkidle")
+            # Chinese text waits for the CJK web font (a machine without one downloads it).
+            page.evaluate("document.fonts.ready.then(() => document.fonts.status)")
             target = out / f"{name}.png"
             page.screenshot(path=str(target), full_page=full)
             shrink(target)

@@ -19,6 +19,7 @@ from demo_trial import run_cli as run
 from dosewise.report.dsmb import DsmbReport, build_dsmb, dsmb_html, write_dsmb
 from dosewise.report.trial_data import TrialData
 from dosewise.store.tables import AdverseEvent, AuditRecord, DltAdjudication, Enrollment
+from pdf_checks import is_cjk_font, pdf_font_rows
 
 CELL = re.compile(r'id="([^"]+)">([^<]*)<')
 
@@ -117,6 +118,10 @@ def test_pdf_renders_in_chinese(report: DsmbReport, tmp_path: Path) -> None:
     png = next(tmp_path.glob("p*.png"))
     assert png.stat().st_size > 1000
     assert "数据安全监查委员会" in dsmb_html(report, "zh")
+    if shutil.which("pdffonts") is not None:  # the Chinese is drawn with a CJK font, not boxes
+        rows = pdf_font_rows(path)
+        assert any(is_cjk_font(row[0]) for row in rows), rows
+        assert all(row[-5] == "yes" for row in rows), rows
 
 
 def test_cli_writes_html_and_audits_the_export(
@@ -144,3 +149,17 @@ def test_cli_writes_html_and_audits_the_export(
     assert run([*args, "--as-of", "2000-01-01", "--json"]) == 0
     early = json.loads(capsys.readouterr().out)
     assert early["as_of"] == "2000-01-01" and early["treated"] == 0 and out.is_file()
+
+
+def test_chinese_report_names_arms_terms_phases_and_steps(report: DsmbReport) -> None:
+    html = dsmb_html(report, "zh")
+    head = re.search(r"@top-left \{ content: \"([^\"]*)\"", html)
+    assert head and "数据安全监查委员会 (DSMB) 安全性报告" in head.group(1)
+    assert "自体 CD5 CAR-T 细胞" in html and "免疫效应细胞相关神经毒性综合征" in html
+    captions = re.findall(r"<caption>(.*?)</caption>", html, re.S)
+    states = [c for c in captions if "阶段" in c]
+    assert len(states) == len(report.states)
+    codes = re.compile(r"阶段: (phase1|phase2|closed);|下一步: (assign|wait|closed) ")
+    assert not [c for c in states if codes.search(c)]
+    english = dsmb_html(report, "en")
+    assert "Autologous CD5 CAR T-cells" in english and "DSMB safety report" in english

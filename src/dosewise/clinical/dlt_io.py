@@ -66,6 +66,7 @@ RULE_KEYS = (
     "exclude_if_present_at_baseline",
     "exclude_if_due_to_disease",
     "exceptions",
+    "zh",  # the rule's Chinese texts (dosewise.protocol.localized); not read by the classifier
     *_PROVENANCE,
 )
 

@@ -33,6 +33,12 @@ class Visit:
     after: int
     assessments: tuple[str, ...]
     assumption: str = ""
+    #: The visit's name in Chinese (shown on Chinese pages and reports).
+    zh: str = ""
+
+    def label_in(self, lang: str | None) -> str:
+        """The visit's name in ``lang`` (``zh``/``zh_CN`` → Chinese when known, else English)."""
+        return self.zh if self.zh and lang and lang.lower().startswith("zh") else self.label
 
     def __post_init__(self) -> None:
         if self.before < 0 or self.after < 0:
@@ -64,11 +70,20 @@ DEFAULT_SCHEDULE: tuple[Visit, ...] = (
         2,
         ("weight", "blood_counts", "chemistry", "baseline_cytopenia", "lymphodepletion"),
         "about 5 days before infusion as in the predecessor NCT05032599 (clinical.md §0)",
+        zh="淋巴细胞清除（Flu/Cy × 3 天）",
     ),
-    Visit("infusion", "CAR-T infusion (day 0)", 0, 0, 0, ("weight", "infusion", "vital_signs")),
-    Visit("day_7", "Day 7", 7, 1, 1, _FOLLOW_UP, _WHY_FOLLOW_UP),
-    Visit("day_14", "Day 14", 14, 2, 2, _FOLLOW_UP, _WHY_FOLLOW_UP),
-    Visit("day_21", "Day 21", 21, 2, 2, _FOLLOW_UP, _WHY_FOLLOW_UP),
+    Visit(
+        "infusion",
+        "CAR-T infusion (day 0)",
+        0,
+        0,
+        0,
+        ("weight", "infusion", "vital_signs"),
+        zh="CAR-T 输注（第 0 天）",
+    ),
+    Visit("day_7", "Day 7", 7, 1, 1, _FOLLOW_UP, _WHY_FOLLOW_UP, zh="第 7 天"),
+    Visit("day_14", "Day 14", 14, 2, 2, _FOLLOW_UP, _WHY_FOLLOW_UP, zh="第 14 天"),
+    Visit("day_21", "Day 21", 21, 2, 2, _FOLLOW_UP, _WHY_FOLLOW_UP, zh="第 21 天"),
     Visit(
         "day_28",
         "Day 28 (end of DLT window)",
@@ -77,6 +92,7 @@ DEFAULT_SCHEDULE: tuple[Visit, ...] = (
         2,
         (*_FOLLOW_UP, "bone_marrow_mrd", "response", "dlt_assessment"),
         _WHY_FOLLOW_UP,
+        zh="第 28 天（DLT 观察期结束）",
     ),
     Visit(
         "month_2",
@@ -86,6 +102,7 @@ DEFAULT_SCHEDULE: tuple[Visit, ...] = (
         7,
         ("adverse_events", "blood_counts", "car_t_expansion", "bone_marrow_mrd", "response"),
         "the same ± 1 week as the month-3 visit",
+        zh="第 2 个月",
     ),
     Visit(
         "month_3",
@@ -94,6 +111,7 @@ DEFAULT_SCHEDULE: tuple[Visit, ...] = (
         7,
         7,
         ("adverse_events", "blood_counts", "bone_marrow_mrd", "pet_ct", "response"),
+        zh="第 3 个月（最佳总体缓解）",
     ),
 )
 

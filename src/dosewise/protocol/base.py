@@ -86,25 +86,29 @@ def _summary(obj: Assumable) -> str:
     return type(obj).__name__
 
 
-def _walk(obj: Any, path: str) -> Iterator[AssumptionNote]:
-    if isinstance(obj, Assumable) and obj.assumption:
+def _walk(obj: Any, path: str, translations: bool) -> Iterator[AssumptionNote]:
+    """Assumptions under ``obj``: the clinical ones, or (``translations``) those in ``zh`` texts."""
+    inside_zh = path.endswith(".zh") or ".zh." in path
+    if isinstance(obj, Assumable) and obj.assumption and inside_zh == translations:
         yield AssumptionNote(path or "(protocol)", _summary(obj), obj.why or "")
     if isinstance(obj, BaseModel):
         for name in type(obj).model_fields:
             if name in ("assumption", "why", "source"):
                 continue
-            yield from _walk(getattr(obj, name), f"{path}.{name}" if path else name)
+            yield from _walk(getattr(obj, name), f"{path}.{name}" if path else name, translations)
     elif isinstance(obj, list | tuple):
         for i, item in enumerate(obj):
-            yield from _walk(item, f"{path}[{i}]")
+            yield from _walk(item, f"{path}[{i}]", translations)
     elif isinstance(obj, dict):
         for key, item in obj.items():
-            yield from _walk(item, f"{path}.{key}" if path else str(key))
+            yield from _walk(item, f"{path}.{key}" if path else str(key), translations)
 
 
 def assumptions(model: BaseModel) -> list[AssumptionNote]:
-    """Every assumption in ``model``, in file order, each with its dotted path."""
-    return list(_walk(model, ""))
+    """Every assumption in ``model``, each with its dotted path: the trial's own in file order,
+    then the uncertain Chinese translations (``….zh.…``), so adding a translation never
+    renumbers the trial's assumptions."""
+    return list(_walk(model, "", False)) + list(_walk(model, "", True))
 
 
 def is_assumed(obj: Any) -> bool:

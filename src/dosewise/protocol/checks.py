@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -19,13 +19,31 @@ from dosewise.protocol.consent import ConsentRules, check_consent
 from dosewise.protocol.screening import Cd5Assay, ScreeningRecord, Sex, Specimen
 
 
+class EvidenceItem(Frozen):
+    """One piece of evidence as data: a code and its values (JSON), so a page can say it in any
+    language; ``Outcome.evidence`` keeps the same in English words."""
+
+    code: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+def item(code: str, **params: Any) -> EvidenceItem:
+    """An evidence item; dates become ISO text so the item is JSON as it is."""
+    return EvidenceItem(
+        code=code,
+        params={k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in params.items()},
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """A check's answer: True / False / None (not assessable), the evidence, what is missing."""
+    """A check's answer: True / False / None (not assessable), the evidence in English and as
+    data (``items``), and what is missing."""
 
     value: bool | None
     evidence: str
     missing: tuple[str, ...] = ()
+    items: tuple[EvidenceItem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +70,7 @@ def at_least(a: float, b: float) -> bool:
 
 
 def _missing(field: str, what: str) -> Outcome:
-    return Outcome(None, f"{what}: not recorded", (field,))
+    return Outcome(None, f"{what}: not recorded", (field,), (item("missing", field=field),))
 
 
 class FindingCheck(Frozen):
@@ -66,7 +84,11 @@ class FindingCheck(Frozen):
         seen = record.findings.get(self.name)
         if seen is None:
             return _missing(f"findings.{self.name}", self.name)
-        return Outcome(seen == self.value, f"{self.name} = {str(seen).lower()}")
+        return Outcome(
+            seen == self.value,
+            f"{self.name} = {str(seen).lower()}",
+            items=(item("finding", name=self.name, seen=seen),),
+        )
 
     def describe(self) -> str:
         return f"{self.name} is {str(self.value).lower()}"
@@ -81,7 +103,9 @@ class SexCheck(Frozen):
     def assess(self, record: ScreeningRecord, ctx: Context) -> Outcome:
         if record.sex is None:
             return _missing("sex", "sex")
-        return Outcome(record.sex in self.allowed, f"sex {record.sex}")
+        return Outcome(
+            record.sex in self.allowed, f"sex {record.sex}", items=(item("sex", sex=record.sex),)
+        )
 
     def describe(self) -> str:
         return f"sex is {' or '.join(self.allowed)}"
@@ -100,7 +124,17 @@ class AgeCheck(Frozen):
             return _missing("date_of_birth", "age (date_of_birth or age_years)")
         ok = self.min_years <= age <= self.max_years
         return Outcome(
-            ok, f"age {age} on {record.screening_date} (rule: {self.min_years}-{self.max_years})"
+            ok,
+            f"age {age} on {record.screening_date} (rule: {self.min_years}-{self.max_years})",
+            items=(
+                item(
+                    "age",
+                    age=age,
+                    on=record.screening_date,
+                    min=self.min_years,
+                    max=self.max_years,
+                ),
+            ),
         )
 
     def describe(self) -> str:
@@ -116,7 +150,11 @@ class EcogCheck(Frozen):
     def assess(self, record: ScreeningRecord, ctx: Context) -> Outcome:
         if record.ecog is None:
             return _missing("ecog", "ECOG")
-        return Outcome(record.ecog <= self.max, f"ECOG {record.ecog} (rule: 0-{self.max})")
+        return Outcome(
+            record.ecog <= self.max,
+            f"ECOG {record.ecog} (rule: 0-{self.max})",
+            items=(item("ecog", ecog=record.ecog, max=self.max),),
+        )
 
     def describe(self) -> str:
         return f"ECOG 0-{self.max}"
@@ -136,6 +174,7 @@ class LifeExpectancyCheck(Frozen):
             at_least(days, self.min_days),
             f"life expectancy {record.life_expectancy} = {days:.0f} days "
             f"(rule: >= {self.min_days:g})",
+            items=(item("life_expectancy", days=round(days), min=self.min_days),),
         )
 
     def describe(self) -> str:
@@ -155,6 +194,7 @@ class BloodBlastsCheck(Frozen):
         return Outcome(
             not at_least(blasts.canonical, self.below_pct),
             f"peripheral blood blasts {blasts.canonical:g}% (rule: < {self.below_pct:g}%)",
+            items=(item("blasts", pct=blasts.canonical, below=self.below_pct),),
         )
 
     def describe(self) -> str:
@@ -176,6 +216,7 @@ class TherapyWashoutCheck(Frozen):
             gap > self.more_than_days,
             f"last anti-neoplastic therapy {last}, {gap} days before screening "
             f"(rule: > {self.more_than_days})",
+            items=(item("washout", last=last, days=gap, more_than=self.more_than_days),),
         )
 
     def describe(self) -> str:
@@ -195,40 +236,62 @@ class Cd5Check(Frozen):
     def _one(self, assay: Cd5Assay) -> Outcome | None:
         pct = assay.positive.canonical
         where = f"{assay.method} on {assay.specimen}: {pct:g}% positive"
+        facts = {"method": assay.method, "specimen": assay.specimen, "pct": pct}
         if assay.method == "immunohistochemistry":
             if assay.specimen not in self.ihc_specimens:
                 return None
             return Outcome(
                 greater(pct, self.ihc_more_than_pct),
                 f"{where} (rule: > {self.ihc_more_than_pct:g}%)",
+                items=(item("cd5", **facts, rule=self.ihc_more_than_pct),),
             )
         if assay.specimen not in self.flow_specimens:
             return None
         if not greater(pct, self.flow_more_than_pct):
-            return Outcome(False, f"{where} (rule: > {self.flow_more_than_pct:g}%)")
+            return Outcome(
+                False,
+                f"{where} (rule: > {self.flow_more_than_pct:g}%)",
+                items=(item("cd5", **facts, rule=self.flow_more_than_pct),),
+            )
         if assay.blast_mfi is None or assay.normal_t_cell_mfi is None:
             return Outcome(
                 None,
                 f"{where}; blast and normal T-cell MFI not both recorded",
                 ("cd5[].blast_mfi", "cd5[].normal_t_cell_mfi"),
+                (item("cd5_no_mfi", **facts),),
             )
         diff = abs(math.log10(assay.normal_t_cell_mfi / assay.blast_mfi))
         return Outcome(
             not at_least(diff, self.max_log10_mfi_difference),
             f"{where}, MFI {diff:.2f} log from normal T cells "
             f"(rule: > {self.flow_more_than_pct:g}% and < {self.max_log10_mfi_difference:g} log)",
+            items=(
+                item(
+                    "cd5_mfi",
+                    **facts,
+                    log=round(diff, 2),
+                    rule=self.flow_more_than_pct,
+                    max_log=self.max_log10_mfi_difference,
+                ),
+            ),
         )
 
     def assess(self, record: ScreeningRecord, ctx: Context) -> Outcome:
         results = [r for r in map(self._one, record.cd5) if r is not None]
         if not results:
             ignored = f" ({len(record.cd5)} assay(s) on specimens the criterion does not accept)"
-            return Outcome(None, "CD5: no qualifying assay" + ignored * bool(record.cd5), ("cd5",))
+            return Outcome(
+                None,
+                "CD5: no qualifying assay" + ignored * bool(record.cd5),
+                ("cd5",),
+                (item("cd5_none", ignored=len(record.cd5)),),
+            )
         for wanted in (True, None, False):
             chosen = [r for r in results if r.value is wanted]
             if chosen:
                 missing = tuple(m for r in chosen for m in r.missing)
-                return Outcome(wanted, "; ".join(r.evidence for r in chosen), missing)
+                items = tuple(i for r in chosen for i in r.items)
+                return Outcome(wanted, "; ".join(r.evidence for r in chosen), missing, items)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def describe(self) -> str:
@@ -255,6 +318,15 @@ class LabUlnCheck(Frozen):
             at_least(ratio, self.at_least_times_uln),
             f"{self.analyte} {result} = {ratio:.2f} x ULN {result.uln} "
             f"(rule: >= {self.at_least_times_uln:g} x ULN)",
+            items=(
+                item(
+                    "lab",
+                    analyte=self.analyte,
+                    value=str(result),
+                    times_uln=round(ratio, 2),
+                    rule=self.at_least_times_uln,
+                ),
+            ),
         )
 
     def describe(self) -> str:
@@ -273,14 +345,21 @@ class ConsentGiven(Frozen):
         if not result.complete:
             known = result.age_years is not None
             if known:
-                return Outcome(False, result.summary())
-            return Outcome(None, result.summary(), ("consent.date_of_birth",))
+                return Outcome(False, result.summary(), items=(item("consent_incomplete"),))
+            return Outcome(
+                None,
+                result.summary(),
+                ("consent.date_of_birth",),
+                (item("consent_incomplete"),),
+            )
         done = result.completed_on
         if done is not None and done > record.screening_date:
             return Outcome(
-                False, f"consent completed {done}, after screening on {record.screening_date}"
+                False,
+                f"consent completed {done}, after screening on {record.screening_date}",
+                items=(item("consent_late", done=done, screening=record.screening_date),),
             )
-        return Outcome(True, f"consent {result.summary()}")
+        return Outcome(True, f"consent {result.summary()}", items=(item("consent_ok"),))
 
     def describe(self) -> str:
         return "consent complete for the age band, before screening"

@@ -16,6 +16,7 @@ from pydantic import Field, model_validator
 
 from dosewise.errors import InvalidInput
 from dosewise.protocol.base import Fact, Frozen
+from dosewise.protocol.localized import LocalText
 from dosewise.protocol.problems import raise_problems
 
 Role = Literal["patient", "guardian"]
@@ -58,6 +59,20 @@ class ConsentRules(Frozen):
     role_signers: dict[Role, tuple[Signer, ...]] = Field(default_factory=_own_role_only)
     age_basis: Fact[str] = Fact[str](value="completed years on consent_date")
     patient_must_be_able_to_sign: bool = True
+    #: How a signer is called on pages and reports, in English and Chinese (default: the code).
+    signer_names: dict[Signer, LocalText] = Field(default_factory=dict)
+    #: How each form is called, in English and Chinese (default: the code).
+    form_names: dict[str, LocalText] = Field(default_factory=dict)
+
+    def form_name(self, form: str, lang: str | None = "en") -> str:
+        """A consent form (``treatment`` …) in words, in ``lang``."""
+        named = self.form_names.get(form)
+        return named.text(lang) if named is not None else f"{form} consent form"
+
+    def signer_name(self, signer: str, lang: str | None = "en") -> str:
+        """A signer (``guardian`` ...) in words, in ``lang``; the code when the file names none."""
+        named = self.signer_names.get(signer)  # type: ignore[call-overload]
+        return named.text(lang) if named is not None else signer.replace("_", " ")
 
     @model_validator(mode="after")
     def _bands_contiguous(self) -> ConsentRules:

@@ -17,6 +17,7 @@ from pydantic import Field, model_validator
 
 from dosewise.errors import InvalidInput
 from dosewise.protocol.base import Assumable, Frozen
+from dosewise.protocol.localized import Localized
 from dosewise.protocol.problems import raise_problems
 
 Category = Literal["crs", "icans", "gvhd", "haematological", "non_haematological", "death", "any"]
@@ -30,8 +31,10 @@ class Resolution(Frozen):
     within_hours: float = Field(gt=0)
 
 
-class DltRule(Assumable):
+class DltRule(Assumable, Localized):
     """One kind of event that is a dose-limiting toxicity, with its exceptions."""
+
+    ZH_FIELDS = ("description",)
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str

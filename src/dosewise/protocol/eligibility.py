@@ -17,8 +17,9 @@ from pydantic import Field, model_validator
 
 from dosewise.errors import InvalidInput
 from dosewise.protocol.base import Assumable, Frozen
-from dosewise.protocol.checks import Check, Context, FindingCheck, Outcome
+from dosewise.protocol.checks import Check, Context, EvidenceItem, FindingCheck, Outcome, item
 from dosewise.protocol.consent import ConsentRules
+from dosewise.protocol.localized import Localized, LocalText
 from dosewise.protocol.problems import raise_problems
 from dosewise.protocol.screening import ScreeningRecord
 
@@ -38,8 +39,10 @@ def kleene(values: Sequence[bool | None], combine: Literal["all", "any"]) -> boo
     return not decisive
 
 
-class Criterion(Assumable):
+class Criterion(Assumable, Localized):
     """One inclusion or exclusion criterion: registry text plus the checks that decide it."""
+
+    ZH_FIELDS = ("title", "text")
 
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")
     kind: Kind
@@ -62,10 +65,16 @@ class EligibilityCriteria(Frozen):
     """All criteria of a protocol, numbered as in the registry."""
 
     criteria: tuple[Criterion, ...] = Field(min_length=1)
+    #: Each finding's name in words, in English and Chinese (default: the code).
+    finding_names: dict[str, LocalText] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _unique(self) -> EligibilityCriteria:
         problems: list[tuple[str, object, str]] = []
+        known = set(self.findings)
+        for name in self.finding_names:
+            if name not in known:
+                problems.append((f"finding_names.{name}", name, "no criterion reads this finding"))
         ids: set[str] = set()
         numbers: set[tuple[str, int]] = set()
         for i, crit in enumerate(self.criteria):
@@ -79,6 +88,11 @@ class EligibilityCriteria(Frozen):
             numbers.add((crit.kind, crit.number))
         raise_problems(problems)
         return self
+
+    def finding_name(self, name: str, lang: str | None = "en") -> str:
+        """A finding in words, in ``lang``; the code when the file names it nowhere."""
+        named = self.finding_names.get(name)
+        return named.text(lang) if named is not None else name.replace("_", " ")
 
     @property
     def findings(self) -> tuple[str, ...]:
@@ -105,6 +119,8 @@ class CriterionResult(Frozen):
     evidence: tuple[str, ...]
     missing: tuple[str, ...]
     assumption: bool
+    #: The evidence as data (code + values), for pages and reports in any language.
+    evidence_items: tuple[EvidenceItem, ...] = ()
 
 
 class ScreeningResult(Frozen):
@@ -144,7 +160,13 @@ def assess_criterion(
     """Apply one criterion to a record for an arm."""
     if not crit.applies_to(arm):
         arms = ", ".join(crit.arms or ())
-        outcomes = [Outcome(None, f"not applicable: applies to arm(s) {arms} only")]
+        outcomes = [
+            Outcome(
+                None,
+                f"not applicable: applies to arm(s) {arms} only",
+                items=(item("not_applicable", arms=list(crit.arms or ())),),
+            )
+        ]
         status: Status = "not_applicable"
     else:
         outcomes = [check.assess(record, ctx) for check in crit.checks]
@@ -162,6 +184,7 @@ def assess_criterion(
         evidence=tuple(o.evidence for o in outcomes),
         missing=tuple(dict.fromkeys(missing)),
         assumption=crit.assumption,
+        evidence_items=tuple(i for o in outcomes for i in o.items),
     )
 
 

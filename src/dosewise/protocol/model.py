@@ -21,6 +21,7 @@ from dosewise.protocol.checks import AgeCheck
 from dosewise.protocol.consent import ConsentCheck, ConsentRecord, ConsentRules, check_consent
 from dosewise.protocol.dlt import DltDefinition
 from dosewise.protocol.eligibility import EligibilityCriteria, ScreeningResult, assess
+from dosewise.protocol.localized import Localized
 from dosewise.protocol.phase2 import (
     ArmPhase2,
     Bop2Override,
@@ -43,8 +44,10 @@ class Intervention(Frozen):
     description: str | None = None
 
 
-class Arm(Frozen):
+class Arm(Localized):
     """One arm (cohort) with a stable id used everywhere (``autologous``, ``new_donor`` ...)."""
+
+    ZH_FIELDS = ("label", "description", "cell_source")
 
     id: ArmId = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
@@ -73,8 +76,10 @@ class DoseLevel(Frozen):
         return self.cells_per_kg * (1 + self.tolerance)
 
 
-class DoseLadder(Frozen):
+class DoseLadder(Localized):
     """The dose levels in design order, and what their numbers count."""
+
+    ZH_FIELDS = ("unit", "fallback_rule")
 
     unit: Fact[str]
     fallback_rule: str | None = None
@@ -133,8 +138,10 @@ class DoseLadder(Frozen):
         return tuple(lv.name for lv in ordered)
 
 
-class BorWindow(Frozen):
+class BorWindow(Localized):
     """When best overall response is read: a target study day and a closed window around it."""
+
+    ZH_FIELDS = ("label",)
 
     label: str
     target_day: Fact[int]
@@ -168,8 +175,10 @@ class Windows(Frozen):
         return self
 
 
-class ScheduledVisit(Assumable):
+class ScheduledVisit(Assumable, Localized):
     """A visit of the schedule: target study day (0 = infusion), window and assessments."""
+
+    ZH_FIELDS = ("label",)
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str = Field(min_length=1)
@@ -222,8 +231,10 @@ class ArmDesign(Frozen):
         return self
 
 
-class Design(Frozen):
+class Design(Localized):
     """How doses are found and how many patients each stage takes."""
+
+    ZH_FIELDS = ("toxicity_endpoint", "efficacy_endpoint")
 
     method: Literal["BOIN12", "TITE-BOIN12"]
     toxicity_endpoint: Fact[str]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
 from dosewise.protocol.base import Frozen
+from dosewise.protocol.localized import Localized
 from dosewise.protocol.problems import raise_problems
 
 Status = Literal[
@@ -47,14 +49,30 @@ class ResponsibleParty(Frozen):
     role: Literal["SPONSOR", "PRINCIPAL_INVESTIGATOR", "SPONSOR_INVESTIGATOR"]
 
 
-class Site(Frozen):
-    """A participating site and its recruitment status."""
+class Site(Localized):
+    """A participating site and its recruitment status (``zh``: its Chinese name and city)."""
+
+    ZH_FIELDS = ("name", "city", "region")
 
     name: str = Field(min_length=1)
     city: str
     region: str | None = None
     country: str
     status: Status
+    #: The site's IANA time zone: its calendar decides "today" and shown times.
+    timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(
+                    f"{value!r} is not an IANA time zone (e.g. Asia/Shanghai)"
+                ) from exc
+        return value
 
 
 class Contact(Frozen):

@@ -260,7 +260,7 @@ def _group_view(report: DesignReport, result: GroupResult, tr: Translator, sep: 
     return GroupView(
         g=g,
         ocs=ocs,
-        arm_names=sep.join(a.label for a in g.arms),
+        arm_names=sep.join(a.in_lang("label", tr.lang) for a in g.arms),
         start_name=names[p.start_dose - 1],
         tie_text=TIE_BREAK_TEXT[p.tie_break],
         tie_fact=tie_fact or protocol.design.boin12.tie_break,
@@ -323,7 +323,7 @@ def design_report_context(report: DesignReport, lang: str) -> dict[str, Any]:
         "generated": report.generated.isoformat(),
         "running_head": f"{reg.nct_id} — {tr('Statistical design')}",
         "arms": protocol.arms,
-        "arm_list": sep.join(a.label for a in protocol.arms),
+        "arm_list": sep.join(a.in_lang("label", lang) for a in protocol.arms),
         "design": design,
         "windows": protocol.windows,
         "tau_e": protocol.windows.bor.target_day.value,

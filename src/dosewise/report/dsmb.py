@@ -24,6 +24,7 @@ from typing import Any
 from dosewise import __version__
 from dosewise.report.figures import figure_uri, new_figure
 from dosewise.report.i18n import Translator
+from dosewise.report.names import ReportNames
 from dosewise.report.render import OutputKind, render_html, write_document
 from dosewise.report.trial_data import TrialData, records
 from dosewise.trial.state import category_tally
@@ -53,6 +54,8 @@ class DsmbReport:
     states: list[dict[str, Any]]
     ae_days: int
     swimmer: list[dict[str, Any]] = field(default_factory=list)
+    #: Arm id → {"en": name, "zh": name}, from the protocol file.
+    arm_names: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _median_range(values: Sequence[int]) -> str:
@@ -142,6 +145,10 @@ def build_dsmb(data: TrialData) -> DsmbReport:
     return DsmbReport(
         nct_id=data.nct_id,
         as_of=data.as_of.isoformat(),
+        arm_names={
+            arm.id: {"en": arm.label, "zh": arm.in_lang("label", "zh")}
+            for arm in data.protocol.arms
+        },
         arms=arms,
         sites=sites,
         summary=summary,
@@ -218,6 +225,7 @@ def _dlt_rows(data: TrialData) -> list[dict[str, Any]]:
                 "arm_id": a.arm_id,
                 "level": person["actual_level"],
                 "events": "; ".join(f"{e['term']} (grade {e['grade']})" for e in events) or "—",
+                "event_list": [{"term": e["term"], "grade": int(e["grade"])} for e in events],
                 "grade": max((int(e["grade"]) for e in events), default=None),
                 "onset_day": min((e["study_day"] for e in events), default=None),
                 "rationale": a.rationale or "",
@@ -315,6 +323,7 @@ _ARM_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7")
 
 def _figures(report: DsmbReport, lang: str) -> dict[str, str]:
     tr = Translator(lang)
+    names = ReportNames(lang, report.arm_names)
     colour = {a["arm_id"]: _ARM_COLOURS[i % 4] for i, a in enumerate(report.arms)}
     rows = report.swimmer
     height = max(3.0, 0.12 * len(rows) + 1.2)
@@ -335,7 +344,7 @@ def _figures(report: DsmbReport, lang: str) -> dict[str, str]:
         from matplotlib.patches import Patch
 
         handles: list[Any] = [
-            Patch(color=colour[a["arm_id"]], label=a["arm_id"]) for a in report.arms
+            Patch(color=colour[a["arm_id"]], label=names.arm(a["arm_id"])) for a in report.arms
         ]
         handles += [
             Line2D([], [], marker="o", color="black", ls="", label="CR/CRi"),
@@ -359,7 +368,7 @@ def _figures(report: DsmbReport, lang: str) -> dict[str, str]:
             ax.set_xticks(list(xs))
             ax.set_xticklabels(levels)
             ax.set_ylim(0, 1.1)
-            ax.set_title(state["arm_id"])
+            ax.set_title(names.arm(state["arm_id"]), fontsize=7)
         axes[0].legend(fontsize=6, loc="upper left")
         rates = figure_uri(fig)
     return {"swimmer": swimmer, "rates": rates}
@@ -367,13 +376,15 @@ def _figures(report: DsmbReport, lang: str) -> dict[str, str]:
 
 def dsmb_html(report: DsmbReport, lang: str = "en") -> str:
     """The report as one self-contained HTML document (figures embedded)."""
+    tr = Translator(lang)
     return render_html(
         "dsmb.html.j2",
         {
             "r": report,
             "figures": _figures(report, lang),
             "grades": GRADES,
-            "running_head": f"{report.nct_id} — DSMB safety report — {report.as_of}",
+            "nm": ReportNames(lang, report.arm_names),
+            "running_head": f"{report.nct_id} — {tr('DSMB safety report')} — {report.as_of}",
             "version": __version__,
         },
         lang,

@@ -2,8 +2,10 @@
 
 Figures are built on :class:`matplotlib.figure.Figure` objects directly, never through pyplot's
 global figure manager, so building a report leaves no state behind and is safe in a web worker.
-Chinese labels need a CJK font: when Noto Sans CJK is installed it is added to the font
-fallback list; when it is not, the labels lose their glyphs but nothing fails.
+Chinese labels need a CJK font: Noto Sans SC (packaged with dosewise, see
+:mod:`dosewise.report.fonts`) is registered with Matplotlib the first time a Chinese figure is
+drawn and added to the font fallback list; with no CJK font at all a Chinese figure is refused
+(``MissingFont``) rather than drawn with empty boxes.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ import io
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
+
+from dosewise.report.fonts import matplotlib_family
 
 #: Colours used by every report (colour-blind safe: Okabe-Ito).
 BLUE = "#0072B2"
@@ -25,46 +27,13 @@ VERMILION = "#D55E00"
 GREY = "#8C8C8C"
 SKY = "#56B4E9"
 
-_CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK")
-_CJK_FILE_PREFIX = "NotoSansCJK"
 _DPI = 200
-
-
-@lru_cache(maxsize=1)
-def cjk_family() -> str | None:
-    """The name of an installed CJK font Matplotlib can use, or None."""
-    from matplotlib import font_manager
-
-    def find() -> str | None:
-        for family in _CJK_FAMILIES:
-            try:
-                font_manager.findfont(
-                    font_manager.FontProperties(family=family), fallback_to_default=False
-                )
-            except ValueError:
-                continue
-            return family
-        return None
-
-    found = find()
-    if found is None:
-        # Matplotlib's font cache predates a font installed later (e.g. fonts-noto-cjk):
-        # register the system's Noto Sans CJK files directly.
-        for path in font_manager.findSystemFonts():
-            if Path(path).name.startswith(_CJK_FILE_PREFIX):
-                try:
-                    font_manager.fontManager.addfont(path)
-                except (OSError, RuntimeError, ValueError):
-                    continue
-        found = find()
-    return found
 
 
 def _rc(lang: str) -> Any:  # Matplotlib types rc keys as a Literal; this is a plain dict
     families = ["DejaVu Sans"]
-    cjk = cjk_family()
-    if lang == "zh" and cjk is not None:
-        families.append(cjk)
+    if lang == "zh":
+        families.append(matplotlib_family())
     return {
         "font.family": families,
         "font.size": 8.5,
@@ -89,8 +58,7 @@ def new_figure(lang: str, width: float, height: float, **subplots: Any) -> Itera
     from matplotlib.figure import Figure
 
     with rc_context(_rc(lang)), warnings.catch_warnings():
-        # Without a CJK font, Chinese glyphs are missing: warn nobody, draw what we can.
-        warnings.filterwarnings("ignore", message=".*[Gg]lyph.*missing.*")
+        # A family in the fallback list that this machine lacks is not worth a warning.
         warnings.filterwarnings("ignore", message=".*findfont.*")
         figure = Figure(figsize=(width, height), layout="constrained")
         axes = figure.subplots(**subplots) if subplots else figure.subplots()

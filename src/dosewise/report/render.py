@@ -3,9 +3,11 @@
 Templates live in ``dosewise/report/templates`` and are rendered with the ``jinja2.ext.i18n``
 extension bound to the report's gettext catalog (:mod:`dosewise.report.i18n`), so the same
 template gives the English and the Chinese document. PDF goes through WeasyPrint; the fonts are
-chosen by CSS ``font-family`` fallbacks (DejaVu Sans for Latin text, Noto Sans CJK SC for
-Chinese) and WeasyPrint embeds the subsets it uses. A missing font only changes the glyphs'
-appearance: rendering never fails because a font is absent.
+chosen by CSS ``font-family`` fallbacks (DejaVu Sans for Latin text, then Noto Sans SC for
+Chinese, which comes with dosewise and is handed to WeasyPrint by ``@font-face``, see
+:mod:`dosewise.report.fonts`), and WeasyPrint embeds the subsets it uses. A document with Chinese
+text and no CJK font anywhere is refused (:class:`~dosewise.report.fonts.MissingFont`) rather
+than printed as empty boxes.
 """
 
 from __future__ import annotations
@@ -21,12 +23,20 @@ from typing import Any, Literal
 import jinja2
 
 from dosewise.errors import InvalidParameter
+from dosewise.report.fonts import CJK_TEXT, PACKAGED_FAMILY, font_face_css, require_cjk_font
 from dosewise.report.i18n import check_lang, html_lang, translations
 
 OutputKind = Literal["pdf", "html"]
 
-#: The CSS font stack of every report: Latin first, then the CJK fallback, then any sans.
-FONT_STACK: tuple[str, ...] = ("DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK", "sans-serif")
+#: The CSS font stack of every report: Latin first, then the packaged CJK font, then a system
+#: CJK font, then any sans.
+FONT_STACK: tuple[str, ...] = (
+    "DejaVu Sans",
+    PACKAGED_FAMILY,
+    "Noto Sans CJK SC",
+    "Noto Sans CJK",
+    "sans-serif",
+)
 
 _SUFFIXES: dict[str, OutputKind] = {".pdf": "pdf", ".html": "html", ".htm": "html"}
 
@@ -117,15 +127,24 @@ def render_html(template: str, context: Mapping[str, Any], lang: str) -> str:
 
 
 def html_to_pdf(html: str, base_url: str | None = None) -> bytes:
-    """The PDF of an HTML document (figures are data URIs, so no base URL is needed)."""
+    """The PDF of an HTML document (figures are data URIs, so no base URL is needed).
+
+    Chinese text needs a CJK font: without one the document is refused (``MissingFont``).
+    """
+    if CJK_TEXT.search(html):
+        require_cjk_font("PDF")
     import weasyprint  # type: ignore[import-untyped]  # slow to import; only PDFs need it
+    from weasyprint.text.fonts import FontConfiguration  # type: ignore[import-untyped]
 
     # WeasyPrint logs every CSS property it ignores and every font it falls back from at
     # WARNING; a report is not the place to show them.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     document = weasyprint.HTML(string=html, base_url=base_url or str(Path.cwd()))
-    pdf = document.write_pdf()
+    font_config = FontConfiguration()
+    faces = font_face_css()
+    stylesheets = [weasyprint.CSS(string=faces, font_config=font_config)] if faces else []
+    pdf = document.write_pdf(stylesheets=stylesheets, font_config=font_config)
     if not isinstance(pdf, bytes):  # pragma: no cover - write_pdf without a target returns bytes
         raise RuntimeError("WeasyPrint returned no PDF")
     return pdf

@@ -19,7 +19,8 @@ from dosewise.store.tables import Arm, ProtocolVersion, Site, User
 from dosewise.trial.access import Passwords, create_user
 from dosewise.trial.uow import UnitOfWork
 
-#: Time zones of the registry's countries (a site's own zone can be changed afterwards).
+#: Time zones of the registry's countries, for a site whose protocol entry names no ``timezone``
+#: (a site's own zone can be changed afterwards).
 COUNTRY_TIMEZONES = {"China": "Asia/Shanghai"}
 FIRST_ADMIN = "admin"
 
@@ -82,7 +83,8 @@ def ensure_reference_data(uow: UnitOfWork, loaded: LoadedProtocol) -> ReferenceD
                 city=registry_site.city,
                 region=registry_site.region,
                 country=registry_site.country,
-                timezone=COUNTRY_TIMEZONES.get(registry_site.country, "UTC"),
+                timezone=registry_site.timezone
+                or COUNTRY_TIMEZONES.get(registry_site.country, "UTC"),
                 status=registry_site.status,
                 active=True,
                 created_at=now,

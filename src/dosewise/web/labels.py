@@ -194,6 +194,14 @@ OUTCOME_STATUSES: dict[str, str] = {
     "no_response": N_("No response"),
 }
 
+#: One event under the DLT rules (``dosewise.clinical.dlt.EventStatus``).
+EVENT_DLT_STATUSES: dict[str, str] = {
+    "dlt": N_("DLT"),
+    "not_dlt": N_("Not a DLT"),
+    "pending": N_("Pending"),
+    "indeterminate": N_("Not yet decidable"),
+}
+
 WAITING_FOR: dict[str, str] = {
     "infusion": N_("infusion"),
     "dlt_window": N_("end of the DLT window"),

@@ -20,6 +20,7 @@ from dosewise.trial.state import NextStep, arm_state, visit_schedule
 from dosewise.trial.uow import UnitOfWork
 from dosewise.web import protocol_view as pv
 from dosewise.web import records
+from dosewise.web.protocol_texts import ProtocolTexts
 from dosewise.web.render import Form, FormErrors, Page
 from dosewise.web.session import WebUser
 from dosewise.web.trial_view import today
@@ -152,7 +153,7 @@ def build(page: Page, uow: UnitOfWork, study_id: str) -> ParticipantView:
     record = reads.participant_record(uow, study_id)
     protocol = pv.loaded_protocol(page.rt.settings).protocol
     user = page.signed_in
-    on = today(uow)
+    on = today(uow, record["site_id"])  # the participant's site's calendar
     view = ParticipantView(record, protocol, Permissions.of(user, record["site_id"]), on)
     view.criteria = {c.id: c.text for c in protocol.eligibility.criteria}
     arm_id = record.get("arm_id")
@@ -201,6 +202,7 @@ def render(
     """The participant page; ``active`` names the form that ``form`` and ``errors`` belong to."""
     with page.uow(readonly=True) as uow:
         view = build(page, uow, study_id)
+    texts = ProtocolTexts(view.protocol, page.locale)
     return page.render(
         "participants/participant.html",
         status_code=status_code,
@@ -212,11 +214,13 @@ def render(
         blank=Form(),
         no_errors=FormErrors(),
         level_choices=[(n, n) for n in view.protocol.dose_levels.names],
-        arm_choices=[(a.id, f"{a.id} · {a.label}") for a in view.protocol.arms],
-        eligible_choices=[(a, a) for a in dict.fromkeys(view.eligible_arms)],
+        arm_choices=[(a.id, a.in_lang("label", page.locale)) for a in view.protocol.arms],
+        eligible_choices=[(a, texts.arm(a)) for a in dict.fromkeys(view.eligible_arms)],
         findings=finding_rows(view.protocol),
         ctcae_terms=[t.name for t in TERMS if t.kind not in ("crs", "icans")],
-        visit_choices=[(v.name, v.label) for v in view.protocol.visits if v.day > 0],
+        visit_choices=[
+            (v.name, v.in_lang("label", page.locale)) for v in view.protocol.visits if v.day > 0
+        ],
         extramedullary_choices=[(e, e) for e in records.EXTRAMEDULLARY],
         category_choices=[(c, c) for c in records.RESPONSE_CATEGORIES],
         **context,

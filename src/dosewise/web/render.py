@@ -35,6 +35,7 @@ from dosewise.web.i18n import (
     translations,
     translator,
 )
+from dosewise.web.protocol_texts import protocol_texts
 from dosewise.web.session import CSRF_FIELD, WebUser, check_csrf, resolve_user
 
 LANG_COOKIE = "dosewise_lang"
@@ -210,6 +211,7 @@ class Page:
             "csrf_field": CSRF_FIELD,
             "csrf": self.user.csrf if self.user is not None else "",
             "nav": labels.navigation(self.user),
+            "pt": protocol_texts(self.rt.settings, self.locale),
             "settings": self.rt.settings,
             "errors": FormErrors(),
             "form": Form(),

@@ -18,13 +18,14 @@ from dosewise.design.params import Boin12Params
 from dosewise.design.tables import boundary_frame, rds_grid, rds_table
 from dosewise.store.tables import Arm, DoseAssignment, Enrollment, ESignature, Site, User
 from dosewise.trial import signed
+from dosewise.trial.calendar import local_today
 from dosewise.trial.state import ArmState, arm_state
 from dosewise.trial.uow import UnitOfWork
 
 
-def today(uow: UnitOfWork) -> date:
-    """The service's calendar day (the UTC date of its clock), as the services use it."""
-    return uow.now().date()
+def today(uow: UnitOfWork, site_id: str | None = None) -> date:
+    """Today at the site (or in the trial's zone), as the services use it."""
+    return local_today(uow, site_id)
 
 
 def arm_ids(session: Session) -> list[str]:
@@ -149,9 +150,17 @@ def decision_grid(state: ArmState) -> DecisionGrid | None:
     )
 
 
+def chart_font_missing(lang: str) -> bool:
+    """True when the chart would be Chinese but no CJK font exists (the page says so instead)."""
+    from dosewise.report.fonts import cjk_font
+
+    return lang.startswith("zh") and cjk_font() is None
+
+
 def figure(state: ArmState, lang: str, tr: Any) -> str | None:
-    """Observed DLT and response rates per dose with the φT/φE lines (a PNG data URI)."""
-    if not any(d.n for d in state.doses):
+    """Observed DLT and response rates per dose with the φT/φE lines (a PNG data URI); None
+    without outcomes, or when a Chinese chart has no CJK font to draw with."""
+    if not any(d.n for d in state.doses) or chart_font_missing(lang):
         return None
     from dosewise.report.figures import BLUE, ORANGE, figure_uri, grouped_bars, new_figure
 

@@ -58,7 +58,9 @@ class RegisterIn(In):
 
     site_id: SiteId
     year_of_birth: int | None = Field(default=None, ge=1900, le=2100)
-    registered_on: date | None = Field(default=None, description="Default: today (UTC)")
+    registered_on: date | None = Field(
+        default=None, description="Default: today at the site (its time zone)"
+    )
 
 
 class OffStudyIn(In):
@@ -163,7 +165,9 @@ class EnrollIn(In):
     model_config = example({"arm_id": "autologous", "expected_arm_version": 7})
 
     arm_id: ArmId
-    enrolled_on: date | None = Field(default=None, description="Default: today (UTC)")
+    enrolled_on: date | None = Field(
+        default=None, description="Default: today at the site (its time zone)"
+    )
     expected_arm_version: Version | None = None
 
 

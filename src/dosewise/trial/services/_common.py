@@ -32,6 +32,7 @@ from dosewise.store.tables import (
 from dosewise.trial import esign
 from dosewise.trial.access import Passwords, visible_sites
 from dosewise.trial.audit import canonical_json, jsonable, sha256_hex
+from dosewise.trial.calendar import local_today
 from dosewise.trial.state.arm import decision_seed as decision_seed
 from dosewise.trial.state.sources import arm_protocol as arm_protocol
 from dosewise.trial.state.sources import death_date as death_date
@@ -205,14 +206,16 @@ def sign(
 # --------------------------------------------------------------------------- values
 
 
-def today(uow: UnitOfWork) -> date:
-    """The service's calendar day: the UTC date of the unit of work's clock."""
-    return uow.now().date()
+def today(uow: UnitOfWork, site_id: str | None = None) -> date:
+    """Today at the site (or in the trial's zone): see :mod:`dosewise.trial.calendar`."""
+    return local_today(uow, site_id)
 
 
-def not_future(field: str, value: date, uow: UnitOfWork) -> date:
-    if value > today(uow):
-        raise InvalidInput(field, value.isoformat(), f"is in the future (today is {today(uow)})")
+def not_future(field: str, value: date, uow: UnitOfWork, site_id: str | None = None) -> date:
+    """``value`` unless it is after today at the site (the trial's zone when no site is given)."""
+    now = today(uow, site_id)
+    if value > now:
+        raise InvalidInput(field, value.isoformat(), f"is in the future (today is {now})")
     return value
 
 

@@ -58,7 +58,7 @@ def register_participant(
         raise InvalidInput("site_id", site_id, "no such active site") from None
     if not site.active:
         raise InvalidInput("site_id", site_id, "no such active site")
-    on = not_future("registered_on", registered_on or today(uow), uow)
+    on = not_future("registered_on", registered_on or today(uow, site_id), uow, site_id)
     if year_of_birth is not None and not (1900 <= year_of_birth <= on.year):
         raise InvalidInput("year_of_birth", year_of_birth, f"must be from 1900 to {on.year}")
     count = uow.session.scalar(
@@ -223,7 +223,7 @@ def enroll(
         raise WrongState("study_id", study_id, "has no valid consent on record")
     if p.off_study_on is not None:
         raise WrongState("study_id", study_id, "is off study")
-    on = not_future("enrolled_on", enrolled_on or today(uow), uow)
+    on = not_future("enrolled_on", enrolled_on or today(uow, p.site_id), uow, p.site_id)
     not_before("enrolled_on", on, screening.screened_on, "the screening")
     arm = uow.claim_arm(arm_id, expected_arm_version)
     if arm.phase == "phase1":

@@ -314,7 +314,8 @@ def arm_state(
         design_params=params,
         notes=(
             "A fallback product is analysed at its actual level (DL-1 = design dose 1).",
-            "The calendar day is the UTC date of the service clock.",
+            "The calendar day is the date in the trial's time zone (the first site's); "
+            "times are stored in UTC.",
         ),
     )
     return state

@@ -23,6 +23,7 @@ from dosewise.web import participant_view as pview
 from dosewise.web import protocol_view as pv
 from dosewise.web import records
 from dosewise.web.clinical_forms import CRS_FIELDS, ICANS_FIELDS, number
+from dosewise.web.protocol_texts import protocol_texts
 from dosewise.web.render import Form, FormErrors, Page, WebRoute, page_for, posted, redirect
 
 router = APIRouter(prefix="/participants", route_class=WebRoute, include_in_schema=False)
@@ -39,10 +40,14 @@ def _list_page(page: Page, *, status_code: int = 200, **context: Any) -> Respons
         rows = [reads.summary(p) for p in reads.list_participants(uow, **filters)]
         sites = visible_sites(user.actor, "participant.read")
         site_rows = uow.session.scalars(select(Site).order_by(Site.id))
+        texts = protocol_texts(page.rt.settings, page.locale)
         site_choices = [
-            (s.id, f"{s.id} · {s.name}") for s in site_rows if sites is None or s.id in sites
+            (s.id, f"{s.id} · {texts.site(s.name)}")
+            for s in site_rows
+            if sites is None or s.id in sites
         ]
-        arm_choices = [(a.id, a.label) for a in uow.session.scalars(select(Arm).order_by(Arm.id))]
+        arm_ids = uow.session.scalars(select(Arm.id).order_by(Arm.id))
+        arm_choices = [(arm_id, texts.arm(arm_id)) for arm_id in arm_ids]
     writable = [s for s in site_choices if user.can("participant.write", s[0])]
     return page.render(
         "participants/list.html",

@@ -41,7 +41,7 @@ def _protocol_page(page: Page, *, status_code: int = 200, **context: object) -> 
         tags=pv.Tags(protocol),
         groups=pv.table_groups(protocol),
         scenario_choices=[(name, name) for name in pv.scenario_names(protocol)],
-        arm_choices=[(arm.id, f"{arm.id} · {arm.label}") for arm in protocol.arms],
+        arm_choices=[(arm.id, arm.in_lang("label", page.locale)) for arm in protocol.arms],
         max_trials=pv.MAX_SIM_TRIALS,
         report_trials=pv.REPORT_TRIALS,
         **context,

@@ -64,6 +64,7 @@ def _arm_page(
         history=history,
         grid=tv.decision_grid(state),
         figure=tv.figure(state, page.locale, page.tr),
+        figure_font_missing=tv.chart_font_missing(page.locale),
         form=form or Form(),
         errors=errors or FormErrors(),
         status_code=status_code,
