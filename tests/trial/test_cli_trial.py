@@ -28,7 +28,7 @@ from dosewise.store.session import open_database
 from dosewise.trial import access
 from dosewise.trial.audit import Actor
 from dosewise.trial.uow import UnitOfWork
-from pg import make_settings, sqlite_template
+from pg import USERS, make_settings, sqlite_template
 
 CHEAP = {
     "DOSEWISE_ARGON2_TIME_COST": "1",
@@ -141,7 +141,7 @@ def test_user_add_and_list(migrated_url: str, capsys: pytest.CaptureFixture[str]
     code, out, _ = run(["user", "list", "--database-url", migrated_url, "--json"], capsys)
     users = {u["username"]: u for u in json.loads(out)["users"]}
     assert users["coord3"]["role"] == "coordinator" and "password_hash" not in users["coord3"]
-    assert len(users) == 10
+    assert len(users) == len(USERS) + 1
 
 
 def test_audit_verify_and_export(

@@ -15,7 +15,9 @@ from dosewise.store.tables import LOCALES, ROLES, Site, User
 
 #: Any printable text without NUL (PostgreSQL refuses NUL in text).
 NO_NUL = r"^[^\x00]*$"
-RoleName = Literal["admin", "investigator", "coordinator", "statistician", "dsmb", "monitor"]
+RoleName = Literal[
+    "admin", "investigator", "coordinator", "statistician", "dsmb", "monitor", "data_manager"
+]
 assert tuple(RoleName.__args__) == ROLES  # type: ignore[attr-defined]
 #: The interface languages the web pages ship (and a user may store).
 LocaleName = Literal["zh_CN", "en"]

@@ -299,6 +299,7 @@ _USER_TYPE = {
     "statistician": "Sponsor",
     "dsmb": "Sponsor",
     "monitor": "Sponsor",
+    "data_manager": "Sponsor",
     "admin": "Sponsor",
 }
 

@@ -23,6 +23,7 @@ ROLES: dict[str, str] = {
     "statistician": N_("Statistician"),
     "dsmb": N_("DSMB member"),
     "monitor": N_("Monitor"),
+    "data_manager": N_("Data manager"),
 }
 
 ARM_PHASES: dict[str, str] = {
@@ -147,6 +148,7 @@ class NavItem:
 _NAV: tuple[tuple[str, str, str | None], ...] = (
     ("/trial", N_("Trial overview"), "arm.read"),
     ("/participants", N_("Participants"), "participant.read"),
+    ("/queries", N_("Queries"), "query.read"),
     ("/dsmb", N_("DSMB"), "report.read"),
     ("/reports", N_("Reports"), None),
     ("/protocol", N_("Protocol"), None),
@@ -230,4 +232,39 @@ OFF_STUDY_REASONS: dict[str, str] = {
     "lost_to_follow_up": N_("Lost to follow-up"),
     "investigator_decision": N_("Investigator's decision"),
     "other": N_("Other"),
+}
+
+QUERY_STATUSES: dict[str, str] = {
+    "open": N_("Open: waiting for the site"),
+    "answered": N_("Answered: waiting for review"),
+    "closed": N_("Closed"),
+    "unresolved": N_("Open or answered"),
+}
+
+QUERY_AGES: dict[str, str] = {
+    "lt7": N_("under 7 days"),
+    "7to30": N_("7–30 days"),
+    "gt30": N_("over 30 days"),
+}
+
+QUERY_STEPS: dict[str, str] = {
+    "answer": N_("Answer"),
+    "close": N_("Closed"),
+    "reopen": N_("Re-opened"),
+}
+
+#: The records a data query can be about (``dosewise.trial.services.queries.RECORD_TYPES``).
+RECORD_TYPES: dict[str, str] = {
+    "participants": N_("Participant"),
+    "consents": N_("Consent"),
+    "screenings": N_("Screening"),
+    "enrollments": N_("Enrollment"),
+    "dose_assignments": N_("Dose assignment"),
+    "products": N_("Product release"),
+    "lymphodepletions": N_("Lymphodepletion"),
+    "infusions": N_("Infusion"),
+    "adverse_events": N_("Adverse event"),
+    "dlt_adjudications": N_("DLT adjudication"),
+    "response_assessments": N_("Response assessment"),
+    "best_responses": N_("Best overall response"),
 }

@@ -5,6 +5,7 @@ current evaluation, the visit timeline (``clinical.schedule``) and the consent r
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -16,7 +17,7 @@ from dosewise.protocol import Protocol
 from dosewise.store.tables import Participant
 from dosewise.trial.arm_state import NextStep, arm_state
 from dosewise.trial.services import dlt as dlt_service
-from dosewise.trial.services import reads
+from dosewise.trial.services import queries, reads
 from dosewise.trial.uow import UnitOfWork
 from dosewise.web import protocol_view as pv
 from dosewise.web import records
@@ -39,6 +40,7 @@ SECTIONS = (
     "dlt",
     "response",
     "off_study",
+    "query",
 )
 
 
@@ -51,6 +53,9 @@ class Permissions:
     confirm: bool
     release: bool
     adjudicate: bool
+    read_queries: bool = False
+    raise_query: bool = False
+    answer_query: bool = False
 
     @classmethod
     def of(cls, user: WebUser, site_id: str) -> Permissions:
@@ -60,6 +65,9 @@ class Permissions:
             confirm=user.can("dose.confirm", site_id),
             release=user.can("product.release", site_id),
             adjudicate=user.can("dlt.adjudicate", site_id),
+            read_queries=user.can("query.read", site_id),
+            raise_query=user.can("query.raise", site_id),
+            answer_query=user.can("query.answer", site_id),
         )
 
 
@@ -74,6 +82,43 @@ class ParticipantView:
     dlt: dict[str, Any] | None = None
     visits: tuple[tuple[VisitStatus, str], ...] = ()
     criteria: dict[str, str] = field(default_factory=dict)
+    #: The participant's data queries (newest first) and the unresolved ones per record type.
+    queries: list[dict[str, Any]] = field(default_factory=list)
+    unresolved_by_type: Counter[str] = field(default_factory=Counter)
+    username: str = ""
+    role: str = ""
+
+    def may_resolve(self, query: dict[str, Any]) -> bool:
+        """Whether the signed-in user may close or re-open ``query`` (raiser or data manager;
+        the service decides again)."""
+        return self.can.raise_query and (
+            query["raised_by"] == self.username or self.role == "data_manager"
+        )
+
+    def unresolved(self, *record_types: str) -> int:
+        return sum(self.unresolved_by_type[t] for t in record_types)
+
+    def record_choices(self) -> list[tuple[str, str]]:
+        """Every record of the participant a query can name: ``type:id`` and a description."""
+        r = self.record
+        out = [("participants:", f"participants · {r['study_id']}")]
+        lists = (
+            ("consents", r["consents"], "consent_on"),
+            ("screenings", r["screenings"], "screened_on"),
+            ("enrollments", [r["enrollment"]] if r.get("enrollment") else [], "enrolled_on"),
+            ("dose_assignments", r["dose_assignments"], "dose_level"),
+            ("products", r["products"], "lot"),
+            ("lymphodepletions", r["lymphodepletions"], "start_on"),
+            ("infusions", [r["infusion"]] if r.get("infusion") else [], "infused_on"),
+            ("adverse_events", r["adverse_events"], "term"),
+            ("dlt_adjudications", r["dlt_adjudications"], "adjudicated_at"),
+            ("response_assessments", r["response_assessments"], "assessed_on"),
+            ("best_responses", [r["best_response"]] if r.get("best_response") else [], "bor"),
+        )
+        for kind, rows, label in lists:
+            for row in rows:
+                out.append((f"{kind}:{row['id']}", f"{kind} #{row['id']} · {row.get(label, '')}"))
+        return out
 
     @property
     def latest_consent(self) -> dict[str, Any] | None:
@@ -163,6 +208,12 @@ def build(page: Page, uow: UnitOfWork, study_id: str) -> ParticipantView:
             except DosewiseError:
                 view.dlt = None
     view.visits = _visits(record, on)
+    view.username, view.role = user.username, user.role
+    if view.can.read_queries:
+        view.queries = queries.list_queries(uow, queries.QueryFilter(study_id=study_id))
+        view.unresolved_by_type = Counter(
+            q["record_type"] for q in view.queries if q["status"] in queries.UNRESOLVED
+        )
     return view
 
 
@@ -215,5 +266,6 @@ def render(
         visit_choices=[(visit.name, visit.label) for visit in DEFAULT_SCHEDULE if visit.day > 0],
         extramedullary_choices=[(e, e) for e in records.EXTRAMEDULLARY],
         category_choices=[(c, c) for c in records.RESPONSE_CATEGORIES],
+        query_fields=sorted({f for t in queries.RECORD_TYPES for f in queries.field_names(t)}),
         **context,
     )

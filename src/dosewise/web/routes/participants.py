@@ -14,7 +14,14 @@ from sqlalchemy import select
 from dosewise.errors import DosewiseError, InvalidInput
 from dosewise.store.tables import Arm, Site
 from dosewise.trial.access import Forbidden, visible_sites
-from dosewise.trial.services import adverse_events, participants, products, reads, responses
+from dosewise.trial.services import (
+    adverse_events,
+    participants,
+    products,
+    queries,
+    reads,
+    responses,
+)
 from dosewise.trial.services import dlt as dlt_service
 from dosewise.trial.services import dosing as dosing_service
 from dosewise.trial.services._common import Signing
@@ -37,6 +44,7 @@ def _list_page(page: Page, *, status_code: int = 200, **context: Any) -> Respons
     filters = {k: (params.get(k) or None) for k in ("site_id", "arm_id", "status")}
     with page.uow(readonly=True) as uow:
         rows = [reads.summary(p) for p in reads.list_participants(uow, **filters)]
+        open_queries = queries.unresolved_by_participant(uow)
         sites = visible_sites(user.actor, "participant.read")
         site_rows = uow.session.scalars(select(Site).order_by(Site.id))
         site_choices = [
@@ -52,6 +60,8 @@ def _list_page(page: Page, *, status_code: int = 200, **context: Any) -> Respons
         site_choices=site_choices,
         writable_sites=writable,
         arm_choices=arm_choices,
+        open_queries=open_queries,
+        show_queries=user.can("query.read"),
         **context,
     )
 
