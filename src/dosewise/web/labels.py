@@ -268,3 +268,30 @@ RECORD_TYPES: dict[str, str] = {
     "response_assessments": N_("Response assessment"),
     "best_responses": N_("Best overall response"),
 }
+
+#: The participant page's steps (``dosewise.web.stepper.STEPS``).
+STEPS: dict[str, str] = {
+    "consent": N_("Consent"),
+    "screening": N_("Screening"),
+    "enrollment": N_("Enrollment"),
+    "dose": N_("Dose"),
+    "product": N_("Product"),
+    "lymphodepletion": N_("Lymphodepletion"),
+    "infusion": N_("Infusion"),
+    "dlt_window": N_("DLT window"),
+    "response": N_("Response"),
+    "bor": N_("BOR"),
+}
+
+NEXT_STEPS: dict[str, str] = {
+    "consent": N_("Record the consent"),
+    "screening": N_("Screen for an arm"),
+    "enrollment": N_("Enroll in the arm"),
+    "dose": N_("Assign and confirm the dose"),
+    "product": N_("Release the product"),
+    "lymphodepletion": N_("Record the lymphodepletion"),
+    "infusion": N_("Record the infusion"),
+    "dlt_window": N_("Adjudicate DLT when the window closes"),
+    "response": N_("Record a response assessment"),
+    "bor": N_("Derive the best overall response"),
+}

@@ -20,7 +20,7 @@ from dosewise.trial.services import dlt as dlt_service
 from dosewise.trial.services import queries, reads
 from dosewise.trial.uow import UnitOfWork
 from dosewise.web import protocol_view as pv
-from dosewise.web import records
+from dosewise.web import records, stepper
 from dosewise.web.render import Form, FormErrors, Page
 from dosewise.web.session import WebUser
 from dosewise.web.trial_view import today
@@ -248,6 +248,10 @@ def render(
     """The participant page; ``active`` names the form that ``form`` and ``errors`` belong to."""
     with page.uow(readonly=True) as uow:
         view = build(page, uow, study_id)
+    infused = view.record.get("infusion") is not None
+    extra = {"ae", "visits"} if infused else set()
+    if view.dlt is not None:
+        extra.add("dlt")
     return page.render(
         "participants/participant.html",
         status_code=status_code,
@@ -266,6 +270,9 @@ def render(
         visit_choices=[(visit.name, visit.label) for visit in DEFAULT_SCHEDULE if visit.day > 0],
         extramedullary_choices=[(e, e) for e in records.EXTRAMEDULLARY],
         category_choices=[(c, c) for c in records.RESPONSE_CATEGORIES],
+        steps=stepper.steps(view.record),
+        next_step=stepper.next_step(view.record),
+        folds=stepper.folded(view.record, bool(view.visits), active, frozenset(extra)),
         query_fields=sorted({f for t in queries.RECORD_TYPES for f in queries.field_names(t)}),
         **context,
     )

@@ -1,5 +1,5 @@
-"""Participant pages: the list and registration, and one page per participant from screening to
-response. Each form posts to one clinical act of :mod:`dosewise.trial.services`; a refusal comes
+"""One page per participant from consent to response (the list and registration are in
+:mod:`.participant_list`). Each form posts to one clinical act of :mod:`dosewise.trial.services`; a refusal comes
 back as the same page with the service's message next to the field and what was typed kept.
 """
 
@@ -9,19 +9,10 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, Depends, Response
-from sqlalchemy import select
 
 from dosewise.errors import DosewiseError, InvalidInput
-from dosewise.store.tables import Arm, Site
-from dosewise.trial.access import Forbidden, visible_sites
-from dosewise.trial.services import (
-    adverse_events,
-    participants,
-    products,
-    queries,
-    reads,
-    responses,
-)
+from dosewise.trial.access import Forbidden
+from dosewise.trial.services import adverse_events, participants, products, responses
 from dosewise.trial.services import dlt as dlt_service
 from dosewise.trial.services import dosing as dosing_service
 from dosewise.trial.services._common import Signing
@@ -33,61 +24,6 @@ from dosewise.web.clinical_forms import CRS_FIELDS, ICANS_FIELDS, number
 from dosewise.web.render import Form, FormErrors, Page, WebRoute, page_for, posted, redirect
 
 router = APIRouter(prefix="/participants", route_class=WebRoute, include_in_schema=False)
-
-
-# --------------------------------------------------------------------------- list, register
-
-
-def _list_page(page: Page, *, status_code: int = 200, **context: Any) -> Response:
-    user = page.signed_in
-    params = page.request.query_params
-    filters = {k: (params.get(k) or None) for k in ("site_id", "arm_id", "status")}
-    with page.uow(readonly=True) as uow:
-        rows = [reads.summary(p) for p in reads.list_participants(uow, **filters)]
-        open_queries = queries.unresolved_by_participant(uow)
-        sites = visible_sites(user.actor, "participant.read")
-        site_rows = uow.session.scalars(select(Site).order_by(Site.id))
-        site_choices = [
-            (s.id, f"{s.id} · {s.name}") for s in site_rows if sites is None or s.id in sites
-        ]
-        arm_choices = [(a.id, a.label) for a in uow.session.scalars(select(Arm).order_by(Arm.id))]
-    writable = [s for s in site_choices if user.can("participant.write", s[0])]
-    return page.render(
-        "participants/list.html",
-        status_code=status_code,
-        rows=rows,
-        filters=filters,
-        site_choices=site_choices,
-        writable_sites=writable,
-        arm_choices=arm_choices,
-        open_queries=open_queries,
-        show_queries=user.can("query.read"),
-        **context,
-    )
-
-
-@router.get("")
-def participant_list(page: Page = Depends(page_for("participant.read"))) -> Response:
-    return _list_page(page)
-
-
-@router.post("")
-def register(posted_form: tuple[Page, Form] = Depends(posted("participant.write"))) -> Response:
-    page, form = posted_form
-    try:
-        site_id = form.text("site_id") or page.signed_in.site_id or ""
-        with page.uow() as uow:
-            p = participants.register_participant(
-                uow,
-                site_id,
-                year_of_birth=number(form, "year_of_birth", as_int=True),  # type: ignore[arg-type]
-                registered_on=records.day(form, "registered_on"),
-            )
-            study_id = p.study_id
-    except DosewiseError as exc:
-        errors = FormErrors.of(exc, ("site_id", "year_of_birth", "registered_on"))
-        return _list_page(page, status_code=_status(exc), form=form, errors=errors)
-    return redirect(f"/participants/{study_id}?done=register")
 
 
 # --------------------------------------------------------------------------- one participant
