@@ -218,6 +218,29 @@ def adverse_event(form: Form) -> dict[str, Any]:
     return kwargs
 
 
+#: Rows of the grade-course table in the "correct or complete" form.
+COURSE_ROWS = 8
+
+
+def grade_course(form: Form, prefix: str = "course") -> list[dict[str, Any]]:
+    """The grade course typed in the table (``course_date_0``, ``course_grade_0`` ...): each
+    filled row a point ``{"date", "grade"}``; empty rows are skipped. The rule's checks (first
+    point on the onset, dates increasing, the worst grade = the event's) are the event's."""
+    points: list[dict[str, Any]] = []
+    for i in range(COURSE_ROWS):
+        on = day(form, f"{prefix}_date_{i}")
+        grade = form.get(f"{prefix}_grade_{i}").strip()
+        if on is None and not grade:
+            continue
+        where = f"course[{len(points)}]"
+        if on is None:
+            raise InvalidInput(f"{where}.date", None, "is required with its grade")
+        if not grade.isdigit():
+            raise InvalidInput(f"{where}.grade", grade or None, "is required with its date (0-5)")
+        points.append({"date": on.isoformat(), "grade": int(grade)})
+    return points
+
+
 # --------------------------------------------------------------------------- responses
 
 

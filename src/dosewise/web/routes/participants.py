@@ -291,6 +291,7 @@ def update_adverse_event(
             version=int(version or 0),
             reason=form.get("reason"),
             resolved_on=records.day(form, "update_resolved_on"),
+            course=records.grade_course(form) if "course_present" in form else None,
             serious=form.flag("update_serious") if "update_serious_present" in form else None,
             attribution=form.text("update_attribution"),
             outcome=form.text("update_outcome"),
@@ -298,7 +299,7 @@ def update_adverse_event(
         )
 
     aliases = {"resolved_on": "update_resolved_on", "attribution": "update_attribution"}
-    fields = ("reason", "update_resolved_on", "update_attribution", "version")
+    fields = ("reason", "update_resolved_on", "update_attribution", "version", "course", "grade")
     return _act(page, form, study_id, f"ae_update_{event_id}", fields, act, aliases)
 
 
