@@ -1,6 +1,7 @@
 """One page per participant from consent to response (the list and registration are in
-:mod:`.participant_list`). Each form posts to one clinical act of :mod:`dosewise.trial.services`; a refusal comes
-back as the same page with the service's message next to the field and what was typed kept.
+:mod:`.participant_list`). Each form posts to one clinical act of
+:mod:`dosewise.trial.services`; a refusal comes back as the same page with the service's message
+next to the field and what was typed kept.
 """
 
 from __future__ import annotations
