@@ -106,7 +106,7 @@ def test_register_consent_screen_enroll_assign_confirm_release_fallback(
     }
     assert post(client, f"/participants/{sid}/response", csrf, response).status_code == 303
     page = client.get(f"/participants/{sid}").text
-    infused = re.search(r'id="infusion-record">([^<]*)<', page)
+    infused = re.search(r'id="infusion-record"[^>]*>([^<]*)<', page)
     assert infused, page[page.index('id="infusion"') :][:1500]
     assert "level DL-1" in infused.group(1), infused.group(1)
     assert 'id="bor" data-bor="CR"' in page  # blasts < 5%, counts recovered (clinical.md §5)

@@ -52,6 +52,16 @@ CRITERION_STATUSES: dict[str, str] = {
     "not_applicable": N_("Not applicable"),
 }
 
+#: A criterion's result as the checklist shows it (an absent exclusion is good, not "not met").
+CRITERION_RESULTS: dict[str, str] = {
+    "met": N_("Met"),
+    "not_met": N_("Not met"),
+    "present": N_("Present: excludes"),
+    "not_present": N_("Not present"),
+    "not_assessed": N_("Not assessed"),
+    "not_applicable": N_("Not applicable"),
+}
+
 VERDICTS: dict[str, str] = {
     "eligible": N_("Eligible"),
     "ineligible": N_("Ineligible"),

@@ -5,6 +5,7 @@ current evaluation, the visit timeline (``clinical.schedule``) and the consent r
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -217,6 +218,38 @@ def build(page: Page, uow: UnitOfWork, study_id: str) -> ParticipantView:
     return view
 
 
+_FINDING = re.compile(r"^([a-z][a-z0-9_]*) = (true|false)$")
+
+
+def criterion_rows(criteria: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The stored checklist for people: each criterion's result in words (an exclusion that is
+    correctly absent is "not present", good; only a real failure is bad), and each yes/no
+    finding of the evidence as its name in words with yes or no."""
+    rows = []
+    for c in criteria:
+        status, kind = c.get("status"), c.get("kind")
+        if status == "not_assessed":
+            result, tone = "not_assessed", "wait"
+        elif status == "not_applicable":
+            result, tone = "not_applicable", "neutral"
+        elif kind == "exclusion":
+            result, tone = ("present", "bad") if status == "met" else ("not_present", "good")
+        else:
+            result, tone = ("met", "good") if status == "met" else ("not_met", "bad")
+        evidence = []
+        for item in c.get("evidence") or []:
+            found = _FINDING.match(str(item))
+            if found:
+                name = found.group(1).replace("_", " ")
+                evidence.append(
+                    {"text": name[:1].upper() + name[1:], "yes": found.group(2) == "true"}
+                )
+            else:
+                evidence.append({"text": str(item), "yes": None})
+        rows.append({**c, "result": result, "tone": tone, "words": evidence})
+    return rows
+
+
 def finding_rows(protocol: Protocol) -> list[tuple[str, list[str]]]:
     """Each yes/no finding the criteria read, with the criteria that read it."""
     from dosewise.protocol.checks import FindingCheck
@@ -271,6 +304,14 @@ def render(
         extramedullary_choices=[(e, e) for e in records.EXTRAMEDULLARY],
         category_choices=[(c, c) for c in records.RESPONSE_CATEGORIES],
         steps=stepper.steps(view.record),
+        checklist=criterion_rows(view.latest_screening["criteria"])
+        if view.latest_screening
+        else [],
+        rescreen=(
+            records.screening_form(view.latest_screening["record"], view.latest_screening["arm_id"])
+            if view.latest_screening
+            else None
+        ),
         next_step=stepper.next_step(view.record),
         folds=stepper.folded(view.record, bool(view.visits), active, frozenset(extra)),
         query_fields=sorted({f for t in queries.RECORD_TYPES for f in queries.field_names(t)}),
