@@ -47,15 +47,37 @@ def _act(
     fields: Iterable[str],
     act: Callable[[UnitOfWork], object],
     aliases: Mapping[str, str] | None = None,
+    *,
+    required: Iterable[str] = (),
+    numbers: Iterable[str] = (),
 ) -> Response:
-    """Run one clinical act; on refusal, the page again with the message next to the field."""
+    """Run one clinical act; on refusal, the page again with the message next to the field.
+
+    The form's own checks come first and are all shown at once: every ``required`` field left
+    empty and every ``numbers`` field that is not a number. Then the service's rules decide.
+    """
+    names = tuple(fields)
+    errors = FormErrors()
+    for name in required:
+        if form.text(name) is None:
+            errors.add(InvalidInput(name, None, "is required"), names, aliases or {})
+    for name in numbers:
+        if name not in errors.fields:
+            try:
+                number(form, name)
+            except InvalidInput as exc:
+                errors.add(exc, names, aliases or {})
+    if errors:
+        return pview.render(
+            page, study_id, active=section, form=form, errors=errors, status_code=422
+        )
     try:
         with page.uow() as uow:
             act(uow)
     except (Forbidden, NotFound):
         raise  # not this user's act or record: the error page says so
     except DosewiseError as exc:
-        errors = FormErrors.of(exc, fields, aliases or {})
+        errors = FormErrors.of(exc, names, aliases or {})
         return pview.render(
             page, study_id, active=section, form=form, errors=errors, status_code=_status(exc)
         )
@@ -184,6 +206,11 @@ def confirm(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) -
 RELEASE_FIELDS = ("lot", "weight_kg", "tnc", "viability", "cd3", "car", "volume_ml")
 
 
+#: The release certificate's numbers and the weight: all required (the volume too: the dose
+#: plan gives the volume to infuse from it).
+CERTIFICATE_FIELDS = ("weight_kg", "tnc", "viability", "cd3", "car", "volume_ml")
+
+
 @router.post("/{study_id}/release")
 def release(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) -> Response:
     page, form = posted_form
@@ -207,7 +234,18 @@ def release(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) -
         **{f"certificate.{k}": k for k in ("tnc", "viability", "cd3", "car", "volume_ml")},
     }
     fields = (*RELEASE_FIELDS, "released_on", "release_password")
-    return _act(page, form, study_id, "release", fields, act, aliases)
+    required = ("lot", *CERTIFICATE_FIELDS, "released_on", "release_password")
+    return _act(
+        page,
+        form,
+        study_id,
+        "release",
+        fields,
+        act,
+        aliases,
+        required=required,
+        numbers=CERTIFICATE_FIELDS,
+    )
 
 
 @router.post("/{study_id}/lymphodepletion")
@@ -226,7 +264,7 @@ def lymphodepletion(study_id: str, posted_form: tuple[Page, Form] = Depends(post
 
     aliases = {"start_on": "ld_start_on", "end_on": "ld_end_on"}
     fields = ("regimen", "ld_start_on", "ld_end_on")
-    return _act(page, form, study_id, "lymphodepletion", fields, act, aliases)
+    return _act(page, form, study_id, "lymphodepletion", fields, act, aliases, required=fields[:2])
 
 
 @router.post("/{study_id}/infusion")
@@ -248,7 +286,11 @@ def infusion(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) 
 
     aliases = {"weight_kg": "infusion_weight_kg"}
     fields = ("infused_on", "infused_volume_ml", "infusion_weight_kg")
-    return _act(page, form, study_id, "infusion", fields, act, aliases)
+    required = ("infused_on", "infused_volume_ml")
+    numbers = ("infused_volume_ml", "infusion_weight_kg")
+    return _act(
+        page, form, study_id, "infusion", fields, act, aliases, required=required, numbers=numbers
+    )
 
 
 AE_FIELDS = (
@@ -376,4 +418,13 @@ def off_study(study_id: str, posted_form: tuple[Page, Form] = Depends(posted()))
         )
 
     fields = ("off_study_on", "reason_code", "off_reason")
-    return _act(page, form, study_id, "off_study", fields, act, {"reason": "off_reason"})
+    return _act(
+        page,
+        form,
+        study_id,
+        "off_study",
+        fields,
+        act,
+        {"reason": "off_reason"},
+        required=("off_study_on", "off_reason"),
+    )
