@@ -244,8 +244,8 @@ def criterion_rows(criteria: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 evidence.append(
                     {"text": name[:1].upper() + name[1:], "yes": found.group(2) == "true"}
                 )
-            else:
-                evidence.append({"text": str(item), "yes": None})
+            else:  # e.g. "flow_cytometry on bone_marrow: 94% positive" in words
+                evidence.append({"text": str(item).replace("_", " "), "yes": None})
         rows.append({**c, "result": result, "tone": tone, "words": evidence})
     return rows
 

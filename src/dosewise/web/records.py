@@ -244,6 +244,7 @@ def adverse_event(form: Form) -> dict[str, Any]:
         "baseline_present": form.flag("baseline_present"),
         "due_to_disease": form.flag("due_to_disease"),
         "notes": form.text("notes"),
+        "course": grade_course(form),
     }
     if kind == "crs":
         kwargs.update(term="Cytokine release syndrome", crs=crs_input(form))

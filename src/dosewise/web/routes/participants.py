@@ -294,6 +294,7 @@ def infusion(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) 
 
 
 AE_FIELDS = (
+    "course",
     "term",
     "grade",
     "onset_on",
