@@ -38,6 +38,10 @@ def _ask(client: TestClient, who: dict[str, str], sid: str, **kw: object) -> dic
 def test_a_query_thread_from_raise_to_close(client: TestClient, tokens, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
     sid = _participant(client, tokens, "S01")
     q = _ask(client, tokens["mon1"], sid)
+    record = client.get(f"{API}/participants/{sid}", headers=tokens["coord1"]).json()
+    assert record["open_queries"] == 1 and record["phase"] is None
+    dsmb = client.get(f"{API}/participants/{sid}", headers=tokens["dsmb"]).json()
+    assert dsmb["open_queries"] is None  # DSMB members read no queries
     assert (q["status"], q["raised_by"], q["age"], q["messages"]) == ("open", "mon1", "lt7", [])
     r = client.post(
         f"{API}/queries/{q['id']}/answers", json={"text": "Yes"}, headers=tokens["coord1"]

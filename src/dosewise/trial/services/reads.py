@@ -208,8 +208,13 @@ def participant_record(uow: UnitOfWork, study_id: str) -> dict[str, Any]:
     products = _rows(uow, Product, p.id)
     for prod in products:
         prod["signature"] = signature_of(uow, prod.get("signature_id"))
+    unresolved = None
+    if _may(uow, "query.read"):
+        unresolved = queries.unresolved_by_participant(uow).get(p.study_id, 0)
     return {
         **summary(p),
+        "phase": None if enrollment is None else enrollment.phase,
+        "open_queries": unresolved,
         "enrollment": None if enrollment is None else _plain(enrollment),
         "consents": _rows(uow, Consent, p.id),
         "screenings": _rows(uow, Screening, p.id),
