@@ -52,6 +52,7 @@ USERS: dict[str, tuple[str, str | None]] = {
     "dsmb": ("dsmb", None),
     "mon1": ("monitor", "S01"),
     "monall": ("monitor", None),
+    "dm1": ("data_manager", None),
 }
 BACKENDS = ("sqlite", "postgresql")
 INITDB_ARGS = ("-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8")

@@ -36,6 +36,7 @@ ROLES_BY_USER = {
     "dsmb": ("dsmb", None),
     "mon1": ("monitor", "S01"),
     "monall": ("monitor", None),
+    "dm1": ("data_manager", None),
 }
 ALL_USERS = frozenset(ROLES_BY_USER)
 SITE_USERS = frozenset(u for u, (_, site) in ROLES_BY_USER.items() if site)
@@ -113,7 +114,7 @@ ENDPOINTS: list[Endpoint] = [
         "GET",
         lambda u, s: "/audit?limit=5",
         None,
-        frozenset({"admin1", "inv1", "inv2", "mon1", "monall"}),
+        frozenset({"admin1", "inv1", "inv2", "mon1", "monall", "dm1"}),
         200,
     ),
     (
@@ -121,7 +122,7 @@ ENDPOINTS: list[Endpoint] = [
         "GET",
         lambda u, s: f"/audit?limit=5&site_id={s}",
         None,
-        frozenset({"admin1", "inv1", "inv2", "mon1", "monall"}),
+        frozenset({"admin1", "inv1", "inv2", "mon1", "monall", "dm1"}),
         200,
     ),
     (

@@ -234,6 +234,7 @@ def test_an_export_is_audit_logged_with_its_cut_off_and_via_api(
     assert record["username"] == "stat" and record["role"] == "statistician"
     assert record["context"]["via"] == "api"
     assert record["after"]["as_of"] == cutoff and record["after"]["format"] == "sdtm"
+    assert record["after"]["out"] == f"dosewise-sdtm-{cutoff}.zip"  # the document, not a temp path
     archive = zipfile.ZipFile(io.BytesIO(r.content))
     written = {Path(n).name for n in archive.namelist()}
     assert set(record["after"]["files"]) == written

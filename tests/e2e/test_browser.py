@@ -28,6 +28,7 @@ ROLE_LABELS = {
     "statistician": "Statistician",
     "dsmb": "DSMB member",
     "monitor": "Monitor",
+    "data_manager": "Data manager",
 }
 #: Where each role lands after signing in (the first page its role may open).
 LANDING = {"admin": "/admin/users", "dsmb": "/trial", "monitor": "/trial"}
@@ -37,7 +38,7 @@ def today() -> str:
     return datetime.now(UTC).date().isoformat()
 
 
-@pytest.mark.parametrize("username", ["admin1", "inv1", "coord1", "stat", "dsmb", "mon1"])
+@pytest.mark.parametrize("username", ["admin1", "inv1", "coord1", "stat", "dsmb", "mon1", "dm1"])
 def test_sign_in_as_each_role(page: Page, username: str) -> None:
     role, site = USERS[username]
     sign_in(page, username)

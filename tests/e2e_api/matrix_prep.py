@@ -37,7 +37,10 @@ from pg import PASSWORD, FakeClock
 
 STAFF = frozenset({"inv1", "inv2", "coord1", "coord2"})
 INVESTIGATORS = frozenset({"inv1", "inv2"})
-READERS = frozenset({"inv1", "inv2", "coord1", "coord2", "stat", "dsmb", "mon1", "monall"})
+READERS = frozenset({"inv1", "inv2", "coord1", "coord2", "stat", "dsmb", "mon1", "monall", "dm1"})
+#: Who reads data queries (site staff and a site monitor: their site) and who raises them.
+QUERY_READERS = READERS - {"dsmb"}
+QUERY_RAISERS = frozenset({"stat", "mon1", "monall", "dm1"})
 COORD = {"S01": "coord1", "S02": "coord2"}
 #: The arm a site's participants are assigned in (cohort places: two per arm at most).
 ASSIGN_ARM = {"S01": "autologous", "S02": "prior_sct_donor"}
@@ -217,6 +220,21 @@ def _sid(name: str, stage: str, once: bool = False) -> Callable[[str, str], str]
 def _under(name: str, stage: str, tail: str, once: bool = False) -> Callable[[str, str], str]:
     base = _sid(name, stage, once)
     return lambda user, site: base(user, site) + tail
+
+
+def _query_body(user: str, site: str) -> dict[str, object]:
+    prep = _prep()
+    sid = (
+        "S01-9999"
+        if prep is None
+        else prep.participant("queries.raise", user, site, "registered", False)
+    )
+    return {
+        "study_id": sid,
+        "record_type": "participants",
+        "field": "year_of_birth",
+        "question": "?",
+    }
 
 
 def _today() -> str:
@@ -402,10 +420,25 @@ CLINICAL_ENDPOINTS: list[Row] = [
     ),
 ]
 #: Rows confined to the participant's (or the named) site for site staff and site monitors.
+CLINICAL_ENDPOINTS += [
+    ("queries.raise", "POST", lambda u, s: "/queries", _query_body, QUERY_RAISERS, 201),
+    ("queries.list.site", "GET", lambda u, s: f"/queries?site_id={s}", None, QUERY_READERS, 200),
+    (
+        "queries.summary.site",
+        "GET",
+        lambda u, s: f"/queries/summary?site_id={s}",
+        None,
+        QUERY_READERS,
+        200,
+    ),
+]
 CLINICAL_SITE_SCOPED = {name for name, *_ in CLINICAL_ENDPOINTS if not name.startswith("arms.")}
 API = "/api/v1"
 #: Every clinical route of the OpenAPI schema, each tried by a row above.
 CLINICAL_COVERED = {
+    ("POST", f"{API}/queries"),
+    ("GET", f"{API}/queries"),
+    ("GET", f"{API}/queries/summary"),
     ("POST", f"{API}/participants"),
     ("GET", f"{API}/participants"),
     ("GET", f"{API}/participants/{{study_id}}"),

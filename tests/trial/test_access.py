@@ -313,3 +313,19 @@ def test_only_a_digest_of_the_token_is_stored(
         )
     assert token not in stored and access.token_digest(token) in stored
     assert token not in trail
+
+
+def test_data_queries_are_raised_by_reviewers_and_answered_by_the_site() -> None:
+    """Monitors, data managers and the statistician raise queries; site staff answer them at
+    their own site; a data manager works across sites and enters no clinical data."""
+    assert set(PERMISSIONS["query.raise"]) == {Role.MONITOR, Role.DATA_MANAGER, Role.STATISTICIAN}
+    assert set(PERMISSIONS["query.answer"]) == {Role.INVESTIGATOR, Role.COORDINATOR}
+    with pytest.raises(Forbidden):
+        authorize(actor("coordinator", "S01"), "query.answer", "S02")
+    with pytest.raises(Forbidden):
+        authorize(actor("monitor", "S01"), "query.raise", "S02")
+    dm = actor("data_manager")
+    assert visible_sites(dm, "query.read") is None
+    for action in WRITE_ACTIONS:
+        assert Role.DATA_MANAGER not in PERMISSIONS[action], action
+    assert access.SITE_RULE[Role.DATA_MANAGER] == "none"

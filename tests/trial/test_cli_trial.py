@@ -28,7 +28,7 @@ from dosewise.store.session import open_database
 from dosewise.trial import access
 from dosewise.trial.audit import Actor
 from dosewise.trial.uow import UnitOfWork
-from pg import make_settings, sqlite_template
+from pg import USERS, make_settings, sqlite_template
 
 CHEAP = {
     "DOSEWISE_ARGON2_TIME_COST": "1",
@@ -64,10 +64,30 @@ def test_serve_refuses_an_unmigrated_database_and_says_what_to_run(
     url = f"sqlite:///{tmp_path}/new.db"
     with pytest.raises(migrate.DatabaseNotMigrated, match="run `dosewise db upgrade`"):
         prepare_service(make_settings(url))
-    code, out, err = run(["serve", "--database-url", url], capsys)
+    code, out, err = run(["serve", "--database-url", url, "--port", str(_free_port())], capsys)
     assert code == 2
     assert err.startswith("error: database=") and "run `dosewise db upgrade`" in err
     assert out == ""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_on_a_busy_port_says_so_and_how_to_choose_another(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path}/new.db"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = int(taken.getsockname()[1])
+        code, out, err = run(["serve", "--database-url", url, "--port", str(port)], capsys)
+    assert code == 2 and out == ""  # nothing claims to be serving, no administrator created
+    assert f"port={port}" in err and "already in use" in err
+    assert f"DOSEWISE_PORT={port + 1}" in err and f"--port {port + 1}" in err
 
 
 def test_db_check_then_upgrade_then_check(
@@ -142,7 +162,7 @@ def test_user_add_and_list(migrated_url: str, capsys: pytest.CaptureFixture[str]
     code, out, _ = run(["user", "list", "--database-url", migrated_url, "--json"], capsys)
     users = {u["username"]: u for u in json.loads(out)["users"]}
     assert users["coord3"]["role"] == "coordinator" and "password_hash" not in users["coord3"]
-    assert len(users) == 10
+    assert len(users) == len(USERS) + 1
 
 
 def test_audit_verify_and_export(

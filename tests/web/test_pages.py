@@ -273,8 +273,19 @@ def test_dsmb_and_monitors_read_without_forms(
         signed_in(reader)
         page = client.get(f"/participants/{sid}").text
         actions = set(re.findall(r'<form method="post" action="([^"]+)"', page))
-        assert actions == {"/logout"}, (reader, actions)
+        # Monitors and the statistician enter no clinical data; they only raise data queries.
+        queries = set() if reader == "dsmb" else {f"/participants/{sid}/queries"}
+        assert actions == {"/logout"} | queries, (reader, actions)
     data = {"csrf_token": csrf_of(page), **consent_form(datetime(2026, 1, 5).date())}
     r = client.post(f"/participants/{sid}/consent", data=data)  # as the statistician
     assert r.status_code == 403, r.text
     assert "may not register, screen, consent" in r.text, r.text[-2500:]
+
+
+def test_the_favicon_is_served(client: TestClient) -> None:
+    """Browsers ask for /favicon.ico on every site: an icon, not a 404 in the console."""
+    r = client.get("/favicon.ico")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
+    assert r.content.startswith(b"<svg")
+    assert client.get("/static/favicon.svg").status_code == 200
+    assert 'rel="icon"' in client.get("/login").text

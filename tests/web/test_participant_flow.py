@@ -67,6 +67,13 @@ def test_register_consent_screen_enroll_assign_confirm_release_fallback(
     assert r.status_code == 303, r.text
 
     release = {"lot": "LOT-001", "released_on": today.isoformat(), **FALLBACK_PRODUCT}
+    # every mistake of the form at once: two fields left empty, one not a number
+    incomplete = {**release, "lot": "", "volume_ml": "", "tnc": "lots"}
+    r = post(client, f"/participants/{sid}/release", csrf, {**incomplete, "release_password": ""})
+    assert r.status_code == 422
+    for field in ("lot", "volume_ml", "tnc", "release_password"):
+        assert f'id="{field}-error"' in r.text, field
+    assert re.search(r'<label for="volume_ml">Product volume <span class="req"', r.text)
     r = post(
         client,
         f"/participants/{sid}/release",
@@ -106,7 +113,7 @@ def test_register_consent_screen_enroll_assign_confirm_release_fallback(
     }
     assert post(client, f"/participants/{sid}/response", csrf, response).status_code == 303
     page = client.get(f"/participants/{sid}").text
-    infused = re.search(r'id="infusion-record">([^<]*)<', page)
+    infused = re.search(r'id="infusion-record"[^>]*>([^<]*)<', page)
     assert infused, page[page.index('id="infusion"') :][:1500]
     assert "level DL-1" in infused.group(1), infused.group(1)
     assert 'id="bor" data-bor="CR"' in page  # blasts < 5%, counts recovered (clinical.md §5)

@@ -15,7 +15,9 @@ from dosewise.store.tables import LOCALES, ROLES, Site, User
 
 #: Any printable text without NUL (PostgreSQL refuses NUL in text).
 NO_NUL = r"^[^\x00]*$"
-RoleName = Literal["admin", "investigator", "coordinator", "statistician", "dsmb", "monitor"]
+RoleName = Literal[
+    "admin", "investigator", "coordinator", "statistician", "dsmb", "monitor", "data_manager"
+]
 assert tuple(RoleName.__args__) == ROLES  # type: ignore[attr-defined]
 #: The interface languages the web pages ship (and a user may store).
 LocaleName = Literal["zh_CN", "en"]
@@ -296,13 +298,28 @@ class AuditRecordOut(BaseModel):
     context: dict[str, Any] | None
     prev_hash: str
     hash: str
+    names: dict[str, str] = Field(
+        default_factory=dict,
+        description="The names of ids in before/after: user ids (created_by ...) as usernames, "
+        "participant_id (and a participants row's entity_id) as the study ID",
+        examples=[{"created_by": "coord.beijing", "participant_id": "S01-0001"}],
+    )
+    subject: str | None = Field(
+        default=None,
+        description="Whom an account event is about (the user signing in), when not the actor",
+    )
 
 
 class AuditPage(BaseModel):
     records: list[AuditRecordOut]
     next_after_seq: int | None = Field(
-        description="Pass as after_seq for the next page (null on the last page)"
+        description="Pass as after_seq for the next page (null on the last page; oldest first)"
     )
+    next_before_seq: int | None = Field(
+        default=None,
+        description="With order=desc: pass as before_seq for the next (older) page",
+    )
+    total: int | None = Field(default=None, description="How many records match the filters")
 
 
 class ChainProblemOut(BaseModel):

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from dosewise.cli.app import app
 from dosewise.cli.options import print_json
-from dosewise.errors import InvalidInput
+from dosewise.errors import InvalidInput, InvalidParameter
 from dosewise.settings import Settings, get_settings
 from dosewise.store import migrate
 from dosewise.store.session import Database, open_database
@@ -398,10 +398,37 @@ def prepare_service(settings: Settings) -> tuple[Database, tuple[str, str] | Non
     return db, admin
 
 
+def check_port(host: str, port: int) -> None:
+    """Refuse to start on a port another program holds, saying how to choose another (before
+    anything claims to be serving). Binds as uvicorn does (``SO_REUSEADDR``)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise InvalidParameter("host", host, f"cannot be resolved ({exc})") from None
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError:
+            other = port + 1 if port < 65535 else 8001
+            raise InvalidParameter(
+                "port",
+                port,
+                f"is already in use on {host} (is dosewise already running?): choose another "
+                f"with `dosewise serve --port {other}` or DOSEWISE_PORT={other} "
+                f"(`make run DOSEWISE_PORT={other}`)",
+            ) from None
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface (default 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port (default DOSEWISE_PORT, else 8000).")
+    ] = None,
     database_url: DatabaseOption = None,
     workers: Annotated[
         int,
@@ -421,6 +448,8 @@ def serve(
     from dosewise.api.app import create_app
 
     settings = _settings(database_url)
+    bind_host, bind_port = host or settings.host, port or settings.port
+    check_port(bind_host, bind_port)  # before anything is created or claims to be serving
     db, admin = prepare_service(settings)
     if admin is not None:
         print(
@@ -429,7 +458,6 @@ def serve(
             "at /account/password (nothing else is allowed until you do).",
             flush=True,
         )
-    bind_host, bind_port = host or settings.host, port or settings.port
     print(
         f"dosewise serving on http://{bind_host}:{bind_port}/ (pages) and /api/v1/docs (API)",
         flush=True,

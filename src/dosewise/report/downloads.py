@@ -201,10 +201,22 @@ def export_download(
             out.mkdir()
         else:
             out = folder / f"{kind}.{chosen}"
-        detail = run_export(db, actor, kind, out, lang=language, as_of=cutoff, via=via)
-        stem = f"dosewise-{kind}-{detail['as_of']}"
-        if spec.translated:
-            stem += f"-{language}"
+
+        def name(day: str) -> str:
+            """The file the user receives (``dosewise-dsmb-2026-01-05-en.pdf``)."""
+            return f"dosewise-{kind}-{day}" + (f"-{language}" if spec.translated else "")
+
+        detail = run_export(
+            db,
+            actor,
+            kind,
+            out,
+            lang=language,
+            as_of=cutoff,
+            via=via,
+            document=lambda day: f"{name(day)}.{chosen}",
+        )
+        stem = name(detail["as_of"])
         if spec.folder:
             out = _zip_folder(out, folder / f"{stem}.zip", stem)
         return Download(

@@ -196,15 +196,22 @@ def run_export(
     lang: str = "en",
     as_of: date | None = None,
     via: str = "cli",
+    document: Callable[[str], str] | None = None,
 ) -> dict[str, Any]:
-    """Read, write ``kind`` to ``out`` and audit-log it; returns what was written."""
+    """Read, write ``kind`` to ``out`` and audit-log it; returns what was written.
+
+    ``document`` names what the user receives, from the cut-off day (a download's file name):
+    the trail then records that name, not the server's temporary path.
+    """
     spec = authorize_export(actor, kind)
     spec.check_out(out)
     check_lang(lang)
     write = spec.load_writer()
     data = read_trial_data(db, actor, as_of)
     detail = write(data, out, lang if spec.translated else "en")
-    summary = {"out": str(out), "as_of": data.as_of.isoformat(), **detail}
+    as_of_text = data.as_of.isoformat()
+    named = str(out) if document is None else document(as_of_text)
+    summary = {"out": named, "as_of": as_of_text, **detail}
     with UnitOfWork(db, actor, context={"via": via, "command": f"report {kind}"}) as uow:
         uow.event(f"report.export.{kind}", "report", kind, after=summary)
         uow.commit()

@@ -298,6 +298,7 @@ _USER_TYPE = {
     "statistician": "Sponsor",
     "dsmb": "Sponsor",
     "monitor": "Sponsor",
+    "data_manager": "Sponsor",
     "admin": "Sponsor",
 }
 

@@ -33,7 +33,15 @@ from sqlalchemy.orm import Mapped, MappedColumn, mapped_column
 from dosewise.store.base import Base, JSONDoc, UTCDateTime
 
 #: Roles a user can hold (the permission matrix is in ``dosewise.trial.access``).
-ROLES = ("admin", "investigator", "coordinator", "statistician", "dsmb", "monitor")
+ROLES = (
+    "admin",
+    "investigator",
+    "coordinator",
+    "statistician",
+    "dsmb",
+    "monitor",
+    "data_manager",
+)
 #: Interface languages a user can choose (``dosewise.web.i18n`` shows them in this order).
 LOCALES = ("zh_CN", "en")
 #: Part 11 §11.50 meanings an e-signature can carry.
@@ -525,6 +533,50 @@ class Bop2Look(Base):
     looked_by: Mapped[int] = _user_fk()
 
 
+# --------------------------------------------------------------------------- data queries
+
+
+class DataQuery(Base):
+    """A question about one field of one of a participant's records, raised by a monitor, a data
+    manager or the statistician and answered by the participant's site (issue 17).
+
+    ``status`` is ``open`` (waiting for the site), ``answered`` (waiting for the raiser) or
+    ``closed``; the thread after the question is in ``data_query_messages``.
+    """
+
+    __tablename__ = "data_queries"
+    __audit_workflow__ = frozenset({"status", "updated_at", "closed_at", "closed_by"})
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"), index=True)
+    #: The record's table (``adverse_events`` ...) and id, and the field asked about.
+    record_type: Mapped[str] = mapped_column(String(SHORT))
+    record_id: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(100))
+    question: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    raised_by: Mapped[int] = _user_fk()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by: Mapped[int | None] = _user_fk(nullable=True)
+
+
+class DataQueryMessage(Base):
+    """One step of a query's thread after the question: an answer, a closure or a re-opening."""
+
+    __tablename__ = "data_query_messages"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    query_id: Mapped[int] = mapped_column(ForeignKey("data_queries.id"), index=True)
+    #: answer, close, reopen.
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str | None] = mapped_column(Text)
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    posted_by: Mapped[int] = _user_fk()
+
+
 # --------------------------------------------------------------------------- audit trail
 
 
@@ -596,6 +648,8 @@ MODELS: tuple[type[Base], ...] = (
     BestResponse,
     Phase1Closure,
     Bop2Look,
+    DataQuery,
+    DataQueryMessage,
     AuditRecord,
     AuditHead,
 )

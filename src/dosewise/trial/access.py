@@ -2,7 +2,8 @@
 
 The permission matrix is data — action × role → scope — and every entry point (API, CLI, web)
 asks :func:`authorize` before acting. Scope ``site`` confines site staff to their own site's
-participants; ``all`` reaches every site. DSMB members and monitors only read; only the
+participants; ``all`` reaches every site. DSMB members and monitors only read (monitors, data
+managers and the statistician raise data queries, which site staff answer); only the
 statistician or an investigator may confirm a dose decision.
 
 Passwords are Argon2id hashes (argon2-cffi; cost from the settings). Sessions are random tokens
@@ -48,6 +49,7 @@ class Role(StrEnum):
     STATISTICIAN = "statistician"
     DSMB = "dsmb"
     MONITOR = "monitor"
+    DATA_MANAGER = "data_manager"
 
 
 class Scope(StrEnum):
@@ -66,6 +68,7 @@ SITE_RULE: dict[Role, str] = {
     Role.STATISTICIAN: "none",
     Role.DSMB: "none",
     Role.MONITOR: "optional",
+    Role.DATA_MANAGER: "none",
 }
 
 #: Every action an entry point can ask about, and what it means.
@@ -89,28 +92,32 @@ ACTIONS: dict[str, str] = {
     "phase1.close": "close phase 1 of an arm (OBD and RP2D, e-signature)",
     "phase2.look": "run a phase 2 (BOP2) interim look",
     "report.read": "read trial reports (DSMB)",
+    "query.read": "read data queries",
+    "query.raise": "raise data queries on a record's field, and close or re-open them",
+    "query.answer": "answer data queries",
 }
 
 A, S = Scope.ALL, Scope.SITE
-_admin, _inv, _coord, _stat, _dsmb, _mon = (
+_admin, _inv, _coord, _stat, _dsmb, _mon, _dm = (
     Role.ADMIN,
     Role.INVESTIGATOR,
     Role.COORDINATOR,
     Role.STATISTICIAN,
     Role.DSMB,
     Role.MONITOR,
+    Role.DATA_MANAGER,
 )
 
 #: The permission matrix: action → role → scope. A missing role means "not allowed".
 PERMISSIONS: dict[str, dict[Role, Scope]] = {
-    "site.read": {_admin: A, _inv: A, _coord: A, _stat: A, _dsmb: A, _mon: A},
+    "site.read": {_admin: A, _inv: A, _coord: A, _stat: A, _dsmb: A, _mon: A, _dm: A},
     "user.read": {_admin: A},
     "user.manage": {_admin: A},
-    "audit.read": {_admin: A, _inv: S, _mon: S},
+    "audit.read": {_admin: A, _inv: S, _mon: S, _dm: A},
     "audit.verify": {_admin: A, _mon: A},
     "audit.export": {_admin: A, _mon: S},
-    "arm.read": {_inv: A, _coord: A, _stat: A, _dsmb: A, _mon: A},
-    "participant.read": {_inv: S, _coord: S, _stat: A, _dsmb: A, _mon: S},
+    "arm.read": {_inv: A, _coord: A, _stat: A, _dsmb: A, _mon: A, _dm: A},
+    "participant.read": {_inv: S, _coord: S, _stat: A, _dsmb: A, _mon: S, _dm: A},
     "participant.write": {_inv: S, _coord: S},
     "dose.assign": {_inv: S, _coord: S},
     "dose.confirm": {_inv: S, _stat: A},
@@ -119,6 +126,9 @@ PERMISSIONS: dict[str, dict[Role, Scope]] = {
     "phase1.close": {_inv: A, _stat: A},
     "phase2.look": {_stat: A},
     "report.read": {_inv: A, _stat: A, _dsmb: A, _mon: A},
+    "query.read": {_inv: S, _coord: S, _stat: A, _mon: S, _dm: A},
+    "query.raise": {_stat: A, _mon: S, _dm: A},
+    "query.answer": {_inv: S, _coord: S},
 }
 
 

@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from dosewise.csvsafe import safe_row
@@ -344,7 +344,12 @@ def verify_chain(session: Session, batch: int = 1000) -> ChainReport:
 
 @dataclass(frozen=True)
 class AuditQuery:
-    """Filters for reading the trail; ``sites=None`` means every site (and site-less records)."""
+    """Filters for reading the trail; ``sites=None`` means every site (and site-less records).
+
+    ``records`` narrows to given rows: (entity, entity ids) pairs, e.g. every row of one
+    participant. ``since``/``until`` bound ``recorded_at`` (ISO UTC text, ``until`` exclusive).
+    Pages run oldest first from ``after_seq``, or newest first below ``before_seq``.
+    """
 
     sites: frozenset[str] | None = None
     entity: str | None = None
@@ -353,22 +358,71 @@ class AuditQuery:
     username: str | None = None
     after_seq: int = 0
     limit: int = 100
+    records: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+    since: str | None = None
+    until: str | None = None
+    newest_first: bool = False
+    before_seq: int | None = None
+    #: With ``username``: that user's id, so that the user's sign-ins (recorded before anyone
+    #: was signed in, about the ``users`` row) match too.
+    subject_id: str | None = None
 
 
-def query(session: Session, q: AuditQuery) -> list[AuditRecord]:
-    """Records matching ``q`` in sequence order."""
-    stmt = select(AuditRecord).where(AuditRecord.seq > q.after_seq)
+def _matching(q: AuditQuery) -> Any:
+    stmt = select(AuditRecord)
     if q.sites is not None:
         stmt = stmt.where(AuditRecord.site_id.in_(sorted(q.sites)))
     for column, value in (
         (AuditRecord.entity, q.entity),
         (AuditRecord.entity_id, q.entity_id),
         (AuditRecord.action, q.action),
-        (AuditRecord.username, q.username),
     ):
         if value is not None:
             stmt = stmt.where(column == value)
-    return list(session.execute(stmt.order_by(AuditRecord.seq).limit(q.limit)).scalars())
+    if q.username is not None:
+        by_user = AuditRecord.username == q.username
+        if q.subject_id is not None:
+            about = and_(
+                AuditRecord.user_id.is_(None),
+                AuditRecord.entity == "users",
+                AuditRecord.entity_id == q.subject_id,
+            )
+            by_user = or_(by_user, about)
+        stmt = stmt.where(by_user)
+    if q.records is not None:
+        stmt = stmt.where(
+            or_(
+                false(),
+                *(
+                    and_(AuditRecord.entity == entity, AuditRecord.entity_id.in_(ids))
+                    for entity, ids in q.records
+                    if ids
+                ),
+            )
+        )
+    if q.since is not None:
+        stmt = stmt.where(AuditRecord.recorded_at >= q.since)
+    if q.until is not None:
+        stmt = stmt.where(AuditRecord.recorded_at < q.until)
+    return stmt
+
+
+def query(session: Session, q: AuditQuery) -> list[AuditRecord]:
+    """Records matching ``q``: in sequence order from ``after_seq``, or newest first."""
+    stmt = _matching(q)
+    if q.newest_first:
+        if q.before_seq is not None:
+            stmt = stmt.where(AuditRecord.seq < q.before_seq)
+        stmt = stmt.order_by(AuditRecord.seq.desc())
+    else:
+        stmt = stmt.where(AuditRecord.seq > q.after_seq).order_by(AuditRecord.seq)
+    return list(session.execute(stmt.limit(q.limit)).scalars())
+
+
+def count(session: Session, q: AuditQuery) -> int:
+    """How many records match ``q``'s filters (whatever the page)."""
+    stmt = _matching(q).with_only_columns(func.count(AuditRecord.seq))
+    return int(session.scalar(stmt) or 0)
 
 
 def as_dict(record: AuditRecord) -> dict[str, Any]:

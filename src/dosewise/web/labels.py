@@ -23,6 +23,7 @@ ROLES: dict[str, str] = {
     "statistician": N_("Statistician"),
     "dsmb": N_("DSMB member"),
     "monitor": N_("Monitor"),
+    "data_manager": N_("Data manager"),
 }
 
 ARM_PHASES: dict[str, str] = {
@@ -47,6 +48,16 @@ PARTICIPANT_STATUSES: dict[str, str] = {
 CRITERION_STATUSES: dict[str, str] = {
     "met": N_("Met"),
     "not_met": N_("Not met"),
+    "not_assessed": N_("Not assessed"),
+    "not_applicable": N_("Not applicable"),
+}
+
+#: A criterion's result as the checklist shows it (an absent exclusion is good, not "not met").
+CRITERION_RESULTS: dict[str, str] = {
+    "met": N_("Met"),
+    "not_met": N_("Not met"),
+    "present": N_("Present: excludes"),
+    "not_present": N_("Not present"),
     "not_assessed": N_("Not assessed"),
     "not_applicable": N_("Not applicable"),
 }
@@ -147,6 +158,7 @@ class NavItem:
 _NAV: tuple[tuple[str, str, str | None], ...] = (
     ("/trial", N_("Trial overview"), "arm.read"),
     ("/participants", N_("Participants"), "participant.read"),
+    ("/queries", N_("Queries"), "query.read"),
     ("/dsmb", N_("DSMB"), "report.read"),
     ("/reports", N_("Reports"), None),
     ("/protocol", N_("Protocol"), None),
@@ -238,4 +250,66 @@ OFF_STUDY_REASONS: dict[str, str] = {
     "lost_to_follow_up": N_("Lost to follow-up"),
     "investigator_decision": N_("Investigator's decision"),
     "other": N_("Other"),
+}
+
+QUERY_STATUSES: dict[str, str] = {
+    "open": N_("Open: waiting for the site"),
+    "answered": N_("Answered: waiting for review"),
+    "closed": N_("Closed"),
+    "unresolved": N_("Open or answered"),
+}
+
+QUERY_AGES: dict[str, str] = {
+    "lt7": N_("under 7 days"),
+    "7to30": N_("7–30 days"),
+    "gt30": N_("over 30 days"),
+}
+
+QUERY_STEPS: dict[str, str] = {
+    "answer": N_("Answer"),
+    "close": N_("Closed"),
+    "reopen": N_("Re-opened"),
+}
+
+#: The records a data query can be about (``dosewise.trial.services.queries.RECORD_TYPES``).
+RECORD_TYPES: dict[str, str] = {
+    "participants": N_("Participant"),
+    "consents": N_("Consent"),
+    "screenings": N_("Screening"),
+    "enrollments": N_("Enrollment"),
+    "dose_assignments": N_("Dose assignment"),
+    "products": N_("Product release"),
+    "lymphodepletions": N_("Lymphodepletion"),
+    "infusions": N_("Infusion"),
+    "adverse_events": N_("Adverse event"),
+    "dlt_adjudications": N_("DLT adjudication"),
+    "response_assessments": N_("Response assessment"),
+    "best_responses": N_("Best overall response"),
+}
+
+#: The participant page's steps (``dosewise.web.stepper.STEPS``).
+STEPS: dict[str, str] = {
+    "consent": N_("Consent"),
+    "screening": N_("Screening"),
+    "enrollment": N_("Enrollment"),
+    "dose": N_("Dose"),
+    "product": N_("Product"),
+    "lymphodepletion": N_("Lymphodepletion"),
+    "infusion": N_("Infusion"),
+    "dlt_window": N_("DLT window"),
+    "response": N_("Response"),
+    "bor": N_("BOR"),
+}
+
+NEXT_STEPS: dict[str, str] = {
+    "consent": N_("Record the consent"),
+    "screening": N_("Screen for an arm"),
+    "enrollment": N_("Enroll in the arm"),
+    "dose": N_("Assign and confirm the dose"),
+    "product": N_("Release the product"),
+    "lymphodepletion": N_("Record the lymphodepletion"),
+    "infusion": N_("Record the infusion"),
+    "dlt_window": N_("Adjudicate DLT when the window closes"),
+    "response": N_("Record a response assessment"),
+    "bor": N_("Derive the best overall response"),
 }

@@ -5,6 +5,8 @@ current evaluation, the visit timeline (``clinical.schedule``) and the consent r
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -15,11 +17,11 @@ from dosewise.errors import DosewiseError
 from dosewise.protocol import Protocol
 from dosewise.store.tables import Participant
 from dosewise.trial.services import dlt as dlt_service
-from dosewise.trial.services import reads
+from dosewise.trial.services import queries, reads
 from dosewise.trial.state import NextStep, arm_state, visit_schedule
 from dosewise.trial.uow import UnitOfWork
 from dosewise.web import protocol_view as pv
-from dosewise.web import records
+from dosewise.web import records, stepper
 from dosewise.web.protocol_texts import ProtocolTexts
 from dosewise.web.render import Form, FormErrors, Page
 from dosewise.web.session import WebUser
@@ -40,6 +42,7 @@ SECTIONS = (
     "dlt",
     "response",
     "off_study",
+    "query",
 )
 
 
@@ -52,6 +55,9 @@ class Permissions:
     confirm: bool
     release: bool
     adjudicate: bool
+    read_queries: bool = False
+    raise_query: bool = False
+    answer_query: bool = False
 
     @classmethod
     def of(cls, user: WebUser, site_id: str) -> Permissions:
@@ -61,6 +67,9 @@ class Permissions:
             confirm=user.can("dose.confirm", site_id),
             release=user.can("product.release", site_id),
             adjudicate=user.can("dlt.adjudicate", site_id),
+            read_queries=user.can("query.read", site_id),
+            raise_query=user.can("query.raise", site_id),
+            answer_query=user.can("query.answer", site_id),
         )
 
 
@@ -75,6 +84,43 @@ class ParticipantView:
     dlt: dict[str, Any] | None = None
     visits: tuple[tuple[VisitStatus, str], ...] = ()
     criteria: dict[str, str] = field(default_factory=dict)
+    #: The participant's data queries (newest first) and the unresolved ones per record type.
+    queries: list[dict[str, Any]] = field(default_factory=list)
+    unresolved_by_type: Counter[str] = field(default_factory=Counter)
+    username: str = ""
+    role: str = ""
+
+    def may_resolve(self, query: dict[str, Any]) -> bool:
+        """Whether the signed-in user may close or re-open ``query`` (raiser or data manager;
+        the service decides again)."""
+        return self.can.raise_query and (
+            query["raised_by"] == self.username or self.role == "data_manager"
+        )
+
+    def unresolved(self, *record_types: str) -> int:
+        return sum(self.unresolved_by_type[t] for t in record_types)
+
+    def record_choices(self) -> list[tuple[str, str]]:
+        """Every record of the participant a query can name: ``type:id`` and a description."""
+        r = self.record
+        out = [("participants:", f"participants · {r['study_id']}")]
+        lists = (
+            ("consents", r["consents"], "consent_on"),
+            ("screenings", r["screenings"], "screened_on"),
+            ("enrollments", [r["enrollment"]] if r.get("enrollment") else [], "enrolled_on"),
+            ("dose_assignments", r["dose_assignments"], "dose_level"),
+            ("products", r["products"], "lot"),
+            ("lymphodepletions", r["lymphodepletions"], "start_on"),
+            ("infusions", [r["infusion"]] if r.get("infusion") else [], "infused_on"),
+            ("adverse_events", r["adverse_events"], "term"),
+            ("dlt_adjudications", r["dlt_adjudications"], "adjudicated_at"),
+            ("response_assessments", r["response_assessments"], "assessed_on"),
+            ("best_responses", [r["best_response"]] if r.get("best_response") else [], "bor"),
+        )
+        for kind, rows, label in lists:
+            for row in rows:
+                out.append((f"{kind}:{row['id']}", f"{kind} #{row['id']} · {row.get(label, '')}"))
+        return out
 
     @property
     def latest_consent(self) -> dict[str, Any] | None:
@@ -168,7 +214,45 @@ def build(page: Page, uow: UnitOfWork, study_id: str) -> ParticipantView:
             except DosewiseError:
                 view.dlt = None
     view.visits = _visits(record, on, protocol)
+    view.username, view.role = user.username, user.role
+    if view.can.read_queries:
+        view.queries = queries.list_queries(uow, queries.QueryFilter(study_id=study_id))
+        view.unresolved_by_type = Counter(
+            q["record_type"] for q in view.queries if q["status"] in queries.UNRESOLVED
+        )
     return view
+
+
+_FINDING = re.compile(r"^([a-z][a-z0-9_]*) = (true|false)$")
+
+
+def criterion_rows(criteria: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The stored checklist for people: each criterion's result in words (an exclusion that is
+    correctly absent is "not present", good; only a real failure is bad), and each yes/no
+    finding of the evidence as its name in words with yes or no."""
+    rows = []
+    for c in criteria:
+        status, kind = c.get("status"), c.get("kind")
+        if status == "not_assessed":
+            result, tone = "not_assessed", "wait"
+        elif status == "not_applicable":
+            result, tone = "not_applicable", "neutral"
+        elif kind == "exclusion":
+            result, tone = ("present", "bad") if status == "met" else ("not_present", "good")
+        else:
+            result, tone = ("met", "good") if status == "met" else ("not_met", "bad")
+        evidence = []
+        for item in c.get("evidence") or []:
+            found = _FINDING.match(str(item))
+            if found:
+                name = found.group(1).replace("_", " ")
+                evidence.append(
+                    {"text": name[:1].upper() + name[1:], "yes": found.group(2) == "true"}
+                )
+            else:  # e.g. "flow_cytometry on bone_marrow: 94% positive" in words
+                evidence.append({"text": str(item).replace("_", " "), "yes": None})
+        rows.append({**c, "result": result, "tone": tone, "words": evidence})
+    return rows
 
 
 def finding_rows(protocol: Protocol) -> list[tuple[str, list[str]]]:
@@ -203,6 +287,10 @@ def render(
     with page.uow(readonly=True) as uow:
         view = build(page, uow, study_id)
     texts = ProtocolTexts(view.protocol, page.locale)
+    infused = view.record.get("infusion") is not None
+    extra = {"ae", "visits"} if infused else set()
+    if view.dlt is not None:
+        extra.add("dlt")
     return page.render(
         "participants/participant.html",
         status_code=status_code,
@@ -223,5 +311,17 @@ def render(
         ],
         extramedullary_choices=[(e, e) for e in records.EXTRAMEDULLARY],
         category_choices=[(c, c) for c in records.RESPONSE_CATEGORIES],
+        steps=stepper.steps(view.record),
+        checklist=criterion_rows(view.latest_screening["criteria"])
+        if view.latest_screening
+        else [],
+        rescreen=(
+            records.screening_form(view.latest_screening["record"], view.latest_screening["arm_id"])
+            if view.latest_screening
+            else None
+        ),
+        next_step=stepper.next_step(view.record),
+        folds=stepper.folded(view.record, bool(view.visits), active, frozenset(extra)),
+        query_fields=sorted({f for t in queries.RECORD_TYPES for f in queries.field_names(t)}),
         **context,
     )

@@ -5,6 +5,7 @@ the values and name the field of anything wrong, which the form shows next to th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -156,6 +157,48 @@ def screening_record(form: Form, protocol: Protocol) -> dict[str, Any]:
     return record
 
 
+def screening_form(record: Mapping[str, Any], arm_id: str) -> Form:
+    """The screening form filled from an earlier screening's record (the inverse of
+    :func:`screening_record`), so a re-screen starts from what was entered last time; the
+    screening date is left for today's."""
+    values: dict[str, str] = {"arm_id": arm_id}
+
+    def put(name: str, value: Any) -> None:
+        if value is not None and value != "":
+            values[name] = _text(value)
+
+    put("screen_age_years", record.get("age_years"))
+    put("sex", record.get("sex"))
+    put("ecog", record.get("ecog"))
+    life = record.get("life_expectancy") or {}
+    put("life_expectancy", life.get("value"))
+    put("life_expectancy_unit", life.get("unit"))
+    put("peripheral_blood_blasts", (record.get("peripheral_blood_blasts") or {}).get("value"))
+    put("last_antineoplastic_therapy_date", record.get("last_antineoplastic_therapy_date"))
+    assays = record.get("cd5") or []
+    if assays:
+        assay = assays[0]
+        put("cd5_method", assay.get("method"))
+        put("cd5_specimen", assay.get("specimen"))
+        put("cd5_positive", (assay.get("positive") or {}).get("value"))
+        put("cd5_blast_mfi", assay.get("blast_mfi"))
+        put("cd5_normal_t_cell_mfi", assay.get("normal_t_cell_mfi"))
+    for name, lab in (record.get("labs") or {}).items():
+        put(f"{name}_value", lab.get("value"))
+        put(f"{name}_unit", lab.get("unit"))
+        put(f"{name}_uln", (lab.get("uln") or {}).get("value"))
+    for name, present in (record.get("findings") or {}).items():
+        if isinstance(present, bool):
+            values[finding_field(name)] = "yes" if present else "no"
+    return Form({k: [v] for k, v in values.items()})
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 # --------------------------------------------------------------------------- product
 
 
@@ -201,6 +244,7 @@ def adverse_event(form: Form) -> dict[str, Any]:
         "baseline_present": form.flag("baseline_present"),
         "due_to_disease": form.flag("due_to_disease"),
         "notes": form.text("notes"),
+        "course": grade_course(form),
     }
     if kind == "crs":
         kwargs.update(term="Cytokine release syndrome", crs=crs_input(form))
@@ -216,6 +260,29 @@ def adverse_event(form: Form) -> dict[str, Any]:
             verbatim=form.text("verbatim"),
         )
     return kwargs
+
+
+#: Rows of the grade-course table in the "correct or complete" form.
+COURSE_ROWS = 8
+
+
+def grade_course(form: Form, prefix: str = "course") -> list[dict[str, Any]]:
+    """The grade course typed in the table (``course_date_0``, ``course_grade_0`` ...): each
+    filled row a point ``{"date", "grade"}``; empty rows are skipped. The rule's checks (first
+    point on the onset, dates increasing, the worst grade = the event's) are the event's."""
+    points: list[dict[str, Any]] = []
+    for i in range(COURSE_ROWS):
+        on = day(form, f"{prefix}_date_{i}")
+        grade = form.get(f"{prefix}_grade_{i}").strip()
+        if on is None and not grade:
+            continue
+        where = f"course[{len(points)}]"
+        if on is None:
+            raise InvalidInput(f"{where}.date", None, "is required with its grade")
+        if not grade.isdigit():
+            raise InvalidInput(f"{where}.grade", grade or None, "is required with its date (0-5)")
+        points.append({"date": on.isoformat(), "grade": int(grade)})
+    return points
 
 
 # --------------------------------------------------------------------------- responses

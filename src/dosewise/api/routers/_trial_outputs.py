@@ -36,6 +36,11 @@ class ParticipantOut(BaseModel):
     off_study_on: date | None
     off_study_reason: str | None
     version: int
+    phase: int | None = Field(default=None, description="1 or 2 once enrolled (in lists)")
+    open_queries: int | None = Field(
+        default=None,
+        description="Unresolved data queries (in lists, for roles that read queries)",
+    )
 
 
 class ParticipantRecordOut(ParticipantOut):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
+from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -11,8 +13,9 @@ from fastapi.responses import Response
 from dosewise.api.auth import CurrentUser, Runtime, require, runtime
 from dosewise.api.errors import responses
 from dosewise.api.schemas import NO_NUL, AuditPage, AuditRecordOut, ChainReportOut
-from dosewise.trial import audit
+from dosewise.trial import audit, audit_names
 from dosewise.trial.access import visible_sites
+from dosewise.trial.audit_names import audit_filter
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 MAX_INT = 2**31 - 1
@@ -40,7 +43,8 @@ def _sites(user: CurrentUser, action: str, site_id: str | None) -> frozenset[str
 @router.get(
     "",
     response_model=AuditPage,
-    summary="Audit records in sequence order (site staff and site monitors see their site)",
+    summary="Audit records, oldest first or newest first (site staff and site monitors see "
+    "their site)",
     responses=responses(401, 403, 422),
 )
 def read_audit(
@@ -49,23 +53,58 @@ def read_audit(
     entity_id: str | None = _filter("7"),
     action: str | None = _filter("user.update"),
     username: str | None = _filter("admin"),
+    study_id: str | None = Query(
+        default=None,
+        min_length=3,
+        max_length=32,
+        pattern=r"^[A-Za-z0-9-]+$",
+        description="Every record of one participant: the participant, its clinical records, "
+        "its data queries",
+        examples=["S01-0001"],
+    ),
+    date_from: date | None = Query(default=None, description="Recorded on or after (UTC day)"),
+    date_to: date | None = Query(default=None, description="Recorded on or before (UTC day)"),
+    order: Literal["asc", "desc"] = Query(
+        default="asc", description="asc: oldest first from after_seq; desc: newest first"
+    ),
     after_seq: int = Query(default=0, ge=0, le=MAX_INT),
+    before_seq: int | None = Query(
+        default=None, ge=1, le=MAX_INT, description="With order=desc: records below this seq"
+    ),
     limit: int = Query(default=100, ge=1, le=1000),
     user: CurrentUser = Depends(require("audit.read")),
     rt: Runtime = Depends(runtime),
 ) -> AuditPage:
-    q = audit.AuditQuery(
-        sites=_sites(user, "audit.read", site_id),
-        entity=entity,
-        entity_id=entity_id,
-        action=action,
-        username=username,
-        after_seq=after_seq,
-        limit=limit,
-    )
     with user.uow(rt, readonly=True) as uow:
-        rows = [AuditRecordOut(**audit.as_dict(r)) for r in audit.query(uow.session, q)]
-    return AuditPage(records=rows, next_after_seq=rows[-1].seq if len(rows) == limit else None)
+        q = audit_filter(
+            uow.session,
+            sites=_sites(user, "audit.read", site_id),
+            entity=entity,
+            entity_id=entity_id,
+            action=action,
+            username=username,
+            study_id=study_id,
+            date_from=date_from,
+            date_to=date_to,
+        )
+        q = replace(
+            q,
+            newest_first=order == "desc",
+            after_seq=after_seq,
+            before_seq=before_seq,
+            limit=limit,
+        )
+        found = audit.query(uow.session, q)
+        named = audit_names.name_records(uow.session, [audit.as_dict(r) for r in found])
+        total = audit.count(uow.session, q)
+    rows = [AuditRecordOut(**r) for r in named]
+    full = len(rows) == limit
+    return AuditPage(
+        records=rows,
+        next_after_seq=rows[-1].seq if full and order == "asc" else None,
+        next_before_seq=rows[-1].seq if full and order == "desc" else None,
+        total=total,
+    )
 
 
 @router.get(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, status
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from dosewise.api.auth import CurrentUser, Runtime, require, runtime
 from dosewise.api.errors import responses
@@ -38,10 +40,12 @@ def register(
 @router.get(
     "",
     response_model=list[ParticipantOut],
-    summary="Participants you may see (site staff and site monitors: their site)",
+    summary="Participants you may see (site staff and site monitors: their site); search, "
+    "filters, sorting and paging (X-Total-Count: how many match)",
     responses=responses(401, 403, 422),
 )
 def list_participants(
+    response: Response,
     site_id: str | None = Query(
         default=None, min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$", examples=["S01"]
     ),
@@ -51,14 +55,43 @@ def list_participants(
     participant_status: str | None = Query(
         default=None, alias="status", min_length=1, max_length=24, pattern=NO_NUL
     ),
+    q: str | None = Query(
+        default=None,
+        min_length=1,
+        max_length=32,
+        pattern=r"^[A-Za-z0-9-]+$",
+        description="Part of the study ID, any case",
+        examples=["S01-00"],
+    ),
+    phase: Literal[1, 2] | None = Query(default=None, description="Enrolled in phase 1 or 2"),
+    open_queries: bool | None = Query(
+        default=None, description="true: with unresolved data queries; false: without"
+    ),
+    sort: Literal[
+        "registered", "study_id", "registered_on", "status", "site_id", "arm_id", "phase"
+    ] = Query(default="registered", description="registered: registration order"),
+    order: Literal["asc", "desc"] = Query(default="asc"),
+    limit: int | None = Query(default=None, ge=1, le=1000, description="Default: all"),
+    offset: int = Query(default=0, ge=0, le=2**31 - 1),
     user: CurrentUser = Depends(require("participant.read")),
     rt: Runtime = Depends(runtime),
 ) -> list[ParticipantOut]:
+    search = reads.ParticipantSearch(
+        text=q,
+        site_id=site_id,
+        arm_id=arm_id,
+        status=participant_status,
+        phase=phase,
+        open_queries=open_queries,
+        sort=sort,
+        descending=order == "desc",
+        limit=limit,
+        offset=offset,
+    )
     with user.uow(rt, readonly=True) as uow:
-        rows = reads.list_participants(
-            uow, site_id=site_id, arm_id=arm_id, status=participant_status
-        )
-        return [participant_out(p) for p in rows]
+        rows, total = reads.search_participants(uow, search)
+    response.headers["X-Total-Count"] = str(total)
+    return [ParticipantOut(**row) for row in rows]
 
 
 @router.get(

@@ -6,17 +6,21 @@ Reads run in a read-only unit of work; site staff and site monitors see their ow
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from dosewise.errors import InvalidInput
 from dosewise.store.base import Base
 from dosewise.store.tables import (
     AdverseEvent,
     BestResponse,
     Consent,
+    DataQuery,
     DltAdjudication,
     DoseAssignment,
+    Enrollment,
     ESignature,
     Infusion,
     Lymphodepletion,
@@ -26,9 +30,32 @@ from dosewise.store.tables import (
     Screening,
 )
 from dosewise.trial import signed
-from dosewise.trial.access import authorize, visible_sites
+from dosewise.trial.access import Forbidden, authorize, visible_sites
+from dosewise.trial.services import queries
 from dosewise.trial.services._common import as_json, enrollment_of, participant
 from dosewise.trial.uow import UnitOfWork
+
+#: What the participant list can be sorted by.
+SORTS = ("registered", "study_id", "registered_on", "status", "site_id", "arm_id", "phase")
+
+
+@dataclass(frozen=True)
+class ParticipantSearch:
+    """Which participants to list and in what order: a study ID fragment (any case), the
+    site, arm, status and phase (1 or 2), with or without unresolved data queries; sorted by
+    one of :data:`SORTS` (``registered``: registration order), one page of ``limit`` from
+    ``offset`` (no limit: all)."""
+
+    text: str | None = None
+    site_id: str | None = None
+    arm_id: str | None = None
+    status: str | None = None
+    phase: int | None = None
+    open_queries: bool | None = None
+    sort: str = "registered"
+    descending: bool = False
+    limit: int | None = None
+    offset: int = 0
 
 
 def list_participants(
@@ -39,19 +66,97 @@ def list_participants(
     status: str | None = None,
 ) -> list[Participant]:
     """Participants the actor may see, optionally filtered, in registration order."""
-    if site_id is not None:
-        authorize(uow.actor, "participant.read", site_id)
+    stmt = _search(uow, ParticipantSearch(site_id=site_id, arm_id=arm_id, status=status))
+    return list(uow.session.scalars(stmt.with_only_columns(Participant).order_by(Participant.id)))
+
+
+def search_participants(
+    uow: UnitOfWork, search: ParticipantSearch
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the participants the actor may see (each summary with its phase and its
+    unresolved data queries when the actor reads queries), and how many match in all."""
+    if search.sort not in SORTS:
+        raise InvalidInput("sort", search.sort, f"must be one of {', '.join(SORTS)}")
+    if search.limit is not None and not 1 <= search.limit <= 1000:
+        raise InvalidInput("limit", search.limit, "must be 1 to 1000")
+    if search.offset < 0:
+        raise InvalidInput("offset", search.offset, "must be 0 or more")
+    stmt = _search(uow, search)
+    total = int(
+        uow.session.scalar(stmt.with_only_columns(func.count(Participant.id)).order_by(None)) or 0
+    )
+    column = {
+        "registered": Participant.id,
+        "study_id": Participant.study_id,
+        "registered_on": Participant.registered_on,
+        "status": Participant.status,
+        "site_id": Participant.site_id,
+        "arm_id": Participant.arm_id,
+        "phase": Enrollment.phase,
+    }[search.sort]
+    key = column.desc() if search.descending else column.asc()
+    tie = Participant.id.desc() if search.descending else Participant.id.asc()
+    page = stmt.order_by(key.nulls_last(), tie).offset(search.offset)
+    if search.limit is not None:
+        page = page.limit(search.limit)
+    rows = uow.session.execute(page).all()
+    counts = queries.unresolved_by_participant(uow)
+    reads_queries = _may(uow, "query.read")
+    return [
+        {
+            **summary(p),
+            "phase": phase,
+            "open_queries": counts.get(p.study_id, 0) if reads_queries else None,
+        }
+        for p, phase in rows
+    ], total
+
+
+def _may(uow: UnitOfWork, action: str) -> bool:
+    try:
+        authorize(uow.actor, action)
+    except Forbidden:
+        return False
+    return True
+
+
+def _search(uow: UnitOfWork, search: ParticipantSearch) -> Any:
+    if search.site_id is not None:
+        authorize(uow.actor, "participant.read", search.site_id)
     sites = visible_sites(uow.actor, "participant.read")
-    stmt = select(Participant).order_by(Participant.id)
+    stmt = select(Participant, Enrollment.phase).outerjoin(
+        Enrollment, Enrollment.participant_id == Participant.id
+    )
     if sites is not None:
         stmt = stmt.where(Participant.site_id.in_(sites))
-    if site_id is not None:
-        stmt = stmt.where(Participant.site_id == site_id)
-    if arm_id is not None:
-        stmt = stmt.where(Participant.arm_id == arm_id)
-    if status is not None:
-        stmt = stmt.where(Participant.status == status)
-    return list(uow.session.scalars(stmt))
+    if search.site_id is not None:
+        stmt = stmt.where(Participant.site_id == search.site_id)
+    if search.arm_id is not None:
+        stmt = stmt.where(Participant.arm_id == search.arm_id)
+    if search.status is not None:
+        stmt = stmt.where(Participant.status == search.status)
+    if search.phase is not None:
+        if search.phase not in (1, 2):
+            raise InvalidInput("phase", search.phase, "must be 1 or 2")
+        stmt = stmt.where(Enrollment.phase == search.phase)
+    text = (search.text or "").strip()
+    if text:
+        pattern = (
+            "%" + text.upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
+        stmt = stmt.where(func.upper(Participant.study_id).like(pattern, escape="\\"))
+    if search.open_queries is not None:
+        authorize(uow.actor, "query.read")
+        unresolved = (
+            select(DataQuery.id)
+            .where(
+                DataQuery.participant_id == Participant.id,
+                DataQuery.status.in_(queries.UNRESOLVED),
+            )
+            .exists()
+        )
+        stmt = stmt.where(unresolved if search.open_queries else ~unresolved)
+    return stmt
 
 
 def summary(p: Participant) -> dict[str, Any]:
@@ -104,8 +209,13 @@ def participant_record(uow: UnitOfWork, study_id: str) -> dict[str, Any]:
     products = _rows(uow, Product, p.id)
     for prod in products:
         prod["signature"] = signature_of(uow, prod.get("signature_id"))
+    unresolved = None
+    if _may(uow, "query.read"):
+        unresolved = queries.unresolved_by_participant(uow).get(p.study_id, 0)
     return {
         **summary(p),
+        "phase": None if enrollment is None else enrollment.phase,
+        "open_queries": unresolved,
         "enrollment": None if enrollment is None else _plain(enrollment),
         "consents": _rows(uow, Consent, p.id),
         "screenings": _rows(uow, Screening, p.id),

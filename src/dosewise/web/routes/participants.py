@@ -1,6 +1,7 @@
-"""Participant pages: the list and registration, and one page per participant from screening to
-response. Each form posts to one clinical act of :mod:`dosewise.trial.services`; a refusal comes
-back as the same page with the service's message next to the field and what was typed kept.
+"""One page per participant from consent to response (the list and registration are in
+:mod:`.participant_list`). Each form posts to one clinical act of
+:mod:`dosewise.trial.services`; a refusal comes back as the same page with the service's message
+next to the field and what was typed kept.
 """
 
 from __future__ import annotations
@@ -9,12 +10,10 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, Depends, Response
-from sqlalchemy import select
 
 from dosewise.errors import DosewiseError, InvalidInput
-from dosewise.store.tables import Arm, Site
-from dosewise.trial.access import Forbidden, visible_sites
-from dosewise.trial.services import adverse_events, participants, products, reads, responses
+from dosewise.trial.access import Forbidden
+from dosewise.trial.services import adverse_events, participants, products, responses
 from dosewise.trial.services import dlt as dlt_service
 from dosewise.trial.services import dosing as dosing_service
 from dosewise.trial.services._common import Signing
@@ -23,66 +22,9 @@ from dosewise.web import participant_view as pview
 from dosewise.web import protocol_view as pv
 from dosewise.web import records
 from dosewise.web.clinical_forms import CRS_FIELDS, ICANS_FIELDS, number
-from dosewise.web.protocol_texts import protocol_texts
 from dosewise.web.render import Form, FormErrors, Page, WebRoute, page_for, posted, redirect
 
 router = APIRouter(prefix="/participants", route_class=WebRoute, include_in_schema=False)
-
-
-# --------------------------------------------------------------------------- list, register
-
-
-def _list_page(page: Page, *, status_code: int = 200, **context: Any) -> Response:
-    user = page.signed_in
-    params = page.request.query_params
-    filters = {k: (params.get(k) or None) for k in ("site_id", "arm_id", "status")}
-    with page.uow(readonly=True) as uow:
-        rows = [reads.summary(p) for p in reads.list_participants(uow, **filters)]
-        sites = visible_sites(user.actor, "participant.read")
-        site_rows = uow.session.scalars(select(Site).order_by(Site.id))
-        texts = protocol_texts(page.rt.settings, page.locale)
-        site_choices = [
-            (s.id, f"{s.id} · {texts.site(s.name)}")
-            for s in site_rows
-            if sites is None or s.id in sites
-        ]
-        arm_ids = uow.session.scalars(select(Arm.id).order_by(Arm.id))
-        arm_choices = [(arm_id, texts.arm(arm_id)) for arm_id in arm_ids]
-    writable = [s for s in site_choices if user.can("participant.write", s[0])]
-    return page.render(
-        "participants/list.html",
-        status_code=status_code,
-        rows=rows,
-        filters=filters,
-        site_choices=site_choices,
-        writable_sites=writable,
-        arm_choices=arm_choices,
-        **context,
-    )
-
-
-@router.get("")
-def participant_list(page: Page = Depends(page_for("participant.read"))) -> Response:
-    return _list_page(page)
-
-
-@router.post("")
-def register(posted_form: tuple[Page, Form] = Depends(posted("participant.write"))) -> Response:
-    page, form = posted_form
-    try:
-        site_id = form.text("site_id") or page.signed_in.site_id or ""
-        with page.uow() as uow:
-            p = participants.register_participant(
-                uow,
-                site_id,
-                year_of_birth=number(form, "year_of_birth", as_int=True),  # type: ignore[arg-type]
-                registered_on=records.day(form, "registered_on"),
-            )
-            study_id = p.study_id
-    except DosewiseError as exc:
-        errors = FormErrors.of(exc, ("site_id", "year_of_birth", "registered_on"))
-        return _list_page(page, status_code=_status(exc), form=form, errors=errors)
-    return redirect(f"/participants/{study_id}?done=register")
 
 
 # --------------------------------------------------------------------------- one participant
@@ -105,15 +47,37 @@ def _act(
     fields: Iterable[str],
     act: Callable[[UnitOfWork], object],
     aliases: Mapping[str, str] | None = None,
+    *,
+    required: Iterable[str] = (),
+    numbers: Iterable[str] = (),
 ) -> Response:
-    """Run one clinical act; on refusal, the page again with the message next to the field."""
+    """Run one clinical act; on refusal, the page again with the message next to the field.
+
+    The form's own checks come first and are all shown at once: every ``required`` field left
+    empty and every ``numbers`` field that is not a number. Then the service's rules decide.
+    """
+    names = tuple(fields)
+    errors = FormErrors()
+    for name in required:
+        if form.text(name) is None:
+            errors.add(InvalidInput(name, None, "is required"), names, aliases or {})
+    for name in numbers:
+        if name not in errors.fields:
+            try:
+                number(form, name)
+            except InvalidInput as exc:
+                errors.add(exc, names, aliases or {})
+    if errors:
+        return pview.render(
+            page, study_id, active=section, form=form, errors=errors, status_code=422
+        )
     try:
         with page.uow() as uow:
             act(uow)
     except (Forbidden, NotFound):
         raise  # not this user's act or record: the error page says so
     except DosewiseError as exc:
-        errors = FormErrors.of(exc, fields, aliases or {})
+        errors = FormErrors.of(exc, names, aliases or {})
         return pview.render(
             page, study_id, active=section, form=form, errors=errors, status_code=_status(exc)
         )
@@ -242,6 +206,11 @@ def confirm(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) -
 RELEASE_FIELDS = ("lot", "weight_kg", "tnc", "viability", "cd3", "car", "volume_ml")
 
 
+#: The release certificate's numbers and the weight: all required (the volume too: the dose
+#: plan gives the volume to infuse from it).
+CERTIFICATE_FIELDS = ("weight_kg", "tnc", "viability", "cd3", "car", "volume_ml")
+
+
 @router.post("/{study_id}/release")
 def release(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) -> Response:
     page, form = posted_form
@@ -265,7 +234,18 @@ def release(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) -
         **{f"certificate.{k}": k for k in ("tnc", "viability", "cd3", "car", "volume_ml")},
     }
     fields = (*RELEASE_FIELDS, "released_on", "release_password")
-    return _act(page, form, study_id, "release", fields, act, aliases)
+    required = ("lot", *CERTIFICATE_FIELDS, "released_on", "release_password")
+    return _act(
+        page,
+        form,
+        study_id,
+        "release",
+        fields,
+        act,
+        aliases,
+        required=required,
+        numbers=CERTIFICATE_FIELDS,
+    )
 
 
 @router.post("/{study_id}/lymphodepletion")
@@ -284,7 +264,7 @@ def lymphodepletion(study_id: str, posted_form: tuple[Page, Form] = Depends(post
 
     aliases = {"start_on": "ld_start_on", "end_on": "ld_end_on"}
     fields = ("regimen", "ld_start_on", "ld_end_on")
-    return _act(page, form, study_id, "lymphodepletion", fields, act, aliases)
+    return _act(page, form, study_id, "lymphodepletion", fields, act, aliases, required=fields[:2])
 
 
 @router.post("/{study_id}/infusion")
@@ -306,10 +286,15 @@ def infusion(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) 
 
     aliases = {"weight_kg": "infusion_weight_kg"}
     fields = ("infused_on", "infused_volume_ml", "infusion_weight_kg")
-    return _act(page, form, study_id, "infusion", fields, act, aliases)
+    required = ("infused_on", "infused_volume_ml")
+    numbers = ("infused_volume_ml", "infusion_weight_kg")
+    return _act(
+        page, form, study_id, "infusion", fields, act, aliases, required=required, numbers=numbers
+    )
 
 
 AE_FIELDS = (
+    "course",
     "term",
     "grade",
     "onset_on",
@@ -350,6 +335,7 @@ def update_adverse_event(
             version=int(version or 0),
             reason=form.get("reason"),
             resolved_on=records.day(form, "update_resolved_on"),
+            course=records.grade_course(form) if "course_present" in form else None,
             serious=form.flag("update_serious") if "update_serious_present" in form else None,
             attribution=form.text("update_attribution"),
             outcome=form.text("update_outcome"),
@@ -357,7 +343,7 @@ def update_adverse_event(
         )
 
     aliases = {"resolved_on": "update_resolved_on", "attribution": "update_attribution"}
-    fields = ("reason", "update_resolved_on", "update_attribution", "version")
+    fields = ("reason", "update_resolved_on", "update_attribution", "version", "course", "grade")
     return _act(page, form, study_id, f"ae_update_{event_id}", fields, act, aliases)
 
 
@@ -433,4 +419,13 @@ def off_study(study_id: str, posted_form: tuple[Page, Form] = Depends(posted()))
         )
 
     fields = ("off_study_on", "reason_code", "off_reason")
-    return _act(page, form, study_id, "off_study", fields, act, {"reason": "off_reason"})
+    return _act(
+        page,
+        form,
+        study_id,
+        "off_study",
+        fields,
+        act,
+        {"reason": "off_reason"},
+        required=("off_study_on", "off_reason"),
+    )

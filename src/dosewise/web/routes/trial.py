@@ -12,7 +12,7 @@ from dosewise.report import downloads
 from dosewise.store.tables import DltAdjudication, Participant, User
 from dosewise.trial import signed
 from dosewise.trial.access import visible_sites
-from dosewise.trial.services import phases
+from dosewise.trial.services import phases, queries
 from dosewise.trial.services._common import Signing
 from dosewise.trial.state import arm_state, category_tally
 from dosewise.web import protocol_view as pv
@@ -33,8 +33,10 @@ def overview(page: Page = Depends(page_for("arm.read"))) -> Response:
     with page.uow(readonly=True) as uow:
         states = tv.all_states(uow, _order(page))
         sites, targets, total_target = tv.enrollment_by_site(uow.session)
+        query_counts = queries.summary(uow) if page.signed_in.can("query.read") else None
     return page.render(
         "trial/overview.html",
+        query_counts=query_counts,
         states=states,
         current={s.arm_id: tv.current_dose(s) for s in states},
         sites=sites,
