@@ -31,13 +31,13 @@ from dosewise.trial.services._common import (
     infusion_of,
     level_index,
     not_before,
-    not_future,
     participant,
     released_product,
     require_enrollment,
     sign,
     user_id,
 )
+from dosewise.trial.services.timeline import check_date
 from dosewise.trial.state import next_status
 from dosewise.trial.uow import UnitOfWork
 
@@ -76,7 +76,7 @@ def release_product(
         raise WrongState("study_id", study_id, "needs a confirmed dose assignment first")
     if released_product(uow.session, p.id) is not None:
         raise WrongState("study_id", study_id, "already has a released product")
-    not_future("released_on", released_on, uow)
+    check_date(uow, p, "released_on", released_on, after=("enrollment",))
     not_before("released_on", released_on, assignment.assigned_at.date(), "the dose assignment")
     cert = certificate_from(certificate)
     arm = uow.claim_arm(enrollment.arm_id)
@@ -136,10 +136,10 @@ def record_lymphodepletion(
         )
     if not regimen.strip():
         raise InvalidInput("regimen", regimen, "is required")
-    not_future("start_on", start_on, uow)
+    check_date(uow, p, "start_on", start_on, after=("birth", "registration", "enrollment"))
     if end_on is not None:
         not_before("end_on", end_on, start_on, "start_on")
-        not_future("end_on", end_on, uow)
+        check_date(uow, p, "end_on", end_on, after=("enrollment",))
     uow.act("lymphodepletion.record", site_id=p.site_id)
     row = uow.add(
         Lymphodepletion(
@@ -182,9 +182,8 @@ def record_infusion(
     )
     if ld is None:
         raise WrongState("study_id", study_id, "record the lymphodepleting regimen first")
-    not_future("infused_on", infused_on, uow)
+    check_date(uow, p, "infused_on", infused_on, after=("enrollment", "lymphodepletion"))
     not_before("infused_on", infused_on, product.released_on, "the product release")
-    not_before("infused_on", infused_on, ld.end_on or ld.start_on, "the lymphodepletion")
     weight = float(weight_kg if weight_kg is not None else product.weight_kg)
     arm = uow.claim_arm(enrollment.arm_id)
     protocol = arm_protocol(uow.session, arm)

@@ -1,0 +1,138 @@
+"""Through the API, on SQLite and PostgreSQL: the service enforces the protocol's limits and the
+participant's timeline (issue 14, items 4 and 5): 20 concurrent enrolments into an arm whose
+phase 1 maximum is 12 give 12 enrolments and 8 refusals naming the limit; impossible dates are
+refused with a 422 naming the field and the rule."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import pytest
+from api_helpers import API, call, login
+from fastapi.testclient import TestClient
+from test_api_once_only import together
+
+from dosewise.api import create_app
+from dosewise.settings import Settings
+from dosewise.store.session import Database, open_database
+from dosewise.trial.demo import plan
+from pg import FakeClock, backend, backend_params, db_url, make_settings  # noqa: F401
+
+pytestmark = pytest.mark.parametrize("backend", backend_params(), indirect=True)
+
+
+@pytest.fixture
+def app_db(db_url: str) -> Iterator[tuple[Database, Settings]]:  # noqa: F811
+    settings = make_settings(db_url)
+    db = open_database(settings)
+    yield db, settings
+    db.dispose()
+
+
+@pytest.fixture
+def client(app_db: tuple[Database, Settings]) -> Iterator[TestClient]:
+    db, settings = app_db
+    with TestClient(create_app(settings, clock=FakeClock(), db=db)) as c:
+        yield c
+
+
+def _today(client: TestClient, headers: dict[str, str]) -> date:
+    return date.fromisoformat(call(client, headers, "GET", "/arms/autologous/state")["as_of"])
+
+
+def _screened(client: TestClient, coord: dict[str, str], day: date, arm: str) -> str:
+    """A registered, consented participant screened eligible for ``arm`` (not enrolled)."""
+    sid = call(client, coord, "POST", "/participants", {"site_id": "S01"})["study_id"]
+    body = {"consent_version": "v1", "record": plan.consent_record(day, 34)}
+    call(client, coord, "POST", f"/participants/{sid}/consents", body)
+    record = plan.screening_record(day, 34, "male")
+    screening = call(
+        client, coord, "POST", f"/participants/{sid}/screenings", {"arm_id": arm, "record": record}
+    )
+    assert screening["eligible"], screening
+    return str(sid)
+
+
+def test_twenty_concurrent_enrolments_stop_at_the_phase1_maximum(client: TestClient) -> None:
+    coord = login(client, "coord1")
+    day = _today(client, coord)
+    waiting = iter([_screened(client, coord, day, "autologous") for _ in range(20)])
+    lock = __import__("threading").Lock()
+
+    def enrol() -> object:
+        with lock:
+            sid = next(waiting)
+        return client.post(
+            f"{API}/participants/{sid}/enrollment", json={"arm_id": "autologous"}, headers=coord
+        )
+
+    codes = together(20, enrol)  # type: ignore[arg-type]
+    assert Counter(codes) == Counter({201: 12, 409: 8})
+    late = _screened(client, coord, day, "autologous")
+    r = client.post(
+        f"{API}/participants/{late}/enrollment", json={"arm_id": "autologous"}, headers=coord
+    )
+    assert r.status_code == 409
+    error = r.json()["error"]
+    assert error["code"] == "limit_reached"
+    assert "phase 1 maximum" in error["message"] and "12 of 12" in error["message"]
+
+
+def _refused(r: object, field: str, words: str) -> None:
+    assert getattr(r, "status_code") == 422, getattr(r, "text")
+    error = getattr(r, "json")()["error"]
+    assert error["field"] == field, error
+    assert words in error["message"], error
+
+
+def test_impossible_dates_name_the_field_and_the_rule(client: TestClient) -> None:
+    coord = login(client, "coord1")
+    day = _today(client, coord)
+    sid = call(client, coord, "POST", "/participants", {"site_id": "S01", "year_of_birth": 1990})[
+        "study_id"
+    ]
+    # consent before the year of birth
+    early = plan.consent_record(date(1985, 5, 1), 34)
+    early.pop("date_of_birth", None)
+    r = client.post(
+        f"{API}/participants/{sid}/consents",
+        json={"consent_version": "v1", "record": early},
+        headers=coord,
+    )
+    _refused(r, "consent_date", "before the participant's year of birth (1990)")
+    # tomorrow at the site (Asia/Shanghai)
+    r = client.post(
+        f"{API}/participants/{sid}/consents",
+        json={"consent_version": "v1", "record": plan.consent_record(day + timedelta(days=2), 34)},
+        headers=coord,
+    )
+    _refused(r, "consent_date", "is in the future")
+    assert "Asia/Shanghai" in r.json()["error"]["message"]
+    body = {"consent_version": "v1", "record": plan.consent_record(day, 34)}
+    call(client, coord, "POST", f"/participants/{sid}/consents", body)
+    # screening before the registration
+    record = plan.screening_record(day - timedelta(days=3), 34, "male")
+    r = client.post(
+        f"{API}/participants/{sid}/screenings",
+        json={"arm_id": "autologous", "record": record},
+        headers=coord,
+    )
+    _refused(r, "screening_date", "before the participant's registration")
+    record = plan.screening_record(day, 34, "male")
+    call(
+        client,
+        coord,
+        "POST",
+        f"/participants/{sid}/screenings",
+        {"arm_id": "autologous", "record": record},
+    )
+    call(client, coord, "POST", f"/participants/{sid}/enrollment", {"arm_id": "autologous"})
+    # an adverse event in year 1
+    r = client.post(
+        f"{API}/participants/{sid}/adverse-events",
+        json={"term": "Nausea", "grade": 1, "onset_on": "0001-01-01"},
+        headers=coord,
+    )
+    _refused(r, "onset_on", "before the participant's year of birth (1990)")
