@@ -18,7 +18,7 @@ from dosewise.api import create_app
 from dosewise.settings import Settings
 from dosewise.store.session import Database, open_database
 from dosewise.trial.demo import plan
-from pg import FakeClock, backend, backend_params, db_url, make_settings  # noqa: F401
+from pg import PASSWORD, FakeClock, backend, backend_params, db_url, make_settings  # noqa: F401
 
 pytestmark = pytest.mark.parametrize("backend", backend_params(), indirect=True)
 
@@ -136,3 +136,60 @@ def test_impossible_dates_name_the_field_and_the_rule(client: TestClient) -> Non
         headers=coord,
     )
     _refused(r, "onset_on", "before the participant's year of birth (1990)")
+
+
+def _depleted(client: TestClient, coord: dict[str, str], day: date) -> tuple[str, float]:
+    """A participant with a released DL1 product and lymphodepletion; the release volume."""
+    stat = login(client, "stat")
+    sid = _screened(client, coord, day, "autologous")
+    call(client, coord, "POST", f"/participants/{sid}/enrollment", {"arm_id": "autologous"})
+    call(client, coord, "POST", f"/participants/{sid}/dose-assignment", {})
+    call(
+        client, stat, "POST", f"/participants/{sid}/dose-assignment/confirm", {"password": PASSWORD}
+    )
+    body = {
+        "lot": "M-1",
+        "certificate": plan.certificate(1e6, 60.0, False),
+        "weight_kg": 60.0,
+        "released_on": day.isoformat(),
+    }
+    product = call(client, coord, "POST", f"/participants/{sid}/products", body)
+    ld = {"regimen": "Flu/Cy", "start_on": day.isoformat(), "end_on": day.isoformat()}
+    call(client, coord, "POST", f"/participants/{sid}/lymphodepletion", ld)
+    return sid, float(product["volume_ml"])
+
+
+def test_an_infusion_outside_every_window_needs_a_signed_deviation(client: TestClient) -> None:
+    coord, inv, mon = login(client, "coord1"), login(client, "inv1"), login(client, "monall")
+    day = _today(client, coord)
+    sid, volume = _depleted(client, coord, day)
+    body = {"infused_on": day.isoformat(), "infused_volume_ml": round(volume * 0.7, 2)}
+    r = client.post(f"{API}/participants/{sid}/infusion", json=body, headers=coord)
+    _refused(r, "infused_volume_ml", "outside every dose level's window")
+    assert "DL1 8e+05-1.2e+06/kg" in r.json()["error"]["message"]
+    assert "protocol deviation" in r.json()["error"]["message"]
+
+    signed = {**body, "deviation": {"reason": "Part of the bag lost at thaw", "password": PASSWORD}}
+    r = client.post(f"{API}/participants/{sid}/infusion", json=signed, headers=coord)
+    assert r.status_code == 403, r.text  # a coordinator cannot sign a deviation
+    r = client.post(
+        f"{API}/participants/{sid}/infusion",
+        json={**signed, "deviation": {"reason": "lost", "password": "wrong-password-1"}},
+        headers=inv,
+    )
+    assert r.status_code in (401, 403), r.text
+    assert call(client, mon, "GET", "/deviations") == []
+
+    infused = call(client, inv, "POST", f"/participants/{sid}/infusion", signed)
+    assert infused["actual_level"] is None and infused["deviation_id"] is not None
+    listed = call(client, mon, "GET", "/deviations")
+    assert [(d["study_id"], d["category"], d["related_table"]) for d in listed] == [
+        (sid, "dose_outside_windows", "infusions")
+    ]
+    assert listed[0]["reason"] == "Part of the bag lost at thaw"
+    assert listed[0]["signature_id"] is not None
+    assert call(client, coord, "GET", f"/participants/{sid}/deviations") == listed
+    # analysed at the nearest level (7e5/kg is nearer 5e5 than 1e6 on the log scale)
+    state = call(client, coord, "GET", "/arms/autologous/state")
+    text_ = str(state)
+    assert "nearest level DL-1" in text_, text_[:2000]

@@ -73,12 +73,31 @@ class DoseLevel(Frozen):
         return self.cells_per_kg * (1 + self.tolerance)
 
 
+#: How a participant infused outside every level's window (a recorded protocol deviation) is
+#: analysed: at the level nearest the dose given (log scale), at the planned (product or
+#: assigned) level, or not at all (not evaluable for the dose finding; followed for safety).
+DeviationAnalysis = Literal["actual_level_nearest", "planned_level", "not_evaluable"]
+
+
+def _deviation_default() -> Fact[DeviationAnalysis]:
+    return Fact[DeviationAnalysis](
+        value="actual_level_nearest",
+        assumption=True,
+        why=(
+            "Not in the registry. The dose finding learns about the dose actually given, so a "
+            "participant infused outside every window counts at the level nearest that dose "
+            "(on the log scale); the deviation is recorded and reported."
+        ),
+    )
+
+
 class DoseLadder(Frozen):
     """The dose levels in design order, and what their numbers count."""
 
     unit: Fact[str]
     fallback_rule: str | None = None
     levels: tuple[DoseLevel, ...] = Field(min_length=1)
+    deviation_analysis: Fact[DeviationAnalysis] = Field(default_factory=_deviation_default)
 
     @model_validator(mode="after")
     def _ordered(self) -> DoseLadder:

@@ -285,6 +285,23 @@ class InfusionOut(BaseModel):
     cells_per_kg: float
     actual_level: str | None
     actual_dose_index: int | None
+    deviation_id: int | None = Field(
+        default=None, description="The protocol deviation recorded with an out-of-window dose"
+    )
+
+
+class DeviationOut(BaseModel):
+    id: int
+    study_id: str
+    category: str
+    description: str
+    related_table: str | None
+    related_id: int | None
+    occurred_on: date
+    reason: str
+    recorded_at: datetime
+    recorded_by: int
+    signature_id: int | None
 
 
 class AdverseEventOut(BaseModel):

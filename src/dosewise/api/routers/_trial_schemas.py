@@ -235,6 +235,13 @@ class LymphodepletionIn(In):
     end_on: date | None = None
 
 
+class DeviationSign(In):
+    model_config = example({"reason": "Product volume partly lost at thaw", "password": "••••"})
+
+    reason: LongText
+    password: Password = Field(description="The investigator's password, re-entered (11.200)")
+
+
 class InfusionIn(In):
     model_config = example({"infused_on": "2026-01-26", "infused_volume_ml": 36.5})
 
@@ -243,6 +250,34 @@ class InfusionIn(In):
     weight_kg: float | None = Field(
         default=None, gt=0, le=300, allow_inf_nan=False, description="Default: release weight"
     )
+    deviation: DeviationSign | None = Field(
+        default=None,
+        description="Needed when the dose is outside every level's window: the infusion is then "
+        "recorded with a protocol deviation (reason, the investigator's e-signature)",
+    )
+
+
+DEVIATION_CATEGORIES = Literal[
+    "dose_outside_windows", "eligibility", "consent", "visit_window", "procedure", "other"
+]
+
+
+class DeviationIn(In):
+    model_config = example(
+        {
+            "category": "visit_window",
+            "description": "Day-28 marrow assessment done on day 36",
+            "occurred_on": "2026-02-23",
+            "reason": "Patient hospitalised elsewhere",
+            "password": "••••",
+        }
+    )
+
+    category: DEVIATION_CATEGORIES
+    description: LongText
+    occurred_on: date
+    reason: LongText
+    password: Password = Field(description="The investigator's password, re-entered (11.200)")
 
 
 # --------------------------------------------------------------------------- adverse events

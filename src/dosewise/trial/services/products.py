@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from dosewise.clinical import ReleaseCertificate, actual_dose, plan_dose
 from dosewise.errors import InvalidInput
+from dosewise.protocol.model import Protocol
 from dosewise.store.tables import Infusion, Lymphodepletion, Product
 from dosewise.trial import signed
 from dosewise.trial.services._common import (
@@ -37,6 +38,7 @@ from dosewise.trial.services._common import (
     sign,
     user_id,
 )
+from dosewise.trial.services.deviations import DeviationIn, add_deviation
 from dosewise.trial.services.timeline import check_date
 from dosewise.trial.state import next_status
 from dosewise.trial.uow import UnitOfWork
@@ -163,8 +165,14 @@ def record_infusion(
     infused_on: date,
     infused_volume_ml: float,
     weight_kg: float | None = None,
+    deviation: DeviationIn | None = None,
 ) -> Infusion:
-    """Record the infusion (study day 0) and the dose actually given, from the volume."""
+    """Record the infusion (study day 0) and the dose actually given, from the volume.
+
+    A dose outside every level's window is refused (422 naming the windows) unless
+    ``deviation`` carries the reason and the investigator's signature: then the infusion and
+    its protocol deviation (category ``dose_outside_windows``) are recorded together.
+    """
     p = participant(uow, study_id, "participant.write")
     enrollment = require_enrollment(uow.session, p)
     product = released_product(uow.session, p.id)
@@ -190,7 +198,17 @@ def record_infusion(
     cert = certificate_from(product.certificate)
     given = actual_dose(weight, cert, infused_volume_ml, clinical_levels(protocol))
     level = given.actual_level
-    uow.act("infusion.record", site_id=p.site_id)
+    if level is None and deviation is None:
+        raise InvalidInput(
+            "infused_volume_ml",
+            float(infused_volume_ml),
+            f"gives {given.dose_per_kg:.3g} cells/kg, outside every dose level's window "
+            f"({windows_text(protocol)}): record it as a protocol deviation with a reason and "
+            "an investigator's e-signature",
+        )
+    uow.act(
+        "infusion.record", site_id=p.site_id, reason=None if level else deviation_reason(deviation)
+    )
     row = uow.add(
         Infusion(
             participant_id=p.id,
@@ -206,6 +224,32 @@ def record_infusion(
             recorded_by=user_id(uow),
         )
     )
+    if level is None and deviation is not None:
+        uow.flush()
+        add_deviation(
+            uow,
+            p,
+            category="dose_outside_windows",
+            description=(
+                f"infused {given.dose_per_kg:.3g} cells/kg ({float(infused_volume_ml):g} mL), "
+                f"outside every dose level's window ({windows_text(protocol)})"
+            ),
+            occurred_on=infused_on,
+            deviation=deviation,
+            related=("infusions", row.id),
+        )
     p.status = next_status(p.status, "infuse")
     uow.commit()
     return row
+
+
+def windows_text(protocol: Protocol) -> str:
+    """The dose levels' windows per kg, for messages (``DL-1 4e+05-6e+05/kg, ...``)."""
+    return ", ".join(
+        f"{lv.name} {lv.min_per_kg:.3g}-{lv.max_per_kg:.3g}/kg"
+        for lv in sorted(protocol.dose_levels.levels, key=lambda lv: lv.design_index.value)
+    )
+
+
+def deviation_reason(deviation: DeviationIn | None) -> str | None:
+    return None if deviation is None else deviation.reason
