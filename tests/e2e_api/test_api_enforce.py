@@ -5,10 +5,13 @@ refused with a 422 naming the field and the rule."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
 
+import pandas as pd
 import pytest
 from api_helpers import API, call, login
 from fastapi.testclient import TestClient
@@ -81,8 +84,8 @@ def test_twenty_concurrent_enrolments_stop_at_the_phase1_maximum(client: TestCli
 
 
 def _refused(r: object, field: str, words: str) -> None:
-    assert getattr(r, "status_code") == 422, getattr(r, "text")
-    error = getattr(r, "json")()["error"]
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
     assert error["field"] == field, error
     assert words in error["message"], error
 
@@ -193,3 +196,18 @@ def test_an_infusion_outside_every_window_needs_a_signed_deviation(client: TestC
     state = call(client, coord, "GET", "/arms/autologous/state")
     text_ = str(state)
     assert "nearest level DL-1" in text_, text_[:2000]
+
+    # the DSMB report lists it; SDTM DV carries it
+    stat = login(client, "stat")
+    r = client.get(f"{API}/reports/dsmb?format=html&lang=en", headers=stat)
+    assert r.status_code == 200, r.text[:500]
+    assert 'class="deviation-row"><td>' + sid in r.text
+    assert "Part of the bag lost at thaw" in r.text
+    r = client.get(f"{API}/reports/sdtm", headers=stat)
+    assert r.status_code == 200, r.text[:500]
+    with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+        names = [n for n in z.namelist() if n.lower().endswith("dv.xpt")]
+        assert names, z.namelist()
+        frame = pd.read_sas(io.BytesIO(z.read(names[0])), format="xport", encoding="utf-8")
+    assert list(frame["DVDECOD"]) == ["DOSE OUTSIDE PROTOCOL RANGE"]
+    assert list(frame["DVCAT"]) == ["TREATMENT DEVIATION"]
