@@ -52,6 +52,9 @@ class ParticipantRecordOut(ParticipantOut):
     dlt_adjudications: list[dict[str, Any]]
     response_assessments: list[dict[str, Any]]
     best_response: dict[str, Any] | None
+    deviations: list[dict[str, Any]] = Field(
+        default_factory=list, description="Recorded protocol deviations (signed)"
+    )
 
 
 class ConsentOut(BaseModel):

@@ -14,7 +14,14 @@ from sqlalchemy import select
 from dosewise.errors import DosewiseError, InvalidInput
 from dosewise.store.tables import Arm, Site
 from dosewise.trial.access import Forbidden, visible_sites
-from dosewise.trial.services import adverse_events, participants, products, reads, responses
+from dosewise.trial.services import (
+    adverse_events,
+    deviations,
+    participants,
+    products,
+    reads,
+    responses,
+)
 from dosewise.trial.services import dlt as dlt_service
 from dosewise.trial.services import dosing as dosing_service
 from dosewise.trial.services._common import Signing
@@ -291,16 +298,32 @@ def infusion(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) 
         if volume is None:
             raise InvalidInput("infused_volume_ml", None, "is required")
         weight = number(form, "infusion_weight_kg")
+        reason = (form.get("deviation_reason") or "").strip()
+        deviation = None
+        if reason or form.get("deviation_password"):
+            signing = _signing(page, form, "deviation_password", "responsibility")
+            deviation = deviations.DeviationIn(reason, signing)
         return products.record_infusion(
             uow,
             study_id,
             infused_on=records.day(form, "infused_on", required=True),  # type: ignore[arg-type]
             infused_volume_ml=float(volume),
             weight_kg=None if weight is None else float(weight),
+            deviation=deviation,
         )
 
-    aliases = {"weight_kg": "infusion_weight_kg"}
-    fields = ("infused_on", "infused_volume_ml", "infusion_weight_kg")
+    aliases = {
+        "weight_kg": "infusion_weight_kg",
+        "deviation.reason": "deviation_reason",
+        "password": "deviation_password",
+    }
+    fields = (
+        "infused_on",
+        "infused_volume_ml",
+        "infusion_weight_kg",
+        "deviation_reason",
+        "deviation_password",
+    )
     return _act(page, form, study_id, "infusion", fields, act, aliases)
 
 
