@@ -97,7 +97,6 @@ class DoseLadder(Frozen):
     unit: Fact[str]
     fallback_rule: str | None = None
     levels: tuple[DoseLevel, ...] = Field(min_length=1)
-    deviation_analysis: Fact[DeviationAnalysis] = Field(default_factory=_deviation_default)
 
     @model_validator(mode="after")
     def _ordered(self) -> DoseLadder:
@@ -326,6 +325,8 @@ class Protocol(Frozen):
     eligibility: EligibilityCriteria
     consent: ConsentRules
     visits: tuple[ScheduledVisit, ...] = Field(min_length=1)
+    #: How a participant infused outside every dose level's window is analysed (issue 14).
+    deviation_analysis: Fact[DeviationAnalysis] = Field(default_factory=_deviation_default)
 
     @model_validator(mode="after")
     def _consistent(self) -> Protocol:

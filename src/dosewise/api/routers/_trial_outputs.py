@@ -83,6 +83,10 @@ class ConsentOut(BaseModel):
     consent_version: str
     valid: bool
     missing: list[str]
+    status: str = Field(
+        default="complete", description="complete, incomplete (a signature missing) or voided"
+    )
+    void_reason: str | None = None
 
 
 class ScreeningOut(BaseModel):

@@ -120,6 +120,17 @@ class ConsentIn(In):
 
     consent_version: str = Field(min_length=1, max_length=32, pattern=NO_NUL)
     record: ConsentRecordIn
+    correction_reason: LongText | None = Field(
+        default=None,
+        description="Correct the participant's existing record of this consent version (audited "
+        "as a correction); without it a second record of a version is refused with 409",
+    )
+
+
+class VoidIn(In):
+    model_config = example({"reason": "Guardian was not present; consent to be repeated"})
+
+    reason: LongText
 
 
 SCREENING_EXAMPLE: dict[str, Any] = {

@@ -18,10 +18,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from dosewise.errors import InvalidInput
-from dosewise.protocol import parse_consent, parse_screening
+from dosewise.protocol import parse_screening
 from dosewise.store.tables import (
     Arm,
-    Consent,
     Enrollment,
     Participant,
     ProtocolVersion,
@@ -42,6 +41,10 @@ from dosewise.trial.services._common import (
     today,
     user_id,
 )
+from dosewise.trial.services.consents import IDENTIFYING_KEYS as IDENTIFYING_KEYS
+from dosewise.trial.services.consents import deidentified, latest_consent
+from dosewise.trial.services.consents import record_consent as record_consent
+from dosewise.trial.services.consents import void_consent as void_consent
 from dosewise.trial.services.timeline import check_date, not_in_future
 from dosewise.trial.state import arm_state, next_status, screening_event
 from dosewise.trial.uow import NotFound, UnitOfWork
@@ -50,9 +53,6 @@ from dosewise.trial.uow import NotFound, UnitOfWork
 #: any screening procedure").
 SCREENING_AFTER = ("birth", "registration", "consent")
 ENROLLMENT_AFTER = ("birth", "registration", "consent", "screening")
-
-#: Keys of a consent or screening record that identify a person and are never stored.
-IDENTIFYING_KEYS = ("subject_id", "date_of_birth", "name")
 
 
 def register_participant(
@@ -94,70 +94,6 @@ def register_participant(
     return p
 
 
-def _deidentified(record: Mapping[str, Any], age: int | None) -> dict[str, Any]:
-    """``record`` without identifiers: names dropped, the birth date replaced by the age."""
-    out = {k: v for k, v in record.items() if k not in IDENTIFYING_KEYS}
-    if "date_of_birth" in record and age is not None and "age_years" not in out:
-        out["age_years"] = age
-    if isinstance(record.get("signatures"), list):
-        out["signatures"] = [
-            {k: v for k, v in s.items() if k != "name"} if isinstance(s, Mapping) else s
-            for s in record["signatures"]
-        ]
-    if isinstance(record.get("consent"), Mapping):
-        out["consent"] = _deidentified(record["consent"], None)
-    return as_json(out)
-
-
-def record_consent(
-    uow: UnitOfWork,
-    study_id: str,
-    record: Mapping[str, Any],
-    *,
-    consent_version: str,
-) -> Consent:
-    """Record the consent and check it against the protocol's age bands (who signs what)."""
-    p = participant(uow, study_id, "participant.write")
-    if p.status in ("enrolled", "dose_assigned", "treated", "off_study"):
-        raise WrongState("study_id", study_id, f"is {p.status}: consent is recorded before")
-    rules = _protocol_for_site(uow)
-    rec = parse_consent(record)
-    check_date(uow, p, "consent_date", rec.consent_date, after=("birth",))
-    check = rules.check_consent(rec)
-    if check.age_years is None:
-        raise InvalidInput("age_years", None, "give date_of_birth or age_years")
-    uow.act("consent.record", site_id=p.site_id)
-    consent = uow.add(
-        Consent(
-            participant_id=p.id,
-            consent_on=rec.consent_date,
-            age_years=check.age_years,
-            band=check.band_label or "none",
-            consent_version=consent_version,
-            record=_deidentified(record, rec.age_at_consent),
-            valid=check.complete,
-            missing=[str(m) for m in check.missing] + list(check.problems),
-            created_at=uow.now(),
-            created_by=user_id(uow),
-        )
-    )
-    if check.complete:
-        p.status = next_status(p.status, "consent")
-    if p.year_of_birth is None and rec.date_of_birth is not None:
-        p.year_of_birth = rec.date_of_birth.year
-    uow.commit()
-    return consent
-
-
-def latest_consent(uow: UnitOfWork, participant_id: int) -> Consent | None:
-    return uow.session.scalar(
-        select(Consent)
-        .where(Consent.participant_id == participant_id)
-        .order_by(Consent.id.desc())
-        .limit(1)
-    )
-
-
 def screen(uow: UnitOfWork, study_id: str, arm_id: str, record: Mapping[str, Any]) -> Screening:
     """Apply every eligibility criterion of the protocol for ``arm_id`` to the record.
 
@@ -189,7 +125,7 @@ def screen(uow: UnitOfWork, study_id: str, arm_id: str, record: Mapping[str, Any
             screened_on=rec.screening_date,
             age_years=rec.age,
             weight_kg=None,
-            record=_deidentified(data, rec.age),
+            record=deidentified(data, rec.age),
             criteria=as_json([c.model_dump(mode="json") for c in result.criteria]),
             eligible=eligible,
             failed_criteria=list(result.failed)
@@ -338,11 +274,3 @@ def take_off_study(
     p.status = next_status(p.status, "leave")
     uow.commit()
     return p
-
-
-def _protocol_for_site(uow: UnitOfWork) -> Any:
-    """The protocol of the arms (all arms share the protocol version loaded at setup)."""
-    version_id = uow.session.scalar(select(Arm.protocol_version_id).limit(1))
-    if version_id is None:
-        raise NotFound("arms", None, "no arm loaded: run `dosewise db upgrade`")
-    return protocol_of(uow.session, version_id)

@@ -81,7 +81,7 @@ def dose_received(
 
 # --------------------------------------------------------------------------- deviations
 # How a dose outside every window is analysed is the protocol's ``deviation_analysis``
-# (``dose_levels.deviation_analysis``; default ``actual_level_nearest``).
+# (top-level ``deviation_analysis``; default ``actual_level_nearest``).
 
 
 def nearest_level(protocol: Protocol, cells_per_kg: float) -> int:
@@ -97,7 +97,7 @@ def outside_windows(
 ) -> DoseReceived:
     """A dose outside every level's window, analysed as the protocol's deviation policy says."""
     ladder = protocol.dose_levels
-    policy = ladder.deviation_analysis.value
+    policy = protocol.deviation_analysis.value
     given = f"infused {cells_per_kg:.3g} cells/kg, outside every level's window (a deviation)"
     if policy == "actual_level_nearest":
         dose = nearest_level(protocol, cells_per_kg)
