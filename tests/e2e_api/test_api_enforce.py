@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from api_helpers import API, call, login
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from test_api_once_only import together
 
 from dosewise.api import create_app
@@ -211,3 +212,101 @@ def test_an_infusion_outside_every_window_needs_a_signed_deviation(client: TestC
         frame = pd.read_sas(io.BytesIO(z.read(names[0])), format="xport", encoding="utf-8")
     assert list(frame["DVDECOD"]) == ["DOSE OUTSIDE PROTOCOL RANGE"]
     assert list(frame["DVCAT"]) == ["TREATMENT DEVIATION"]
+
+
+def _actions(app_db: tuple[Database, Settings], action: str) -> list[str | None]:
+    """The reasons of the audited acts ``action`` (one per act)."""
+    db, _settings = app_db
+    with db.engine.connect() as c:
+        rows = c.execute(
+            text("SELECT DISTINCT txn, reason FROM audit_records WHERE action = :a"),
+            {"a": action},
+        ).all()
+    return [r[1] for r in rows]
+
+
+def test_one_record_unless_an_audited_correction(
+    client: TestClient, app_db: tuple[Database, Settings]
+) -> None:
+    coord = login(client, "coord1")
+    day = _today(client, coord)
+    sid, volume = _depleted(client, coord, day)
+    ld = {"regimen": "Flu/Cy", "start_on": day.isoformat(), "end_on": day.isoformat()}
+    r = client.post(f"{API}/participants/{sid}/lymphodepletion", json=ld, headers=coord)
+    assert r.status_code == 409 and "correct that record" in r.json()["error"]["message"]
+    fixed = {**ld, "regimen": "Flu/Cy (corrected)", "correction_reason": "Typo in the regimen"}
+    assert (
+        call(client, coord, "POST", f"/participants/{sid}/lymphodepletion", fixed)["regimen"]
+        == "Flu/Cy (corrected)"
+    )
+    assert _actions(app_db, "lymphodepletion.correct") == ["Typo in the regimen"]
+
+    body = {"infused_on": day.isoformat(), "infused_volume_ml": volume}
+    call(client, coord, "POST", f"/participants/{sid}/infusion", body)
+    r = client.post(f"{API}/participants/{sid}/infusion", json=body, headers=coord)
+    assert r.status_code == 409 and "correct it with a reason" in r.json()["error"]["message"]
+    # a lymphodepletion ending after the infusion is refused, even as a correction
+    late = {**fixed, "end_on": (day + timedelta(days=1)).isoformat()}
+    r = client.post(f"{API}/participants/{sid}/lymphodepletion", json=late, headers=coord)
+    assert r.status_code == 422
+    body2 = {**body, "infused_volume_ml": round(volume * 0.95, 2), "correction_reason": "Pump log"}
+    fixed_inf = call(client, coord, "POST", f"/participants/{sid}/infusion", body2)
+    assert fixed_inf["infused_volume_ml"] == round(volume * 0.95, 2)
+    assert _actions(app_db, "infusion.correct") == ["Pump log"]
+    record = call(client, coord, "GET", f"/participants/{sid}")
+    assert record["infusion"]["infused_volume_ml"] == round(volume * 0.95, 2)
+    assert len(record["lymphodepletions"]) == 1
+
+    # consent: one record per version; re-consent on a new version is allowed once enrolled
+    again = {"consent_version": "v1", "record": plan.consent_record(day, 34)}
+    r = client.post(f"{API}/participants/{sid}/consents", json=again, headers=coord)
+    assert r.status_code == 409
+    assert r.json()["error"]["field"] == "consent_version"
+    body_v2 = {"consent_version": "v2", "record": plan.consent_record(day, 34)}
+    assert call(client, coord, "POST", f"/participants/{sid}/consents", body_v2)["status"] == (
+        "complete"
+    )
+    fix = {
+        "consent_version": "v1",
+        "record": plan.consent_record(day - timedelta(days=1), 34),
+        "correction_reason": "Wrong date entered",
+    }
+    call(client, coord, "POST", f"/participants/{sid}/consents", fix)
+    assert _actions(app_db, "consent.correct") == ["Wrong date entered"]
+
+
+def test_an_incomplete_consent_is_kept_as_incomplete_and_can_be_voided(
+    client: TestClient,
+) -> None:
+    coord = login(client, "coord1")
+    day = _today(client, coord)
+    sid = call(client, coord, "POST", "/participants", {"site_id": "S01"})["study_id"]
+    unsigned = {**plan.consent_record(day, 34), "signatures": []}
+    c = call(
+        client,
+        coord,
+        "POST",
+        f"/participants/{sid}/consents",
+        {"consent_version": "v1", "record": unsigned},
+    )
+    assert c["status"] == "incomplete" and c["valid"] is False and c["missing"]
+    assert call(client, coord, "GET", f"/participants/{sid}")["status"] == "registered"
+    path = f"/participants/{sid}/consents/{c['id']}/void"
+    r = client.post(API + path, json={"reason": " "}, headers=coord)
+    assert r.status_code == 422
+    voided = call(client, coord, "POST", path, {"reason": "Signatures not collected"})
+    assert voided["status"] == "voided" and voided["void_reason"] == "Signatures not collected"
+    assert client.post(API + path, json={"reason": "again"}, headers=coord).status_code == 409
+    # the version is free again: a complete consent of v1 is recorded, and cannot be voided
+    good = call(
+        client,
+        coord,
+        "POST",
+        f"/participants/{sid}/consents",
+        {"consent_version": "v1", "record": plan.consent_record(day, 34)},
+    )
+    assert good["status"] == "complete"
+    r = client.post(
+        f"{API}/participants/{sid}/consents/{good['id']}/void", json={"reason": "x"}, headers=coord
+    )
+    assert r.status_code == 409

@@ -244,6 +244,11 @@ class LymphodepletionIn(In):
     agents: list[AgentIn] = Field(default_factory=list, max_length=10)
     start_on: date
     end_on: date | None = None
+    correction_reason: LongText | None = Field(
+        default=None,
+        description="Correct the participant's existing record (audited as a correction); "
+        "without it a second record is refused with 409",
+    )
 
 
 class DeviationSign(In):
@@ -265,6 +270,11 @@ class InfusionIn(In):
         default=None,
         description="Needed when the dose is outside every level's window: the infusion is then "
         "recorded with a protocol deviation (reason, the investigator's e-signature)",
+    )
+    correction_reason: LongText | None = Field(
+        default=None,
+        description="Correct the participant's existing record (audited as a correction); "
+        "without it a second record is refused with 409",
     )
 
 

@@ -35,6 +35,7 @@ def lymphodepletion(
             agents=[a.model_dump() for a in body.agents],
             start_on=body.start_on,
             end_on=body.end_on,
+            correction_reason=body.correction_reason,
         )
         return LymphodepletionOut(
             id=row.id,
@@ -71,6 +72,7 @@ def infusion(
             infused_volume_ml=body.infused_volume_ml,
             weight_kg=body.weight_kg,
             deviation=deviation,
+            correction_reason=body.correction_reason,
         )
         found = deviations.list_deviations(uow, study_id)
         deviation_id = next(

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from dosewise.clinical import ReleaseCertificate, actual_dose, plan_dose
 from dosewise.errors import InvalidInput
 from dosewise.protocol.model import Protocol
-from dosewise.store.tables import Infusion, Lymphodepletion, Product
+from dosewise.store.tables import AdverseEvent, Infusion, Lymphodepletion, Product
 from dosewise.trial import signed
 from dosewise.trial.services._common import (
     Signing,
@@ -121,20 +121,26 @@ def record_lymphodepletion(
     agents: Sequence[Mapping[str, Any]],
     start_on: date,
     end_on: date | None = None,
+    correction_reason: str | None = None,
 ) -> Lymphodepletion:
-    """Record the lymphodepleting regimen (agents with dose, unit and days)."""
+    """Record the lymphodepleting regimen (agents with dose, unit and days); one per
+    participant, so a second is refused unless it corrects the first (``correction_reason``,
+    audited as ``lymphodepletion.correct``)."""
     p = participant(uow, study_id, "participant.write")
     assignment = current_assignment(uow.session, p.id)
     if assignment is None or assignment.status != "confirmed":
         raise WrongState("study_id", study_id, "needs a confirmed dose assignment first")
-    if infusion_of(uow.session, p.id) is not None:
-        raise WrongState("study_id", study_id, "is already infused")
     done = uow.session.scalar(select(Lymphodepletion).where(Lymphodepletion.participant_id == p.id))
-    if done is not None:
+    reason = correction(correction_reason, done, "lymphodepleting regimen")
+    infusion = infusion_of(uow.session, p.id)
+    if infusion is not None and reason is None:
+        raise WrongState("study_id", study_id, "is already infused")
+    if done is not None and reason is None:
         raise WrongState(
             "study_id",
             study_id,
-            f"already has its lymphodepleting regimen recorded (from {done.start_on.isoformat()})",
+            f"already has its lymphodepleting regimen recorded (from {done.start_on.isoformat()})"
+            ": correct that record with a reason",
         )
     if not regimen.strip():
         raise InvalidInput("regimen", regimen, "is required")
@@ -142,20 +148,46 @@ def record_lymphodepletion(
     if end_on is not None:
         not_before("end_on", end_on, start_on, "start_on")
         check_date(uow, p, "end_on", end_on, after=("enrollment",))
+    last = end_on or start_on
+    if infusion is not None and last > infusion.infused_on:
+        raise InvalidInput(
+            "end_on" if end_on is not None else "start_on",
+            last.isoformat(),
+            f"is after the infusion ({infusion.infused_on.isoformat()}): lymphodepletion ends "
+            "before the infusion",
+        )
+    values: dict[str, Any] = {
+        "regimen": regimen.strip(),
+        "agents": as_json([dict(a) for a in agents]),
+        "start_on": start_on,
+        "end_on": end_on,
+    }
+    if done is not None:
+        uow.act("lymphodepletion.correct", reason=reason, site_id=p.site_id)
+        for key, value in values.items():
+            setattr(done, key, value)
+        uow.commit()
+        return done
     uow.act("lymphodepletion.record", site_id=p.site_id)
     row = uow.add(
         Lymphodepletion(
-            participant_id=p.id,
-            regimen=regimen.strip(),
-            agents=as_json([dict(a) for a in agents]),
-            start_on=start_on,
-            end_on=end_on,
-            recorded_at=uow.now(),
-            recorded_by=user_id(uow),
+            participant_id=p.id, recorded_at=uow.now(), recorded_by=user_id(uow), **values
         )
     )
     uow.commit()
     return row
+
+
+def correction(reason: str | None, existing: object | None, what: str) -> str | None:
+    """The stripped correction reason, or None when the act is not a correction; a correction
+    needs a reason and an existing record (422 on ``correction_reason``)."""
+    if reason is None:
+        return None
+    if not reason.strip():
+        raise InvalidInput("correction_reason", reason, "is required for a correction")
+    if existing is None:
+        raise InvalidInput("correction_reason", reason, f"there is no {what} to correct")
+    return reason.strip()
 
 
 def record_infusion(
@@ -166,21 +198,26 @@ def record_infusion(
     infused_volume_ml: float,
     weight_kg: float | None = None,
     deviation: DeviationIn | None = None,
+    correction_reason: str | None = None,
 ) -> Infusion:
     """Record the infusion (study day 0) and the dose actually given, from the volume.
 
     A dose outside every level's window is refused (422 naming the windows) unless
     ``deviation`` carries the reason and the investigator's signature: then the infusion and
-    its protocol deviation (category ``dose_outside_windows``) are recorded together.
+    its protocol deviation (category ``dose_outside_windows``) are recorded together. One
+    infusion per participant: a second is refused unless it corrects the first
+    (``correction_reason``, audited as ``infusion.correct``; the events' study days follow).
     """
     p = participant(uow, study_id, "participant.write")
     enrollment = require_enrollment(uow.session, p)
     product = released_product(uow.session, p.id)
     if product is None:
         raise WrongState("study_id", study_id, "has no released product to infuse")
-    if infusion_of(uow.session, p.id) is not None:
-        raise WrongState("study_id", study_id, "is already infused")
-    if p.off_study_on is not None:
+    existing = infusion_of(uow.session, p.id)
+    reason = correction(correction_reason, existing, "infusion")
+    if existing is not None and reason is None:
+        raise WrongState("study_id", study_id, "is already infused: correct it with a reason")
+    if p.off_study_on is not None and reason is None:
         raise WrongState("study_id", study_id, "is off study")
     ld = uow.session.scalar(
         select(Lymphodepletion)
@@ -206,24 +243,31 @@ def record_infusion(
             f"({windows_text(protocol)}): record it as a protocol deviation with a reason and "
             "an investigator's e-signature",
         )
-    uow.act(
-        "infusion.record", site_id=p.site_id, reason=None if level else deviation_reason(deviation)
-    )
-    row = uow.add(
-        Infusion(
-            participant_id=p.id,
-            product_id=product.id,
-            infused_on=infused_on,
-            weight_kg=weight,
-            infused_volume_ml=float(infused_volume_ml),
-            infused_cells=given.infused_cells,
-            cells_per_kg=given.dose_per_kg,
-            actual_level=level,
-            actual_dose_index=None if level is None else level_index(protocol, level),
-            recorded_at=uow.now(),
-            recorded_by=user_id(uow),
+    values: dict[str, Any] = {
+        "product_id": product.id,
+        "infused_on": infused_on,
+        "weight_kg": weight,
+        "infused_volume_ml": float(infused_volume_ml),
+        "infused_cells": given.infused_cells,
+        "cells_per_kg": given.dose_per_kg,
+        "actual_level": level,
+        "actual_dose_index": None if level is None else level_index(protocol, level),
+    }
+    if existing is not None:
+        uow.act("infusion.correct", reason=reason, site_id=p.site_id)
+        for key, value in values.items():
+            setattr(existing, key, value)
+        for event in uow.session.scalars(
+            select(AdverseEvent).where(AdverseEvent.participant_id == p.id)
+        ):
+            event.study_day = (event.onset_on - infused_on).days
+        row = existing
+    else:
+        uow.act("infusion.record", site_id=p.site_id, reason=deviation_reason(deviation, level))
+        row = uow.add(
+            Infusion(participant_id=p.id, recorded_at=uow.now(), recorded_by=user_id(uow), **values)
         )
-    )
+        p.status = next_status(p.status, "infuse")
     if level is None and deviation is not None:
         uow.flush()
         add_deviation(
@@ -238,7 +282,6 @@ def record_infusion(
             deviation=deviation,
             related=("infusions", row.id),
         )
-    p.status = next_status(p.status, "infuse")
     uow.commit()
     return row
 
@@ -251,5 +294,6 @@ def windows_text(protocol: Protocol) -> str:
     )
 
 
-def deviation_reason(deviation: DeviationIn | None) -> str | None:
-    return None if deviation is None else deviation.reason
+def deviation_reason(deviation: DeviationIn | None, level: str | None) -> str | None:
+    """The audited reason of an infusion recorded with a deviation."""
+    return None if deviation is None or level is not None else deviation.reason
