@@ -107,11 +107,13 @@ def _act(
     fields: Iterable[str],
     act: Callable[[UnitOfWork], object],
     aliases: Mapping[str, str] | None = None,
+    outcome: Callable[[object], str] | None = None,
 ) -> Response:
-    """Run one clinical act; on refusal, the page again with the message next to the field."""
+    """Run one clinical act; on refusal, the page again with the message next to the field.
+    ``outcome`` names what was saved when it is not simply ``section`` (an incomplete consent)."""
     try:
         with page.uow() as uow:
-            act(uow)
+            result = act(uow)
     except (Forbidden, NotFound):
         raise  # not this user's act or record: the error page says so
     except DosewiseError as exc:
@@ -119,7 +121,8 @@ def _act(
         return pview.render(
             page, study_id, active=section, form=form, errors=errors, status_code=_status(exc)
         )
-    return redirect(f"/participants/{study_id}?done={section}#{section}")
+    done = section if outcome is None else outcome(result)
+    return redirect(f"/participants/{study_id}?done={done}#{section}")
 
 
 def _signing(page: Page, form: Form, field: str, meaning: str = "approval") -> Signing:
@@ -166,7 +169,25 @@ def consent(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) -
             consent_version=records.required_text(form, "consent_version"),
         )
 
-    return _act(page, form, study_id, "consent", fields, act, aliases)
+    def outcome(consent: object) -> str:
+        return "consent" if getattr(consent, "valid", False) else "consent_incomplete"
+
+    return _act(page, form, study_id, "consent", fields, act, aliases, outcome)
+
+
+@router.post("/{study_id}/consent/{consent_id}/void")
+def void_consent(
+    study_id: str, consent_id: int, posted_form: tuple[Page, Form] = Depends(posted())
+) -> Response:
+    page, form = posted_form
+    section = f"consent_void_{consent_id}"
+
+    def act(uow: UnitOfWork) -> object:
+        return participants.void_consent(
+            uow, study_id, consent_id, reason=records.required_text(form, "void_reason")
+        )
+
+    return _act(page, form, study_id, section, ("void_reason",), act, {"reason": "void_reason"})
 
 
 SCREEN_FIELDS = (
