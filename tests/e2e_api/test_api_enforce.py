@@ -241,8 +241,24 @@ def test_one_record_unless_an_audited_correction(
     )
     assert _actions(app_db, "lymphodepletion.correct") == ["Typo in the regimen"]
 
+    # a second release: refused, unless it corrects the first before the infusion
+    release = {
+        "lot": "M-1b",
+        "certificate": plan.certificate(1e6, 60.0, False),
+        "weight_kg": 60.0,
+        "released_on": day.isoformat(),
+    }
+    r = client.post(f"{API}/participants/{sid}/products", json=release, headers=coord)
+    assert r.status_code == 409 and "correct it with a reason" in r.json()["error"]["message"]
+    release["correction_reason"] = "Lot number mistyped"
+    assert call(client, coord, "POST", f"/participants/{sid}/products", release)["lot"] == "M-1b"
+    assert _actions(app_db, "product.correct") == ["Lot number mistyped"]
+    assert len(call(client, coord, "GET", f"/participants/{sid}")["products"]) == 1
+
     body = {"infused_on": day.isoformat(), "infused_volume_ml": volume}
     call(client, coord, "POST", f"/participants/{sid}/infusion", body)
+    r = client.post(f"{API}/participants/{sid}/products", json=release, headers=coord)
+    assert r.status_code == 409 and "can no longer change" in r.json()["error"]["message"]
     r = client.post(f"{API}/participants/{sid}/infusion", json=body, headers=coord)
     assert r.status_code == 409 and "correct it with a reason" in r.json()["error"]["message"]
     # a lymphodepletion ending after the infusion is refused, even as a correction

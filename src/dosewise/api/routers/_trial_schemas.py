@@ -218,6 +218,11 @@ class ProductIn(In):
     password: Password | None = Field(
         default=None, description="Re-enter your password to sign the release (optional)"
     )
+    correction_reason: LongText | None = Field(
+        default=None,
+        description="Correct the released product before the infusion (audited as a correction; "
+        "a signed release needs the password again); without it a second release is refused",
+    )
 
 
 class AgentIn(In):

@@ -69,15 +69,29 @@ def release_product(
     weight_kg: float,
     released_on: date,
     signing: Signing | None = None,
+    correction_reason: str | None = None,
 ) -> Product:
-    """Release (or reject) a product for the participant's confirmed dose assignment."""
+    """Release (or reject) a product for the participant's confirmed dose assignment.
+
+    One released product per participant: a second release is refused unless it corrects the
+    first before the infusion (``correction_reason``, audited as ``product.correct``; a signed
+    release is corrected with a new signature)."""
     p = participant(uow, study_id, "product.release")
     enrollment = require_enrollment(uow.session, p)
     assignment = current_assignment(uow.session, p.id)
     if assignment is None or assignment.status != "confirmed":
         raise WrongState("study_id", study_id, "needs a confirmed dose assignment first")
-    if released_product(uow.session, p.id) is not None:
-        raise WrongState("study_id", study_id, "already has a released product")
+    existing = released_product(uow.session, p.id)
+    reason = correction(correction_reason, existing, "released product")
+    if existing is not None and reason is None:
+        raise WrongState(
+            "study_id", study_id, "already has a released product: correct it with a reason"
+        )
+    if existing is not None:
+        if infusion_of(uow.session, p.id) is not None:
+            raise WrongState("study_id", study_id, "is infused: the release can no longer change")
+        if existing.signature_id is not None and signing is None:
+            raise InvalidInput("password", None, "the release was signed: sign the correction")
     check_date(uow, p, "released_on", released_on, after=("enrollment",))
     not_before("released_on", released_on, assignment.assigned_at.date(), "the dose assignment")
     cert = certificate_from(certificate)
@@ -85,26 +99,30 @@ def release_product(
     protocol = arm_protocol(uow.session, arm)
     plan = plan_dose(weight_kg, assignment.dose_level, cert, levels=clinical_levels(protocol))
     assigned = plan.assigned_level
-    uow.act("product.release", site_id=p.site_id)
-    product = uow.add(
-        Product(
-            participant_id=p.id,
-            dose_assignment_id=assignment.id,
-            lot=lot,
-            certificate=as_json({k: certificate[k] for k in CERTIFICATE_KEYS}),
-            weight_kg=float(weight_kg),
-            planned_level=assignment.dose_level,
-            planned_dose_index=assignment.dose_index,
-            assigned_level=assigned,
-            assigned_dose_index=None if assigned is None else level_index(protocol, assigned),
-            fallback=plan.fallback,
-            feasibility=as_json(plan.to_dict()),
-            status="released" if assigned is not None else "rejected",
-            released_on=released_on,
-            released_at=uow.now(),
-            released_by=user_id(uow),
+    values: dict[str, Any] = {
+        "dose_assignment_id": assignment.id,
+        "lot": lot,
+        "certificate": as_json({k: certificate[k] for k in CERTIFICATE_KEYS}),
+        "weight_kg": float(weight_kg),
+        "planned_level": assignment.dose_level,
+        "planned_dose_index": assignment.dose_index,
+        "assigned_level": assigned,
+        "assigned_dose_index": None if assigned is None else level_index(protocol, assigned),
+        "fallback": plan.fallback,
+        "feasibility": as_json(plan.to_dict()),
+        "status": "released" if assigned is not None else "rejected",
+        "released_on": released_on,
+    }
+    if existing is not None:
+        uow.act("product.correct", reason=reason, site_id=p.site_id)
+        for key, value in values.items():
+            setattr(existing, key, value)
+        product = existing
+    else:
+        uow.act("product.release", site_id=p.site_id)
+        product = uow.add(
+            Product(participant_id=p.id, released_at=uow.now(), released_by=user_id(uow), **values)
         )
-    )
     uow.flush()
     if signing is not None:
         content = signed.product_content(product, study_id)
