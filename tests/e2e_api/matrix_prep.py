@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from dosewise.settings import Settings
 from dosewise.store.session import Database
@@ -56,9 +56,14 @@ class Preparer:
         self.db, self.settings, self.clock, self.expected = db, settings, clock, expected
         self.shared: dict[tuple[str, str], str] = {}
         self.events: dict[str, int] = {}
+        self.consents: dict[str, int] = {}
         self.volumes: dict[str, float] = {}
         self.last: dict[str, str] = {}
         self._actors: dict[str, Actor] = {}
+        # The matrix enrols far more participants per arm than a phase 1 takes; the limits are
+        # tested in tests/e2e_api/test_api_enforce.py, so here the arms take everyone.
+        with db.engine.begin() as c:
+            c.execute(text("UPDATE arms SET phase1_max_n = 1000, phase2_expansion = 1000"))
 
     @property
     def today(self) -> date:
@@ -91,6 +96,13 @@ class Preparer:
         coord = COORD[site]
         sid: str = self._run(coord, participants.register_participant, site).study_id
         if stage == "registered":
+            return sid
+        if stage == "incomplete_consent":
+            unsigned = {**plan.consent_record(self.today, 40), "signatures": []}
+            consent = self._run(
+                coord, participants.record_consent, sid, unsigned, consent_version="v0"
+            )
+            self.consents[sid] = consent.id
             return sid
         self._run(
             coord,
@@ -250,6 +262,15 @@ def _ae_path(user: str, site: str) -> str:
     return f"/participants/{sid}/adverse-events/{prep.events[sid]}"
 
 
+def _consent_void_path(user: str, site: str) -> str:
+    """An incomplete consent of a fresh participant (for a call expected to succeed)."""
+    prep = _prep()
+    if prep is None:
+        return "/participants/S01-9999/consents/1/void"
+    sid = prep.participant("consent.void", user, site, "incomplete_consent", True)
+    return f"/participants/{sid}/consents/{prep.consents[sid]}/void"
+
+
 def _infusion_body(user: str, site: str) -> dict[str, Any]:
     prep = _prep()
     volume = 10.0 if prep is None else prep.volumes[prep.last["infusion"]]
@@ -293,7 +314,7 @@ CLINICAL_ENDPOINTS: list[Row] = [
     (
         "consent",
         "POST",
-        _under("consent", "registered", "/consents"),
+        _under("consent", "registered", "/consents", once=True),
         lambda u, s: {
             "consent_version": "v1",
             "record": plan.consent_record(date.fromisoformat(_today()), 40),
@@ -398,6 +419,37 @@ CLINICAL_ENDPOINTS: list[Row] = [
         201,
     ),
     ("bor.derive", "POST", _under("bor.derive", "treated", "/best-response"), None, STAFF, 200),
+    ("deviations.list", "GET", lambda u, s: "/deviations", None, READERS, 200),
+    (
+        "deviations.get",
+        "GET",
+        _under("deviations.get", "consented", "/deviations"),
+        None,
+        READERS,
+        200,
+    ),
+    (
+        "deviation.record",
+        "POST",
+        _under("deviation.record", "registered", "/deviations"),
+        lambda u, s: {
+            "category": "other",
+            "description": "matrix check",
+            "occurred_on": _today(),
+            "reason": "matrix check",
+            "password": PASSWORD,
+        },
+        INVESTIGATORS,
+        201,
+    ),
+    (
+        "consent.void",
+        "POST",
+        _consent_void_path,
+        lambda u, s: {"reason": "matrix check"},
+        STAFF,
+        200,
+    ),
     ("arms.list", "GET", lambda u, s: "/arms", None, READERS, 200),
     ("arms.state", "GET", lambda u, s: "/arms/autologous/state", None, READERS, 200),
     ("arms.decisions", "GET", lambda u, s: "/arms/autologous/decisions", None, READERS, 200),
@@ -432,7 +484,12 @@ CLINICAL_ENDPOINTS += [
         200,
     ),
 ]
-CLINICAL_SITE_SCOPED = {name for name, *_ in CLINICAL_ENDPOINTS if not name.startswith("arms.")}
+#: (``GET /deviations`` lists the reader's own sites, so it is not refused at another site.)
+CLINICAL_SITE_SCOPED = {
+    name
+    for name, *_ in CLINICAL_ENDPOINTS
+    if not name.startswith("arms.") and name != "deviations.list"
+}
 API = "/api/v1"
 #: Every clinical route of the OpenAPI schema, each tried by a row above.
 CLINICAL_COVERED = {
@@ -456,6 +513,10 @@ CLINICAL_COVERED = {
     ("POST", f"{API}/participants/{{study_id}}/dlt-adjudications"),
     ("POST", f"{API}/participants/{{study_id}}/response-assessments"),
     ("POST", f"{API}/participants/{{study_id}}/best-response"),
+    ("GET", f"{API}/deviations"),
+    ("GET", f"{API}/participants/{{study_id}}/deviations"),
+    ("POST", f"{API}/participants/{{study_id}}/deviations"),
+    ("POST", f"{API}/participants/{{study_id}}/consents/{{consent_id}}/void"),
     ("GET", f"{API}/arms"),
     ("GET", f"{API}/arms/{{arm_id}}/state"),
     ("GET", f"{API}/arms/{{arm_id}}/decisions"),

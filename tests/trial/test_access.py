@@ -38,6 +38,7 @@ WRITE_ACTIONS = {
     "dose.confirm",
     "product.release",
     "dlt.adjudicate",
+    "deviation.record",
     "phase1.close",
     "phase2.look",
 }

@@ -76,6 +76,24 @@ class DoseLevel(Frozen):
         return self.cells_per_kg * (1 + self.tolerance)
 
 
+#: How a participant infused outside every level's window (a recorded protocol deviation) is
+#: analysed: at the level nearest the dose given (log scale), at the planned (product or
+#: assigned) level, or not at all (not evaluable for the dose finding; followed for safety).
+DeviationAnalysis = Literal["actual_level_nearest", "planned_level", "not_evaluable"]
+
+
+def _deviation_default() -> Fact[DeviationAnalysis]:
+    return Fact[DeviationAnalysis](
+        value="actual_level_nearest",
+        assumption=True,
+        why=(
+            "Not in the registry. The dose finding learns about the dose actually given, so a "
+            "participant infused outside every window counts at the level nearest that dose "
+            "(on the log scale); the deviation is recorded and reported."
+        ),
+    )
+
+
 class DoseLadder(Localized):
     """The dose levels in design order, and what their numbers count."""
 
@@ -318,6 +336,8 @@ class Protocol(Frozen):
     eligibility: EligibilityCriteria
     consent: ConsentRules
     visits: tuple[ScheduledVisit, ...] = Field(min_length=1)
+    #: How a participant infused outside every dose level's window is analysed (issue 14).
+    deviation_analysis: Fact[DeviationAnalysis] = Field(default_factory=_deviation_default)
 
     @model_validator(mode="after")
     def _consistent(self) -> Protocol:

@@ -67,6 +67,7 @@ from dosewise.store.tables import (
     Participant,
     Phase1Closure,
     Product,
+    ProtocolDeviation,
     ProtocolVersion,
     ResponseAssessment,
     Screening,
@@ -139,6 +140,7 @@ _VIEW_MODELS: tuple[type[Base], ...] = (
     Product,
     Lymphodepletion,
     Infusion,
+    ProtocolDeviation,
     AdverseEvent,
     DltAdjudication,
     ResponseAssessment,
@@ -155,6 +157,7 @@ _CUT_DAY = {
     "products": "released_on",
     "lymphodepletions": "start_on",
     "infusions": "infused_on",
+    "protocol_deviations": "occurred_on",
     "adverse_events": "onset_on",
     "response_assessments": "assessed_on",
 }

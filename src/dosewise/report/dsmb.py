@@ -56,6 +56,8 @@ class DsmbReport:
     swimmer: list[dict[str, Any]] = field(default_factory=list)
     #: Arm id → {"en": name, "zh": name}, from the protocol file.
     arm_names: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Recorded protocol deviations (investigator-signed), oldest first.
+    deviations: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _median_range(values: Sequence[int]) -> str:
@@ -208,7 +210,25 @@ def build_dsmb(data: TrialData) -> DsmbReport:
         ],
         swimmer=_swimmer(data),
         ae_days=data.protocol.windows.ae_days,
+        deviations=_deviations(data),
     )
+
+
+def _deviations(data: TrialData) -> list[dict[str, Any]]:
+    """The recorded deviations, one row each, with the participant's arm."""
+    arm_of = dict(zip(data.participants["study_id"], data.participants["arm_id"], strict=True))
+    return [
+        {
+            "study_id": d.study_id,
+            "arm_id": arm_of.get(d.study_id) or "",
+            "category": d.category,
+            "description": d.description,
+            "occurred_on": d.occurred_on.isoformat(),
+            "reason": d.reason,
+            "signed": bool(d.signed),
+        }
+        for d in records(data.deviations)
+    ]
 
 
 def _dlt_rows(data: TrialData) -> list[dict[str, Any]]:

@@ -4,11 +4,12 @@ IE follows SDTMIG 3.4 §6.3.4: one record per criterion **not met** per screenin
 criterion failed (``IEORRES`` N) or an exclusion criterion met (``IEORRES`` Y) — with the
 criterion's code and text as in TI.
 
-DV: dosewise has no deviation log yet, so DV holds the deviations the records themselves show
+DV: the deviations the sites recorded (``protocol_deviations``, each signed by an investigator:
+:func:`recorded_deviations`), then those the records themselves show
 (:func:`derived_deviations`): an infused dose outside its level's ± tolerance, and a response
-assessment at the BOR visit outside the protocol's window. **Hook:** when a deviation table
-exists, add its rows in :func:`deviations` (one :class:`Deviation` each); DV, the define and
-the conformance test take them as they are.
+assessment at the BOR visit outside the protocol's window. :func:`deviations` joins them (a
+derived one the log already holds is not repeated); DV, the define and the conformance test take
+them as they are.
 """
 
 from __future__ import annotations
@@ -148,9 +149,32 @@ def derived_deviations(data: TrialData) -> list[Deviation]:
     return out
 
 
+#: A recorded deviation's category (``protocol_deviations.category``) → DVDECOD, DVCAT.
+RECORDED_TERMS: Mapping[str, tuple[str, str]] = {
+    "dose_outside_windows": ("DOSE OUTSIDE PROTOCOL RANGE", "TREATMENT DEVIATION"),
+    "visit_window": ("VISIT OUT OF WINDOW", "VISIT WINDOW DEVIATION"),
+    "eligibility": ("ELIGIBILITY CRITERIA NOT MET", "ELIGIBILITY DEVIATION"),
+    "consent": ("INFORMED CONSENT DEVIATION", "INFORMED CONSENT DEVIATION"),
+    "procedure": ("PROCEDURE NOT PERFORMED PER PROTOCOL", "PROCEDURE DEVIATION"),
+    "other": ("OTHER PROTOCOL DEVIATION", "OTHER DEVIATION"),
+}
+
+
+def recorded_deviations(data: TrialData) -> list[Deviation]:
+    """The deviations the sites recorded (``protocol_deviations``, signed by an investigator)."""
+    out = []
+    for d in records(data.deviations):
+        decod, category = RECORDED_TERMS.get(str(d.category), RECORDED_TERMS["other"])
+        out.append(Deviation(str(d.study_id), str(d.description), decod, category, d.occurred_on))
+    return out
+
+
 def deviations(data: TrialData) -> list[Deviation]:
-    """Every deviation DV reports (the hook for a recorded deviation log)."""
-    return derived_deviations(data)
+    """Every deviation DV reports: the recorded ones, then those the records show."""
+    recorded = recorded_deviations(data)
+    seen = {(d.study_id, d.decod, d.on) for d in recorded}
+    derived = [d for d in derived_deviations(data) if (d.study_id, d.decod, d.on) not in seen]
+    return recorded + derived
 
 
 DV_VARS = (

@@ -42,6 +42,7 @@ from dosewise.store.tables import (
     Participant,
     Phase1Closure,
     Product,
+    ProtocolDeviation,
     ResponseAssessment,
     Screening,
     Site,
@@ -65,6 +66,18 @@ LYMPHODEPLETION_COLUMNS = [
     "agents",
     "start_on",
     "end_on",
+]
+DEVIATION_COLUMNS = [
+    "deviation_id",
+    "participant_id",
+    "study_id",
+    "category",
+    "description",
+    "related_table",
+    "related_id",
+    "occurred_on",
+    "reason",
+    "signed",
 ]
 
 
@@ -113,6 +126,8 @@ class TrialData:
     lymphodepletions: pd.DataFrame = field(
         default_factory=lambda: _frame([], LYMPHODEPLETION_COLUMNS)
     )
+    #: Recorded protocol deviations (``protocol_deviations``), oldest first.
+    deviations: pd.DataFrame = field(default_factory=lambda: _frame([], DEVIATION_COLUMNS))
     state: TrialState | None = None
 
     @property
@@ -268,11 +283,32 @@ def _load(session: Session, store: Session, as_of: date) -> TrialData:
         states=states,
         screenings=_screenings(session, sid_of),
         lymphodepletions=_lymphodepletions(session, sid_of),
+        deviations=_deviations(session, sid_of),
         state=ts,
     )
 
 
 # --------------------------------------------------------------------------- issue 18 frames
+
+
+def _deviations(session: Session, sid_of: Mapping[int, Any]) -> pd.DataFrame:
+    """Every recorded protocol deviation (reason and whether it is signed)."""
+    rows = [
+        {
+            "deviation_id": d.id,
+            "participant_id": d.participant_id,
+            "study_id": sid_of.get(d.participant_id),
+            "category": d.category,
+            "description": d.description,
+            "related_table": d.related_table,
+            "related_id": d.related_id,
+            "occurred_on": d.occurred_on,
+            "reason": d.reason,
+            "signed": d.signature_id is not None,
+        }
+        for d in session.scalars(select(ProtocolDeviation).order_by(ProtocolDeviation.id))
+    ]
+    return _frame(rows, DEVIATION_COLUMNS)
 
 
 def _screenings(session: Session, sid_of: Mapping[int, Any]) -> pd.DataFrame:

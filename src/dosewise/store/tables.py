@@ -272,6 +272,10 @@ class Consent(Base):
     valid: Mapped[bool] = mapped_column(Boolean)
     missing: Mapped[list[Any]] = mapped_column(JSONDoc)
     withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    #: An incomplete consent set aside (with the reason); it no longer counts as the
+    #: participant's consent version (migration 0006).
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    void_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[int] = _user_fk()
 
@@ -396,6 +400,27 @@ class Infusion(Base):
     cells_per_kg: Mapped[float] = mapped_column(Float)
     actual_level: Mapped[str | None] = mapped_column(String(16))
     actual_dose_index: Mapped[int | None] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[int] = _user_fk()
+
+
+class ProtocolDeviation(Base):
+    """A protocol deviation: what happened (category, description, the record it concerns),
+    why, and the investigator's e-signature (migration 0006)."""
+
+    __tablename__ = "protocol_deviations"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    #: ``dose_outside_windows``, ``other`` ... (trial.services.deviations.CATEGORIES).
+    category: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(Text)
+    #: The record it concerns: table and id (``infusions``, 12).
+    related_table: Mapped[str | None] = mapped_column(String(40))
+    related_id: Mapped[int | None] = mapped_column(Integer)
+    occurred_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    signature_id: Mapped[int | None] = mapped_column(ForeignKey("e_signatures.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by: Mapped[int] = _user_fk()
 

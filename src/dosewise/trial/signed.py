@@ -28,6 +28,7 @@ from dosewise.store.tables import (
     Participant,
     Phase1Closure,
     Product,
+    ProtocolDeviation,
 )
 from dosewise.trial import esign
 
@@ -90,6 +91,19 @@ def dlt_content(row: DltAdjudication, study_id: str | None) -> dict[str, Any]:
     }
 
 
+def deviation_content(row: ProtocolDeviation, study_id: str | None) -> dict[str, Any]:
+    """What an investigator's signature on a protocol deviation covers."""
+    return {
+        "protocol_deviation_id": row.id,
+        "study_id": study_id,
+        "category": row.category,
+        "description": row.description,
+        "related": None if row.related_table is None else f"{row.related_table}:{row.related_id}",
+        "occurred_on": row.occurred_on.isoformat(),
+        "reason": row.reason,
+    }
+
+
 #: The phase 2 design values a closure signs (the rest of the design is derived from them).
 PHASE2_SIGNED = ("n_max", "looks", "p0", "p1", "alpha", "lambda", "gamma")
 
@@ -126,6 +140,7 @@ SIGNED: Mapping[str, SignedKind] = {
     "dose_assignments": SignedKind(DoseAssignment, "id", dose_assignment_content),
     "products": SignedKind(Product, "id", product_content),
     "dlt_adjudications": SignedKind(DltAdjudication, "id", dlt_content),
+    "protocol_deviations": SignedKind(ProtocolDeviation, "id", deviation_content),
     "phase1_closures": SignedKind(Phase1Closure, "arm_id", lambda r, _sid: closure_content(r)),
 }
 

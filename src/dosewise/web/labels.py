@@ -159,6 +159,7 @@ _NAV: tuple[tuple[str, str, str | None], ...] = (
     ("/trial", N_("Trial overview"), "arm.read"),
     ("/participants", N_("Participants"), "participant.read"),
     ("/queries", N_("Queries"), "query.read"),
+    ("/deviations", N_("Protocol deviations"), "participant.read"),
     ("/dsmb", N_("DSMB"), "report.read"),
     ("/reports", N_("Reports"), None),
     ("/protocol", N_("Protocol"), None),
@@ -242,6 +243,16 @@ ATTRIBUTIONS: dict[str, str] = {
     "possible": N_("Possible"),
     "probable": N_("Probable"),
     "definite": N_("Definite"),
+}
+
+#: Protocol deviation categories (trial.services.deviations.CATEGORIES).
+DEVIATION_CATEGORIES: dict[str, str] = {
+    "dose_outside_windows": N_("Dose outside every level's window"),
+    "eligibility": N_("Eligibility"),
+    "consent": N_("Informed consent"),
+    "visit_window": N_("Visit outside its window"),
+    "procedure": N_("Procedure not as the protocol says"),
+    "other": N_("Other"),
 }
 
 OFF_STUDY_REASONS: dict[str, str] = {

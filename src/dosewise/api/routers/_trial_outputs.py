@@ -57,6 +57,9 @@ class ParticipantRecordOut(ParticipantOut):
     dlt_adjudications: list[dict[str, Any]]
     response_assessments: list[dict[str, Any]]
     best_response: dict[str, Any] | None
+    deviations: list[dict[str, Any]] = Field(
+        default_factory=list, description="Recorded protocol deviations (signed)"
+    )
 
 
 class ConsentOut(BaseModel):
@@ -85,6 +88,10 @@ class ConsentOut(BaseModel):
     consent_version: str
     valid: bool
     missing: list[str]
+    status: str = Field(
+        default="complete", description="complete, incomplete (a signature missing) or voided"
+    )
+    void_reason: str | None = None
 
 
 class ScreeningOut(BaseModel):
@@ -290,6 +297,23 @@ class InfusionOut(BaseModel):
     cells_per_kg: float
     actual_level: str | None
     actual_dose_index: int | None
+    deviation_id: int | None = Field(
+        default=None, description="The protocol deviation recorded with an out-of-window dose"
+    )
+
+
+class DeviationOut(BaseModel):
+    id: int
+    study_id: str
+    category: str
+    description: str
+    related_table: str | None
+    related_id: int | None
+    occurred_on: date
+    reason: str
+    recorded_at: datetime
+    recorded_by: int
+    signature_id: int | None
 
 
 class AdverseEventOut(BaseModel):

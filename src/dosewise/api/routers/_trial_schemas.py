@@ -122,6 +122,17 @@ class ConsentIn(In):
 
     consent_version: str = Field(min_length=1, max_length=32, pattern=NO_NUL)
     record: ConsentRecordIn
+    correction_reason: LongText | None = Field(
+        default=None,
+        description="Correct the participant's existing record of this consent version (audited "
+        "as a correction); without it a second record of a version is refused with 409",
+    )
+
+
+class VoidIn(In):
+    model_config = example({"reason": "Guardian was not present; consent to be repeated"})
+
+    reason: LongText
 
 
 SCREENING_EXAMPLE: dict[str, Any] = {
@@ -211,6 +222,11 @@ class ProductIn(In):
     password: Password | None = Field(
         default=None, description="Re-enter your password to sign the release (optional)"
     )
+    correction_reason: LongText | None = Field(
+        default=None,
+        description="Correct the released product before the infusion (audited as a correction; "
+        "a signed release needs the password again); without it a second release is refused",
+    )
 
 
 class AgentIn(In):
@@ -237,6 +253,18 @@ class LymphodepletionIn(In):
     agents: list[AgentIn] = Field(default_factory=list, max_length=10)
     start_on: date
     end_on: date | None = None
+    correction_reason: LongText | None = Field(
+        default=None,
+        description="Correct the participant's existing record (audited as a correction); "
+        "without it a second record is refused with 409",
+    )
+
+
+class DeviationSign(In):
+    model_config = example({"reason": "Product volume partly lost at thaw", "password": "••••"})
+
+    reason: LongText
+    password: Password = Field(description="The investigator's password, re-entered (11.200)")
 
 
 class InfusionIn(In):
@@ -247,6 +275,39 @@ class InfusionIn(In):
     weight_kg: float | None = Field(
         default=None, gt=0, le=300, allow_inf_nan=False, description="Default: release weight"
     )
+    deviation: DeviationSign | None = Field(
+        default=None,
+        description="Needed when the dose is outside every level's window: the infusion is then "
+        "recorded with a protocol deviation (reason, the investigator's e-signature)",
+    )
+    correction_reason: LongText | None = Field(
+        default=None,
+        description="Correct the participant's existing record (audited as a correction); "
+        "without it a second record is refused with 409",
+    )
+
+
+DEVIATION_CATEGORIES = Literal[
+    "dose_outside_windows", "eligibility", "consent", "visit_window", "procedure", "other"
+]
+
+
+class DeviationIn(In):
+    model_config = example(
+        {
+            "category": "visit_window",
+            "description": "Day-28 marrow assessment done on day 36",
+            "occurred_on": "2026-02-23",
+            "reason": "Patient hospitalised elsewhere",
+            "password": "••••",
+        }
+    )
+
+    category: DEVIATION_CATEGORIES
+    description: LongText
+    occurred_on: date
+    reason: LongText
+    password: Password = Field(description="The investigator's password, re-entered (11.200)")
 
 
 # --------------------------------------------------------------------------- adverse events

@@ -8,7 +8,8 @@ from dosewise.api.auth import CurrentUser, Runtime, require, runtime
 from dosewise.api.errors import responses
 from dosewise.api.routers._trial_outputs import InfusionOut, LymphodepletionOut
 from dosewise.api.routers._trial_schemas import InfusionIn, LymphodepletionIn, StudyIdPath
-from dosewise.trial.services import products
+from dosewise.trial.services import deviations, products
+from dosewise.trial.services._common import Signing
 
 router = APIRouter(prefix="/participants", tags=["infusion"])
 
@@ -34,6 +35,7 @@ def lymphodepletion(
             agents=[a.model_dump() for a in body.agents],
             start_on=body.start_on,
             end_on=body.end_on,
+            correction_reason=body.correction_reason,
         )
         return LymphodepletionOut(
             id=row.id,
@@ -50,7 +52,7 @@ def lymphodepletion(
     response_model=InfusionOut,
     status_code=status.HTTP_201_CREATED,
     summary="Record the infusion; the level actually given is what the design analyses",
-    responses=responses(401, 403, 404, 409, 422),
+    responses=responses(401, 403, 404, 409, 422, 423),
 )
 def infusion(
     body: InfusionIn,
@@ -58,6 +60,10 @@ def infusion(
     user: CurrentUser = Depends(require("participant.write")),
     rt: Runtime = Depends(runtime),
 ) -> InfusionOut:
+    deviation = None
+    if body.deviation is not None:
+        signing = Signing(rt.passwords, rt.settings, body.deviation.password, "responsibility")
+        deviation = deviations.DeviationIn(body.deviation.reason, signing)
     with user.uow(rt) as uow:
         row = products.record_infusion(
             uow,
@@ -65,6 +71,13 @@ def infusion(
             infused_on=body.infused_on,
             infused_volume_ml=body.infused_volume_ml,
             weight_kg=body.weight_kg,
+            deviation=deviation,
+            correction_reason=body.correction_reason,
+        )
+        found = deviations.list_deviations(uow, study_id)
+        deviation_id = next(
+            (d.id for d, _sid in found if (d.related_table, d.related_id) == ("infusions", row.id)),
+            None,
         )
         return InfusionOut(
             study_id=study_id,
@@ -74,4 +87,5 @@ def infusion(
             cells_per_kg=row.cells_per_kg,
             actual_level=row.actual_level,
             actual_dose_index=row.actual_dose_index,
+            deviation_id=deviation_id,
         )

@@ -40,5 +40,6 @@ def release(
             weight_kg=body.weight_kg,
             released_on=body.released_on,
             signing=signing,
+            correction_reason=body.correction_reason,
         )
         return product_out(uow, prod, study_id)

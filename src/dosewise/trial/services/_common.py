@@ -48,6 +48,14 @@ class WrongState(DosewiseError):
     code = "wrong_state"
 
 
+class LimitReached(DosewiseError):
+    """Enrolment would pass a protocol limit (an arm's phase 1 maximum, its phase 2 size or the
+    trial's total); the message names the limit and its value."""
+
+    http_status = 409
+    code = "limit_reached"
+
+
 class MustWait(DosewiseError):
     """The design says the next patient must wait (outcomes pending); the message says until
     when."""

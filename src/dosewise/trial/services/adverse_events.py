@@ -33,14 +33,18 @@ from dosewise.trial.services._common import (
     as_json,
     infusion_of,
     not_before,
-    not_future,
     participant,
     require_enrollment,
     study_day,
     today,
     user_id,
 )
+from dosewise.trial.services.timeline import check_date
 from dosewise.trial.uow import ConcurrencyConflict, NotFound, UnitOfWork
+
+#: Adverse events are collected from the informed consent on (ICH E6); an event before the
+#: infusion is kept and labelled pre-treatment (negative study day).
+AE_AFTER = ("birth", "consent")
 
 
 def _age_now(uow: UnitOfWork, participant_id: int) -> int | None:
@@ -148,9 +152,10 @@ def record_adverse_event(
     """Record one adverse event of an enrolled participant."""
     p = participant(uow, study_id, "participant.write")
     require_enrollment(uow.session, p)
-    not_future("onset_on", onset_on, uow)
+    check_date(uow, p, "onset_on", onset_on, after=AE_AFTER)
     if resolved_on is not None:
-        not_future("resolved_on", resolved_on, uow)
+        check_date(uow, p, "resolved_on", resolved_on, after=AE_AFTER)
+        not_before("resolved_on", resolved_on, onset_on, "the onset")
     final_grade, components, astct = _grade(term, grade, crs, icans, _age_now(uow, p.id))
     details = {
         "serious": serious,
@@ -212,7 +217,7 @@ def update_adverse_event(
         )
     stored = dict((row.components or {}).get("event") or {})
     if resolved_on is not None:
-        not_future("resolved_on", resolved_on, uow)
+        check_date(uow, p, "resolved_on", resolved_on, after=AE_AFTER)
         not_before("resolved_on", resolved_on, row.onset_on, "the onset")
         stored["resolved"] = resolved_on.isoformat()
     if course is not None:

@@ -18,27 +18,41 @@ from typing import Any
 from sqlalchemy import func, select
 
 from dosewise.errors import InvalidInput
-from dosewise.protocol import parse_consent, parse_screening
-from dosewise.store.tables import Arm, Consent, Enrollment, Participant, Screening, Site
+from dosewise.protocol import parse_screening
+from dosewise.store.tables import (
+    Arm,
+    Enrollment,
+    Participant,
+    ProtocolVersion,
+    Screening,
+    Site,
+)
 from dosewise.trial.access import authorize
 from dosewise.trial.services._common import (
     OFF_STUDY_REASONS,
+    LimitReached,
     WrongState,
     arm_protocol,
     as_json,
     enrollment_of,
     not_before,
-    not_future,
     participant,
     protocol_of,
     today,
     user_id,
 )
+from dosewise.trial.services.consents import IDENTIFYING_KEYS as IDENTIFYING_KEYS
+from dosewise.trial.services.consents import deidentified, latest_consent
+from dosewise.trial.services.consents import record_consent as record_consent
+from dosewise.trial.services.consents import void_consent as void_consent
+from dosewise.trial.services.timeline import check_date, not_in_future
 from dosewise.trial.state import arm_state, next_status, screening_event
 from dosewise.trial.uow import NotFound, UnitOfWork
 
-#: Keys of a consent or screening record that identify a person and are never stored.
-IDENTIFYING_KEYS = ("subject_id", "date_of_birth", "name")
+#: Timeline points a screening or an enrolment date may not precede (consent comes "before
+#: any screening procedure").
+SCREENING_AFTER = ("birth", "registration", "consent")
+ENROLLMENT_AFTER = ("birth", "registration", "consent", "screening")
 
 
 def register_participant(
@@ -58,7 +72,7 @@ def register_participant(
         raise InvalidInput("site_id", site_id, "no such active site") from None
     if not site.active:
         raise InvalidInput("site_id", site_id, "no such active site")
-    on = not_future("registered_on", registered_on or today(uow, site_id), uow, site_id)
+    on = not_in_future(uow, site_id, "registered_on", registered_on or today(uow, site_id))
     if year_of_birth is not None and not (1900 <= year_of_birth <= on.year):
         raise InvalidInput("year_of_birth", year_of_birth, f"must be from 1900 to {on.year}")
     count = uow.session.scalar(
@@ -78,70 +92,6 @@ def register_participant(
     )
     uow.commit()
     return p
-
-
-def _deidentified(record: Mapping[str, Any], age: int | None) -> dict[str, Any]:
-    """``record`` without identifiers: names dropped, the birth date replaced by the age."""
-    out = {k: v for k, v in record.items() if k not in IDENTIFYING_KEYS}
-    if "date_of_birth" in record and age is not None and "age_years" not in out:
-        out["age_years"] = age
-    if isinstance(record.get("signatures"), list):
-        out["signatures"] = [
-            {k: v for k, v in s.items() if k != "name"} if isinstance(s, Mapping) else s
-            for s in record["signatures"]
-        ]
-    if isinstance(record.get("consent"), Mapping):
-        out["consent"] = _deidentified(record["consent"], None)
-    return as_json(out)
-
-
-def record_consent(
-    uow: UnitOfWork,
-    study_id: str,
-    record: Mapping[str, Any],
-    *,
-    consent_version: str,
-) -> Consent:
-    """Record the consent and check it against the protocol's age bands (who signs what)."""
-    p = participant(uow, study_id, "participant.write")
-    if p.status in ("enrolled", "dose_assigned", "treated", "off_study"):
-        raise WrongState("study_id", study_id, f"is {p.status}: consent is recorded before")
-    rules = _protocol_for_site(uow)
-    rec = parse_consent(record)
-    not_future("consent_date", rec.consent_date, uow)
-    check = rules.check_consent(rec)
-    if check.age_years is None:
-        raise InvalidInput("age_years", None, "give date_of_birth or age_years")
-    uow.act("consent.record", site_id=p.site_id)
-    consent = uow.add(
-        Consent(
-            participant_id=p.id,
-            consent_on=rec.consent_date,
-            age_years=check.age_years,
-            band=check.band_label or "none",
-            consent_version=consent_version,
-            record=_deidentified(record, rec.age_at_consent),
-            valid=check.complete,
-            missing=[str(m) for m in check.missing] + list(check.problems),
-            created_at=uow.now(),
-            created_by=user_id(uow),
-        )
-    )
-    if check.complete:
-        p.status = next_status(p.status, "consent")
-    if p.year_of_birth is None and rec.date_of_birth is not None:
-        p.year_of_birth = rec.date_of_birth.year
-    uow.commit()
-    return consent
-
-
-def latest_consent(uow: UnitOfWork, participant_id: int) -> Consent | None:
-    return uow.session.scalar(
-        select(Consent)
-        .where(Consent.participant_id == participant_id)
-        .order_by(Consent.id.desc())
-        .limit(1)
-    )
 
 
 def screen(uow: UnitOfWork, study_id: str, arm_id: str, record: Mapping[str, Any]) -> Screening:
@@ -164,7 +114,7 @@ def screen(uow: UnitOfWork, study_id: str, arm_id: str, record: Mapping[str, Any
             data["consent"] = {**consent.record, "age_years": consent.age_years}
             data["consent"].pop("date_of_birth", None)
     rec = parse_screening(data)
-    not_future("screening_date", rec.screening_date, uow)
+    check_date(uow, p, "screening_date", rec.screening_date, after=SCREENING_AFTER)
     result = protocol.screen(rec, arm_id)
     eligible = result.overall == "eligible"
     uow.act("participant.screen", site_id=p.site_id)
@@ -175,7 +125,7 @@ def screen(uow: UnitOfWork, study_id: str, arm_id: str, record: Mapping[str, Any
             screened_on=rec.screening_date,
             age_years=rec.age,
             weight_kg=None,
-            record=_deidentified(data, rec.age),
+            record=deidentified(data, rec.age),
             criteria=as_json([c.model_dump(mode="json") for c in result.criteria]),
             eligible=eligible,
             failed_criteria=list(result.failed)
@@ -223,27 +173,19 @@ def enroll(
         raise WrongState("study_id", study_id, "has no valid consent on record")
     if p.off_study_on is not None:
         raise WrongState("study_id", study_id, "is off study")
-    on = not_future("enrolled_on", enrolled_on or today(uow, p.site_id), uow, p.site_id)
+    on = check_date(
+        uow, p, "enrolled_on", enrolled_on or today(uow, p.site_id), after=ENROLLMENT_AFTER
+    )
     not_before("enrolled_on", on, screening.screened_on, "the screening")
+    arm = uow.session.get(Arm, arm_id)
+    if arm is None:
+        raise InvalidInput("arm_id", arm_id, "no such arm")
+    # Lock order: the protocol version's row (one per trial: the trial-wide count), then the
+    # arm's. Concurrent enrolments into any arm run one after the other, so no limit is passed.
+    uow.lock(ProtocolVersion, arm.protocol_version_id)
     arm = uow.claim_arm(arm_id, expected_arm_version)
-    if arm.phase == "phase1":
-        phase = 1
-        step = arm_state(uow.session, arm_id, as_of=on).next
-        if step.action in ("select_obd", "stop"):
-            raise WrongState("arm_id", arm_id, f"dose finding has ended: {step.reason}")
-    elif arm.phase == "phase2":
-        phase = 2
-        taken = uow.session.scalar(
-            select(func.count())
-            .select_from(Enrollment)
-            .where(Enrollment.arm_id == arm_id, Enrollment.phase == 2)
-        )
-        if int(taken or 0) >= arm.phase2_expansion:
-            raise WrongState(
-                "arm_id", arm_id, f"phase 2 is full ({arm.phase2_expansion} participants)"
-            )
-    else:
-        raise WrongState("arm_id", arm_id, "the arm is closed to enrollment")
+    phase = _enrolment_phase(uow, arm, on)
+    check_limits(uow, arm, phase)
     sequence = uow.session.scalar(
         select(func.coalesce(func.max(Enrollment.sequence), 0)).where(Enrollment.arm_id == arm_id)
     )
@@ -267,6 +209,53 @@ def enroll(
     return enrollment
 
 
+def _enrolment_phase(uow: UnitOfWork, arm: Arm, on: date) -> int:
+    """The phase an enrolment into ``arm`` joins, or 409 when the arm takes nobody now."""
+    if arm.phase == "phase1":
+        step = arm_state(uow.session, arm.id, as_of=on).next
+        if step.action in ("select_obd", "stop"):
+            raise WrongState("arm_id", arm.id, f"dose finding has ended: {step.reason}")
+        return 1
+    if arm.phase == "phase2":
+        return 2
+    raise WrongState("arm_id", arm.id, "the arm is closed to enrollment")
+
+
+def _enrolled(uow: UnitOfWork, *where: Any) -> int:
+    stmt = select(func.count()).select_from(Enrollment)
+    for clause in where:
+        stmt = stmt.where(clause)
+    return int(uow.session.scalar(stmt) or 0)
+
+
+def check_limits(uow: UnitOfWork, arm: Arm, phase: int) -> None:
+    """Refuse (409 ``limit_reached``) an enrolment past the arm's phase 1 maximum, its phase 2
+    size or the trial's total enrolment (``design.total_enrollment`` of the protocol).
+
+    The caller holds the arm's and the protocol version's row locks, so the counts cannot
+    change before it commits.
+    """
+    if phase == 1:
+        limit, what = arm.phase1_max_n, "phase 1 maximum"
+    else:
+        limit, what = arm.phase2_expansion, "phase 2 size"
+    taken = _enrolled(uow, Enrollment.arm_id == arm.id, Enrollment.phase == phase)
+    if taken >= limit:
+        raise LimitReached(
+            "arm_id",
+            arm.id,
+            f"the arm's {what} is reached ({taken} of {limit} participants enrolled)",
+        )
+    total = protocol_of(uow.session, arm.protocol_version_id).design.total_enrollment
+    everyone = _enrolled(uow)
+    if everyone >= total:
+        raise LimitReached(
+            "arm_id",
+            arm.id,
+            f"the trial's total enrolment is reached ({everyone} of {total} participants)",
+        )
+
+
 def take_off_study(
     uow: UnitOfWork, study_id: str, *, off_study_on: date, reason_code: str, reason: str
 ) -> Participant:
@@ -278,8 +267,7 @@ def take_off_study(
         raise InvalidInput(
             "reason_code", reason_code, f"must be one of {', '.join(OFF_STUDY_REASONS)}"
         )
-    not_future("off_study_on", off_study_on, uow)
-    not_before("off_study_on", off_study_on, p.registered_on, "the registration")
+    check_date(uow, p, "off_study_on", off_study_on, after=("birth", "registration"))
     if p.arm_id is not None:
         uow.claim_arm(p.arm_id)
     uow.act("participant.off_study", site_id=p.site_id, reason=reason)
@@ -288,11 +276,3 @@ def take_off_study(
     p.status = next_status(p.status, "leave")
     uow.commit()
     return p
-
-
-def _protocol_for_site(uow: UnitOfWork) -> Any:
-    """The protocol of the arms (all arms share the protocol version loaded at setup)."""
-    version_id = uow.session.scalar(select(Arm.protocol_version_id).limit(1))
-    if version_id is None:
-        raise NotFound("arms", None, "no arm loaded: run `dosewise db upgrade`")
-    return protocol_of(uow.session, version_id)

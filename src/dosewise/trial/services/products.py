@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from dosewise.clinical import ReleaseCertificate, actual_dose, plan_dose
 from dosewise.errors import InvalidInput
-from dosewise.store.tables import Infusion, Lymphodepletion, Product
+from dosewise.protocol.model import Protocol
+from dosewise.store.tables import AdverseEvent, Infusion, Lymphodepletion, Product
 from dosewise.trial import signed
 from dosewise.trial.services._common import (
     Signing,
@@ -31,13 +32,14 @@ from dosewise.trial.services._common import (
     infusion_of,
     level_index,
     not_before,
-    not_future,
     participant,
     released_product,
     require_enrollment,
     sign,
     user_id,
 )
+from dosewise.trial.services.deviations import DeviationIn, add_deviation
+from dosewise.trial.services.timeline import check_date
 from dosewise.trial.state import next_status
 from dosewise.trial.uow import UnitOfWork
 
@@ -67,42 +69,60 @@ def release_product(
     weight_kg: float,
     released_on: date,
     signing: Signing | None = None,
+    correction_reason: str | None = None,
 ) -> Product:
-    """Release (or reject) a product for the participant's confirmed dose assignment."""
+    """Release (or reject) a product for the participant's confirmed dose assignment.
+
+    One released product per participant: a second release is refused unless it corrects the
+    first before the infusion (``correction_reason``, audited as ``product.correct``; a signed
+    release is corrected with a new signature)."""
     p = participant(uow, study_id, "product.release")
     enrollment = require_enrollment(uow.session, p)
     assignment = current_assignment(uow.session, p.id)
     if assignment is None or assignment.status != "confirmed":
         raise WrongState("study_id", study_id, "needs a confirmed dose assignment first")
-    if released_product(uow.session, p.id) is not None:
-        raise WrongState("study_id", study_id, "already has a released product")
-    not_future("released_on", released_on, uow)
+    existing = released_product(uow.session, p.id)
+    reason = correction(correction_reason, existing, "released product")
+    if existing is not None and reason is None:
+        raise WrongState(
+            "study_id", study_id, "already has a released product: correct it with a reason"
+        )
+    if existing is not None:
+        if infusion_of(uow.session, p.id) is not None:
+            raise WrongState("study_id", study_id, "is infused: the release can no longer change")
+        if existing.signature_id is not None and signing is None:
+            raise InvalidInput("password", None, "the release was signed: sign the correction")
+    check_date(uow, p, "released_on", released_on, after=("enrollment",))
     not_before("released_on", released_on, assignment.assigned_at.date(), "the dose assignment")
     cert = certificate_from(certificate)
     arm = uow.claim_arm(enrollment.arm_id)
     protocol = arm_protocol(uow.session, arm)
     plan = plan_dose(weight_kg, assignment.dose_level, cert, levels=clinical_levels(protocol))
     assigned = plan.assigned_level
-    uow.act("product.release", site_id=p.site_id)
-    product = uow.add(
-        Product(
-            participant_id=p.id,
-            dose_assignment_id=assignment.id,
-            lot=lot,
-            certificate=as_json({k: certificate[k] for k in CERTIFICATE_KEYS}),
-            weight_kg=float(weight_kg),
-            planned_level=assignment.dose_level,
-            planned_dose_index=assignment.dose_index,
-            assigned_level=assigned,
-            assigned_dose_index=None if assigned is None else level_index(protocol, assigned),
-            fallback=plan.fallback,
-            feasibility=as_json(plan.to_dict()),
-            status="released" if assigned is not None else "rejected",
-            released_on=released_on,
-            released_at=uow.now(),
-            released_by=user_id(uow),
+    values: dict[str, Any] = {
+        "dose_assignment_id": assignment.id,
+        "lot": lot,
+        "certificate": as_json({k: certificate[k] for k in CERTIFICATE_KEYS}),
+        "weight_kg": float(weight_kg),
+        "planned_level": assignment.dose_level,
+        "planned_dose_index": assignment.dose_index,
+        "assigned_level": assigned,
+        "assigned_dose_index": None if assigned is None else level_index(protocol, assigned),
+        "fallback": plan.fallback,
+        "feasibility": as_json(plan.to_dict()),
+        "status": "released" if assigned is not None else "rejected",
+        "released_on": released_on,
+    }
+    if existing is not None:
+        uow.act("product.correct", reason=reason, site_id=p.site_id)
+        for key, value in values.items():
+            setattr(existing, key, value)
+        product = existing
+    else:
+        uow.act("product.release", site_id=p.site_id)
+        product = uow.add(
+            Product(participant_id=p.id, released_at=uow.now(), released_by=user_id(uow), **values)
         )
-    )
     uow.flush()
     if signing is not None:
         content = signed.product_content(product, study_id)
@@ -119,41 +139,73 @@ def record_lymphodepletion(
     agents: Sequence[Mapping[str, Any]],
     start_on: date,
     end_on: date | None = None,
+    correction_reason: str | None = None,
 ) -> Lymphodepletion:
-    """Record the lymphodepleting regimen (agents with dose, unit and days)."""
+    """Record the lymphodepleting regimen (agents with dose, unit and days); one per
+    participant, so a second is refused unless it corrects the first (``correction_reason``,
+    audited as ``lymphodepletion.correct``)."""
     p = participant(uow, study_id, "participant.write")
     assignment = current_assignment(uow.session, p.id)
     if assignment is None or assignment.status != "confirmed":
         raise WrongState("study_id", study_id, "needs a confirmed dose assignment first")
-    if infusion_of(uow.session, p.id) is not None:
-        raise WrongState("study_id", study_id, "is already infused")
     done = uow.session.scalar(select(Lymphodepletion).where(Lymphodepletion.participant_id == p.id))
-    if done is not None:
+    reason = correction(correction_reason, done, "lymphodepleting regimen")
+    infusion = infusion_of(uow.session, p.id)
+    if infusion is not None and reason is None:
+        raise WrongState("study_id", study_id, "is already infused")
+    if done is not None and reason is None:
         raise WrongState(
             "study_id",
             study_id,
-            f"already has its lymphodepleting regimen recorded (from {done.start_on.isoformat()})",
+            f"already has its lymphodepleting regimen recorded (from {done.start_on.isoformat()})"
+            ": correct that record with a reason",
         )
     if not regimen.strip():
         raise InvalidInput("regimen", regimen, "is required")
-    not_future("start_on", start_on, uow)
+    check_date(uow, p, "start_on", start_on, after=("birth", "registration", "enrollment"))
     if end_on is not None:
         not_before("end_on", end_on, start_on, "start_on")
-        not_future("end_on", end_on, uow)
+        check_date(uow, p, "end_on", end_on, after=("enrollment",))
+    last = end_on or start_on
+    if infusion is not None and last > infusion.infused_on:
+        raise InvalidInput(
+            "end_on" if end_on is not None else "start_on",
+            last.isoformat(),
+            f"is after the infusion ({infusion.infused_on.isoformat()}): lymphodepletion ends "
+            "before the infusion",
+        )
+    values: dict[str, Any] = {
+        "regimen": regimen.strip(),
+        "agents": as_json([dict(a) for a in agents]),
+        "start_on": start_on,
+        "end_on": end_on,
+    }
+    if done is not None:
+        uow.act("lymphodepletion.correct", reason=reason, site_id=p.site_id)
+        for key, value in values.items():
+            setattr(done, key, value)
+        uow.commit()
+        return done
     uow.act("lymphodepletion.record", site_id=p.site_id)
     row = uow.add(
         Lymphodepletion(
-            participant_id=p.id,
-            regimen=regimen.strip(),
-            agents=as_json([dict(a) for a in agents]),
-            start_on=start_on,
-            end_on=end_on,
-            recorded_at=uow.now(),
-            recorded_by=user_id(uow),
+            participant_id=p.id, recorded_at=uow.now(), recorded_by=user_id(uow), **values
         )
     )
     uow.commit()
     return row
+
+
+def correction(reason: str | None, existing: object | None, what: str) -> str | None:
+    """The stripped correction reason, or None when the act is not a correction; a correction
+    needs a reason and an existing record (422 on ``correction_reason``)."""
+    if reason is None:
+        return None
+    if not reason.strip():
+        raise InvalidInput("correction_reason", reason, "is required for a correction")
+    if existing is None:
+        raise InvalidInput("correction_reason", reason, f"there is no {what} to correct")
+    return reason.strip()
 
 
 def record_infusion(
@@ -163,16 +215,27 @@ def record_infusion(
     infused_on: date,
     infused_volume_ml: float,
     weight_kg: float | None = None,
+    deviation: DeviationIn | None = None,
+    correction_reason: str | None = None,
 ) -> Infusion:
-    """Record the infusion (study day 0) and the dose actually given, from the volume."""
+    """Record the infusion (study day 0) and the dose actually given, from the volume.
+
+    A dose outside every level's window is refused (422 naming the windows) unless
+    ``deviation`` carries the reason and the investigator's signature: then the infusion and
+    its protocol deviation (category ``dose_outside_windows``) are recorded together. One
+    infusion per participant: a second is refused unless it corrects the first
+    (``correction_reason``, audited as ``infusion.correct``; the events' study days follow).
+    """
     p = participant(uow, study_id, "participant.write")
     enrollment = require_enrollment(uow.session, p)
     product = released_product(uow.session, p.id)
     if product is None:
         raise WrongState("study_id", study_id, "has no released product to infuse")
-    if infusion_of(uow.session, p.id) is not None:
-        raise WrongState("study_id", study_id, "is already infused")
-    if p.off_study_on is not None:
+    existing = infusion_of(uow.session, p.id)
+    reason = correction(correction_reason, existing, "infusion")
+    if existing is not None and reason is None:
+        raise WrongState("study_id", study_id, "is already infused: correct it with a reason")
+    if p.off_study_on is not None and reason is None:
         raise WrongState("study_id", study_id, "is off study")
     ld = uow.session.scalar(
         select(Lymphodepletion)
@@ -182,31 +245,73 @@ def record_infusion(
     )
     if ld is None:
         raise WrongState("study_id", study_id, "record the lymphodepleting regimen first")
-    not_future("infused_on", infused_on, uow)
+    check_date(uow, p, "infused_on", infused_on, after=("enrollment", "lymphodepletion"))
     not_before("infused_on", infused_on, product.released_on, "the product release")
-    not_before("infused_on", infused_on, ld.end_on or ld.start_on, "the lymphodepletion")
     weight = float(weight_kg if weight_kg is not None else product.weight_kg)
     arm = uow.claim_arm(enrollment.arm_id)
     protocol = arm_protocol(uow.session, arm)
     cert = certificate_from(product.certificate)
     given = actual_dose(weight, cert, infused_volume_ml, clinical_levels(protocol))
     level = given.actual_level
-    uow.act("infusion.record", site_id=p.site_id)
-    row = uow.add(
-        Infusion(
-            participant_id=p.id,
-            product_id=product.id,
-            infused_on=infused_on,
-            weight_kg=weight,
-            infused_volume_ml=float(infused_volume_ml),
-            infused_cells=given.infused_cells,
-            cells_per_kg=given.dose_per_kg,
-            actual_level=level,
-            actual_dose_index=None if level is None else level_index(protocol, level),
-            recorded_at=uow.now(),
-            recorded_by=user_id(uow),
+    if level is None and deviation is None:
+        raise InvalidInput(
+            "infused_volume_ml",
+            float(infused_volume_ml),
+            f"gives {given.dose_per_kg:.3g} cells/kg, outside every dose level's window "
+            f"({windows_text(protocol)}): record it as a protocol deviation with a reason and "
+            "an investigator's e-signature",
         )
-    )
-    p.status = next_status(p.status, "infuse")
+    values: dict[str, Any] = {
+        "product_id": product.id,
+        "infused_on": infused_on,
+        "weight_kg": weight,
+        "infused_volume_ml": float(infused_volume_ml),
+        "infused_cells": given.infused_cells,
+        "cells_per_kg": given.dose_per_kg,
+        "actual_level": level,
+        "actual_dose_index": None if level is None else level_index(protocol, level),
+    }
+    if existing is not None:
+        uow.act("infusion.correct", reason=reason, site_id=p.site_id)
+        for key, value in values.items():
+            setattr(existing, key, value)
+        for event in uow.session.scalars(
+            select(AdverseEvent).where(AdverseEvent.participant_id == p.id)
+        ):
+            event.study_day = (event.onset_on - infused_on).days
+        row = existing
+    else:
+        uow.act("infusion.record", site_id=p.site_id, reason=deviation_reason(deviation, level))
+        row = uow.add(
+            Infusion(participant_id=p.id, recorded_at=uow.now(), recorded_by=user_id(uow), **values)
+        )
+        p.status = next_status(p.status, "infuse")
+    if level is None and deviation is not None:
+        uow.flush()
+        add_deviation(
+            uow,
+            p,
+            category="dose_outside_windows",
+            description=(
+                f"infused {given.dose_per_kg:.3g} cells/kg ({float(infused_volume_ml):g} mL), "
+                f"outside every dose level's window ({windows_text(protocol)})"
+            ),
+            occurred_on=infused_on,
+            deviation=deviation,
+            related=("infusions", row.id),
+        )
     uow.commit()
     return row
+
+
+def windows_text(protocol: Protocol) -> str:
+    """The dose levels' windows per kg, for messages (``DL-1 4e+05-6e+05/kg, ...``)."""
+    return ", ".join(
+        f"{lv.name} {lv.min_per_kg:.3g}-{lv.max_per_kg:.3g}/kg"
+        for lv in sorted(protocol.dose_levels.levels, key=lambda lv: lv.design_index.value)
+    )
+
+
+def deviation_reason(deviation: DeviationIn | None, level: str | None) -> str | None:
+    """The audited reason of an infusion recorded with a deviation."""
+    return None if deviation is None or level is not None else deviation.reason

@@ -26,6 +26,7 @@ from dosewise.store.tables import (
     Lymphodepletion,
     Participant,
     Product,
+    ProtocolDeviation,
     ResponseAssessment,
     Screening,
 )
@@ -212,6 +213,14 @@ def participant_record(uow: UnitOfWork, study_id: str) -> dict[str, Any]:
     unresolved = None
     if _may(uow, "query.read"):
         unresolved = queries.unresolved_by_participant(uow).get(p.study_id, 0)
+    infusion = next(iter(_rows(uow, Infusion, p.id)), None)
+    events = _rows(uow, AdverseEvent, p.id)
+    for event in events:
+        # An event before the infusion is kept and labelled pre-treatment (issue 14 item 5).
+        event["pre_treatment"] = infusion is None or event["onset_on"] < infusion["infused_on"]
+    deviations = _rows(uow, ProtocolDeviation, p.id)
+    for dev in deviations:
+        dev["signature"] = signature_of(uow, dev.get("signature_id"))
     return {
         **summary(p),
         "phase": None if enrollment is None else enrollment.phase,
@@ -222,9 +231,10 @@ def participant_record(uow: UnitOfWork, study_id: str) -> dict[str, Any]:
         "dose_assignments": assignments,
         "products": products,
         "lymphodepletions": _rows(uow, Lymphodepletion, p.id),
-        "infusion": next(iter(_rows(uow, Infusion, p.id)), None),
-        "adverse_events": _rows(uow, AdverseEvent, p.id),
+        "infusion": infusion,
+        "adverse_events": events,
         "dlt_adjudications": _rows(uow, DltAdjudication, p.id),
         "response_assessments": _rows(uow, ResponseAssessment, p.id),
         "best_response": next(iter(_rows(uow, BestResponse, p.id)), None),
+        "deviations": deviations,
     }

@@ -27,14 +27,13 @@ from dosewise.trial.services._common import (
     as_json,
     death_date,
     infusion_of,
-    not_before,
-    not_future,
     participant,
     require_enrollment,
     study_day,
     today,
     user_id,
 )
+from dosewise.trial.services.timeline import check_date
 from dosewise.trial.state import bor_settings, clinical_assessments, efficacy_rule
 from dosewise.trial.uow import UnitOfWork
 
@@ -57,8 +56,7 @@ def record_response(
     infusion = infusion_of(uow.session, p.id)
     if infusion is None:
         raise WrongState("study_id", study_id, "is not infused: responses are assessed after")
-    not_future("assessed_on", assessed_on, uow)
-    not_before("assessed_on", assessed_on, infusion.infused_on, "the infusion (study day 0)")
+    check_date(uow, p, "assessed_on", assessed_on, after=("infusion",))
     died = death_date(p)
     if died is not None and assessed_on > died:
         raise InvalidInput("assessed_on", assessed_on.isoformat(), f"is after death ({died})")

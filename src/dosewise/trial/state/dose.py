@@ -4,10 +4,11 @@
 
 - **infused**: the infused cells/kg against each level's window of the protocol
   (``dose_levels.levels[].cells_per_kg`` ± ``tolerance``). Inside a window: that level,
-  ``in_window``. Outside every window (a protocol deviation): the level of the product released
-  for the participant (else the assigned level), ``in_window`` False with the reason — the arm
-  state, the frames, the DSMB page and report, ClinicalTrials.gov and SDTM all count the
-  participant there, never at "no level";
+  ``in_window``. Outside every window (a recorded protocol deviation) the protocol's
+  ``deviation_analysis`` decides: the level nearest the dose given (default), the planned level
+  (product, else assigned), or not evaluable for the dose finding; ``in_window`` is False with
+  the reason, and the arm state, the frames, the DSMB page and report, ClinicalTrials.gov and
+  SDTM all count the participant there, never at "no level";
 - **not yet infused**: the released product's level, else the assigned level (``planned``).
 
 A fallback product (DL-1) is therefore analysed at its actual level, design dose 1. New kinds
@@ -16,6 +17,7 @@ A fallback product (DL-1) is therefore analysed at its actual level, design dose
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -35,6 +37,9 @@ class DoseReceived:
     basis: DoseBasis
     cells_per_kg: float | None = None
     reason: str | None = None
+    #: False when the protocol's ``deviation_analysis`` is ``not_evaluable`` and the dose was
+    #: outside every window: the participant is not in the dose finding's data.
+    evaluable: bool = True
 
     @property
     def in_window(self) -> bool | None:
@@ -71,9 +76,45 @@ def dose_received(
     found = level_for_cells(protocol, infused_cells_per_kg)
     if found is not None:
         return DoseReceived(found, ladder.by_index(found).name, "infused", infused_cells_per_kg)
-    name = ladder.by_index(planned).name
-    reason = (
-        f"infused {infused_cells_per_kg:.3g} cells/kg, outside every level's window "
-        f"(a protocol deviation): analysed at the {basis} level {name}"
+    return outside_windows(protocol, planned, basis, infused_cells_per_kg)
+
+
+# --------------------------------------------------------------------------- deviations
+# How a dose outside every window is analysed is the protocol's ``deviation_analysis``
+# (top-level ``deviation_analysis``; default ``actual_level_nearest``).
+
+
+def nearest_level(protocol: Protocol, cells_per_kg: float) -> int:
+    """The design dose whose target is nearest ``cells_per_kg`` on the log scale (ties: the
+    lower dose)."""
+    levels = sorted(protocol.dose_levels.levels, key=lambda lv: lv.design_index.value)
+    best = min(levels, key=lambda lv: abs(math.log(cells_per_kg / lv.cells_per_kg)))
+    return best.design_index.value
+
+
+def outside_windows(
+    protocol: Protocol, planned: int, basis: str, cells_per_kg: float
+) -> DoseReceived:
+    """A dose outside every level's window, analysed as the protocol's deviation policy says."""
+    ladder = protocol.dose_levels
+    policy = protocol.deviation_analysis.value
+    given = f"infused {cells_per_kg:.3g} cells/kg, outside every level's window (a deviation)"
+    if policy == "actual_level_nearest":
+        dose = nearest_level(protocol, cells_per_kg)
+        name = ladder.by_index(dose).name
+        reason = f"{given}: analysed at the nearest level {name}"
+    else:
+        dose, name = planned, ladder.by_index(planned).name
+        reason = (
+            f"{given}: not evaluable for the dose finding (followed for safety at {name})"
+            if policy == "not_evaluable"
+            else f"{given}: analysed at the {basis} level {name}"
+        )
+    return DoseReceived(
+        dose,
+        name,
+        "infused_outside_windows",
+        cells_per_kg,
+        reason,
+        evaluable=policy != "not_evaluable",
     )
-    return DoseReceived(planned, name, "infused_outside_windows", infused_cells_per_kg, reason)

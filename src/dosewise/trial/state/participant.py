@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Literal
 
@@ -398,7 +398,17 @@ def outcome(e: Enrollment, r: Records, protocol: Protocol, as_of: date) -> Patie
             waiting_for=("infusion",),
             notes=tuple(notes),
         )
-    return _after_infusion(base, p, infusion.infused_on, r, protocol, as_of, notes)
+    after = _after_infusion(base, p, infusion.infused_on, r, protocol, as_of, notes)
+    if not dose.evaluable:  # deviation_analysis: not_evaluable (see state.dose)
+        return replace(
+            after,
+            status="not_evaluable",
+            toxicity=None,
+            toxicity_status="not_evaluable",
+            toxicity_reason=dose.reason,
+            waiting_for=(),
+        )
+    return after
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,13 @@ from fastapi import APIRouter, Depends, Response
 
 from dosewise.errors import DosewiseError, InvalidInput
 from dosewise.trial.access import Forbidden
-from dosewise.trial.services import adverse_events, participants, products, responses
+from dosewise.trial.services import (
+    adverse_events,
+    deviations,
+    participants,
+    products,
+    responses,
+)
 from dosewise.trial.services import dlt as dlt_service
 from dosewise.trial.services import dosing as dosing_service
 from dosewise.trial.services._common import Signing
@@ -47,6 +53,7 @@ def _act(
     fields: Iterable[str],
     act: Callable[[UnitOfWork], object],
     aliases: Mapping[str, str] | None = None,
+    outcome: Callable[[object], str] | None = None,
     *,
     required: Iterable[str] = (),
     numbers: Iterable[str] = (),
@@ -55,6 +62,7 @@ def _act(
 
     The form's own checks come first and are all shown at once: every ``required`` field left
     empty and every ``numbers`` field that is not a number. Then the service's rules decide.
+    ``outcome`` names what was saved when it is not simply ``section`` (an incomplete consent).
     """
     names = tuple(fields)
     errors = FormErrors()
@@ -73,7 +81,7 @@ def _act(
         )
     try:
         with page.uow() as uow:
-            act(uow)
+            result = act(uow)
     except (Forbidden, NotFound):
         raise  # not this user's act or record: the error page says so
     except DosewiseError as exc:
@@ -81,7 +89,8 @@ def _act(
         return pview.render(
             page, study_id, active=section, form=form, errors=errors, status_code=_status(exc)
         )
-    return redirect(f"/participants/{study_id}?done={section}#{section}")
+    done = section if outcome is None else outcome(result)
+    return redirect(f"/participants/{study_id}?done={done}#{section}")
 
 
 def _signing(page: Page, form: Form, field: str, meaning: str = "approval") -> Signing:
@@ -128,7 +137,25 @@ def consent(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) -
             consent_version=records.required_text(form, "consent_version"),
         )
 
-    return _act(page, form, study_id, "consent", fields, act, aliases)
+    def outcome(consent: object) -> str:
+        return "consent" if getattr(consent, "valid", False) else "consent_incomplete"
+
+    return _act(page, form, study_id, "consent", fields, act, aliases, outcome)
+
+
+@router.post("/{study_id}/consent/{consent_id}/void")
+def void_consent(
+    study_id: str, consent_id: int, posted_form: tuple[Page, Form] = Depends(posted())
+) -> Response:
+    page, form = posted_form
+    section = f"consent_void_{consent_id}"
+
+    def act(uow: UnitOfWork) -> object:
+        return participants.void_consent(
+            uow, study_id, consent_id, reason=records.required_text(form, "void_reason")
+        )
+
+    return _act(page, form, study_id, section, ("void_reason",), act, {"reason": "void_reason"})
 
 
 SCREEN_FIELDS = (
@@ -276,16 +303,32 @@ def infusion(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) 
         if volume is None:
             raise InvalidInput("infused_volume_ml", None, "is required")
         weight = number(form, "infusion_weight_kg")
+        reason = (form.get("deviation_reason") or "").strip()
+        deviation = None
+        if reason or form.get("deviation_password"):
+            signing = _signing(page, form, "deviation_password", "responsibility")
+            deviation = deviations.DeviationIn(reason, signing)
         return products.record_infusion(
             uow,
             study_id,
             infused_on=records.day(form, "infused_on", required=True),  # type: ignore[arg-type]
             infused_volume_ml=float(volume),
             weight_kg=None if weight is None else float(weight),
+            deviation=deviation,
         )
 
-    aliases = {"weight_kg": "infusion_weight_kg"}
-    fields = ("infused_on", "infused_volume_ml", "infusion_weight_kg")
+    aliases = {
+        "weight_kg": "infusion_weight_kg",
+        "deviation.reason": "deviation_reason",
+        "password": "deviation_password",
+    }
+    fields = (
+        "infused_on",
+        "infused_volume_ml",
+        "infusion_weight_kg",
+        "deviation_reason",
+        "deviation_password",
+    )
     required = ("infused_on", "infused_volume_ml")
     numbers = ("infused_volume_ml", "infusion_weight_kg")
     return _act(
