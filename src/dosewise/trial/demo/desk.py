@@ -25,9 +25,10 @@ from dosewise.store.tables import Arm, Phase1Closure, User
 from dosewise.trial import access
 from dosewise.trial.arm_state import arm_state
 from dosewise.trial.audit import Actor
+from dosewise.trial.esign import Signing
 from dosewise.trial.services import adverse_events as aes
 from dosewise.trial.services import dlt, dosing, participants, phases, products, responses
-from dosewise.trial.services._common import MustWait, Signing
+from dosewise.trial.services.errors import MustWait
 from dosewise.trial.uow import Clock, UnitOfWork
 
 T = TypeVar("T")
@@ -157,7 +158,7 @@ class ServiceDesk:
 
     def arm_state(self, user: str, arm_id: str) -> dict[str, Any]:
         with self._uow(user, readonly=True) as uow:
-            return arm_state(uow.session, arm_id, as_of=uow.now().date()).to_dict()
+            return arm_state(uow.session, arm_id, as_of=uow.today()).to_dict()
 
     def assign(self, user: str, study_id: str, arm_version: int) -> dict[str, Any]:
         """The assignment (API field names), or ``{"error": {...}}`` when the design says wait."""

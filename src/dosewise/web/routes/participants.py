@@ -14,10 +14,10 @@ from sqlalchemy import select
 from dosewise.errors import DosewiseError, InvalidInput
 from dosewise.store.tables import Arm, Site
 from dosewise.trial.access import Forbidden, visible_sites
+from dosewise.trial.esign import Signing
 from dosewise.trial.services import adverse_events, participants, products, reads, responses
 from dosewise.trial.services import dlt as dlt_service
 from dosewise.trial.services import dosing as dosing_service
-from dosewise.trial.services._common import Signing
 from dosewise.trial.uow import NotFound, UnitOfWork
 from dosewise.web import participant_view as pview
 from dosewise.web import protocol_view as pv
