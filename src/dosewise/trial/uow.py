@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -178,10 +178,6 @@ class UnitOfWork:
 
     def now(self) -> datetime:
         return self.clock()
-
-    def today(self) -> date:
-        """The service's calendar day: the UTC date of this unit of work's clock."""
-        return self.clock().date()
 
     # ------------------------------------------------------------------ acts and audit
 

@@ -23,8 +23,8 @@ from dosewise.trial.uow import UnitOfWork
 
 
 def today(uow: UnitOfWork) -> date:
-    """The service's calendar day (:meth:`UnitOfWork.today`), as the services use it."""
-    return uow.today()
+    """The service's calendar day (the UTC date of its clock), as the services use it."""
+    return uow.now().date()
 
 
 def arm_ids(session: Session) -> list[str]:

@@ -17,6 +17,7 @@ from dosewise.store.tables import Arm
 from dosewise.trial import signed
 from dosewise.trial.esign import Signing
 from dosewise.trial.services import phases
+from dosewise.trial.services.calendar import today
 from dosewise.trial.state import arm_state
 
 router = APIRouter(prefix="/arms", tags=["arms"])
@@ -44,7 +45,7 @@ def list_arms(
 
 def _state(user: CurrentUser, rt: Runtime, arm_id: str) -> dict[str, Any]:
     with user.uow(rt, readonly=True) as uow:
-        state = arm_state(uow.session, arm_id, as_of=uow.today())
+        state = arm_state(uow.session, arm_id, as_of=today(uow))
         return signed.with_signatures(uow.session, arm_id, state.to_dict())
 
 

@@ -158,7 +158,7 @@ class ServiceDesk:
 
     def arm_state(self, user: str, arm_id: str) -> dict[str, Any]:
         with self._uow(user, readonly=True) as uow:
-            return arm_state(uow.session, arm_id, as_of=uow.today()).to_dict()
+            return arm_state(uow.session, arm_id, as_of=uow.now().date()).to_dict()
 
     def assign(self, user: str, study_id: str, arm_version: int) -> dict[str, Any]:
         """The assignment (API field names), or ``{"error": {...}}`` when the design says wait."""

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from dosewise import __version__
 from dosewise.clinical import dosing
-from dosewise.errors import InvalidInput
+from dosewise.errors import DosewiseError, InvalidInput
 from dosewise.protocol.model import Protocol
 from dosewise.store.tables import (
     DoseAssignment,
@@ -31,14 +31,35 @@ from dosewise.trial import esign
 from dosewise.trial.access import visible_sites
 from dosewise.trial.audit import canonical_json, jsonable, sha256_hex
 from dosewise.trial.esign import Signing as Signing
-from dosewise.trial.services.errors import DesignStopped as DesignStopped
-from dosewise.trial.services.errors import MustWait as MustWait
-from dosewise.trial.services.errors import WrongState as WrongState
 from dosewise.trial.state.arm import decision_seed as decision_seed
 from dosewise.trial.state.sources import arm_protocol as arm_protocol
 from dosewise.trial.state.sources import death_date as death_date
 from dosewise.trial.state.sources import protocol_of as protocol_of
 from dosewise.trial.uow import NotFound, UnitOfWork
+
+
+class WrongState(DosewiseError):
+    """The act does not fit where the participant or arm is in the trial (e.g. infusion before
+    release); the message says what has to happen first."""
+
+    http_status = 409
+    code = "wrong_state"
+
+
+class MustWait(DosewiseError):
+    """The design says the next patient must wait (outcomes pending); the message says until
+    when."""
+
+    http_status = 409
+    code = "must_wait"
+
+
+class DesignStopped(DosewiseError):
+    """The arm's design has ended dose finding (select the OBD and close phase 1) or stopped."""
+
+    http_status = 409
+    code = "design_stopped"
+
 
 #: Why a participant leaves the study (``off_study_reason`` starts with one of these).
 OFF_STUDY_REASONS = ("death", "withdrawal", "lost_to_follow_up", "investigator_decision", "other")
@@ -173,8 +194,8 @@ def sign(
 
 
 def today(uow: UnitOfWork) -> date:
-    """The service's calendar day (:meth:`UnitOfWork.today`)."""
-    return uow.today()
+    """The service's calendar day: the UTC date of the unit of work's clock."""
+    return uow.now().date()
 
 
 def not_future(field: str, value: date, uow: UnitOfWork) -> date:
