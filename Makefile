@@ -22,6 +22,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy --strict src/dosewise/design src/dosewise/simulate
 	$(BIN)/mypy src/dosewise
+	$(BIN)/lint-imports
 
 test: lint
 	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(BIN)/pytest -n 2 -q

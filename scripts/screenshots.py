@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from dosewise.api import create_app
+from dosewise.server import create_app
 from dosewise.settings import Settings, cheap_hashing
 from dosewise.store import migrate
 from dosewise.store.session import open_database

@@ -25,9 +25,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from demo_trial import DemoTrial
-from dosewise.api import create_app
 from dosewise.report import downloads
 from dosewise.report.exports import EXPORT_KINDS
+from dosewise.server import create_app
 from dosewise.settings import Settings
 from dosewise.store.session import Database, open_database
 from pg import PASSWORD, USERS, FakeClock, add_test_users, make_settings

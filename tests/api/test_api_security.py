@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from dosewise.api import create_app
+from dosewise.server import create_app
 from dosewise.settings import Settings
 from dosewise.store.session import Database
 from pg import PASSWORD, FakeClock

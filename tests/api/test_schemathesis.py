@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import (
     positive_data_acceptance,
 )
 
-from dosewise.api import create_app
+from dosewise.server import create_app
 from dosewise.store.session import open_database
 from pg import FakeClock, fresh_url, make_settings
 

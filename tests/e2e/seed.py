@@ -15,8 +15,8 @@ from dosewise.store.session import Database
 from dosewise.store.tables import User
 from dosewise.trial import Actor, UnitOfWork
 from dosewise.trial.access import Passwords
+from dosewise.trial.esign import Signing
 from dosewise.trial.services import dlt, dosing, participants, products, responses
-from dosewise.trial.services._common import Signing
 
 ARM = "prior_sct_donor"
 #: A 70 kg adult's product with 6.84×10⁷ CAR+ viable T cells: DL1 is feasible (≥ 5.6×10⁷).

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from test_api_once_only import together
 
-from dosewise.api import create_app
+from dosewise.server import create_app
 from dosewise.settings import Settings
 from dosewise.store.session import Database, open_database
 from dosewise.trial.demo import plan

@@ -22,7 +22,7 @@ from api_helpers import API, call, login, recruit
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from dosewise.api import create_app
+from dosewise.server import create_app
 from dosewise.settings import Settings
 from dosewise.store.session import Database, open_database
 from dosewise.store.tables import DoseAssignment, Enrollment

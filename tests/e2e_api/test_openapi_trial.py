@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from dosewise.api import create_app
+from dosewise.server import create_app
 from dosewise.store.session import open_database
 from pg import make_settings
 

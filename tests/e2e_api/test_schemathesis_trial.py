@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from dosewise.api import create_app
+from dosewise.server import create_app
 from dosewise.store.session import open_database
 from pg import FakeClock, fresh_url, make_settings
 

@@ -22,11 +22,11 @@ from sqlalchemy import func, select
 from whole_trial_run import Trial, run_trial
 
 import dosewise.cli.trial_acts  # noqa: F401  (registers `dosewise arm ...` for main())
-from dosewise.api import create_app
 from dosewise.cli.app import main
 from dosewise.design import Boin12
 from dosewise.design.bop2 import Bop2Design, ToxicityMonitoring, bop2_decision, optimise_bop2
 from dosewise.protocol import default_protocol
+from dosewise.server import create_app
 from dosewise.store.tables import (
     AdverseEvent,
     Arm,

@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from dosewise.api import create_app
+from dosewise.server import create_app
 from dosewise.settings import Settings
 from dosewise.store.session import Database, open_database
 from dosewise.trial.demo import DemoError, DemoResult, MovableClock, load_demo_trial

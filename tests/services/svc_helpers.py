@@ -15,8 +15,8 @@ from dosewise.store.tables import User
 from dosewise.trial.access import Passwords
 from dosewise.trial.audit import Actor
 from dosewise.trial.demo import plan
+from dosewise.trial.esign import Signing
 from dosewise.trial.services import dosing, participants, products
-from dosewise.trial.services._common import Signing
 from dosewise.trial.uow import UnitOfWork
 from pg import PASSWORD, FakeClock
 

@@ -23,7 +23,7 @@ from dosewise.trial.access import Forbidden
 from dosewise.trial.arm_state import arm_state, seeded
 from dosewise.trial.esign import SignatureRejected
 from dosewise.trial.services import dosing, participants
-from dosewise.trial.services._common import MustWait, WrongState
+from dosewise.trial.services.errors import MustWait, WrongState
 from dosewise.trial.uow import ConcurrencyConflict, NotFound
 
 PROTOCOL = default_protocol()

@@ -12,7 +12,7 @@ from dosewise.errors import InvalidInput
 from dosewise.store.tables import AdverseEvent, AuditRecord, DltAdjudication
 from dosewise.trial.access import Forbidden
 from dosewise.trial.services import adverse_events, dlt, responses
-from dosewise.trial.services._common import WrongState
+from dosewise.trial.services.errors import WrongState
 from dosewise.trial.uow import ConcurrencyConflict
 
 

@@ -19,7 +19,7 @@ from dosewise.store.tables import AuditRecord, Consent, Enrollment, Participant,
 from dosewise.trial.access import Forbidden
 from dosewise.trial.demo import plan
 from dosewise.trial.services import participants
-from dosewise.trial.services._common import WrongState
+from dosewise.trial.services.errors import WrongState
 from dosewise.trial.uow import UnitOfWork
 
 

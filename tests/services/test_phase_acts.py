@@ -17,7 +17,7 @@ from dosewise.trial.access import Forbidden
 from dosewise.trial.arm_state import arm_state, seeded
 from dosewise.trial.esign import SignatureRejected
 from dosewise.trial.services import phases
-from dosewise.trial.services._common import MustWait, WrongState
+from dosewise.trial.services.errors import MustWait, WrongState
 
 PROTOCOL = default_protocol()
 ARM = "new_donor"

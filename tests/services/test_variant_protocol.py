@@ -15,13 +15,13 @@ from babel.dates import format_date
 from fastapi.testclient import TestClient
 from svc_helpers import COORD, INV, Acts
 
-from dosewise.api import create_app
 from dosewise.design import Boin12
 from dosewise.protocol import default_protocol, load_protocol
 from dosewise.protocol.loader import default_text
 from dosewise.report.ctgov import build_ctgov
 from dosewise.report.dsmb import build_dsmb
 from dosewise.report.trial_data import load_trial_data
+from dosewise.server import create_app
 from dosewise.settings import Settings
 from dosewise.store import migrate
 from dosewise.store.session import Database, open_database

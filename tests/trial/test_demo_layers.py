@@ -1,10 +1,10 @@
-"""The demo trial is played through the services: ``dosewise.trial`` imports no adapter, and
-``dosewise demo-data`` fills a fresh database without the API (issue 19 item 3, issue 13 item 5).
+"""The demo trial is played through the services: ``dosewise demo-data`` fills a fresh database
+without the API (issue 19 item 3, issue 13 item 5). That ``dosewise.trial`` imports no adapter is
+an import contract in ``pyproject.toml`` (tests/test_import_contracts.py, ``make lint``).
 """
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import subprocess
@@ -12,31 +12,6 @@ import sys
 from pathlib import Path
 
 from pg import make_settings
-
-TRIAL = Path(__file__).resolve().parents[2] / "src" / "dosewise" / "trial"
-ADAPTERS = ("dosewise.api", "dosewise.web", "dosewise.cli", "fastapi", "starlette", "httpx")
-
-
-def is_adapter(module: str) -> bool:
-    return any(module == a or module.startswith(a + ".") for a in ADAPTERS)
-
-
-def imported_modules(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-    return names
-
-
-def test_trial_imports_no_adapter() -> None:
-    offending = {
-        str(path.relative_to(TRIAL)): sorted(filter(is_adapter, imported_modules(path)))
-        for path in TRIAL.rglob("*.py")
-    }
-    assert {k: v for k, v in offending.items() if v} == {}
 
 
 def test_demo_data_fills_a_fresh_database_without_the_api(tmp_path: Path) -> None:

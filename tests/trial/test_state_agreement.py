@@ -36,9 +36,9 @@ from state_views import (
 )
 
 from demo_trial import DemoTrial
-from dosewise.api import create_app
 from dosewise.protocol import default_protocol
 from dosewise.report.trial_data import TrialData, load_trial_data
+from dosewise.server import create_app
 from dosewise.store import migrate
 from dosewise.store.session import open_database
 from dosewise.store.tables import DltAdjudication, Infusion, Participant

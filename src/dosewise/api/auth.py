@@ -1,167 +1,37 @@
-"""Authentication for the API: bearer token or session cookie → :class:`CurrentUser`.
-
-Routes depend on ``require("action")`` (role allowed at all, from the permission matrix) and
-check the site of the record they touch with :func:`dosewise.trial.access.authorize`. Cookie
-sessions (browsers) must echo the login's ``csrf_token`` in ``X-CSRF-Token`` on every request
-that is not GET/HEAD/OPTIONS; bearer tokens need not. A user whose password an administrator
-set (or reset) may only change it, read their account and sign out until they have chosen their
-own (403 ``password_change_required``).
-"""
+"""The API's authentication dependencies, which live in the shared HTTP layer
+(:mod:`dosewise.http.auth`, :mod:`dosewise.http.csrf`) so the web pages use them without
+importing the API. Routers may import them from here or from there."""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Literal
-
-from fastapi import Depends, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-
-from dosewise.settings import Settings
-from dosewise.store.session import Database
-from dosewise.trial import access
-from dosewise.trial.access import Forbidden, NotAuthenticated, Passwords
-from dosewise.trial.audit import Actor
-from dosewise.trial.uow import Clock, UnitOfWork
-
-COOKIE = "dosewise_session"
-CSRF_HEADER = "X-CSRF-Token"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-#: What a user whose password someone else set may still do: change it, read who they are,
-#: sign out. Everything else answers 403 ``password_change_required``.
-BEFORE_OWN_PASSWORD = frozenset(
-    {
-        ("POST", "/api/v1/auth/password"),
-        ("POST", "/api/v1/auth/logout"),
-        ("GET", "/api/v1/auth/me"),
-        ("GET", "/api/v1/users/me"),
-    }
+from dosewise.http.auth import (
+    BEFORE_OWN_PASSWORD,
+    COOKIE,
+    CurrentUser,
+    Runtime,
+    bearer_scheme,
+    clear_session_cookie,
+    current_user,
+    request_context,
+    require,
+    runtime,
+    set_session_cookie,
 )
+from dosewise.http.csrf import CSRF_HEADER, SAFE_METHODS, csrf_token
 
-bearer_scheme = HTTPBearer(
-    auto_error=False,
-    description="The access_token from POST /api/v1/auth/login",
-)
-
-
-@dataclass(frozen=True)
-class Runtime:
-    """What every request needs: settings, database, clock, password hasher."""
-
-    settings: Settings
-    db: Database
-    clock: Clock
-    passwords: Passwords
-
-    def uow(
-        self,
-        actor: Actor,
-        *,
-        readonly: bool = False,
-        context: dict[str, Any] | None = None,
-    ) -> UnitOfWork:
-        return UnitOfWork(self.db, actor, clock=self.clock, readonly=readonly, context=context)
-
-
-def runtime(request: Request) -> Runtime:
-    """The app's :class:`Runtime` (set by ``create_app``)."""
-    rt: Runtime = request.app.state.runtime
-    return rt
-
-
-def request_context(request: Request) -> dict[str, Any]:
-    """Where a request came from, stored with its audit records."""
-    client = request.client.host if request.client else None
-    return {"via": "api", "client": client, "method": request.method, "path": request.url.path}
-
-
-@dataclass(frozen=True)
-class CurrentUser:
-    """The authenticated user of this request."""
-
-    actor: Actor
-    full_name: str
-    session_id: int
-    expires_at: datetime
-    via: Literal["bearer", "cookie"]
-    context: dict[str, Any] = field(default_factory=dict)
-
-    def uow(self, rt: Runtime, *, readonly: bool = False) -> UnitOfWork:
-        """A unit of work acting as this user, with the request's context."""
-        return rt.uow(self.actor, readonly=readonly, context=self.context)
-
-    def authorize(self, action: str, site_id: str | None = None) -> access.Scope:
-        return access.authorize(self.actor, action, site_id)
-
-
-def csrf_token(token: str) -> str:
-    """The CSRF token that goes with a session token (derived; nothing extra is stored)."""
-    return hashlib.sha256(f"dosewise-csrf:{token}".encode()).hexdigest()
-
-
-def current_user(
-    request: Request,
-    rt: Runtime = Depends(runtime),
-    credentials: HTTPAuthorizationCredentials | None = Depends(bearer_scheme),
-) -> CurrentUser:
-    """The session's user, from ``Authorization: Bearer`` or the session cookie; else 401."""
-    via: Literal["bearer", "cookie"]
-    if credentials is not None and credentials.scheme.lower() == "bearer":
-        token, via = credentials.credentials, "bearer"
-    elif request.cookies.get(COOKIE):
-        token, via = request.cookies[COOKIE], "cookie"
-    else:
-        raise NotAuthenticated("token", None, "log in first (Authorization: Bearer <token>)")
-    if len(token) > 512:
-        raise NotAuthenticated("token", None, "unknown or ended session: log in")
-    with rt.uow(Actor.system("auth"), readonly=True) as uow:
-        info = access.resolve(uow, rt.settings, token)
-    if via == "cookie" and request.method not in SAFE_METHODS:
-        sent = request.headers.get(CSRF_HEADER, "")
-        if sent != csrf_token(token):
-            raise Forbidden(CSRF_HEADER, None, "missing or wrong CSRF token for a cookie session")
-    if (request.method, request.url.path) not in BEFORE_OWN_PASSWORD:
-        access.require_own_password(info.user)
-    if info.needs_touch:
-        with rt.uow(info.actor) as uow:
-            access.touch(uow, info.session_id)
-    return CurrentUser(
-        actor=info.actor,
-        full_name=info.user.full_name,
-        session_id=info.session_id,
-        expires_at=info.expires_at,
-        via=via,
-        context=request_context(request),
-    )
-
-
-def require(action: str) -> Callable[..., CurrentUser]:
-    """A dependency: the current user, if their role may do ``action`` somewhere (else 403)."""
-    access.scope_of(None, action)  # an unknown action is a programming error, raised at import
-
-    def dependency(user: CurrentUser = Depends(current_user)) -> CurrentUser:
-        access.authorize(user.actor, action)
-        return user
-
-    dependency.__name__ = f"require_{action.replace('.', '_')}"
-    return dependency
-
-
-def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
-    response.set_cookie(
-        COOKIE,
-        token,
-        max_age=settings.session_minutes * 60,
-        httponly=True,
-        secure=settings.cookie_secure,
-        samesite="strict",
-        path="/",
-    )
-
-
-def clear_session_cookie(response: Response, settings: Settings) -> None:
-    response.delete_cookie(
-        COOKIE, httponly=True, secure=settings.cookie_secure, samesite="strict", path="/"
-    )
+__all__ = [
+    "BEFORE_OWN_PASSWORD",
+    "COOKIE",
+    "CSRF_HEADER",
+    "SAFE_METHODS",
+    "CurrentUser",
+    "Runtime",
+    "bearer_scheme",
+    "clear_session_cookie",
+    "csrf_token",
+    "current_user",
+    "request_context",
+    "require",
+    "runtime",
+    "set_session_cookie",
+]

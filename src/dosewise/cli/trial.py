@@ -445,7 +445,7 @@ def serve(
 
     import uvicorn
 
-    from dosewise.api.app import create_app
+    from dosewise.server import create_app
 
     settings = _settings(database_url)
     bind_host, bind_port = host or settings.host, port or settings.port
@@ -469,7 +469,7 @@ def serve(
     db.dispose()
     os.environ["DOSEWISE_DATABASE_URL"] = settings.database_url
     uvicorn.run(
-        "dosewise.api.app:create_app",
+        "dosewise.server:create_app",
         factory=True,
         host=bind_host,
         port=bind_port,

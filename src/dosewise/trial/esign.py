@@ -36,6 +36,18 @@ MEANING_TEXT = {
 assert tuple(MEANING_TEXT) == SIGNATURE_MEANINGS
 
 
+@dataclass(frozen=True)
+class Signing:
+    """What an act needs to make an e-signature: the hasher, the settings, the re-entered
+    password and the meaning (Part 11 §11.50). The API, the pages and the demo desk build one
+    and pass it to the act that signs."""
+
+    passwords: Passwords
+    settings: Settings
+    password: str
+    meaning: str = "approval"
+
+
 class SignatureRejected(DosewiseError):
     """The signature could not be made: wrong password, or the account cannot sign."""
 

@@ -2,8 +2,9 @@
 
 Every page calls the trial services (``dosewise.trial``) or the pure rules through them; no page
 holds a rule. :func:`mount_web` adds the pages and their static files to the app that
-:func:`dosewise.api.app.create_app` builds, so ``dosewise serve`` serves the API under
-``/api/v1`` and the pages at ``/``. Importing this package does no I/O.
+:func:`dosewise.server.create_app` builds, so ``dosewise serve`` serves the API under
+``/api/v1`` and the pages at ``/``. Importing this package does no I/O; it never imports
+:mod:`dosewise.api` (a sibling over the shared :mod:`dosewise.http` layer).
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
-from dosewise.api.auth import Runtime, runtime
 from dosewise.errors import DosewiseError
+from dosewise.http.auth import Runtime, runtime
 from dosewise.trial.access import NotAuthenticated, PasswordChangeRequired
 from dosewise.trial.uow import UnitOfWork
 from dosewise.web import labels

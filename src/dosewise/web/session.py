@@ -18,7 +18,8 @@ from typing import Any
 from fastapi import Request
 from sqlalchemy import select
 
-from dosewise.api.auth import COOKIE, Runtime, csrf_token
+from dosewise.http.auth import COOKIE, Runtime
+from dosewise.http.csrf import csrf_token
 from dosewise.store.tables import Site
 from dosewise.trial import access
 from dosewise.trial.access import Forbidden, NotAuthenticated

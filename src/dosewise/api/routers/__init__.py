@@ -1,5 +1,5 @@
 """The API's routers. Every module in this package that defines ``router`` is mounted under
-``/api/v1`` by :func:`dosewise.api.app.create_app` — adding a clinical router is adding a module.
+``/api/v1`` by :func:`dosewise.api.app.mount_api` — adding a clinical router is adding a module.
 """
 
 from __future__ import annotations

@@ -15,8 +15,9 @@ from dosewise.api.routers._trial_schemas import ArmIdPath, ClosePhase1In, LookIn
 from dosewise.api.routers._trial_views import closure_out, look_out
 from dosewise.store.tables import Arm
 from dosewise.trial import signed
+from dosewise.trial.esign import Signing
 from dosewise.trial.services import phases
-from dosewise.trial.services._common import Signing, today
+from dosewise.trial.services.calendar import today
 from dosewise.trial.state import arm_state
 
 router = APIRouter(prefix="/arms", tags=["arms"])

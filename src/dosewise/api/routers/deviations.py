@@ -9,8 +9,8 @@ from dosewise.api.errors import responses
 from dosewise.api.routers._trial_outputs import DeviationOut
 from dosewise.api.routers._trial_schemas import DeviationIn, StudyIdPath
 from dosewise.store.tables import ProtocolDeviation
+from dosewise.trial.esign import Signing
 from dosewise.trial.services import deviations
-from dosewise.trial.services._common import Signing
 
 router = APIRouter(tags=["deviations"])
 

@@ -9,8 +9,8 @@ from dosewise.api.errors import responses
 from dosewise.api.routers._trial_outputs import DltOut
 from dosewise.api.routers._trial_schemas import DltIn, StudyIdPath
 from dosewise.api.routers._trial_views import dlt_out
+from dosewise.trial.esign import Signing
 from dosewise.trial.services import dlt
-from dosewise.trial.services._common import Signing
 
 router = APIRouter(prefix="/participants", tags=["DLT"])
 

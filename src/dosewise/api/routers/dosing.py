@@ -10,8 +10,8 @@ from dosewise.api.errors import responses
 from dosewise.api.routers._trial_outputs import DoseAssignmentOut
 from dosewise.api.routers._trial_schemas import AssignIn, SignatureSpec, StudyIdPath
 from dosewise.api.routers._trial_views import assignment_out
+from dosewise.trial.esign import Signing
 from dosewise.trial.services import dosing
-from dosewise.trial.services._common import Signing
 
 router = APIRouter(prefix="/participants", tags=["dosing"])
 

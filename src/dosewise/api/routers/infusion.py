@@ -8,8 +8,8 @@ from dosewise.api.auth import CurrentUser, Runtime, require, runtime
 from dosewise.api.errors import responses
 from dosewise.api.routers._trial_outputs import InfusionOut, LymphodepletionOut
 from dosewise.api.routers._trial_schemas import InfusionIn, LymphodepletionIn, StudyIdPath
+from dosewise.trial.esign import Signing
 from dosewise.trial.services import deviations, products
-from dosewise.trial.services._common import Signing
 
 router = APIRouter(prefix="/participants", tags=["infusion"])
 

@@ -9,8 +9,8 @@ from dosewise.api.errors import responses
 from dosewise.api.routers._trial_outputs import ProductOut
 from dosewise.api.routers._trial_schemas import ProductIn, StudyIdPath
 from dosewise.api.routers._trial_views import product_out
+from dosewise.trial.esign import Signing
 from dosewise.trial.services import products
-from dosewise.trial.services._common import Signing
 
 router = APIRouter(prefix="/participants", tags=["products"])
 

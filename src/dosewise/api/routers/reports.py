@@ -10,14 +10,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from starlette.background import BackgroundTask
 
 from dosewise.api.auth import CurrentUser, Runtime, current_user, runtime
 from dosewise.api.errors import responses
+from dosewise.http.downloads import download_response
 from dosewise.report import downloads
-from dosewise.report.downloads import MEDIA_TYPES, Download, ReportInfo
+from dosewise.report.downloads import MEDIA_TYPES, ReportInfo
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 BASE = "/api/v1/reports"
@@ -65,21 +65,6 @@ def report_out(info: ReportInfo) -> ReportOut:
         trial_data=info.trial_data,
         href=_href(info.kind),
     )
-
-
-def download_response(download: Download) -> Response:
-    """The file as an attachment; a temporary file is streamed, then its folder removed."""
-    headers = {"X-Content-Type-Options": "nosniff"}
-    if download.path is not None:
-        return FileResponse(
-            download.path,
-            media_type=download.media_type,
-            filename=download.filename,
-            headers=headers,
-            background=BackgroundTask(download.close),
-        )
-    headers["Content-Disposition"] = f'attachment; filename="{download.filename}"'
-    return Response(download.read(), media_type=download.media_type, headers=headers)
 
 
 def file_responses(*formats: str) -> dict[int | str, dict[str, Any]]:

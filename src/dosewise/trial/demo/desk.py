@@ -25,9 +25,10 @@ from dosewise.store.tables import Arm, Phase1Closure, User
 from dosewise.trial import access
 from dosewise.trial.arm_state import arm_state
 from dosewise.trial.audit import Actor
+from dosewise.trial.esign import Signing
 from dosewise.trial.services import adverse_events as aes
 from dosewise.trial.services import dlt, dosing, participants, phases, products, responses
-from dosewise.trial.services._common import MustWait, Signing
+from dosewise.trial.services.errors import MustWait
 from dosewise.trial.uow import Clock, UnitOfWork
 
 T = TypeVar("T")

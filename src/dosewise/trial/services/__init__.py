@@ -15,5 +15,7 @@ the read model (:mod:`dosewise.trial.state`) stays independent of the services:
 
 Bad input raises a :class:`~dosewise.errors.DosewiseError` naming the field (HTTP 422) before
 anything is written; an act out of order raises
-:class:`~dosewise.trial.services._common.WrongState` (409).
+:class:`~dosewise.trial.services.errors.WrongState` (409); :mod:`.errors` holds the refusals a
+caller may catch (``WrongState``, ``MustWait``, ``DesignStopped``) and :mod:`.calendar` the
+service's calendar day; other packages use those, never ``._common``.
 """

@@ -8,7 +8,6 @@ writes, and commits. Nothing here holds a clinical or statistical rule.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -19,7 +18,6 @@ from dosewise import __version__
 from dosewise.clinical import dosing
 from dosewise.errors import DosewiseError, InvalidInput
 from dosewise.protocol.model import Protocol
-from dosewise.settings import Settings
 from dosewise.store.tables import (
     DoseAssignment,
     Enrollment,
@@ -30,9 +28,10 @@ from dosewise.store.tables import (
     User,
 )
 from dosewise.trial import esign
-from dosewise.trial.access import Passwords, visible_sites
+from dosewise.trial.access import visible_sites
 from dosewise.trial.audit import canonical_json, jsonable, sha256_hex
 from dosewise.trial.calendar import local_today
+from dosewise.trial.esign import Signing as Signing
 from dosewise.trial.state.arm import decision_seed as decision_seed
 from dosewise.trial.state.sources import arm_protocol as arm_protocol
 from dosewise.trial.state.sources import death_date as death_date
@@ -73,17 +72,6 @@ class DesignStopped(DosewiseError):
 
 #: Why a participant leaves the study (``off_study_reason`` starts with one of these).
 OFF_STUDY_REASONS = ("death", "withdrawal", "lost_to_follow_up", "investigator_decision", "other")
-
-
-@dataclass(frozen=True)
-class Signing:
-    """What an act needs to make an e-signature: the hasher, the settings, the re-entered
-    password and the meaning (Part 11 §11.50)."""
-
-    passwords: Passwords
-    settings: Settings
-    password: str
-    meaning: str = "approval"
 
 
 # --------------------------------------------------------------------------- the protocol

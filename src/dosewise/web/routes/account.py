@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from dosewise.api.auth import (
+from dosewise.errors import DosewiseError
+from dosewise.http.auth import (
     Runtime,
     clear_session_cookie,
     runtime,
     set_session_cookie,
 )
-from dosewise.errors import DosewiseError
 from dosewise.trial import access
 from dosewise.trial.audit import Actor
 from dosewise.web import labels

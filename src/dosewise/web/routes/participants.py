@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Response
 
 from dosewise.errors import DosewiseError, InvalidInput
 from dosewise.trial.access import Forbidden
+from dosewise.trial.esign import Signing
 from dosewise.trial.services import (
     adverse_events,
     deviations,
@@ -22,7 +23,6 @@ from dosewise.trial.services import (
 )
 from dosewise.trial.services import dlt as dlt_service
 from dosewise.trial.services import dosing as dosing_service
-from dosewise.trial.services._common import Signing
 from dosewise.trial.uow import NotFound, UnitOfWork
 from dosewise.web import participant_view as pview
 from dosewise.web import protocol_view as pv

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Response
 
-from dosewise.api.routers.reports import download_response
+from dosewise.http.downloads import download_response
 from dosewise.report import downloads
 from dosewise.web.i18n import N_
 from dosewise.web.render import Page, WebRoute, signed_in_page

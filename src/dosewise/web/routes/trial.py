@@ -12,8 +12,8 @@ from dosewise.report import downloads
 from dosewise.store.tables import DltAdjudication, Participant, User
 from dosewise.trial import signed
 from dosewise.trial.access import visible_sites
+from dosewise.trial.esign import Signing
 from dosewise.trial.services import phases, queries
-from dosewise.trial.services._common import Signing
 from dosewise.trial.state import arm_state, category_tally
 from dosewise.web import protocol_view as pv
 from dosewise.web import trial_view as tv
