@@ -52,6 +52,12 @@ class ParticipantRecordOut(ParticipantOut):
     dlt_adjudications: list[dict[str, Any]]
     response_assessments: list[dict[str, Any]]
     best_response: dict[str, Any] | None
+    outcome: dict[str, Any] | None = Field(
+        None, description="The read model's outcome (DLT status, BOR, ...) once enrolled."
+    )
+    needs_readjudication: bool = Field(
+        False, description="A final DLT adjudication was reopened by a new possible DLT."
+    )
 
 
 class ConsentOut(BaseModel):
@@ -368,6 +374,11 @@ class DltOut(BaseModel):
     reason: str
     dlt_events: list[dict[str, Any]]
     signature: dict[str, Any] | None
+    status: str = Field("final", description="final, provisional (no DLT so far) or superseded")
+    not_evaluable_reason: str | None = None
+    reopened: dict[str, Any] | None = Field(
+        None, description="The reopening this adjudication answers (events, reason)."
+    )
 
 
 class BestResponseOut(BaseModel):
@@ -529,6 +540,11 @@ class ArmStateOut(BaseModel):
     doses: list[DoseRowOut]
     cohort: dict[str, Any] | None
     pending: list[PendingOut]
+    needs_readjudication: list[str] = Field(
+        default_factory=list,
+        description="Study IDs whose final DLT adjudication was reopened: no dose until "
+        "re-adjudicated (409 needs_readjudication)",
+    )
     patients: list[dict[str, Any]]
     next: NextStepOut
     obd: dict[str, Any] | None

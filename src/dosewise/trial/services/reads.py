@@ -13,6 +13,7 @@ from sqlalchemy import select
 from dosewise.store.base import Base
 from dosewise.store.tables import (
     AdverseEvent,
+    Arm,
     BestResponse,
     Consent,
     DltAdjudication,
@@ -27,7 +28,14 @@ from dosewise.store.tables import (
 )
 from dosewise.trial import signed
 from dosewise.trial.access import authorize, visible_sites
-from dosewise.trial.services._common import as_json, enrollment_of, participant
+from dosewise.trial.services._common import (
+    arm_protocol,
+    as_json,
+    enrollment_of,
+    participant,
+    today,
+)
+from dosewise.trial.state import participant_outcome
 from dosewise.trial.uow import UnitOfWork
 
 
@@ -104,6 +112,12 @@ def participant_record(uow: UnitOfWork, study_id: str) -> dict[str, Any]:
     products = _rows(uow, Product, p.id)
     for prod in products:
         prod["signature"] = signature_of(uow, prod.get("signature_id"))
+    outcome = None
+    if enrollment is not None:
+        arm = uow.session.get(Arm, enrollment.arm_id)
+        assert arm is not None
+        protocol = arm_protocol(uow.session, arm)
+        outcome = participant_outcome(uow.session, enrollment, protocol, today(uow)).to_dict()
     return {
         **summary(p),
         "enrollment": None if enrollment is None else _plain(enrollment),
@@ -117,4 +131,6 @@ def participant_record(uow: UnitOfWork, study_id: str) -> dict[str, Any]:
         "dlt_adjudications": _rows(uow, DltAdjudication, p.id),
         "response_assessments": _rows(uow, ResponseAssessment, p.id),
         "best_response": next(iter(_rows(uow, BestResponse, p.id)), None),
+        "outcome": outcome,
+        "needs_readjudication": bool(outcome and outcome["needs_readjudication"]),
     }
