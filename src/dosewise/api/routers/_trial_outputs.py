@@ -119,8 +119,12 @@ class ScreeningOut(BaseModel):
     arm_id: str
     screened_on: date
     eligible: bool
-    status: str
+    status: str = Field(description="eligible, ineligible (a criterion failed) or incomplete")
     failed_criteria: list[str]
+    missing_criteria: list[str] = Field(
+        default_factory=list,
+        description="Criteria not assessed: the screening is incomplete until they are",
+    )
     criteria: list[dict[str, Any]]
 
 

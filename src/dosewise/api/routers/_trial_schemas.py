@@ -68,8 +68,14 @@ class OffStudyIn(In):
 
     off_study_on: date
     reason_code: Literal[
-        "death", "withdrawal", "lost_to_follow_up", "investigator_decision", "other"
-    ]
+        "death",
+        "withdrawal",
+        "lost_to_follow_up",
+        "investigator_decision",
+        "other",
+        "sct",
+        "new_therapy",
+    ] = Field(description="sct and new_therapy censor the BOR (it is final from that day)")
     reason: Reason
 
 

@@ -260,7 +260,6 @@ def events_of(uow: UnitOfWork, participant_id: int) -> list[AdverseEvent]:
     )
 
 
-
 def _audit_reopening(uow: UnitOfWork, p: Participant, arm_id: str, row: AdverseEvent) -> None:
     """Audit that ``row`` reopened the participant's final DLT adjudication (if it did)."""
     final = uow.session.scalar(

@@ -158,9 +158,7 @@ def adjudicate_dlt(
             'provisional "no DLT so far" (is_dlt false)',
         )
     why = (rationale or "").strip() or None
-    departs = not provisional and (
-        decided_dlt != rule_dlt or decided_evaluable != rule_evaluable
-    )
+    departs = not provisional and (decided_dlt != rule_dlt or decided_evaluable != rule_evaluable)
     if departs and why is None:
         raise InvalidInput(
             "rationale",

@@ -131,9 +131,7 @@ def _refuse(uow: UnitOfWork, study_id: str, site_id: str, state: ArmState) -> No
     """Raise why no dose can be given now, and audit the refusal (in its own transaction)."""
     step = state.next
     reopened = [p.study_id for p in state.needs_readjudication]
-    reason = (
-        f"DLT re-adjudication needed first: {', '.join(reopened)}" if reopened else step.reason
-    )
+    reason = f"DLT re-adjudication needed first: {', '.join(reopened)}" if reopened else step.reason
     refusal = {
         "study_id": study_id,
         "arm_id": state.arm_id,

@@ -35,7 +35,7 @@ from dosewise.trial.services._common import (
     participant,
     today,
 )
-from dosewise.trial.state import participant_outcome
+from dosewise.trial.state import participant_outcome, screening_result
 from dosewise.trial.uow import UnitOfWork
 
 
@@ -112,6 +112,10 @@ def participant_record(uow: UnitOfWork, study_id: str) -> dict[str, Any]:
     products = _rows(uow, Product, p.id)
     for prod in products:
         prod["signature"] = signature_of(uow, prod.get("signature_id"))
+    screenings = _rows(uow, Screening, p.id)
+    for s in screenings:
+        s["result"], missing = screening_result(s.get("eligible"), s.get("criteria") or [])
+        s["missing_criteria"] = list(missing)
     outcome = None
     if enrollment is not None:
         arm = uow.session.get(Arm, enrollment.arm_id)
@@ -122,7 +126,7 @@ def participant_record(uow: UnitOfWork, study_id: str) -> dict[str, Any]:
         **summary(p),
         "enrollment": None if enrollment is None else _plain(enrollment),
         "consents": _rows(uow, Consent, p.id),
-        "screenings": _rows(uow, Screening, p.id),
+        "screenings": screenings,
         "dose_assignments": assignments,
         "products": products,
         "lymphodepletions": _rows(uow, Lymphodepletion, p.id),

@@ -13,7 +13,9 @@ Every rule reads its numbers from the protocol the arm runs under:
   day ``windows.efficacy_days``. When that day has passed without an evaluable assessment the
   participant counts as a non-responder (noted), so a missing assessment cannot hold the trial up.
 - **Best overall response** (:func:`bor_settings`): ``clinical.best_overall_response`` up to the
-  end of the protocol's BOR window (``windows.bor``); final once the window has closed.
+  end of the protocol's BOR window (``windows.bor``), censored at SCT or new therapy; final
+  only after the month-3 assessment, progression, death or censoring
+  (:func:`dosewise.trial.state.bor.bor_final`).
 - **Worst AE grade per category**: the highest grade of the participant's adverse events with
   onset in the protocol's AE window (study day 0 to ``windows.ae_days``).
 
@@ -54,6 +56,7 @@ from dosewise.store.tables import (
     ResponseAssessment,
 )
 from dosewise.trial.state.adjudication import Adjudication, Reopening, reopening
+from dosewise.trial.state.bor import bor_final, censoring
 from dosewise.trial.state.dose import DoseReceived, dose_received
 from dosewise.trial.state.sources import death_date
 
@@ -98,6 +101,7 @@ class PatientOutcome:
     efficacy_status: str = "not_assigned"
     bor: str | None = None
     bor_final: bool = False
+    bor_reason: str | None = None
     responder: bool | None = None
     status: Status = "not_assigned"
     waiting_for: tuple[str, ...] = ()
@@ -164,6 +168,7 @@ class PatientOutcome:
             "letter": self.letter,
             "bor": self.bor,
             "bor_final": self.bor_final,
+            "bor_reason": self.bor_reason,
             "responder": self.responder,
             "status": self.status,
             "waiting_for": list(self.waiting_for),
@@ -464,9 +469,7 @@ def dlt_status(
         else "awaiting the investigator's DLT adjudication"
     )
     if provisional is not None:
-        why = (
-            f"no DLT so far (provisional, {provisional.adjudicated_on.isoformat()}); " + why
-        )
+        why = f"no DLT so far (provisional, {provisional.adjudicated_on.isoformat()}); " + why
     return DltStatus("pending", None, why, tuple(waiting), min([window_end, *ends]))
 
 
@@ -506,7 +509,11 @@ def _after_infusion(
     # Efficacy: the protocol's read-out on the assessments so far.
     rule = efficacy_rule(protocol)
     assessments = clinical_assessments(r.assessments.get(p.id, []))
-    efficacy, best = efficacy_outcome(assessments, infused_on, rule, death_date=died, as_of=as_of)
+    censored = censoring(p, protocol)
+    dates = {"sct_date": censored.sct_on, "new_therapy_date": censored.new_therapy_on}
+    efficacy, best = efficacy_outcome(
+        assessments, infused_on, rule, death_date=died, as_of=as_of, **dates
+    )
     if efficacy is None and best.final:
         efficacy = False
         notes.append(f"no evaluable response by day {rule.by_day}: counted as no response")
@@ -517,10 +524,18 @@ def _after_infusion(
     else:
         eff_status = "response" if efficacy else "no_response"
     bor = best_overall_response(
-        assessments, infused_on, settings=bor_settings(protocol), death_date=died, as_of=as_of
+        assessments,
+        infused_on,
+        settings=bor_settings(protocol),
+        death_date=died,
+        as_of=as_of,
+        **dates,
     )
-    responder = None if not bor.final else bor.category in rule.responses
-    shown, shown_responder, recorded = reported_bor(r.best.get(p.id), bor.category, bor.final)
+    final, bor_why = bor_final(
+        bor, infused_on, protocol, died_on=died, censored=censored, as_of=as_of
+    )
+    responder = None if not final else bor.category in rule.responses
+    shown, shown_responder, recorded = reported_bor(r.best.get(p.id), bor.category, final)
     if not recorded:
         shown_responder = responder if shown is not None else None
     if tox.status == "not_evaluable":
@@ -538,7 +553,8 @@ def _after_infusion(
         efficacy=efficacy,
         efficacy_status=eff_status,
         bor=bor.category,
-        bor_final=bor.final,
+        bor_final=final,
+        bor_reason=bor_why,
         responder=responder,
         reported_bor=shown,
         reported_responder=shown_responder,

@@ -1,4 +1,5 @@
-"""Through the API, on SQLite and PostgreSQL: the DLT adjudication lifecycle (issue 14 item 1).
+"""Through the API, on SQLite and PostgreSQL: the DLT adjudication lifecycle, the final BOR and
+incomplete screenings (issue 14 items 1, 7 and 8).
 
 An early final "no DLT" is refused (409 ``dlt_window_open``) and recorded as provisional
 instead; after the window it becomes final; a grade 4 CRS recorded later with onset inside the
@@ -60,7 +61,9 @@ def treat(client: TestClient, u: Users) -> str:
     coord, stat = u["coord1"], u["stat"]
     sid = recruit(client, coord, "S01", "autologous", _today(client, coord).isoformat())
     call(client, coord, "POST", f"/participants/{sid}/dose-assignment", {})
-    call(client, stat, "POST", f"/participants/{sid}/dose-assignment/confirm", {"password": PASSWORD})
+    call(
+        client, stat, "POST", f"/participants/{sid}/dose-assignment/confirm", {"password": PASSWORD}
+    )
     start = _today(client, coord)
     prod = call(
         client,
@@ -181,3 +184,71 @@ def test_provisional_final_reopened_readjudicated(env: tuple[TestClient, FakeClo
     actions = {e["action"] for e in trail["records"]}
     for act in ("dlt.adjudicate_provisional", "dlt.adjudicate", "dlt.reopened"):
         assert act in actions, (act, actions)
+
+
+def test_bor_is_final_only_after_the_month_3_assessment(env: tuple[TestClient, FakeClock]) -> None:
+    client, clock = env
+    u = Users(client, clock)
+    sid, other = treat(client, u), treat(client, u)
+    d0 = _today(client, u["coord1"])
+    u.advance(40)
+    coord = u["coord1"]
+    for who in (sid, other):
+        body = {
+            "assessed_on": (d0 + timedelta(days=28)).isoformat(),
+            "timepoint": "day_28",
+            "marrow": plan.marrow(True, 0),
+        }
+        call(client, coord, "POST", f"/participants/{who}/response-assessments", body)
+    u.advance(70)  # past the BOR window (day 97) with only the day-28 assessment
+    coord = u["coord1"]
+    outcome = call(client, coord, "GET", f"/participants/{sid}")["outcome"]
+    assert (outcome["bor"], outcome["bor_final"]) == ("CR", False)
+    assert "no evaluable" in outcome["bor_reason"]
+    body = {
+        "assessed_on": (d0 + timedelta(days=90)).isoformat(),
+        "timepoint": "month_3",
+        "marrow": plan.marrow(True, 0),
+    }
+    call(client, coord, "POST", f"/participants/{sid}/response-assessments", body)
+    outcome = call(client, coord, "GET", f"/participants/{sid}")["outcome"]
+    assert (outcome["bor"], outcome["bor_final"]) == ("CR", True)
+    # A censoring event (stem-cell transplantation) makes the other's BOR final too.
+    leave = {"off_study_on": _today(client, coord).isoformat(), "reason_code": "sct"}
+    call(client, coord, "POST", f"/participants/{other}/off-study", {**leave, "reason": "SCT"})
+    outcome = call(client, coord, "GET", f"/participants/{other}")["outcome"]
+    assert outcome["bor_final"] is True and "censored" in outcome["bor_reason"]
+
+
+def test_a_criterion_not_assessed_leaves_the_screening_incomplete(
+    env: tuple[TestClient, FakeClock],
+) -> None:
+    client, clock = env
+    coord = Users(client, clock)["coord1"]
+    day = _today(client, coord)
+    sid = call(client, coord, "POST", "/participants", {"site_id": "S01"})["study_id"]
+    call(
+        client,
+        coord,
+        "POST",
+        f"/participants/{sid}/consents",
+        {"consent_version": "v1", "record": plan.consent_record(day, 34)},
+    )
+    record = plan.screening_record(day, 34, "male")
+    findings = dict(record["findings"])
+    del findings["prior_sct_donor_available"]  # the arm requirement A1, not assessed
+    record["findings"] = findings
+    body = {"arm_id": "prior_sct_donor", "record": record}
+    out = call(client, coord, "POST", f"/participants/{sid}/screenings", body)
+    assert (out["eligible"], out["status"], out["missing_criteria"]) == (
+        False,
+        "incomplete",
+        ["A1"],
+    )
+    p = call(client, coord, "GET", f"/participants/{sid}")
+    assert p["status"] == "consented"  # not a screen failure
+    assert p["screenings"][0]["result"] == "incomplete"
+    findings["prior_allogeneic_sct"] = False  # no prior allogeneic SCT: not eligible
+    record["findings"] = findings
+    out = call(client, coord, "POST", f"/participants/{sid}/screenings", body)
+    assert out["status"] == "ineligible" and "A1" in out["failed_criteria"]
