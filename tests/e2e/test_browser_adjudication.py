@@ -66,9 +66,7 @@ def _infused_days_ago(seeded: dict[str, Any], days: int) -> str:
         db.dispose()
 
 
-def test_provisional_no_dlt_reopening_and_bor_not_final(
-    page: Page, seeded: dict[str, Any]
-) -> None:
+def test_provisional_no_dlt_reopening_and_bor_not_final(page: Page, seeded: dict[str, Any]) -> None:
     # Day 5 of the DLT window: "No DLT" becomes "no DLT so far (provisional)".
     early = _infused_days_ago(seeded, 5)
     sign_in(page, "inv1")
