@@ -154,7 +154,7 @@ def build(page: Page, uow: UnitOfWork, study_id: str) -> ParticipantView:
     user = page.signed_in
     on = today(uow)
     view = ParticipantView(record, protocol, Permissions.of(user, record["site_id"]), on)
-    view.criteria = {c.id: c.text for c in protocol.eligibility.criteria}
+    view.criteria = {c.id: c.text for c in protocol.screening_criteria.criteria}
     arm_id = record.get("arm_id")
     if arm_id and record.get("enrollment"):
         state = arm_state(uow.session, arm_id, as_of=on)
