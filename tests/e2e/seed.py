@@ -32,6 +32,10 @@ def _screening(on: date) -> dict[str, object]:
     for key in ("subject_id", "date_of_birth", "consent"):
         record.pop(key, None)
     record["age_years"] = 34
+    # The prior-SCT-donor arm needs a prior allogeneic SCT with the donor available.
+    findings = dict(record.get("findings") or {})  # type: ignore[call-overload]
+    findings.update(prior_allogeneic_sct=True, prior_sct_donor_available=True)
+    record["findings"] = findings
     record["screening_date"] = on.isoformat()
     record["last_antineoplastic_therapy_date"] = (on - timedelta(days=30)).isoformat()
     return record

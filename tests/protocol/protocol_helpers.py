@@ -37,6 +37,9 @@ PASSING_FINDINGS: dict[str, bool] = {
     "post_car_sct_feasible": True,
     "pbmc_collectable": True,
     "frozen_pbmc_available": False,
+    "prior_allogeneic_sct": True,
+    "prior_sct_donor_available": True,
+    "newly_matched_donor_available": True,
 }
 
 PASSING_RECORD: dict[str, Any] = {

@@ -122,7 +122,7 @@ def test_trial_design_domains_from_the_protocol(sdtm: dict[str, Dataset], trial:
     assert ta["ARMCD"].nunique() == 2 * len(protocol.arms) * len(protocol.dose_levels.levels)
     assert set(ta["ETCD"]) == set(te["ETCD"])
     assert list(tv["VISITDY"].dropna()) == [1.0, 29.0, 91.0]
-    assert set(ti["IETESTCD"]) == {c.id for c in protocol.eligibility.criteria}
+    assert set(ti["IETESTCD"]) == {c.id for c in protocol.screening_criteria.criteria}
     params = dict(zip(ts["TSPARMCD"], ts["TSVAL"], strict=False))
     assert params["REGID"] == "NCT07070323" and params["TPHASE"] == "PHASE I/II TRIAL"
     assert params["PLANSUB"] == "54" and params["SDTIGVER"] == "3.4"

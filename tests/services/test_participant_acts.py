@@ -85,7 +85,8 @@ def test_screening_needs_the_recorded_consent_and_finds_screen_failures(acts: Ac
         p = uow.session.scalar(select(Participant).where(Participant.study_id == sid))
         assert p is not None and p.status == "screen_failed"
         criteria = uow.session.scalars(select(Screening.criteria)).all()
-    assert all(len(c) == 24 for c in criteria)  # I1-I9 and E1-E15, each with its evidence
+    # I1-I9, E1-E15 and the arm requirements A1-A2, each with its evidence
+    assert all(len(c) == 26 for c in criteria)
 
 
 def test_arm_specific_criteria_apply_only_to_their_arm(acts: Acts) -> None:

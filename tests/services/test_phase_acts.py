@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import timedelta
 
 import pytest
 from svc_helpers import Acts, outcome
@@ -105,12 +106,35 @@ def test_closing_phase_1_selects_the_designs_obd_and_opens_phase_2(acts: Acts) -
     sid = acts.recruit("S02", ARM)
     a = acts.assign(sid, "S02")
     assert (a.phase, a.dose_index, a.decision["rule"]) == (2, closure.rp2d_index, "PHASE2_RP2D")
-    with pytest.raises(WrongState):  # nobody's BOR is final yet (day 97)
+    with pytest.raises(WrongState):  # nobody's BOR is final yet (no month-3 assessment)
         acts.run("stat", phases.phase2_look, ARM)
     acts.advance(70)
+    with pytest.raises(WrongState):  # the BOR window has passed, but a day-28 BOR is not final
+        acts.run("stat", phases.phase2_look, ARM)
+    month3_at_rp2d(acts, closure.rp2d_index)
     look = acts.run("stat", phases.phase2_look, ARM)
     assert look.look == 1 and look.n == design_doc["n_phase1_at_rp2d"]
     assert look.decision in ("continue", "stop")
+
+
+def month3_at_rp2d(acts: Acts, rp2d: int) -> None:
+    """Record each phase 1 participant's month-3 assessment (as at day 28) at the RP2D."""
+    from dosewise.trial.demo import plan
+    from dosewise.trial.services import responses
+
+    with acts.uow("stat", readonly=True) as uow:
+        state = arm_state(uow.session, ARM, as_of=acts.today)
+    for p in state.patients:
+        if p.phase == 1 and p.analysed_dose == rp2d and p.infused_on is not None:
+            coord = {"S01": "coord1", "S02": "coord2"}[p.site_id]
+            acts.run(
+                coord,
+                responses.record_response,
+                p.study_id,
+                assessed_on=p.infused_on + timedelta(days=90),
+                marrow=plan.marrow(bool(p.efficacy), 0),
+                timepoint="month_3",
+            )
 
 
 def _both_readers(protocol: Protocol, arm: str) -> tuple[Bop2Design, Bop2Design]:

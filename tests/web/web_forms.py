@@ -49,7 +49,7 @@ def screening_form(today: date, arm: str = "autologous", age: int = 34) -> dict[
         "bun_unit": "mmol/L",
         "bun_uln": "7.1",
     }
-    known = set(default_protocol().eligibility.findings)
+    known = set(default_protocol().screening_criteria.findings)
     assert set(ELIGIBLE_FINDINGS) <= known, "the example uses a finding the protocol does not"
     for name, value in ELIGIBLE_FINDINGS.items():
         data[f"finding__{name}"] = "yes" if value else "no"

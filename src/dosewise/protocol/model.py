@@ -21,6 +21,7 @@ from dosewise.protocol.checks import AgeCheck
 from dosewise.protocol.consent import ConsentCheck, ConsentRecord, ConsentRules, check_consent
 from dosewise.protocol.dlt import DltDefinition
 from dosewise.protocol.eligibility import EligibilityCriteria, ScreeningResult, assess
+from dosewise.protocol.evaluation import Evaluation
 from dosewise.protocol.localized import Localized
 from dosewise.protocol.phase2 import (
     ArmPhase2,
@@ -338,6 +339,8 @@ class Protocol(Frozen):
     visits: tuple[ScheduledVisit, ...] = Field(min_length=1)
     #: How a participant infused outside every dose level's window is analysed (issue 14).
     deviation_analysis: Fact[DeviationAnalysis] = Field(default_factory=_deviation_default)
+    #: When outcomes are final, not-evaluable reasons, censoring, arm requirements (issue 14).
+    evaluation: Evaluation | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Protocol:
@@ -385,7 +388,15 @@ class Protocol(Frozen):
 
     def screen(self, record: ScreeningRecord, arm_id: ArmId) -> ScreeningResult:
         """Every criterion for ``arm_id`` applied to ``record``, and the overall answer."""
-        return assess(self.eligibility, record, arm_id, self.arm_ids, self.consent)
+        return assess(self.screening_criteria, record, arm_id, self.arm_ids, self.consent)
+
+    @property
+    def screening_criteria(self) -> EligibilityCriteria:
+        """The eligibility criteria and ``evaluation.arm_requirements``, screened together."""
+        extra = () if self.evaluation is None else self.evaluation.arm_requirements
+        if not extra:
+            return self.eligibility
+        return EligibilityCriteria(criteria=(*self.eligibility.criteria, *extra))
 
     def check_consent(self, record: ConsentRecord) -> ConsentCheck:
         """What the patient's age band requires and what is missing."""

@@ -80,6 +80,8 @@ REASONS_NOT_COMPLETED = {
     "lost_to_follow_up": "Lost to Follow-up",
     "investigator_decision": "Physician Decision",
     "other": "Other",
+    "sct": "Other",
+    "new_therapy": "Other",
 }
 ONGOING = "Follow-up ongoing at data cut-off"
 #: Enrolled participants whose product was rejected at release and who were never infused.

@@ -25,9 +25,10 @@ The date each kind of row is cut on:
   absent), phase 1 closures ``closed_at``, BOP2 looks ``looked_at``, audit records
   ``recorded_at``;
 - ``bor``/``responder`` without a derived best response (at a cut-off or not): the read model's
-  best overall response by the protocol's rule on the assessments so far once it is final (its
-  window closed, or the participant died), else None — a participant still in follow-up has no
-  best response yet, rather than a provisional ``NE``;
+  best overall response by the protocol's rule on the assessments so far once it is final
+  (after the month-3 assessment, progression, death or censoring: ``trial.state.bor``), else
+  None — a participant still in follow-up has no best response yet, rather than a provisional
+  ``NE``;
 - workflow states with no date of their own (an arm's ``phase``; a dose assignment's, product's
   and DLT adjudication's ``status``) are read back from the audit trail: the ``before`` value of
   the first change after the day, else the stored value. So an adjudication superseded later

@@ -300,7 +300,7 @@ def criterion_test(criterion: Any) -> str:
 def ti(data: TrialData) -> Dataset:
     """Trial Inclusion/Exclusion Criteria, from the protocol file's eligibility criteria."""
     rows = []
-    for c in data.protocol.eligibility.criteria:
+    for c in data.protocol.screening_criteria.criteria:  # with the arm requirements
         arms = ", ".join(c.arms) if c.arms else ""
         rows.append(
             {

@@ -53,6 +53,8 @@ _OFF_STUDY = {
     "lost_to_follow_up": "LOST TO FOLLOW-UP",
     "investigator_decision": "PHYSICIAN DECISION",
     "other": "OTHER",
+    "sct": "OTHER",
+    "new_therapy": "OTHER",
 }
 
 

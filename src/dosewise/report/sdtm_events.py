@@ -52,7 +52,7 @@ IE_VARS = (
 
 def ie(data: TrialData) -> Dataset:
     """Inclusion/Exclusion criteria not met, from every stored screening."""
-    criteria = {c.id: c for c in data.protocol.eligibility.criteria}
+    criteria = {c.id: c for c in data.protocol.screening_criteria.criteria}
     reference = dict(
         zip(data.participants["study_id"], data.participants["infused_on"], strict=True)
     )

@@ -219,7 +219,18 @@ WAITING_FOR: dict[str, str] = {
     "infusion": N_("infusion"),
     "dlt_window": N_("end of the DLT window"),
     "dlt_adjudication": N_("DLT adjudication"),
+    "dlt_readjudication": N_("DLT re-adjudication"),
     "response_assessment": N_("response assessment"),
+}
+
+#: The protocol's not-evaluable reasons (``evaluation.dlt_adjudication``), as the web shows them.
+NOT_EVALUABLE_REASONS: dict[str, str] = {
+    "died_of_progression": N_("Died of disease progression before the end of the DLT window"),
+    "died_other": N_("Died of a cause other than a DLT before the end of the DLT window"),
+    "withdrew": N_("Withdrew consent before the end of the DLT window"),
+    "lost_to_follow_up": N_("Lost to follow-up before the end of the DLT window"),
+    "not_infused": N_("Not infused"),
+    "other_therapy": N_("Received another anti-cancer therapy inside the DLT window"),
 }
 
 ELIMINATED: dict[str, str] = {
@@ -261,6 +272,8 @@ OFF_STUDY_REASONS: dict[str, str] = {
     "lost_to_follow_up": N_("Lost to follow-up"),
     "investigator_decision": N_("Investigator's decision"),
     "other": N_("Other"),
+    "sct": N_("Stem-cell transplantation (censors the response)"),
+    "new_therapy": N_("New anti-cancer therapy (censors the response)"),
 }
 
 QUERY_STATUSES: dict[str, str] = {

@@ -201,7 +201,7 @@ def build(page: Page, uow: UnitOfWork, study_id: str) -> ParticipantView:
     user = page.signed_in
     on = today(uow, record["site_id"])  # the participant's site's calendar
     view = ParticipantView(record, protocol, Permissions.of(user, record["site_id"]), on)
-    view.criteria = {c.id: c.text for c in protocol.eligibility.criteria}
+    view.criteria = {c.id: c.text for c in protocol.screening_criteria.criteria}
     arm_id = record.get("arm_id")
     if arm_id and record.get("enrollment"):
         state = arm_state(uow.session, arm_id, as_of=on)
@@ -259,12 +259,25 @@ def finding_rows(protocol: Protocol) -> list[tuple[str, list[str]]]:
     """Each yes/no finding the criteria read, with the criteria that read it."""
     from dosewise.protocol.checks import FindingCheck
 
-    rows: dict[str, list[str]] = {name: [] for name in protocol.eligibility.findings}
-    for crit in protocol.eligibility.criteria:
+    criteria = protocol.screening_criteria
+    rows: dict[str, list[str]] = {name: [] for name in criteria.findings}
+    for crit in criteria.criteria:
         for check in crit.checks:
             if isinstance(check, FindingCheck) and crit.id not in rows[check.name]:
                 rows[check.name].append(crit.id)
     return list(rows.items())
+
+
+def not_evaluable_reasons(protocol: Protocol) -> dict[str, str]:
+    """The protocol's not-evaluable reasons, code → label (the web catalog translates them)."""
+    from dosewise.web.labels import NOT_EVALUABLE_REASONS
+
+    if protocol.evaluation is None:
+        return {}
+    return {
+        c.code: NOT_EVALUABLE_REASONS.get(c.code, c.label)
+        for c in protocol.evaluation.dlt_adjudication.not_evaluable_reasons
+    }
 
 
 def _participant_id(uow: UnitOfWork, study_id: str) -> int | None:
@@ -305,6 +318,7 @@ def render(
         arm_choices=[(a.id, a.in_lang("label", page.locale)) for a in view.protocol.arms],
         eligible_choices=[(a, texts.arm(a)) for a in dict.fromkeys(view.eligible_arms)],
         findings=finding_rows(view.protocol),
+        not_evaluable_reasons=not_evaluable_reasons(view.protocol),
         ctcae_terms=[t.name for t in TERMS if t.kind not in ("crs", "icans")],
         visit_choices=[
             (v.name, v.in_lang("label", page.locale)) for v in view.protocol.visits if v.day > 0

@@ -149,7 +149,7 @@ def screening_record(form: Form, protocol: Protocol) -> dict[str, Any]:
     if labs:
         record["labs"] = labs
     findings = {}
-    for name in protocol.eligibility.findings:
+    for name in protocol.screening_criteria.findings:
         value = yes_no(form, finding_field(name))
         if value is not None:
             findings[name] = value

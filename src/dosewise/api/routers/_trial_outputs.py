@@ -60,6 +60,12 @@ class ParticipantRecordOut(ParticipantOut):
     deviations: list[dict[str, Any]] = Field(
         default_factory=list, description="Recorded protocol deviations (signed)"
     )
+    outcome: dict[str, Any] | None = Field(
+        None, description="The read model's outcome (DLT status, BOR, ...) once enrolled."
+    )
+    needs_readjudication: bool = Field(
+        False, description="A final DLT adjudication was reopened by a new possible DLT."
+    )
 
 
 class ConsentOut(BaseModel):
@@ -125,8 +131,12 @@ class ScreeningOut(BaseModel):
     arm_id: str
     screened_on: date
     eligible: bool
-    status: str
+    status: str = Field(description="eligible, ineligible (a criterion failed) or incomplete")
     failed_criteria: list[str]
+    missing_criteria: list[str] = Field(
+        default_factory=list,
+        description="Criteria not assessed: the screening is incomplete until they are",
+    )
     criteria: list[dict[str, Any]]
 
 
@@ -397,6 +407,11 @@ class DltOut(BaseModel):
     reason: str
     dlt_events: list[dict[str, Any]]
     signature: dict[str, Any] | None
+    status: str = Field("final", description="final, provisional (no DLT so far) or superseded")
+    not_evaluable_reason: str | None = None
+    reopened: dict[str, Any] | None = Field(
+        None, description="The reopening this adjudication answers (events, reason)."
+    )
 
 
 class BestResponseOut(BaseModel):
@@ -558,6 +573,11 @@ class ArmStateOut(BaseModel):
     doses: list[DoseRowOut]
     cohort: dict[str, Any] | None
     pending: list[PendingOut]
+    needs_readjudication: list[str] = Field(
+        default_factory=list,
+        description="Study IDs whose final DLT adjudication was reopened: no dose until "
+        "re-adjudicated (409 needs_readjudication)",
+    )
     patients: list[dict[str, Any]]
     next: NextStepOut
     obd: dict[str, Any] | None

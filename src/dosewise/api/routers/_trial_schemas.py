@@ -70,8 +70,14 @@ class OffStudyIn(In):
 
     off_study_on: date
     reason_code: Literal[
-        "death", "withdrawal", "lost_to_follow_up", "investigator_decision", "other"
-    ]
+        "death",
+        "withdrawal",
+        "lost_to_follow_up",
+        "investigator_decision",
+        "other",
+        "sct",
+        "new_therapy",
+    ] = Field(description="sct and new_therapy censor the BOR (it is final from that day)")
     reason: Reason
 
 
@@ -419,6 +425,17 @@ class DltIn(In):
         default=None, description="Required to depart from the rule or to adjudicate again"
     )
     password: Password | None = Field(default=None, description="Sign the adjudication")
+    final: bool | None = Field(
+        default=None,
+        description='Default: final unless a "no DLT" inside the DLT window (then provisional); '
+        "true inside the window is refused (409 dlt_window_open)",
+    )
+    not_evaluable_reason: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="One of the protocol's evaluation.dlt_adjudication.not_evaluable_reasons",
+    )
 
 
 # --------------------------------------------------------------------------- responses

@@ -110,6 +110,9 @@ def dlt_out(uow: UnitOfWork, row: DltAdjudication, study_id: str) -> DltOut:
         reason=str(ev.get("reason", "")),
         dlt_events=[e for e in ev.get("events", []) if e.get("is_dlt")],
         signature=reads.signature_of(uow, row.signature_id),
+        status=row.status,
+        not_evaluable_reason=ev.get("not_evaluable_reason"),
+        reopened=ev.get("reopened"),
     )
 
 

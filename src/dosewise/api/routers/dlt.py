@@ -39,5 +39,7 @@ def adjudicate(
             evaluable=body.evaluable,
             rationale=body.rationale,
             signing=signing,
+            final=body.final,
+            not_evaluable_reason=body.not_evaluable_reason,
         )
         return dlt_out(uow, row, study_id)

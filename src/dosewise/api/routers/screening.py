@@ -9,6 +9,7 @@ from dosewise.api.errors import responses
 from dosewise.api.routers._trial_outputs import ScreeningOut
 from dosewise.api.routers._trial_schemas import ScreeningIn, StudyIdPath
 from dosewise.trial.services import participants as acts
+from dosewise.trial.state import screening_result
 
 router = APIRouter(prefix="/participants", tags=["screening"])
 
@@ -28,8 +29,7 @@ def screen(
 ) -> ScreeningOut:
     with user.uow(rt) as uow:
         s = acts.screen(uow, study_id, body.arm_id, body.record)
-        failed = [c for c in s.failed_criteria if not c.startswith("not assessed")]
-        status_ = "eligible" if s.eligible else ("ineligible" if failed else "incomplete")
+        status_, missing = screening_result(s.eligible, s.criteria or [])
         return ScreeningOut(
             id=s.id,
             study_id=study_id,
@@ -38,5 +38,6 @@ def screen(
             eligible=s.eligible,
             status=status_,
             failed_criteria=list(s.failed_criteria),
+            missing_criteria=list(missing),
             criteria=list(s.criteria),
         )

@@ -79,6 +79,8 @@ class Patient:
     fallback: bool = False
     dlt: bool = False
     responder: bool = False
+    kind: int = 0
+    month3: bool = False
 
 
 @dataclass
@@ -278,6 +280,7 @@ class _Script:
         """AEs, the day-28 assessment (and day 90 when ``late``), then the DLT adjudication."""
         assert p.infused_on is not None
         kind = next(self.kinds)
+        p.kind, p.month3 = kind, late
         crc, inv = f"crc.{p.site.lower()}", f"inv.{p.site.lower()}"
         events = (
             plan.toxicity_events(kind, p.infused_on, p.arm != "autologous", p.age)
@@ -311,6 +314,23 @@ class _Script:
             raise DemoError(f"{p.study_id}: the DLT rule gave {adjudication}, the script {dlt}")
         self.result.adjudications.append(adjudication)
         p.dlt, p.responder = dlt, responds
+
+    def month3(self, p: Patient) -> None:
+        """The month-3 assessment that makes a phase 1 participant's BOR final (as at day 28)."""
+        assert p.infused_on is not None
+        on = p.infused_on + timedelta(days=90)
+        if p.month3 or on > self.today:
+            return
+        self.desk.response(
+            f"crc.{p.site.lower()}",
+            p.study_id,
+            {
+                "assessed_on": on.isoformat(),
+                "timepoint": "month_3",
+                "marrow": plan.marrow(p.responder, p.kind),
+            },
+        )
+        p.month3 = True
 
 
 # --------------------------------------------------------------------------- the run
@@ -418,6 +438,11 @@ def _phase2(s: _Script) -> None:
             expansion = [q for q in s.result.patients if q.arm == p.arm and q.phase == 2]
             dlt, responds = plan.PHASE2_TRUTH[p.arm][expansion.index(p)]
             s.record_outcomes(p, dlt, responds, late=True)
+        # A BOR is final only after the month-3 assessment (issue 14 item 7): the phase 1
+        # participants' month-3 forms come in before the first look.
+        for p in s.result.patients:
+            if p.phase == 1 and p.arm in arms and p.infused_on is not None:
+                s.month3(p)
         for arm in arms:
             look = s.desk.look("stat.demo", arm)
             s.result.looks.setdefault(arm, []).append(look)

@@ -126,6 +126,10 @@ FINDINGS_OK: dict[str, bool] = {
     "willing_to_undergo_sct_at_cr": True,
     "post_car_sct_feasible": True,
     "pregnant": False,
+    # The arm requirements (protocol evaluation.arm_requirements, issue 14 item 8).
+    "prior_allogeneic_sct": True,
+    "prior_sct_donor_available": True,
+    "newly_matched_donor_available": True,
 }
 #: Product release values other than the cell count (fractions; CAR+ viable T = TNC x 0.342).
 VIABILITY, CD3, CAR, VOLUME_ML = 0.9, 0.95, 0.4, 50.0

@@ -71,7 +71,17 @@ class DesignStopped(DosewiseError):
 
 
 #: Why a participant leaves the study (``off_study_reason`` starts with one of these).
-OFF_STUDY_REASONS = ("death", "withdrawal", "lost_to_follow_up", "investigator_decision", "other")
+#: ``sct`` and ``new_therapy`` are the protocol's BOR censoring events
+#: (``evaluation.bor.censoring_events``): the response is final from that day.
+OFF_STUDY_REASONS = (
+    "death",
+    "withdrawal",
+    "lost_to_follow_up",
+    "investigator_decision",
+    "other",
+    "sct",
+    "new_therapy",
+)
 
 
 # --------------------------------------------------------------------------- the protocol

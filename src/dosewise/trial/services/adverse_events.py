@@ -7,6 +7,11 @@ is refused. Every event is validated as a ``clinical.AdverseEvent`` (term, SOC, 
 course) and kept whole in ``components.event``, so the DLT rule later reads exactly what was
 recorded. A correction (resolution date, course, attribution ...) needs a reason and the
 version the client saw.
+
+An event recorded or corrected inside the DLT window that the protocol's DLT rule classifies as
+DLT or possible DLT reopens a final "no DLT" / "not evaluable" adjudication (the read model,
+``dosewise.trial.state.adjudication``, derives it); the reopening is audited
+(``dlt.reopened``) in the same transaction.
 """
 
 from __future__ import annotations
@@ -28,9 +33,11 @@ from dosewise.clinical import (
     grade_icans,
 )
 from dosewise.errors import InvalidInput
-from dosewise.store.tables import AdverseEvent, Consent
+from dosewise.store.tables import AdverseEvent, Arm, Consent, DltAdjudication, Participant
 from dosewise.trial.services._common import (
+    arm_protocol,
     as_json,
+    death_date,
     infusion_of,
     not_before,
     participant,
@@ -40,11 +47,14 @@ from dosewise.trial.services._common import (
     user_id,
 )
 from dosewise.trial.services.timeline import check_date
+from dosewise.trial.state import Adjudication, clinical_events, reopening
 from dosewise.trial.uow import ConcurrencyConflict, NotFound, UnitOfWork
 
 #: Adverse events are collected from the informed consent on (ICH E6); an event before the
 #: infusion is kept and labelled pre-treatment (negative study day).
 AE_AFTER = ("birth", "consent")
+
+__all__ = ["clinical_events", "events_of", "record_adverse_event", "update_adverse_event"]
 
 
 def _age_now(uow: UnitOfWork, participant_id: int) -> int | None:
@@ -151,7 +161,7 @@ def record_adverse_event(
 ) -> AdverseEvent:
     """Record one adverse event of an enrolled participant."""
     p = participant(uow, study_id, "participant.write")
-    require_enrollment(uow.session, p)
+    enrollment = require_enrollment(uow.session, p)
     check_date(uow, p, "onset_on", onset_on, after=AE_AFTER)
     if resolved_on is not None:
         check_date(uow, p, "resolved_on", resolved_on, after=AE_AFTER)
@@ -188,6 +198,8 @@ def record_adverse_event(
             recorded_by=user_id(uow),
         )
     )
+    uow.flush()
+    _audit_reopening(uow, p, enrollment.arm_id, row)
     uow.commit()
     return row
 
@@ -236,6 +248,9 @@ def update_adverse_event(
         row.outcome = outcome
     if notes is not None:
         row.notes = notes
+    uow.flush()
+    enrollment = require_enrollment(uow.session, p)
+    _audit_reopening(uow, p, enrollment.arm_id, row)
     uow.commit()
     return row
 
@@ -250,9 +265,32 @@ def events_of(uow: UnitOfWork, participant_id: int) -> list[AdverseEvent]:
     )
 
 
-def clinical_events(rows: Sequence[AdverseEvent]) -> list[ClinicalEvent]:
-    """The stored events as the DLT rule's values (exactly as recorded)."""
-    return [
-        ClinicalEvent.from_mapping((row.components or {}).get("event") or {}, f"events[{i}]")
-        for i, row in enumerate(rows)
-    ]
+def _audit_reopening(uow: UnitOfWork, p: Participant, arm_id: str, row: AdverseEvent) -> None:
+    """Audit that ``row`` reopened the participant's final DLT adjudication (if it did)."""
+    final = uow.session.scalar(
+        select(DltAdjudication).where(
+            DltAdjudication.participant_id == p.id, DltAdjudication.status == "final"
+        )
+    )
+    infusion = infusion_of(uow.session, p.id)
+    if final is None or infusion is None:
+        return
+    arm = uow.session.get(Arm, arm_id)
+    assert arm is not None
+    reopened = reopening(
+        Adjudication.of(final),
+        events_of(uow, p.id),
+        infusion.infused_on,
+        arm_protocol(uow.session, arm),
+        today(uow),
+        death_date=death_date(p),
+        off_study_date=p.off_study_on,
+    )
+    if reopened is not None and row.id in reopened.event_ids:
+        uow.event(
+            "dlt.reopened",
+            "dlt_adjudications",
+            final.id,
+            after={"study_id": p.study_id, "adverse_event_id": row.id, **reopened.to_dict()},
+            site_id=p.site_id,
+        )

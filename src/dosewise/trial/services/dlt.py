@@ -3,21 +3,30 @@
 The service applies the protocol's versioned DLT definition to the recorded events
 (``clinical.classify_dlts``, study day 0 = the infusion) as of today and records the evaluation
 with the adjudication. The investigator accepts the rule's result or departs from it with a
-written rationale; a participant still inside the DLT window with no DLT cannot be adjudicated
-"no DLT" yet. A later adjudication supersedes the earlier one (with a rationale). Only the final
+written rationale. The lifecycle (``dosewise.trial.state.adjudication``):
+
+- a DLT may be adjudicated at any time;
+- while the DLT window is open, "no DLT" is only *provisional* ("no DLT so far"): the
+  participant stays pending; asking for a final one is refused (409 ``dlt_window_open``);
+- *not evaluable* needs one of the protocol's not-evaluable reasons
+  (``evaluation.dlt_adjudication.not_evaluable_reasons``) unless the rule itself says so;
+- a final adjudication reopened by a new possible DLT needs a new, e-signed adjudication.
+
+A later adjudication supersedes the earlier one (with a rationale). Only the final
 adjudication feeds the design (BOIN12's toxicity outcome).
 """
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 
-from dosewise.clinical import DltAssessment, DltDefinition, classify_dlts, definition_from_mapping
+from dosewise.clinical import DltAssessment, classify_dlts
 from dosewise.errors import InvalidInput
 from dosewise.protocol import Protocol
 from dosewise.store.tables import DltAdjudication, Participant
 from dosewise.trial import signed
-from dosewise.trial.audit import canonical_json, sha256_hex
 from dosewise.trial.services._common import (
     Signing,
     WrongState,
@@ -31,19 +40,24 @@ from dosewise.trial.services._common import (
     today,
     user_id,
 )
-from dosewise.trial.services.adverse_events import clinical_events, events_of
+from dosewise.trial.services.adverse_events import events_of
+from dosewise.trial.state import (
+    Adjudication,
+    adjudication_rules,
+    clinical_events,
+    dlt_definition,
+    event_versions,
+    reopening,
+)
 from dosewise.trial.uow import UnitOfWork
 
-_DEFINITIONS: dict[str, DltDefinition] = {}
+__all__ = ["DltWindowOpen", "adjudicate_dlt", "dlt_definition", "evaluate"]
 
 
-def dlt_definition(protocol: Protocol) -> DltDefinition:
-    """The protocol's DLT block as the classifier's definition (built once per version)."""
-    block = protocol.dlt.model_dump(mode="json")
-    key = sha256_hex(canonical_json(block))
-    if key not in _DEFINITIONS:
-        _DEFINITIONS[key] = definition_from_mapping(block, "dlt")
-    return _DEFINITIONS[key]
+class DltWindowOpen(WrongState):
+    """A final "no DLT" asked for while the DLT window is open (it can only be provisional)."""
+
+    code = "dlt_window_open"
 
 
 def evaluate(uow: UnitOfWork, p: Participant, protocol: Protocol) -> DltAssessment:
@@ -69,6 +83,26 @@ def evaluate(uow: UnitOfWork, p: Participant, protocol: Protocol) -> DltAssessme
     )
 
 
+def _not_evaluable_reason(protocol: Protocol, code: str | None, needed: bool) -> str | None:
+    """Check the not-evaluable reason against the protocol's categories."""
+    rules = adjudication_rules(protocol)
+    if code is None:
+        if needed and rules is not None:
+            codes = ", ".join(c.code for c in rules.not_evaluable_reasons)
+            rule = f"required to adjudicate not evaluable: one of {codes}"
+            raise InvalidInput("not_evaluable_reason", None, rule)
+        return None
+    if rules is not None and rules.reason(code) is None:
+        codes = ", ".join(c.code for c in rules.not_evaluable_reasons)
+        raise InvalidInput("not_evaluable_reason", code, f"must be one of {codes}")
+    return code
+
+
+def _window_open(assessment: DltAssessment, p: Participant, on: date) -> bool:
+    """The DLT window is still open and the participant is still followed."""
+    return on < assessment.window_end and p.off_study_on is None
+
+
 def adjudicate_dlt(
     uow: UnitOfWork,
     study_id: str,
@@ -77,8 +111,15 @@ def adjudicate_dlt(
     evaluable: bool | None = None,
     rationale: str | None = None,
     signing: Signing | None = None,
+    final: bool | None = None,
+    not_evaluable_reason: str | None = None,
 ) -> DltAdjudication:
-    """Record the participant's DLT status: the rule's result unless the investigator departs."""
+    """Record the participant's DLT status: the rule's result unless the investigator departs.
+
+    ``final=None`` lets the service decide: a "no DLT" while the window is open is recorded as
+    provisional; ``final=True`` then is refused (409 ``dlt_window_open``), ``final=False``
+    records a provisional "no DLT so far" explicitly.
+    """
     p = participant(uow, study_id, "dlt.adjudicate")
     enrollment = require_enrollment(uow.session, p)
     arm = uow.claim_arm(enrollment.arm_id)
@@ -91,15 +132,33 @@ def adjudicate_dlt(
         if decided_evaluable is False:
             raise InvalidInput("evaluable", False, "a participant with a DLT is DLT-evaluable")
         decided_evaluable = True
+    open_window = _window_open(assessment, p, today(uow))
+    provisional = False
+    if not decided_dlt and decided_evaluable is not False and open_window:
+        if final is True:
+            raise DltWindowOpen(
+                "final",
+                True,
+                f"{study_id} is in the DLT window until {assessment.window_end.isoformat()}: "
+                '"no DLT" can only be provisional ("no DLT so far") until then, or adjudicate '
+                "not evaluable with one of the protocol's reasons",
+            )
+        if is_dlt is False or final is False:
+            provisional, decided_evaluable = True, True
+    elif final is False:
+        raise InvalidInput(
+            "final", False, 'only a "no DLT" inside the DLT window can be provisional'
+        )
     if decided_evaluable is None:
         raise WrongState(
             "study_id",
             study_id,
             f"the DLT assessment is still pending ({assessment.reason}; window ends "
-            f"{assessment.window_end.isoformat()}): adjudicate when it is known",
+            f"{assessment.window_end.isoformat()}): adjudicate when it is known, or record a "
+            'provisional "no DLT so far" (is_dlt false)',
         )
     why = (rationale or "").strip() or None
-    departs = decided_dlt != rule_dlt or decided_evaluable != rule_evaluable
+    departs = not provisional and (decided_dlt != rule_dlt or decided_evaluable != rule_evaluable)
     if departs and why is None:
         raise InvalidInput(
             "rationale",
@@ -107,20 +166,68 @@ def adjudicate_dlt(
             f"required to depart from the protocol's rule, which gives {assessment.status} "
             f"({assessment.reason})",
         )
+    reason_code = _not_evaluable_reason(
+        protocol,
+        not_evaluable_reason,
+        needed=decided_evaluable is False and rule_evaluable is not False,
+    )
+    if reason_code is not None and decided_evaluable is not False:
+        raise InvalidInput(
+            "not_evaluable_reason", reason_code, "only for a participant adjudicated not evaluable"
+        )
+    rows = events_of(uow, p.id)
     previous = uow.session.scalar(
         select(DltAdjudication).where(
             DltAdjudication.participant_id == p.id, DltAdjudication.status == "final"
         )
     )
+    if previous is not None and provisional:
+        raise WrongState(
+            "study_id",
+            study_id,
+            "already has a final adjudication: a provisional one cannot replace it",
+        )
+    reopened = None
+    if previous is not None:
+        infusion = infusion_of(uow.session, p.id)
+        if infusion is not None:
+            died = death_date(p)
+            reopened = reopening(
+                Adjudication.of(previous),
+                rows,
+                infusion.infused_on,
+                protocol,
+                today(uow),
+                death_date=died,
+                off_study_date=p.off_study_on,
+            )
     if previous is not None and why is None:
         raise WrongState(
             "study_id",
             study_id,
             "is already adjudicated: adjudicate again only with a rationale saying what changed",
         )
-    uow.act("dlt.adjudicate", site_id=p.site_id, reason=why if previous is not None else None)
+    rules = adjudication_rules(protocol)
+    if reopened is not None and signing is None and (rules is None or rules.readjudication_signed):
+        raise InvalidInput(
+            "password",
+            None,
+            "required: re-adjudicating a reopened DLT adjudication needs the investigator's "
+            "e-signature (re-enter your password)",
+        )
+    uow.act(
+        "dlt.adjudicate_provisional" if provisional else "dlt.adjudicate",
+        site_id=p.site_id,
+        reason=why if previous is not None else None,
+    )
     if previous is not None:
         previous.status = "superseded"
+    for old in uow.session.scalars(
+        select(DltAdjudication).where(
+            DltAdjudication.participant_id == p.id, DltAdjudication.status == "provisional"
+        )
+    ):
+        old.status = "superseded"
     dlt_events = [e.index for e in assessment.events if e.status == "dlt"]
     row = uow.add(
         DltAdjudication(
@@ -134,11 +241,14 @@ def adjudicate_dlt(
                     **assessment.to_dict(),
                     "rule_status": assessment.status,
                     "departs_from_rule": departs,
-                    "dlt_event_ids": [events_of(uow, p.id)[i].id for i in dlt_events],
+                    "dlt_event_ids": [rows[i].id for i in dlt_events],
+                    "event_versions": event_versions(rows),
+                    "not_evaluable_reason": reason_code,
+                    "reopened": None if reopened is None else reopened.to_dict(),
                 }
             ),
             rationale=why,
-            status="final",
+            status="provisional" if provisional else "final",
             adjudicated_at=uow.now(),
             adjudicated_by=user_id(uow),
         )

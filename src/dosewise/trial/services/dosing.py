@@ -8,7 +8,10 @@ refused with 409 if the arm moved on in between. While the design says the next 
 wait, the assignment is refused (409 ``must_wait``) with the date the last window closes, and
 the refusal is itself audited. While a signed record of the arm (a confirmed assignment, a
 product release, a DLT adjudication) no longer matches its signature, no dose is assigned (409
-``signature_broken``): the design would decide on data nobody signed.
+``signature_broken``): the design would decide on data nobody signed. While a participant of
+the arm needs DLT re-adjudication (a final adjudication reopened by a new possible DLT), no dose
+is assigned either (409 ``needs_readjudication``, naming the participant), whatever the design
+would say.
 """
 
 from __future__ import annotations
@@ -36,6 +39,12 @@ from dosewise.trial.state import ArmState, arm_state, next_status
 from dosewise.trial.uow import ConcurrencyConflict, UnitOfWork
 
 
+class NeedsReadjudication(WrongState):
+    """A participant of the arm needs DLT re-adjudication before the next dose assignment."""
+
+    code = "needs_readjudication"
+
+
 def check_assignable(
     uow: UnitOfWork, study_id: str, *, expected_arm_version: int | None = None
 ) -> None:
@@ -57,7 +66,7 @@ def check_assignable(
         )
     signed.refuse_if_broken(uow.session, arm.id)
     state = arm_state(uow.session, arm.id, as_of=today(uow))
-    if state.next.action != "assign" or state.next.dose is None:
+    if state.needs_readjudication or state.next.action != "assign" or state.next.dose is None:
         _refuse(uow, study_id, p.site_id, state)
 
 
@@ -81,7 +90,7 @@ def assign_dose(
     protocol = arm_protocol(uow.session, arm)
     state = arm_state(uow.session, arm.id, as_of=today(uow), protocol=protocol)
     step = state.next
-    if step.action != "assign" or step.dose is None:
+    if state.needs_readjudication or step.action != "assign" or step.dose is None:
         _refuse(uow, study_id, p.site_id, state)
     if step.phase != enrollment.phase:
         raise WrongState(
@@ -121,11 +130,14 @@ def assign_dose(
 def _refuse(uow: UnitOfWork, study_id: str, site_id: str, state: ArmState) -> None:
     """Raise why no dose can be given now, and audit the refusal (in its own transaction)."""
     step = state.next
+    reopened = [p.study_id for p in state.needs_readjudication]
+    reason = f"DLT re-adjudication needed first: {', '.join(reopened)}" if reopened else step.reason
     refusal = {
         "study_id": study_id,
         "arm_id": state.arm_id,
-        "action": step.action,
-        "reason": step.reason,
+        "action": "needs_readjudication" if reopened else step.action,
+        "reason": reason,
+        "needs_readjudication": reopened,
         "wait_until": None if step.wait_until is None else step.wait_until.isoformat(),
         "arm_version": state.version,
     }
@@ -134,6 +146,15 @@ def _refuse(uow: UnitOfWork, study_id: str, site_id: str, state: ArmState) -> No
         fresh.event("dose.assign_refused", "arms", state.arm_id, after=refusal, site_id=site_id)
 
     uow.on_failure(record)
+    if reopened:
+        first = state.needs_readjudication[0]
+        why = first.reopened.reason if first.reopened is not None else "reopened"
+        raise NeedsReadjudication(
+            "study_id",
+            first.study_id,
+            f"the arm's next dose waits for an investigator to re-adjudicate the DLT status of "
+            f"{', '.join(reopened)} (e-signed): {why}",
+        )
     if step.action == "wait":
         until = step.wait_until.isoformat() if step.wait_until else None
         raise MustWait("wait_until", until, step.reason)

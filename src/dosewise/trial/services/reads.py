@@ -15,6 +15,7 @@ from dosewise.errors import InvalidInput
 from dosewise.store.base import Base
 from dosewise.store.tables import (
     AdverseEvent,
+    Arm,
     BestResponse,
     Consent,
     DataQuery,
@@ -33,7 +34,14 @@ from dosewise.store.tables import (
 from dosewise.trial import signed
 from dosewise.trial.access import Forbidden, authorize, visible_sites
 from dosewise.trial.services import queries
-from dosewise.trial.services._common import as_json, enrollment_of, participant
+from dosewise.trial.services._common import (
+    arm_protocol,
+    as_json,
+    enrollment_of,
+    participant,
+    today,
+)
+from dosewise.trial.state import participant_outcome, screening_result
 from dosewise.trial.uow import UnitOfWork
 
 #: What the participant list can be sorted by.
@@ -221,13 +229,23 @@ def participant_record(uow: UnitOfWork, study_id: str) -> dict[str, Any]:
     deviations = _rows(uow, ProtocolDeviation, p.id)
     for dev in deviations:
         dev["signature"] = signature_of(uow, dev.get("signature_id"))
+    screenings = _rows(uow, Screening, p.id)
+    for s in screenings:
+        s["result"], missing = screening_result(s.get("eligible"), s.get("criteria") or [])
+        s["missing_criteria"] = list(missing)
+    outcome = None
+    if enrollment is not None:
+        arm = uow.session.get(Arm, enrollment.arm_id)
+        assert arm is not None
+        protocol = arm_protocol(uow.session, arm)
+        outcome = participant_outcome(uow.session, enrollment, protocol, today(uow)).to_dict()
     return {
         **summary(p),
         "phase": None if enrollment is None else enrollment.phase,
         "open_queries": unresolved,
         "enrollment": None if enrollment is None else _plain(enrollment),
         "consents": _rows(uow, Consent, p.id),
-        "screenings": _rows(uow, Screening, p.id),
+        "screenings": screenings,
         "dose_assignments": assignments,
         "products": products,
         "lymphodepletions": _rows(uow, Lymphodepletion, p.id),
@@ -237,4 +255,6 @@ def participant_record(uow: UnitOfWork, study_id: str) -> dict[str, Any]:
         "response_assessments": _rows(uow, ResponseAssessment, p.id),
         "best_response": next(iter(_rows(uow, BestResponse, p.id)), None),
         "deviations": deviations,
+        "outcome": outcome,
+        "needs_readjudication": bool(outcome and outcome["needs_readjudication"]),
     }

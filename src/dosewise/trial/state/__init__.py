@@ -7,6 +7,7 @@ once per unit of work, at any day (a data cut-off passes the session of the cut 
 - :mod:`.status` — a participant's status: one transition table, used by the services to move a
   participant and by :func:`trial_state` to re-derive it at a cut-off;
 - :mod:`.dose` — the dose a participant is analysed at (planned, received, outside every window);
+- :mod:`.adjudication` — the DLT adjudication lifecycle: provisional, final, reopened;
 - :mod:`.participant` — per participant: DLT status and why, efficacy by the protocol's
   endpoint, best overall response, worst AE grade per category;
 - :mod:`.arm` — per arm: the design's data and decision, and per dose treated, evaluable, DLTs,
@@ -15,6 +16,15 @@ once per unit of work, at any day (a data cut-off passes the session of the cut 
 - :mod:`.schedule` — the protocol's visit schedule with its windows.
 """
 
+from dosewise.trial.state.adjudication import (
+    Adjudication,
+    Reopening,
+    adjudication_rules,
+    clinical_events,
+    dlt_definition,
+    event_versions,
+    reopening,
+)
 from dosewise.trial.state.arm import (
     ArmState,
     DoseRow,
@@ -33,13 +43,13 @@ from dosewise.trial.state.arm import (
 from dosewise.trial.state.dose import DoseReceived, dose_received, level_for_cells
 from dosewise.trial.state.participant import (
     ANY_AE,
-    Adjudication,
     DltStatus,
     PatientOutcome,
     bor_settings,
     clinical_assessments,
     dlt_status,
     efficacy_rule,
+    participant_outcome,
     patient_outcomes,
     worst_grades,
 )
@@ -51,6 +61,7 @@ from dosewise.trial.state.status import (
     Step,
     next_status,
     screening_event,
+    screening_result,
     status_from_steps,
 )
 from dosewise.trial.state.trial import (
@@ -71,31 +82,39 @@ __all__ = [
     "NextStep",
     "ParticipantStatus",
     "PatientOutcome",
+    "Reopening",
     "Step",
     "TrialState",
+    "adjudication_rules",
     "arm_protocol",
     "arm_state",
     "bor_settings",
     "category_tally",
     "clinical_assessments",
+    "clinical_events",
     "death_date",
     "decide_args",
     "decide_command",
     "decision_seed",
+    "dlt_definition",
     "dlt_status",
     "dose_received",
     "dose_tally",
     "efficacy_rule",
+    "event_versions",
     "level_for_cells",
     "next_status",
     "outcome_notation",
+    "participant_outcome",
     "participant_statuses",
     "participant_steps",
     "patient_outcomes",
     "phase2_counts",
     "phase2_population",
     "protocol_of",
+    "reopening",
     "screening_event",
+    "screening_result",
     "seeded",
     "status_from_steps",
     "trial_state",

@@ -158,6 +158,11 @@ class ArmState:
     def pending(self) -> tuple[PatientOutcome, ...]:
         return tuple(p for p in self.patients if p.status == "pending")
 
+    @property
+    def needs_readjudication(self) -> tuple[PatientOutcome, ...]:
+        """Participants whose final DLT adjudication was reopened: no dose until re-adjudicated."""
+        return tuple(p for p in self.patients if p.needs_readjudication)
+
     def snapshot(self) -> dict[str, Any]:
         """What a dose assignment keeps of the state it was made from (no history)."""
         data = self.to_dict()
@@ -189,6 +194,7 @@ class ArmState:
                 }
                 for p in self.pending
             ],
+            "needs_readjudication": [p.study_id for p in self.needs_readjudication],
             "patients": [p.to_dict() for p in self.patients],
             "next": self.next.to_dict(),
             "obd": self.obd,

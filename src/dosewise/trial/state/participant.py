@@ -13,7 +13,9 @@ Every rule reads its numbers from the protocol the arm runs under:
   day ``windows.efficacy_days``. When that day has passed without an evaluable assessment the
   participant counts as a non-responder (noted), so a missing assessment cannot hold the trial up.
 - **Best overall response** (:func:`bor_settings`): ``clinical.best_overall_response`` up to the
-  end of the protocol's BOR window (``windows.bor``); final once the window has closed.
+  end of the protocol's BOR window (``windows.bor``), censored at SCT or new therapy; final
+  only after the month-3 assessment, progression, death or censoring
+  (:func:`dosewise.trial.state.bor.bor_final`).
 - **Worst AE grade per category**: the highest grade of the participant's adverse events with
   onset in the protocol's AE window (study day 0 to ``windows.ae_days``).
 
@@ -53,6 +55,8 @@ from dosewise.store.tables import (
     Product,
     ResponseAssessment,
 )
+from dosewise.trial.state.adjudication import Adjudication, Reopening, reopening
+from dosewise.trial.state.bor import bor_final, censoring
 from dosewise.trial.state.dose import DoseReceived, dose_received
 from dosewise.trial.state.sources import death_date
 
@@ -71,36 +75,6 @@ def efficacy_rule(protocol: Protocol) -> EfficacyRule:
 def bor_settings(protocol: Protocol) -> BorSettings:
     """Best overall response up to the end of the protocol's BOR window (``windows.bor``)."""
     return BorSettings(by_day=protocol.windows.bor.last_day)
-
-
-@dataclass(frozen=True)
-class Adjudication:
-    """A participant's final DLT adjudication, as the read model keeps it."""
-
-    id: int
-    is_dlt: bool
-    evaluable: bool
-    adverse_event_id: int | None
-    dlt_event_ids: tuple[int, ...]
-    rule_id: str | None
-    rationale: str | None
-    adjudicated_on: date
-
-    @classmethod
-    def of(cls, row: DltAdjudication) -> Adjudication:
-        evaluation = row.evaluation or {}
-        items = evaluation.get("dlt_event_ids")
-        ids = [int(i) for i in items if isinstance(i, int)] if isinstance(items, list) else []
-        return cls(
-            id=row.id,
-            is_dlt=bool(row.is_dlt),
-            evaluable=bool(row.evaluable),
-            adverse_event_id=row.adverse_event_id,
-            dlt_event_ids=tuple(ids),
-            rule_id=row.rule_id,
-            rationale=row.rationale or evaluation.get("reason"),
-            adjudicated_on=row.adjudicated_at.date(),
-        )
 
 
 @dataclass(frozen=True)
@@ -127,6 +101,7 @@ class PatientOutcome:
     efficacy_status: str = "not_assigned"
     bor: str | None = None
     bor_final: bool = False
+    bor_reason: str | None = None
     responder: bool | None = None
     status: Status = "not_assigned"
     waiting_for: tuple[str, ...] = ()
@@ -139,6 +114,15 @@ class PatientOutcome:
     reported_responder: bool | None = None
     worst_grades: tuple[tuple[str, int], ...] = ()
     adjudication: Adjudication | None = None
+    #: A final adjudication reopened by a new or corrected possible DLT (issue 14).
+    reopened: Reopening | None = None
+    #: The latest provisional "no DLT so far", while the window is open.
+    provisional: Adjudication | None = None
+
+    @property
+    def needs_readjudication(self) -> bool:
+        """A final adjudication was reopened: the arm waits for the investigator."""
+        return self.reopened is not None
 
     @property
     def letter(self) -> str | None:
@@ -184,6 +168,7 @@ class PatientOutcome:
             "letter": self.letter,
             "bor": self.bor,
             "bor_final": self.bor_final,
+            "bor_reason": self.bor_reason,
             "responder": self.responder,
             "status": self.status,
             "waiting_for": list(self.waiting_for),
@@ -191,6 +176,11 @@ class PatientOutcome:
             "days_left": self.days_left,
             "worst_grades": dict(self.worst_grades),
             "notes": list(self.notes),
+            "needs_readjudication": self.needs_readjudication,
+            "readjudication": None if self.reopened is None else self.reopened.to_dict(),
+            "provisional_no_dlt": None
+            if self.provisional is None
+            else self.provisional.adjudicated_on.isoformat(),
         }
 
 
@@ -203,6 +193,7 @@ class Records:
     products: dict[int, Product]
     infusions: dict[int, Infusion]
     adjudications: dict[int, DltAdjudication]
+    provisional: dict[int, DltAdjudication]
     assessments: dict[int, list[ResponseAssessment]]
     best: dict[int, BestResponse]
     events: dict[int, list[AdverseEvent]]
@@ -254,6 +245,16 @@ def load_records(session: Session, ids: Sequence[int]) -> Records:
             .order_by(DltAdjudication.id)
         )
     )
+    provisional = by_participant(
+        session.scalars(
+            select(DltAdjudication)
+            .where(
+                DltAdjudication.participant_id.in_(ids),
+                DltAdjudication.status == "provisional",
+            )
+            .order_by(DltAdjudication.id)
+        )
+    )
     assessments = grouped(
         session.scalars(
             select(ResponseAssessment)
@@ -277,7 +278,15 @@ def load_records(session: Session, ids: Sequence[int]) -> Records:
         )
     )
     return Records(
-        participants, assignments, products, infusions, adjudications, assessments, best, events
+        participants,
+        assignments,
+        products,
+        infusions,
+        adjudications,
+        provisional,
+        assessments,
+        best,
+        events,
     )
 
 
@@ -304,6 +313,13 @@ def patient_outcomes(
         return []
     records = load_records(session, [e.participant_id for e in enrollments])
     return [outcome(e, records, protocol, as_of) for e in enrollments]
+
+
+def participant_outcome(
+    session: Session, enrollment: Enrollment, protocol: Protocol, as_of: date
+) -> PatientOutcome:
+    """One enrolled participant's outcome (the participant page and record)."""
+    return outcome(enrollment, load_records(session, [enrollment.participant_id]), protocol, as_of)
 
 
 def worst_grades(
@@ -428,14 +444,23 @@ def dlt_status(
     protocol: Protocol,
     as_of: date,
     ends: Sequence[date],
+    *,
+    reopened: Reopening | None = None,
+    provisional: Adjudication | None = None,
 ) -> DltStatus:
     """The DLT status of an infused participant: the final adjudication, nothing else.
 
-    ``ends`` are the days their follow-up ended early (death, leaving the study). Issue 14's
-    lifecycle (re-adjudication, fallback policy) grows here.
+    ``ends`` are the days their follow-up ended early (death, leaving the study). A final
+    adjudication that is ``reopened`` (:func:`dosewise.trial.state.adjudication.reopening`)
+    makes the participant pending again, awaiting re-adjudication; a ``provisional`` "no DLT
+    so far" leaves them pending.
     """
+    if reopened is not None:
+        return DltStatus("pending", None, reopened.reason, ("dlt_readjudication",), None)
     if adjudication is not None and not adjudication.evaluable:
         why = adjudication.rationale or "adjudicated not evaluable for DLT"
+        if adjudication.not_evaluable_reason:
+            why = f"{adjudication.not_evaluable_reason}: {why}"
         return DltStatus("not_evaluable", None, why)
     if adjudication is not None:
         return DltStatus(
@@ -453,6 +478,8 @@ def dlt_status(
         if "dlt_window" in waiting
         else "awaiting the investigator's DLT adjudication"
     )
+    if provisional is not None:
+        why = f"no DLT so far (provisional, {provisional.adjudicated_on.isoformat()}); " + why
     return DltStatus("pending", None, why, tuple(waiting), min([window_end, *ends]))
 
 
@@ -469,13 +496,34 @@ def _after_infusion(
     ends = [d for d in (died, p.off_study_on) if d is not None]
     adjudicated = r.adjudications.get(p.id)
     adjudication = None if adjudicated is None else Adjudication.of(adjudicated)
-    tox = dlt_status(adjudication, infused_on, protocol, as_of, ends)
+    kept = r.provisional.get(p.id)
+    provisional = (
+        Adjudication.of(kept)
+        if kept is not None and (adjudicated is None or kept.id > adjudicated.id)
+        else None
+    )
+    reopened = reopening(
+        adjudication,
+        r.events.get(p.id, []),
+        infused_on,
+        protocol,
+        as_of,
+        death_date=died,
+        off_study_date=p.off_study_on,
+    )
+    tox = dlt_status(
+        adjudication, infused_on, protocol, as_of, ends, reopened=reopened, provisional=provisional
+    )
     waiting = list(tox.waiting_for)
     known = [] if tox.known_by is None else [tox.known_by]
     # Efficacy: the protocol's read-out on the assessments so far.
     rule = efficacy_rule(protocol)
     assessments = clinical_assessments(r.assessments.get(p.id, []))
-    efficacy, best = efficacy_outcome(assessments, infused_on, rule, death_date=died, as_of=as_of)
+    censored = censoring(p, protocol)
+    dates = {"sct_date": censored.sct_on, "new_therapy_date": censored.new_therapy_on}
+    efficacy, best = efficacy_outcome(
+        assessments, infused_on, rule, death_date=died, as_of=as_of, **dates
+    )
     if efficacy is None and best.final:
         efficacy = False
         notes.append(f"no evaluable response by day {rule.by_day}: counted as no response")
@@ -486,10 +534,18 @@ def _after_infusion(
     else:
         eff_status = "response" if efficacy else "no_response"
     bor = best_overall_response(
-        assessments, infused_on, settings=bor_settings(protocol), death_date=died, as_of=as_of
+        assessments,
+        infused_on,
+        settings=bor_settings(protocol),
+        death_date=died,
+        as_of=as_of,
+        **dates,
     )
-    responder = None if not bor.final else bor.category in rule.responses
-    shown, shown_responder, recorded = reported_bor(r.best.get(p.id), bor.category, bor.final)
+    final, bor_why = bor_final(
+        bor, infused_on, protocol, died_on=died, censored=censored, as_of=as_of
+    )
+    responder = None if not final else bor.category in rule.responses
+    shown, shown_responder, recorded = reported_bor(r.best.get(p.id), bor.category, final)
     if not recorded:
         shown_responder = responder if shown is not None else None
     if tox.status == "not_evaluable":
@@ -507,7 +563,8 @@ def _after_infusion(
         efficacy=efficacy,
         efficacy_status=eff_status,
         bor=bor.category,
-        bor_final=bor.final,
+        bor_final=final,
+        bor_reason=bor_why,
         responder=responder,
         reported_bor=shown,
         reported_responder=shown_responder,
@@ -517,6 +574,8 @@ def _after_infusion(
         days_left=None if known_by is None else max(0, (known_by - as_of).days),
         worst_grades=worst_grades(r.events.get(p.id, []), infused_on, protocol),
         adjudication=adjudication,
+        reopened=reopened,
+        provisional=provisional,
         notes=tuple(notes),
     )
 

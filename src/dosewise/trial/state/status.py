@@ -116,3 +116,20 @@ def screening_event(
     if any(c.get("verdict") == "fail" for c in criteria):
         return "screen_ineligible"
     return None
+
+
+def screening_result(
+    eligible: bool | None, criteria: Iterable[Mapping[str, object]]
+) -> tuple[str, tuple[str, ...]]:
+    """A stored screening's answer and the criteria not assessed.
+
+    ``eligible``; ``ineligible`` when a criterion failed; else ``incomplete`` (a criterion not
+    assessed never makes a participant ineligible), with the criteria still to assess.
+    """
+    rows = list(criteria)
+    missing = tuple(str(c.get("id")) for c in rows if c.get("verdict") == "unknown")
+    if eligible:
+        return "eligible", ()
+    if any(c.get("verdict") == "fail" for c in rows):
+        return "ineligible", missing
+    return "incomplete", missing

@@ -411,9 +411,10 @@ def adjudicate(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())
                 if form.text("dlt_password")
                 else None
             ),
+            not_evaluable_reason=form.text("not_evaluable_reason"),
         )
 
-    fields = ("dlt_decision", "rationale", "dlt_password")
+    fields = ("dlt_decision", "rationale", "dlt_password", "not_evaluable_reason")
     aliases = {"password": "dlt_password", "is_dlt": "dlt_decision", "evaluable": "dlt_decision"}
     return _act(page, form, study_id, "dlt", fields, act, aliases)
 

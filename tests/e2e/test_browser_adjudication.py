@@ -1,0 +1,110 @@
+"""In Chromium (issue 14 items 1 and 7): inside the DLT window "No DLT" is recorded as provisional;
+a grade 3 CRS recorded after a final "no DLT" reopens it, the participant and arm pages say
+"needs re-adjudication" until the investigator signs a new adjudication; a BOR with only the
+day-28 assessment is shown as not final."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from e2e_helpers import sign_in
+from playwright.sync_api import Page, expect
+from seed import ARM, CERTIFICATE, Seeder, _consent, _screening
+
+from dosewise.store.session import open_database
+from dosewise.trial.services import dosing, participants, products
+from pg import PASSWORD
+
+OTHER_ARM = "autologous"
+
+
+def _infused_days_ago(seeded: dict[str, Any], days: int) -> str:
+    """An autologous participant infused ``days`` ago (through the services); the study ID."""
+    db = open_database(seeded["settings"])
+    try:
+        s = Seeder(db, seeded["settings"], PASSWORD)
+        now = datetime.now(UTC).replace(microsecond=0)
+        start = now - timedelta(days=days + 5)
+        day = start.date()
+        p = s.act("coord1", start, lambda u: participants.register_participant(u, "S01"))
+        sid: str = p.study_id  # type: ignore[attr-defined]
+        s.act(
+            "coord1",
+            start,
+            lambda u: participants.record_consent(u, sid, _consent(day), consent_version="1.0"),
+        )
+        s.act("coord1", start, lambda u: participants.screen(u, sid, OTHER_ARM, _screening(day)))
+        s.act("coord1", start, lambda u: participants.enroll(u, sid, OTHER_ARM))
+        s.act("coord1", start, lambda u: dosing.assign_dose(u, sid))
+        s.act("stat", start, lambda u: dosing.confirm_dose(u, s.signing(), sid))
+        s.act(
+            "coord1",
+            start,
+            lambda u: products.release_product(
+                u, sid, lot=f"LOT-{sid}", certificate=CERTIFICATE, weight_kg=70.0, released_on=day
+            ),
+        )
+        ld = start + timedelta(days=2)
+        s.act(
+            "coord1",
+            ld,
+            lambda u: products.record_lymphodepletion(
+                u, sid, regimen="Flu/Cy", agents=[], start_on=ld.date(), end_on=ld.date()
+            ),
+        )
+        infused = now - timedelta(days=days)
+        s.act(
+            "coord1",
+            infused,
+            lambda u: products.record_infusion(
+                u, sid, infused_on=infused.date(), infused_volume_ml=50.0
+            ),
+        )
+        return sid
+    finally:
+        db.dispose()
+
+
+def test_provisional_no_dlt_reopening_and_bor_not_final(page: Page, seeded: dict[str, Any]) -> None:
+    # Day 5 of the DLT window: "No DLT" becomes "no DLT so far (provisional)".
+    early = _infused_days_ago(seeded, 5)
+    sign_in(page, "inv1")
+    page.goto(f"/participants/{early}")
+    page.get_by_label("Decision").select_option("no_dlt")
+    page.get_by_role("button", name="Record the adjudication").click()
+    adjudication = page.locator(".adjudication").first
+    expect(adjudication).to_have_attribute("data-status", "provisional")
+    expect(adjudication).to_contain_text("No DLT so far (provisional)")
+
+    # The first seeded participant has a final "no DLT"; a grade 3 CRS on day 2 reopens it.
+    first = seeded["cohort"][0]
+    page.goto(f"/participants/{first}")
+    expect(page.locator("#bor-final")).to_have_attribute("data-final", "false")  # day 28 only
+    expect(page.locator("#needs-readjudication")).to_have_count(0)
+    page.get_by_text("Record an adverse event").click()
+    page.get_by_label("Cytokine release syndrome (CRS) — ASTCT").check()
+    onset = (datetime.now(UTC).date() - timedelta(days=38)).isoformat()
+    page.get_by_label("Onset date").fill(onset)
+    page.get_by_label("Fever ≥ 38.0 °C (no other cause)").check()
+    page.get_by_label("Hypotension", exact=True).check()
+    page.get_by_label("Vasopressors (number, vasopressin not counted)").fill("1")
+    page.get_by_role("button", name="Record the event").click()
+    expect(page.locator("#needs-readjudication")).to_be_visible()
+
+    page.goto(f"/trial/arms/{ARM}")
+    banner = page.locator(".next .needs-readjudication")
+    expect(banner).to_have_attribute("data-study-ids", first)
+    expect(page.locator("td .needs-readjudication")).to_have_count(1)
+    page.goto("/dsmb")
+    expect(page.locator(f"[data-study-ids='{first}']")).to_be_visible()
+
+    # The investigator re-adjudicates, signing with the password.
+    page.goto(f"/participants/{first}")
+    page.get_by_label("Rationale").fill("Grade 3 CRS on day 2, recorded after the adjudication")
+    page.get_by_label("Password, to sign the adjudication (optional)").fill(PASSWORD)
+    page.get_by_role("button", name="Record the adjudication").click()
+    expect(page.locator("#needs-readjudication")).to_have_count(0)
+    expect(page.locator(".adjudication[data-status='final']")).to_have_attribute("data-dlt", "true")
+    page.goto(f"/trial/arms/{ARM}")
+    expect(page.locator(".next .needs-readjudication")).to_have_count(0)
