@@ -58,13 +58,26 @@ def cli(env: dict[str, str], *argv: str) -> None:
 
 
 def setup_users(env: dict[str, str]) -> None:
+    """Four coordinators and a statistician with the benchmark's known password.
+
+    Created through the access service with ``one_time=False`` (as the demo data does): an
+    account added by ``dosewise user add`` must choose its own password before anything else.
+    """
     script = (
-        "from dosewise.cli.app import main\n"
-        f"for site in {SITES!r}:\n"
-        f"    main(['user', 'add', '--username', 'crc.' + site.lower(), '--role', 'coordinator',"
-        f" '--site', site, '--password', {PASSWORD!r}])\n"
-        f"main(['user', 'add', '--username', 'stat.bench', '--role', 'statistician',"
-        f" '--password', {PASSWORD!r}])\n"
+        "from dosewise.settings import Settings\n"
+        "from dosewise.store.session import open_database\n"
+        "from dosewise.trial import access\n"
+        "from dosewise.trial.audit import Actor\n"
+        "from dosewise.trial.uow import UnitOfWork\n"
+        "settings = Settings.from_env()\n"
+        "db = open_database(settings)\n"
+        "passwords = access.Passwords(settings)\n"
+        f"users = [('crc.' + s.lower(), 'coordinator', s) for s in {SITES!r}]\n"
+        "users.append(('stat.bench', 'statistician', None))\n"
+        "for name, role, site in users:\n"
+        "    with UnitOfWork(db, Actor.system('bench')) as uow:\n"
+        "        access.create_user(uow, passwords, settings, username=name, full_name=name,\n"
+        f"            role=role, site_id=site, password={PASSWORD!r}, one_time=False)\n"
     )
     subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True)
 

@@ -11,6 +11,8 @@ once per unit of work, at any day (a data cut-off passes the session of the cut 
   endpoint, best overall response, worst AE grade per category;
 - :mod:`.arm` — per arm: the design's data and decision, and per dose treated, evaluable, DLTs,
   responders and worst AE grades;
+- :mod:`.cache` — each arm's state kept until a write changes the records (keyed by the audit
+  chain head), shared by every reader of a read-only unit of work;
 - :mod:`.trial` — all arms and participants at once (:class:`TrialState`);
 - :mod:`.schedule` — the protocol's visit schedule with its windows.
 """
@@ -21,6 +23,7 @@ from dosewise.trial.state.arm import (
     NextStep,
     arm_state,
     category_tally,
+    compute_arm_state,
     decide_args,
     decide_command,
     decision_seed,
@@ -77,6 +80,7 @@ __all__ = [
     "arm_state",
     "bor_settings",
     "category_tally",
+    "compute_arm_state",
     "clinical_assessments",
     "death_date",
     "decide_args",
