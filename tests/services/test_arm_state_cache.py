@@ -162,9 +162,7 @@ def test_a_write_through_another_engine_changes_the_next_read(
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX subprocess")
-def test_a_write_from_another_process_changes_the_next_read(
-    acts: Acts, settings: Settings
-) -> None:
+def test_a_write_from_another_process_changes_the_next_read(acts: Acts, settings: Settings) -> None:
     sids = first_cohort(acts)
     day0 = acts.today
     acts.advance(10)

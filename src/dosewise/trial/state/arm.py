@@ -50,6 +50,7 @@ from dosewise.design import Boin12, Boin12Params, Decision, TiteBoin12, TitePati
 from dosewise.design.tite import TiteDecision
 from dosewise.protocol import Protocol
 from dosewise.store.tables import Arm, Bop2Look, DoseAssignment, Phase1Closure
+from dosewise.trial.state.cache import records_cache
 from dosewise.trial.state.later import (
     NextStep,
     closure_dict,
@@ -65,7 +66,6 @@ from dosewise.trial.state.participant import (
     efficacy_rule,
     patient_outcomes,
 )
-from dosewise.trial.state.cache import records_cache
 from dosewise.trial.state.sources import arm_protocol
 from dosewise.trial.uow import NotFound
 
