@@ -226,6 +226,23 @@ def load(
     return timings, statuses, time.perf_counter() - started[0]
 
 
+def sequential(base: str, who: tuple[str, str, str], n: int = 30) -> dict[str, list[float]]:
+    """One client alone, one request at a time: what a request costs without queueing."""
+    sid, site, arm = who
+    c = Client(base, f"crc.{site.lower()}")
+    out: dict[str, list[float]] = {"assign": [], "state": []}
+    for i in range(2 * n + 4):
+        kind = "assign" if i % 2 == 0 else "state"
+        start = time.perf_counter()
+        if kind == "assign":
+            c.http.post(f"/api/v1/participants/{sid}/dose-assignment", json={})
+        else:
+            c.http.get(f"/api/v1/arms/{arm}/state")
+        if i >= 4:  # the first two of each warm up
+            out[kind].append(1000 * (time.perf_counter() - start))
+    return out
+
+
 def load_average() -> str:
     try:
         return ", ".join(f"{x:.1f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores"
@@ -335,6 +352,7 @@ def run(url: str, workers: int, args: argparse.Namespace) -> tuple[dict[str, Any
         else:
             raise RuntimeError("dosewise serve did not start")
         waiting, assign_ok = prepare(base)
+        alone = sequential(base, waiting[0])
         before = load_average()
         timings, statuses, wall = load(base, waiting, args.clients, args.requests, args.seconds)
         after = load_average()
@@ -344,7 +362,13 @@ def run(url: str, workers: int, args: argparse.Namespace) -> tuple[dict[str, Any
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
-    figures = {"timings": timings, "statuses": statuses, "wall": wall, "assign_ok": assign_ok}
+    figures = {
+        "timings": timings,
+        "statuses": statuses,
+        "wall": wall,
+        "assign_ok": assign_ok,
+        "alone": alone,
+    }
     return figures, f"{before} before the run, {after} when it ended"
 
 
@@ -367,6 +391,12 @@ def report(
         rows.append(
             f"| {label} | {len(v)} | {p50:.1f} | {p99:.1f} | {max(v):.1f} | "
             f"{len(v) / wall:.0f} | {goal} |"
+        )
+    for kind, label in (("assign", "assign dose, refused"), ("state", "arm state")):
+        v = figures["alone"][kind]
+        rows.append(
+            f"| {label}, one client alone (sequential) | {len(v)} | "
+            f"{statistics.median(v):.1f} | {pct(v, 0.99):.1f} | {max(v):.1f} | | |"
         )
     rows.append(
         f"| assign dose, successful (sequential, first cohorts) | {len(assign_ok)} | "
@@ -395,7 +425,7 @@ def report(
             "",
             f"{workers} uvicorn process(es) serve every request. The clients run closed loops: "
             "the latency is mostly queueing (p50 ≈ clients / throughput, Little's law), not the "
-            "work of one request (the sequential successful assignments show that), and the "
+            'work of one request (the rows "one client alone" show that), and the '
             "client process competes with the server for the two cores. Refused assignments are "
             "decided in a read-only transaction and take the write lock only to append their "
             "audit event; those writers queue on it (one at a time on SQLite), which stretches "
