@@ -149,17 +149,6 @@ def chain_head(session: Session) -> ChainHead | None:
     return None if row is None else ChainHead(int(row.last_seq), str(row.last_hash))
 
 
-def changed_rows_between(session: Session, after: int, upto: int) -> bool:
-    """Whether any audit record with ``after < seq <= upto`` changed a row (not an event)."""
-    found = session.scalar(
-        select(AuditRecord.seq)
-        .where(AuditRecord.seq > after, AuditRecord.seq <= upto)
-        .where(AuditRecord.operation != "event")
-        .limit(1)
-    )
-    return found is not None
-
-
 def _only_events_since(session: Session, confirmed: ChainHead, upto: int) -> bool:
     """Whether the chain still holds ``confirmed`` and records only events after it, up to
     ``upto`` (one range read on the primary key)."""
@@ -210,7 +199,6 @@ __all__ = [
     "RecordsCache",
     "Stats",
     "chain_head",
-    "changed_rows_between",
     "clear_all",
     "reads_committed_only",
     "records_cache",
