@@ -13,16 +13,22 @@ then runs 20 client threads (httpx, one keep-alive connection each) that alterna
 Bounded in count (2,000 timed requests) and time (60 s); the server is stopped by its PID. The
 nine successful assignments of the first cohorts are timed too (sequentially). The clients run
 in this process, the server in its own (``--workers N`` server processes). Reports p50 / p99 and
-throughput per request kind beside the goals of issue 19 and writes the section "Trial service
-API latency (issue 6)" of bench/RESULTS.md.
+throughput per request kind beside the goals of issue 19, with the load average before and after,
+and writes the sections "Trial service API latency (issue 6)" (SQLite, one worker) and "Trial
+service API latency, PostgreSQL (issue 19)" (a throwaway server on 127.0.0.1, ``--pg-workers``
+processes) of bench/RESULTS.md.
 
-    python bench/api_latency.py [--requests 2000] [--seconds 60] [--clients 20] [--workers 1]
+    python bench/api_latency.py [--backend sqlite|postgresql|both] [--requests 2000]
+        [--seconds 60] [--clients 20] [--workers 1] [--pg-workers 2]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import glob
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -30,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,13 +65,26 @@ def cli(env: dict[str, str], *argv: str) -> None:
 
 
 def setup_users(env: dict[str, str]) -> None:
+    """Four coordinators and a statistician with the benchmark's known password.
+
+    Created through the access service with ``one_time=False`` (as the demo data does): an
+    account added by ``dosewise user add`` must choose its own password before anything else.
+    """
     script = (
-        "from dosewise.cli.app import main\n"
-        f"for site in {SITES!r}:\n"
-        f"    main(['user', 'add', '--username', 'crc.' + site.lower(), '--role', 'coordinator',"
-        f" '--site', site, '--password', {PASSWORD!r}])\n"
-        f"main(['user', 'add', '--username', 'stat.bench', '--role', 'statistician',"
-        f" '--password', {PASSWORD!r}])\n"
+        "from dosewise.settings import Settings\n"
+        "from dosewise.store.session import open_database\n"
+        "from dosewise.trial import access\n"
+        "from dosewise.trial.audit import Actor\n"
+        "from dosewise.trial.uow import UnitOfWork\n"
+        "settings = Settings.from_env()\n"
+        "db = open_database(settings)\n"
+        "passwords = access.Passwords(settings)\n"
+        f"users = [('crc.' + s.lower(), 'coordinator', s) for s in {SITES!r}]\n"
+        "users.append(('stat.bench', 'statistician', None))\n"
+        "for name, role, site in users:\n"
+        "    with UnitOfWork(db, Actor.system('bench')) as uow:\n"
+        "        access.create_user(uow, passwords, settings, username=name, full_name=name,\n"
+        f"            role=role, site_id=site, password={PASSWORD!r}, one_time=False)\n"
     )
     subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True)
 
@@ -165,15 +185,21 @@ def load(
     statuses: dict[str, int] = {}
     lock = threading.Lock()
     budget = [max_requests]
-    deadline = time.perf_counter() + seconds
-    barrier = threading.Barrier(clients)
+    deadline = [0.0]
+    started = [0.0]
+
+    def go() -> None:  # once every client has logged in (Argon2 takes a while)
+        started[0] = time.perf_counter()
+        deadline[0] = started[0] + seconds
+
+    barrier = threading.Barrier(clients, action=go)
 
     def worker(i: int) -> None:
         sid, site, arm = waiting[i % len(waiting)]
         c = Client(base, f"crc.{site.lower()}")
         barrier.wait()
         n = 0
-        while time.perf_counter() < deadline:
+        while time.perf_counter() < deadline[0]:
             with lock:
                 if budget[0] <= 0:
                     return
@@ -193,12 +219,28 @@ def load(
                 statuses[key] = statuses.get(key, 0) + 1
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    start = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return timings, statuses, time.perf_counter() - start
+    return timings, statuses, time.perf_counter() - started[0]
+
+
+def sequential(base: str, who: tuple[str, str, str], n: int = 30) -> dict[str, list[float]]:
+    """One client alone, one request at a time: what a request costs without queueing."""
+    sid, site, arm = who
+    c = Client(base, f"crc.{site.lower()}")
+    out: dict[str, list[float]] = {"assign": [], "state": []}
+    for i in range(2 * n + 4):
+        kind = "assign" if i % 2 == 0 else "state"
+        start = time.perf_counter()
+        if kind == "assign":
+            c.http.post(f"/api/v1/participants/{sid}/dose-assignment", json={})
+        else:
+            c.http.get(f"/api/v1/arms/{arm}/state")
+        if i >= 4:  # the first two of each warm up
+            out[kind].append(1000 * (time.perf_counter() - start))
+    return out
 
 
 def load_average() -> str:
@@ -213,48 +255,128 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=1, help="dosewise serve --workers")
-    parser.add_argument("--no-write", action="store_true", help="Do not update RESULTS.md")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="dosewise-bench-") as tmp:
-        port = free_port()
-        env = {**os.environ, "DOSEWISE_DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.db'}"}
-        cli(env, "db", "upgrade")
-        setup_users(env)
-        code = "import sys; from dosewise.cli.app import main; main(sys.argv[1:])"
-        server = subprocess.Popen(
-            [
-                *(sys.executable, "-c", code, "serve", "--host", "127.0.0.1"),
-                *("--port", str(port), "--workers", str(args.workers)),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+@contextlib.contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """A PostgreSQL server of its own (initdb in a temporary folder, 127.0.0.1 only, default
+    durability settings: fsync and synchronous commit on, as SQLite's ``synchronous=FULL``);
+    the URL of an empty database on it. Stopped and removed afterwards."""
+    dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[4]))
+    if not dirs or not os.path.exists(f"{dirs[-1]}/initdb"):
+        raise RuntimeError("PostgreSQL server binaries not installed")
+    pgbin, port = dirs[-1], free_port()
+    root = tempfile.mkdtemp(prefix="dosewise-bench-pg.", dir="/tmp")
+    as_pg: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+        as_pg = ["runuser", "-u", "postgres", "--"]
+    data = os.path.join(root, "data")
+    initdb = ["-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8"]
+    opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c max_connections=200"
+    try:
+        subprocess.run(
+            [*as_pg, f"{pgbin}/initdb", "-D", data, *initdb],
+            check=True,
+            capture_output=True,
+            cwd=root,
         )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.1)
-            else:
-                raise RuntimeError("dosewise serve did not start")
-            waiting, assign_ok = prepare(base)
-            timings, statuses, wall = load(base, waiting, args.clients, args.requests, args.seconds)
-        finally:
-            server.terminate()
+        subprocess.run(
+            [
+                *as_pg,
+                f"{pgbin}/pg_ctl",
+                "-D",
+                data,
+                "-l",
+                f"{root}/server.log",
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                opts,
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+            cwd=root,
+        )
+        subprocess.run(
+            [
+                *as_pg,
+                f"{pgbin}/createdb",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "postgres",
+                "bench",
+            ],
+            check=True,
+            capture_output=True,
+            cwd=root,
+        )
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/bench"
+    finally:
+        subprocess.run(
+            [*as_pg, f"{pgbin}/pg_ctl", "-D", data, "-m", "fast", "-w", "stop"],
+            capture_output=True,
+            cwd=root,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def run(url: str, workers: int, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    """Serve ``url`` with ``workers`` processes, prepare the arms, load; figures and loads."""
+    port = free_port()
+    env = {**os.environ, "DOSEWISE_DATABASE_URL": url}
+    cli(env, "db", "upgrade")
+    setup_users(env)
+    code = "import sys; from dosewise.cli.app import main; main(sys.argv[1:])"
+    server = subprocess.Popen(
+        [
+            *(sys.executable, "-c", code, "serve", "--host", "127.0.0.1"),
+            *("--port", str(port), "--workers", str(workers)),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
             try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("dosewise serve did not start")
+        waiting, assign_ok = prepare(base)
+        alone = sequential(base, waiting[0])
+        before = load_average()
+        timings, statuses, wall = load(base, waiting, args.clients, args.requests, args.seconds)
+        after = load_average()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    figures = {
+        "timings": timings,
+        "statuses": statuses,
+        "wall": wall,
+        "assign_ok": assign_ok,
+        "alone": alone,
+    }
+    return figures, f"{before} before the run, {after} when it ended"
+
+
+def report(
+    backend: str, workers: int, figures: dict[str, Any], loads: str, args: argparse.Namespace
+) -> str:
+    timings, statuses, wall = figures["timings"], figures["statuses"], figures["wall"]
+    assign_ok = figures["assign_ok"]
     total = sum(len(v) for v in timings.values())
     rows = [
         "| request | n | p50 ms | p99 ms | max ms | per s | goal (issue 19) |",
@@ -270,42 +392,84 @@ def main() -> int:
             f"| {label} | {len(v)} | {p50:.1f} | {p99:.1f} | {max(v):.1f} | "
             f"{len(v) / wall:.0f} | {goal} |"
         )
+    for kind, label in (("assign", "assign dose, refused"), ("state", "arm state")):
+        v = figures["alone"][kind]
+        rows.append(
+            f"| {label}, one client alone (sequential) | {len(v)} | "
+            f"{statistics.median(v):.1f} | {pct(v, 0.99):.1f} | {max(v):.1f} | | |"
+        )
     rows.append(
         f"| assign dose, successful (sequential, first cohorts) | {len(assign_ok)} | "
         f"{statistics.median(assign_ok):.1f} | — | {max(assign_ok):.1f} | | |"
     )
-    body = "\n".join(
+    name = "SQLite" if backend == "sqlite" else "PostgreSQL (its own server on 127.0.0.1, fsync on)"
+    return "\n".join(
         [
             f"{args.clients} concurrent client threads (one process) on loopback against "
-            f"`dosewise serve --workers {args.workers}` in its own process "
-            f"(uvicorn, SQLite, the embedded protocol), {total} timed requests in {wall:.1f} s "
+            f"`dosewise serve --workers {workers}` in its own process(es) "
+            f"(uvicorn, {name}, the embedded protocol), {total} timed requests in {wall:.1f} s "
             f"({total / wall:.0f} requests/s), bounded at {args.requests} requests and "
             f"{args.seconds:g} s. Each arm holds a first cohort of three infused participants "
             f"with outcomes pending and {WAITING_PER_ARM} enrolled participants waiting, so the "
             "design answers every concurrent assignment with 409 `must_wait`: each request "
-            "authenticates, computes the arm state from the records, and audits the refusal.",
+            "authenticates (a session lookup), reads the arm state (cached: one read of the "
+            "audit chain head and of the records appended since, see "
+            "`dosewise.trial.state.cache`), checks the arm's e-signatures against the records "
+            "(not cached: it catches changes made outside the service), and a refusal appends "
+            "its audit event. Reads write nothing.",
             "",
             *rows,
             "",
             "Responses: " + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())) + ".",
-            f"Load average when the run ended: {load_average()}.",
+            f"Load average: {loads}.",
             "",
-            f"{args.workers} uvicorn process(es) serve every request: with one, the clients "
-            "share one Python interpreter and the latency is mostly queueing (p50 ≈ clients / "
-            "throughput, Little's law), not the work of one request (the sequential successful "
-            "assignments show that). Refused assignments are decided in a read-only transaction "
-            "and take the SQLite write lock only to append their audit event; writers still "
-            "queue on that lock, which stretches the assignment tail. The arm state is still "
-            "computed from the records on every request (the cached read model of issue 19 "
-            "item 2 is not in yet).",
+            f"{workers} uvicorn process(es) serve every request. The clients run closed loops: "
+            "the latency is mostly queueing (p50 ≈ clients / throughput, Little's law), not the "
+            'work of one request (the rows "one client alone" show that), and the '
+            "client process competes with the server for the two cores. Refused assignments are "
+            "decided in a read-only transaction and take the write lock only to append their "
+            "audit event; those writers queue on it (one at a time on SQLite), which stretches "
+            "the assignment tail.",
         ]
     )
-    print(body)
-    if not args.no_write:
-        write_section("Trial service API latency (issue 6)", "python bench/api_latency.py", body)
-    unexpected = {
-        k: v for k, v in statuses.items() if k not in ("assign 409 must_wait", "state 200")
-    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=1, help="serve --workers on SQLite")
+    parser.add_argument("--pg-workers", type=int, default=2, help="serve --workers on PostgreSQL")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--no-write", action="store_true", help="Do not update RESULTS.md")
+    args = parser.parse_args()
+    unexpected: dict[str, int] = {}
+    for backend in ("sqlite", "postgresql"):
+        if args.backend not in (backend, "both"):
+            continue
+        with contextlib.ExitStack() as stack:
+            if backend == "sqlite":
+                tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="dosewise-bench-"))
+                url, workers = f"sqlite:///{Path(tmp) / 'bench.db'}", args.workers
+                title = "Trial service API latency (issue 6)"
+            else:
+                url, workers = stack.enter_context(throwaway_postgres()), args.pg_workers
+                title = "Trial service API latency, PostgreSQL (issue 19)"
+            figures, loads = run(url, workers, args)
+        body = report(backend, workers, figures, loads, args)
+        print(f"== {backend}\n{body}\n", flush=True)
+        if not args.no_write:
+            write_section(title, f"python bench/api_latency.py --backend {backend}", body)
+        unexpected.update(
+            {
+                f"{backend}: {k}": v
+                for k, v in figures["statuses"].items()
+                if k not in ("assign 409 must_wait", "state 200")
+            }
+        )
+    if unexpected:
+        print(f"unexpected responses: {unexpected}", file=sys.stderr)
     return 1 if unexpected else 0
 
 

@@ -75,10 +75,19 @@ def test_two_workers_serve_the_same_database(tmp_path: Path) -> None:
             except httpx.TransportError:
                 time.sleep(0.1)
         assert len(children(proc.pid)) >= 2  # the worker processes under uvicorn's supervisor
+        # The first administrator's password works once: choose one's own first.
+        chosen = "two workers, one database, 2026"
+        with httpx.Client(base_url=base, timeout=10) as client:
+            r = client.post("/auth/login", json={"username": "admin", "password": password})
+            assert r.status_code == 200, r.text
+            auth = {"Authorization": f"Bearer {r.json()['access_token']}"}
+            change = {"current_password": password, "new_password": chosen}
+            r = client.post("/auth/password", json=change, headers=auth)
+            assert r.status_code == 204, r.text
         # Logins and reads on fresh connections land on either worker; all see the same users.
         for _ in range(6):
             with httpx.Client(base_url=base, timeout=10) as client:
-                r = client.post("/auth/login", json={"username": "admin", "password": password})
+                r = client.post("/auth/login", json={"username": "admin", "password": chosen})
                 assert r.status_code == 200, r.text
                 token = r.json()["access_token"]
                 users = client.get("/users", headers={"Authorization": f"Bearer {token}"})

@@ -11,13 +11,14 @@ unless the unit of work is committing.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 from dosewise.errors import InvalidParameter
 from dosewise.settings import Settings
@@ -26,6 +27,9 @@ from dosewise.settings import Settings
 WRITE_OPTION = "dosewise_write"
 #: ``Session.info`` key that lets :meth:`GuardedSession.commit` through.
 COMMITTING = "dosewise_uow_committing"
+#: SQLite connections kept open per process, and how many more may open under a burst.
+SQLITE_POOL_SIZE = 8
+SQLITE_POOL_OVERFLOW = 56
 
 
 class GuardedSession(Session):
@@ -93,13 +97,37 @@ def open_database(settings: Settings, url: str | None = None) -> Database:
     return Database(engine=engine, sessions=factory)
 
 
+def _fork_safe(engine: Engine) -> None:
+    """Never hand a connection opened by another process (before a fork) to this one."""
+
+    @event.listens_for(engine, "connect")
+    def _remember_pid(_dbapi_connection: Any, record: Any) -> None:
+        record.info["pid"] = os.getpid()
+
+    @event.listens_for(engine, "checkout")
+    def _check_pid(_dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if record.info.get("pid") != os.getpid():
+            record.dbapi_connection = proxy.dbapi_connection = None
+            raise exc.DisconnectionError("connection opened by another process")
+
+
 def _sqlite_engine(url: URL, settings: Settings) -> Engine:
     memory = url.database in (None, "", ":memory:")
     kwargs: dict[str, Any] = {"connect_args": {"timeout": settings.sqlite_busy_timeout_s}}
     if not memory:
-        # One connection per checkout: no connection is shared across threads or forks.
-        kwargs["poolclass"] = NullPool
+        # A small pool: opening a connection (and its PRAGMAs) costs about as much as a short
+        # read, twice per request (the session check, then the act). A connection serves one
+        # thread at a time (checked out, then reset with a rollback); a forked child never
+        # uses its parent's connections (see _fork_safe).
+        kwargs.update(
+            poolclass=QueuePool,
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=SQLITE_POOL_OVERFLOW,
+            connect_args={**kwargs["connect_args"], "check_same_thread": False},
+        )
     engine = create_engine(url, **kwargs)
+    if not memory:
+        _fork_safe(engine)
     synchronous = settings.sqlite_synchronous.upper()
     busy_ms = int(settings.sqlite_busy_timeout_s * 1000)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from dosewise.errors import DosewiseError
 from dosewise.store.base import Base
@@ -205,7 +205,8 @@ def _arm_checks(session: Session, arm_id: str) -> list[tuple[str, Base, esign.Si
         model: Any = SIGNED[entity].model
         stmt = select(model).where(model.signature_id.is_not(None))
         if entity == "dose_assignments":
-            stmt = stmt.where(model.arm_id == arm_id)
+            # The state snapshot is the largest column and no signature covers it.
+            stmt = stmt.where(model.arm_id == arm_id).options(defer(model.state))
         else:
             stmt = stmt.where(model.participant_id.in_(list(study_ids)))
         rows += [(entity, r) for r in session.scalars(stmt.order_by(model.id))]

@@ -12,6 +12,8 @@ once per unit of work, at any day (a data cut-off passes the session of the cut 
   endpoint, best overall response, worst AE grade per category;
 - :mod:`.arm` — per arm: the design's data and decision, and per dose treated, evaluable, DLTs,
   responders and worst AE grades;
+- :mod:`.cache` — each arm's state kept until a write changes the records (keyed by the audit
+  chain head), shared by every reader of a read-only unit of work;
 - :mod:`.trial` — all arms and participants at once (:class:`TrialState`);
 - :mod:`.schedule` — the protocol's visit schedule with its windows.
 """
@@ -31,6 +33,7 @@ from dosewise.trial.state.arm import (
     NextStep,
     arm_state,
     category_tally,
+    compute_arm_state,
     decide_args,
     decide_command,
     decision_seed,
@@ -92,6 +95,7 @@ __all__ = [
     "category_tally",
     "clinical_assessments",
     "clinical_events",
+    "compute_arm_state",
     "death_date",
     "decide_args",
     "decide_command",

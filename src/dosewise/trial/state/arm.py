@@ -50,6 +50,7 @@ from dosewise.design import Boin12, Boin12Params, Decision, TiteBoin12, TitePati
 from dosewise.design.tite import TiteDecision
 from dosewise.protocol import Protocol
 from dosewise.store.tables import Arm, Bop2Look, DoseAssignment, Phase1Closure
+from dosewise.trial.state.cache import records_cache
 from dosewise.trial.state.later import (
     NextStep,
     closure_dict,
@@ -266,7 +267,28 @@ def decide_command(params: Boin12Params, outcomes: str) -> str:
 def arm_state(
     session: Session, arm_id: str, *, as_of: date, protocol: Protocol | None = None
 ) -> ArmState:
-    """The arm's dose-finding state on ``as_of`` (the service's calendar day)."""
+    """The arm's dose-finding state on ``as_of`` (the service's calendar day).
+
+    In a read-only unit of work the result is shared across requests and processes until a
+    write changes the records (:mod:`dosewise.trial.state.cache`); it always equals
+    :func:`compute_arm_state`.
+    """
+    arm = session.get(Arm, arm_id)
+    if arm is None:
+        raise NotFound("arm_id", arm_id, "no such arm")
+    stored = arm_protocol(session, arm)
+    if protocol is not None and protocol is not stored:
+        return compute_arm_state(session, arm_id, as_of=as_of, protocol=protocol)
+    key = ("arm_state", arm.id, arm.version, arm.phase, arm.protocol_version_id, as_of)
+    return records_cache(session).get(
+        session, key, lambda: compute_arm_state(session, arm_id, as_of=as_of, protocol=stored)
+    )
+
+
+def compute_arm_state(
+    session: Session, arm_id: str, *, as_of: date, protocol: Protocol | None = None
+) -> ArmState:
+    """The arm's state on ``as_of`` computed from the records now (never cached)."""
     arm = session.get(Arm, arm_id)
     if arm is None:
         raise NotFound("arm_id", arm_id, "no such arm")
@@ -622,6 +644,7 @@ __all__ = [
     "NextStep",
     "arm_state",
     "category_tally",
+    "compute_arm_state",
     "decide_args",
     "decide_command",
     "decision_seed",
