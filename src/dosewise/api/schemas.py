@@ -296,6 +296,9 @@ class AuditRecordOut(BaseModel):
     context: dict[str, Any] | None
     prev_hash: str
     hash: str
+    #: Another site's participants were taken out of this record for a user of one site
+    #: (``dosewise.trial.confidential``): its hash no longer matches what is shown.
+    redacted: bool = False
 
 
 class AuditPage(BaseModel):

@@ -88,7 +88,7 @@ ACTIONS: dict[str, str] = {
     "dlt.adjudicate": "adjudicate dose-limiting toxicities",
     "phase1.close": "close phase 1 of an arm (OBD and RP2D, e-signature)",
     "phase2.look": "run a phase 2 (BOP2) interim look",
-    "report.read": "read trial reports (DSMB)",
+    "report.read": "read trial reports of every site (DSMB, ClinicalTrials.gov)",
 }
 
 A, S = Scope.ALL, Scope.SITE
@@ -118,7 +118,9 @@ PERMISSIONS: dict[str, dict[Role, Scope]] = {
     "dlt.adjudicate": {_inv: S},
     "phase1.close": {_inv: A, _stat: A},
     "phase2.look": {_stat: A},
-    "report.read": {_inv: A, _stat: A, _dsmb: A, _mon: A},
+    # Every trial report holds every site's participants: a monitor of one site is refused
+    # (reaches_every_site), investigators and coordinators have no report (issue 15).
+    "report.read": {_stat: A, _dsmb: A, _mon: S},
 }
 
 
@@ -195,6 +197,16 @@ def visible_sites(actor: Actor, action: str) -> frozenset[str] | None:
     if scope is Scope.SITE and actor.site_id is not None:
         return frozenset({actor.site_id})
     return None
+
+
+def reaches_every_site(actor: Actor, action: str) -> bool:
+    """Whether ``actor`` may do ``action`` at every site (a user of one site may not, even where
+    the role's scope is ``site``): what a report or export of every site's records asks."""
+    try:
+        scope = authorize(actor, action)
+    except Forbidden:
+        return False
+    return scope is Scope.ALL or actor.site_id is None
 
 
 def matrix() -> list[dict[str, Any]]:

@@ -538,6 +538,10 @@ class ArmStateOut(BaseModel):
     notes: list[str]
     #: Signed records of the arm changed since signing (no dose is assigned while any exist).
     broken_signatures: list[dict[str, Any]] = []
+    #: For a user of one site: other sites' participants as counts (``participants``,
+    #: ``pending``, ``treated``); their rows are left out of ``patients``, ``pending`` and
+    #: ``cohort.members``. Absent for users over every site.
+    other_sites: dict[str, int] | None = None
 
 
 class ClosureOut(BaseModel):

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from dosewise.api.auth import CurrentUser, Runtime, require, runtime
 from dosewise.api.errors import responses
 from dosewise.api.schemas import NO_NUL, AuditPage, AuditRecordOut, ChainReportOut
-from dosewise.trial import audit
+from dosewise.trial import audit, confidential
 from dosewise.trial.access import visible_sites
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -64,7 +64,11 @@ def read_audit(
         limit=limit,
     )
     with user.uow(rt, readonly=True) as uow:
-        rows = [AuditRecordOut(**audit.as_dict(r)) for r in audit.query(uow.session, q)]
+        shown = confidential.audit_filter(uow.session, uow.actor)
+        rows = [
+            AuditRecordOut(**(shown(d) if shown else d))
+            for d in map(audit.as_dict, audit.query(uow.session, q))
+        ]
     return AuditPage(records=rows, next_after_seq=rows[-1].seq if len(rows) == limit else None)
 
 
@@ -102,7 +106,8 @@ def export(
     sites = _sites(user, "audit.export", site_id)
     buffer = io.StringIO()
     with user.uow(rt) as uow:
-        summary = audit.export(uow, format, buffer, sites=sites)
+        shown = confidential.audit_filter(uow.session, uow.actor)
+        summary = audit.export(uow, format, buffer, sites=sites, shown=shown)
     media = "text/csv" if format == "csv" else "application/json"
     name = f"dosewise-audit-{summary.through_seq}.{format}"
     return Response(

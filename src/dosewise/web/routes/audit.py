@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from dosewise.errors import InvalidInput
 from dosewise.store.tables import AuditHead
-from dosewise.trial import audit
+from dosewise.trial import audit, confidential
 from dosewise.trial.access import visible_sites
 from dosewise.web.render import Page, WebRoute, page_for
 
@@ -97,7 +97,10 @@ def audit_page(page: Page = Depends(page_for("audit.read"))) -> Response:
         if latest:  # unfiltered, the page opens on the newest records
             head = uow.session.scalar(select(AuditHead.last_seq).where(AuditHead.id == 1)) or 0
             query = dataclasses.replace(query, after_seq=max(0, int(head) - PAGE_SIZE))
-        rows = [audit.as_dict(r) for r in audit.query(uow.session, query)]
+        shown = confidential.audit_filter(uow.session, uow.actor)  # other sites' participants
+        rows = [
+            shown(d) if shown else d for d in map(audit.as_dict, audit.query(uow.session, query))
+        ]
         if user.can("audit.verify"):
             chain = audit.verify_chain(uow.session)
     records = [{**row, "changes": changes(row)} for row in rows]
