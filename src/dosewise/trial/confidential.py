@@ -58,19 +58,56 @@ def other_sites(hidden: Iterable[PatientOutcome]) -> dict[str, int]:
     }
 
 
+def _ids_pattern(study_ids: Iterable[str]) -> re.Pattern[str] | None:
+    """A pattern matching exactly these study IDs in free text (None if there are none)."""
+    names = sorted(set(study_ids), key=len, reverse=True)
+    if not names:
+        return None
+    alternatives = "|".join(re.escape(n) for n in names)
+    return re.compile(rf"(?<![A-Za-z0-9_-])(?:{alternatives})(?![0-9])")
+
+
+def _text(value: Any, pattern: re.Pattern[str] | None) -> Any:
+    """``value`` with every match of ``pattern`` in its strings replaced by the placeholder."""
+    if pattern is None:
+        return value
+    if isinstance(value, str):
+        return pattern.sub(PLACEHOLDER, value)
+    if isinstance(value, Mapping):
+        return {k: _text(v, pattern) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_text(v, pattern) for v in value)
+    return value
+
+
 def redact_for(actor: Actor, state: ArmState) -> ArmState:
-    """``state`` as ``actor`` may see it: other sites' participants only as counts."""
+    """``state`` as ``actor`` may see it: other sites' participants only as counts, and their
+    study IDs out of every text (the next step's reason names pending participants)."""
     site = confined_site(actor)
     if site is None:
         return state
     own = tuple(p for p in state.patients if p.site_id == site)
     hidden = [p for p in state.patients if p.site_id != site]
+    pattern = _ids_pattern(p.study_id for p in hidden)
     cohort = state.cohort
     if cohort is not None:
         own_ids = {p.study_id for p in own}
         members = [m for m in cohort.get("members", []) if m in own_ids]
-        cohort = {**cohort, "members": members}
-    return replace(state, patients=own, cohort=cohort, other_sites=other_sites(hidden))
+        cohort = _text({**cohort, "members": members}, pattern)
+    nxt = replace(
+        state.next,
+        reason=_text(state.next.reason, pattern),
+        decision=_text(state.next.decision, pattern),
+    )
+    return replace(
+        state,
+        patients=own,
+        cohort=cohort,
+        next=nxt,
+        history=_text(state.history, pattern),
+        notes=_text(state.notes, pattern),
+        other_sites=other_sites(hidden),
+    )
 
 
 def redact_state_dict(actor: Actor, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -97,7 +134,8 @@ def redact_state_dict(actor: Actor, data: Mapping[str, Any]) -> dict[str, Any]:
         "pending": sum(1 for p in hidden if p.get("status") == "pending"),
         "treated": sum(1 for p in hidden if p.get("infused_on")),
     }
-    return out
+    pattern = _ids_pattern(str(p.get("study_id")) for p in hidden if p.get("study_id"))
+    return {k: v if k == "patients" else _text(v, pattern) for k, v in out.items()}
 
 
 def _is_arm_state(value: Mapping[str, Any]) -> bool:
