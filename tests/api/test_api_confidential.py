@@ -24,7 +24,8 @@ from demo_trial import DemoTrial
 from dosewise.api import create_app
 from dosewise.settings import Settings
 from dosewise.store.session import Database, open_database
-from pg import PASSWORD, USERS, FakeClock, add_test_users, make_settings
+from e2e_api.api_helpers import call, recruit
+from pg import PASSWORD, USERS, FakeClock, add_test_users, backend_params, make_settings
 
 API = "/api/v1"
 ARMS = ("autologous", "prior_sct_donor", "new_donor")
@@ -181,3 +182,28 @@ def test_pages_show_a_site_user_no_other_sites_study_ids(conf_client: TestClient
         assert other_site_ids(arm_page.text, "S01")
     finally:
         conf_client.cookies.clear()
+
+
+@pytest.mark.parametrize("backend", backend_params(), indirect=True)
+def test_on_both_back_ends_the_state_and_the_audit_rows_keep_other_sites_out(
+    client: TestClient, tokens: dict[str, dict[str, str]], clock: FakeClock
+) -> None:
+    """A participant of S02, then one of S01, get a dose in the same arm: the S01 assignment's
+    audit row stores an arm snapshot naming the S02 participant, which S01 users never see."""
+    today = clock().date().isoformat()
+    theirs = recruit(client, tokens["coord2"], "S02", "autologous", today)
+    call(client, tokens["coord2"], "POST", f"/participants/{theirs}/dose-assignment", {})
+    mine = recruit(client, tokens["coord1"], "S01", "autologous", today)
+    call(client, tokens["coord1"], "POST", f"/participants/{mine}/dose-assignment", {})
+    full = _get(client, tokens["stat"], "/arms/autologous/state")
+    assert theirs in full and mine in full
+    stored = _get(client, tokens["admin1"], "/audit", limit=1000, action="dose.assign")
+    assert theirs in stored  # the snapshot of S01's assignment names S02's participant
+    for user in ("coord1", "inv1", "mon1"):
+        for path in ("/arms/autologous/state", "/audit"):
+            if path == "/audit" and user == "coord1":
+                continue  # coordinators do not read the trail
+            text = _get(client, tokens[user], path, limit=1000)
+            assert theirs not in text and mine in text, (user, path)
+    state = client.get(f"{API}/arms/autologous/state", headers=tokens["inv1"]).json()
+    assert state["other_sites"] == {"participants": 1, "pending": 1, "treated": 0}

