@@ -171,6 +171,7 @@ def test_pages_show_a_site_user_no_other_sites_study_ids(conf_client: TestClient
                 page = conf_client.get(f"/trial/arms/{arm}")
                 assert page.status_code == 200
                 assert other_site_ids(page.text, site) == set(), (username, arm)
+                assert "data-other-sites=" in page.text  # as a count
             overview = conf_client.get("/trial")
             assert overview.status_code == 200
             assert other_site_ids(overview.text, site) == set(), username
