@@ -24,6 +24,7 @@ from demo_trial import DemoTrial
 from dosewise.api import create_app
 from dosewise.settings import Settings
 from dosewise.store.session import Database, open_database
+from dosewise.trial.confidential import PLACEHOLDER
 from e2e_api.api_helpers import call, recruit
 from pg import PASSWORD, USERS, FakeClock, add_test_users, backend_params, make_settings
 
@@ -208,3 +209,14 @@ def test_on_both_back_ends_the_state_and_the_audit_rows_keep_other_sites_out(
             assert theirs not in text and mine in text, (user, path)
     state = client.get(f"{API}/arms/autologous/state", headers=tokens["inv1"]).json()
     assert state["other_sites"] == {"participants": 1, "pending": 1, "treated": 0}
+    # the cohort's last place, then a participant who must wait: the refusal names the pending
+    # participants of the site asking, and the other site's only as a placeholder
+    third = recruit(client, tokens["coord1"], "S01", "autologous", today)
+    call(client, tokens["coord1"], "POST", f"/participants/{third}/dose-assignment", {})
+    fourth = recruit(client, tokens["coord1"], "S01", "autologous", today)
+    for user, hidden, named in (("coord1", theirs, mine), ("coord2", mine, theirs)):
+        site = "S01" if user == "coord1" else "S02"
+        sid = fourth if site == "S01" else recruit(client, tokens[user], site, "autologous", today)
+        r = client.post(f"{API}/participants/{sid}/dose-assignment", json={}, headers=tokens[user])
+        assert r.status_code == 409 and r.json()["error"]["field"] == "wait_until", r.text
+        assert hidden not in r.text and named in r.text and PLACEHOLDER in r.text, r.text
