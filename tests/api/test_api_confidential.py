@@ -218,3 +218,8 @@ def test_on_both_back_ends_the_state_and_the_audit_rows_keep_other_sites_out(
         r = client.post(f"{API}/participants/{sid}/dose-assignment", json={}, headers=tokens[user])
         assert r.status_code == 409 and r.json()["error"]["field"] == "wait_until", r.text
         assert hidden not in r.text and named in r.text and PLACEHOLDER in r.text, r.text
+    # an investigator of S01 asking to close phase 1 is told to wait, in the same words
+    r = client.post(
+        f"{API}/arms/autologous/phase1-closure", json={"password": PASSWORD}, headers=tokens["inv1"]
+    )
+    assert r.status_code == 409 and theirs not in r.text and mine in r.text, r.text
