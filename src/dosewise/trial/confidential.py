@@ -48,14 +48,19 @@ def confined_site(actor: Actor) -> str | None:
     return actor.site_id or None
 
 
+def _tally(rows: Iterable[tuple[object, bool]]) -> dict[str, int]:
+    """Participants as counts, from (status, treated) pairs: enrolled, pending, treated."""
+    pairs = list(rows)
+    return {
+        "participants": len(pairs),
+        "pending": sum(1 for status, _ in pairs if status == "pending"),
+        "treated": sum(1 for _, treated in pairs if treated),
+    }
+
+
 def other_sites(hidden: Iterable[PatientOutcome]) -> dict[str, int]:
     """Other sites' participants of an arm as counts: enrolled, pending an outcome, treated."""
-    rows = list(hidden)
-    return {
-        "participants": len(rows),
-        "pending": sum(1 for p in rows if p.status == "pending"),
-        "treated": sum(1 for p in rows if p.treated),
-    }
+    return _tally((p.status, p.treated) for p in hidden)
 
 
 def _ids_pattern(study_ids: Iterable[str]) -> re.Pattern[str] | None:
@@ -129,11 +134,7 @@ def redact_state_dict(actor: Actor, data: Mapping[str, Any]) -> dict[str, Any]:
             **cohort,
             "members": [m for m in cohort.get("members", []) if m in own_ids],
         }
-    out["other_sites"] = {
-        "participants": len(hidden),
-        "pending": sum(1 for p in hidden if p.get("status") == "pending"),
-        "treated": sum(1 for p in hidden if p.get("infused_on")),
-    }
+    out["other_sites"] = _tally((p.get("status"), bool(p.get("infused_on"))) for p in hidden)
     pattern = _ids_pattern(str(p.get("study_id")) for p in hidden if p.get("study_id"))
     return {k: v if k == "patients" else _text(v, pattern) for k, v in out.items()}
 
