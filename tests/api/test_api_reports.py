@@ -2,8 +2,9 @@
 
 The expectations are written out by hand from the permission matrix's rules, not derived from
 ``EXPORT_KINDS`` or ``PERMISSIONS``: the DSMB report and the ClinicalTrials.gov section need
-``report.read`` (investigators, statisticians, DSMB members, monitors, all with scope over every
-site); SDTM also needs ``participant.read`` over every site (statistician, DSMB, a monitor without
+``report.read`` over every site (statisticians, DSMB members, a monitor without a site: every
+report holds every site's participants, so site users get 403, issue 15); SDTM also needs
+``participant.read`` over every site (statistician, DSMB, a monitor without
 a site); ODM needs ``participant.read`` and ``audit.export`` over every site (a monitor without a
 site only). The design report holds no trial data: every signed-in user may take it.
 """
@@ -35,8 +36,8 @@ from pg import PASSWORD, USERS, FakeClock, add_test_users, make_settings
 API = "/api/v1"
 #: Who may take each export (one user per role and site; inv2, coord2 are like inv1, coord1).
 ALLOWED: dict[str, frozenset[str]] = {
-    "dsmb": frozenset({"inv1", "stat", "dsmb", "mon1", "monall"}),
-    "ctgov": frozenset({"inv1", "stat", "dsmb", "mon1", "monall"}),
+    "dsmb": frozenset({"stat", "dsmb", "monall"}),
+    "ctgov": frozenset({"stat", "dsmb", "monall"}),
     "sdtm": frozenset({"stat", "dsmb", "monall"}),
     "odm": frozenset({"monall"}),
 }
@@ -199,6 +200,8 @@ def test_a_site_scoped_user_cannot_take_an_export_of_every_site(
     trial_client: TestClient, heads: dict[str, dict[str, str]]
 ) -> None:
     r = trial_client.get(f"{API}/reports/sdtm", headers=heads["inv1"])
+    assert r.status_code == 403
+    r = trial_client.get(f"{API}/reports/dsmb", headers=heads["mon1"])
     assert r.status_code == 403
     error = r.json()["error"]
     assert error["field"] == "kind" and "site S01" in error["message"]

@@ -6,6 +6,8 @@ rules instead of stopping at 404."""
 from __future__ import annotations
 
 import hashlib
+import itertools
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +27,11 @@ from pg import FakeClock, fresh_url, make_settings
 #: Data-dependent rules (eligibility, workflow order) rightly refuse schema-valid requests.
 SEMANTIC = [positive_data_acceptance, negative_data_rejection]
 EXAMPLES = 5
+#: One user of each clinical role (the site users at S01), fuzzed with a few examples each.
+ROLES = ("inv1", "coord1", "stat", "dsmb", "mon1", "monall")
+ROLE_EXAMPLES = 2
+#: A study ID of site S02, which no S01 user may receive (issue 15).
+S02_ID = re.compile(r"\bS02-\d{4}\b")
 
 
 @pytest.fixture(scope="module")
@@ -83,10 +90,67 @@ def fuzz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, di
             f"/participants/{treated}/infusion",
             {"infused_on": today, "infused_volume_ml": prod["volume_ml"]},
         )
-        headers = {"inv1": login(client, "inv1"), "stat": stat}
-    yield app, {"ids": [registered, enrolled, assigned, treated], "headers": headers}
+        # another site's participant, in the same arm: what a site user must never receive
+        other = recruit(client, login(client, "coord2"), "S02", "autologous", today)
+        call(client, login(client, "coord2"), "POST", f"/participants/{other}/dose-assignment", {})
+        headers = {"stat": stat, **{u: login(client, u) for u in ROLES if u != "stat"}}
+    ids = [registered, enrolled, assigned, treated]
+    yield app, {"ids": ids, "other": [other], "headers": headers}
     db.dispose()
     urls.close()
+
+
+def _clinical_operations(app: FastAPI) -> list[object]:
+    schema = schemathesis.openapi.from_asgi(f"{API}/openapi.json", app)
+    return [
+        op.ok()
+        for op in schema.get_all_operations()
+        if op.ok().path.startswith((f"{API}/participants", f"{API}/arms"))
+    ]
+
+
+def test_every_clinical_role_gets_no_server_error_and_no_other_sites_participant(
+    fuzz: tuple[FastAPI, dict[str, object]],
+) -> None:
+    """Schemathesis as each clinical role (not only one writer and one reader): a few generated
+    requests per operation and role, study IDs swapped for real ones of both sites; no 5xx, and
+    no successful answer to a user of site S01 names a participant of site S02."""
+    app, data = fuzz
+    ids: list[str] = data["ids"] + data["other"]  # type: ignore[operator]
+    headers: dict[str, dict[str, str]] = data["headers"]  # type: ignore[assignment]
+    operations = _clinical_operations(app)
+    seen: dict[str, set[int]] = {}
+    leaks: list[tuple[str, str]] = []
+    who = [""]  # the user of the current round (read by ``run``)
+    for operation, user in itertools.product(operations, ROLES):
+        who[0] = user
+
+        @given(case=operation.as_strategy(GenerationMode.POSITIVE))  # type: ignore[attr-defined]
+        @settings(
+            max_examples=ROLE_EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def run(case) -> None:  # type: ignore[no-untyped-def]
+            params = case.path_parameters or {}
+            sid = params.get("study_id")
+            if isinstance(sid, str):
+                params["study_id"] = ids[hashlib.sha256(sid.encode()).digest()[0] % len(ids)]
+            response = case.call_and_validate(headers=headers[who[0]], excluded_checks=SEMANTIC)
+            seen.setdefault(who[0], set()).add(response.status_code)
+            site_user = who[0] not in ("stat", "dsmb", "monall")
+            if site_user and response.status_code < 300 and S02_ID.search(response.text):
+                leaks.append((who[0], case.operation.label))
+
+        run()
+    assert set(seen) == set(ROLES)
+    errors = {user: codes for user, codes in seen.items() if any(c >= 500 for c in codes)}
+    assert errors == {}
+    assert leaks == []
+    # each role was both served and refused somewhere
+    for user in ROLES:
+        assert any(c < 300 for c in seen[user]) and any(c in (403, 404) for c in seen[user]), user
 
 
 def test_no_generated_request_to_a_clinical_endpoint_causes_a_server_error(
@@ -95,12 +159,7 @@ def test_no_generated_request_to_a_clinical_endpoint_causes_a_server_error(
     app, data = fuzz
     ids: list[str] = data["ids"]  # type: ignore[assignment]
     headers: dict[str, dict[str, str]] = data["headers"]  # type: ignore[assignment]
-    schema = schemathesis.openapi.from_asgi(f"{API}/openapi.json", app)
-    operations = [
-        op.ok()
-        for op in schema.get_all_operations()
-        if op.ok().path.startswith((f"{API}/participants", f"{API}/arms"))
-    ]
+    operations = _clinical_operations(app)
     assert len(operations) >= 20
     seen: dict[str, set[int]] = {}
     for operation in operations:

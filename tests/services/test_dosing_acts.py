@@ -21,6 +21,7 @@ from dosewise.store.tables import AuditRecord, DoseAssignment, ESignature, User
 from dosewise.trial import esign
 from dosewise.trial.access import Forbidden
 from dosewise.trial.arm_state import arm_state, seeded
+from dosewise.trial.confidential import PLACEHOLDER
 from dosewise.trial.esign import SignatureRejected
 from dosewise.trial.services import dosing, participants
 from dosewise.trial.services.errors import MustWait, WrongState
@@ -69,7 +70,9 @@ def test_must_wait_says_until_when_and_the_refusal_is_audited(acts: Acts) -> Non
     windows = default_protocol().windows
     until = treated[0][2] + timedelta(days=max(windows.dlt_days, windows.efficacy_days.value))
     assert err.value.value == until.isoformat()
-    assert "must wait" in err.value.rule and treated[0][0] in err.value.rule
+    assert "must wait" in err.value.rule and treated[1][0] in err.value.rule
+    # an S02 coordinator is told of S02's pending participant, of S01's only as a placeholder
+    assert treated[0][0] not in err.value.rule and PLACEHOLDER in err.value.rule
     with acts.uow("stat", readonly=True) as uow:
         refusals = list(
             uow.session.scalars(

@@ -16,11 +16,11 @@ from pg import PASSWORD, USERS
 
 PAGES_BY_ROLE = {
     "admin1": ["/admin/users", "/audit", "/protocol", "/tools"],
-    "inv1": ["/trial", "/trial/arms/autologous", "/participants", "/dsmb", "/audit", "/protocol"],
+    "inv1": ["/trial", "/trial/arms/autologous", "/participants", "/audit", "/protocol"],
     "coord1": ["/trial", "/participants", "/protocol", "/tools"],
     "stat": ["/trial", "/trial/arms/new_donor", "/participants", "/dsmb", "/protocol"],
     "dsmb": ["/trial", "/dsmb", "/participants"],
-    "mon1": ["/trial", "/participants", "/audit", "/dsmb"],
+    "mon1": ["/trial", "/participants", "/audit"],
 }
 ROLE_NAMES = {
     "admin": ("Administrator", "管理员"),
@@ -58,7 +58,7 @@ def test_language_switch_is_kept_and_translates_every_page(
     signed_in("inv1")
     r = client.get("/lang/zh_CN", params={"next": "/trial"})
     assert r.status_code == 303 and r.headers["location"] == "/trial"
-    for path in ("/trial", "/participants", "/protocol", "/tools", "/dsmb", "/audit"):
+    for path in ("/trial", "/participants", "/protocol", "/tools", "/audit"):
         page = client.get(path)
         assert page.status_code == 200
         assert '<html lang="zh-CN">' in page.text
@@ -184,6 +184,8 @@ def test_change_password(client: TestClient, signed_in: Callable[[str], str]) ->
         ("coord1", "/admin/users"),
         ("coord1", "/audit"),
         ("coord1", "/dsmb"),
+        ("inv1", "/dsmb"),  # every site's participants are on it (issue 15)
+        ("mon1", "/dsmb"),
         ("admin1", "/trial"),
         ("admin1", "/participants"),
         ("dsmb", "/audit"),

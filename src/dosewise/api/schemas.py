@@ -308,6 +308,9 @@ class AuditRecordOut(BaseModel):
         default=None,
         description="Whom an account event is about (the user signing in), when not the actor",
     )
+    #: Another site's participants were taken out of this record for a user of one site
+    #: (``dosewise.trial.confidential``): its hash no longer matches what is shown.
+    redacted: bool = False
 
 
 class AuditPage(BaseModel):

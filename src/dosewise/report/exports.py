@@ -25,7 +25,7 @@ from dosewise.report.cutoff import latest_clinical_day
 from dosewise.report.i18n import check_lang
 from dosewise.report.trial_data import TrialData, load_trial_data
 from dosewise.store.session import Database
-from dosewise.trial.access import Forbidden, Scope, authorize
+from dosewise.trial.access import Forbidden, authorize, reaches_every_site
 from dosewise.trial.audit import Actor
 from dosewise.trial.uow import UnitOfWork
 
@@ -124,7 +124,8 @@ def authorize_export(actor: Actor, kind: str) -> ExportKind:
     if actor.user_id is None and actor.role is None:
         return spec
     for action in spec.actions:
-        if authorize(actor, action) is Scope.SITE and actor.site_id is not None:
+        authorize(actor, action)  # 403 naming the action when the role may not at all
+        if not reaches_every_site(actor, action):
             raise Forbidden(
                 "kind",
                 kind,

@@ -92,7 +92,7 @@ ACTIONS: dict[str, str] = {
     "deviation.record": "record a protocol deviation (investigator's e-signature)",
     "phase1.close": "close phase 1 of an arm (OBD and RP2D, e-signature)",
     "phase2.look": "run a phase 2 (BOP2) interim look",
-    "report.read": "read trial reports (DSMB)",
+    "report.read": "read trial reports of every site (DSMB, ClinicalTrials.gov)",
     "query.read": "read data queries",
     "query.raise": "raise data queries on a record's field, and close or re-open them",
     "query.answer": "answer data queries",
@@ -127,7 +127,9 @@ PERMISSIONS: dict[str, dict[Role, Scope]] = {
     "deviation.record": {_inv: S},
     "phase1.close": {_inv: A, _stat: A},
     "phase2.look": {_stat: A},
-    "report.read": {_inv: A, _stat: A, _dsmb: A, _mon: A},
+    # Every trial report holds every site's participants: a monitor of one site is refused
+    # (reaches_every_site), investigators and coordinators have no report (issue 15).
+    "report.read": {_stat: A, _dsmb: A, _mon: S},
     "query.read": {_inv: S, _coord: S, _stat: A, _mon: S, _dm: A},
     "query.raise": {_stat: A, _mon: S, _dm: A},
     "query.answer": {_inv: S, _coord: S},
@@ -207,6 +209,16 @@ def visible_sites(actor: Actor, action: str) -> frozenset[str] | None:
     if scope is Scope.SITE and actor.site_id is not None:
         return frozenset({actor.site_id})
     return None
+
+
+def reaches_every_site(actor: Actor, action: str) -> bool:
+    """Whether ``actor`` may do ``action`` at every site (a user of one site may not, even where
+    the role's scope is ``site``): what a report or export of every site's records asks."""
+    try:
+        scope = authorize(actor, action)
+    except Forbidden:
+        return False
+    return scope is Scope.ALL or actor.site_id is None
 
 
 def matrix() -> list[dict[str, Any]]:

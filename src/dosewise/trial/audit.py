@@ -22,7 +22,7 @@ import hashlib
 import json
 import math
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -458,11 +458,14 @@ def export(
     stream: IO[str],
     *,
     sites: frozenset[str] | None = None,
+    shown: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
 ) -> ExportSummary:
     """Write the trail (or one scope of it) as CSV or JSON, then log the export and commit.
 
     The export is itself an audit record (``audit.export``), appended after the records it
-    wrote, so every copy of the trail that leaves the system is accounted for.
+    wrote, so every copy of the trail that leaves the system is accounted for. ``shown`` is the
+    filter each record goes through on its way out (``confidential.audit_filter``: other sites'
+    participants are taken out for a user of one site).
     """
     if fmt not in ("csv", "json"):
         raise InvalidInput("format", fmt, "must be csv or json")
@@ -474,14 +477,21 @@ def export(
         writer = csv.DictWriter(stream, fieldnames=list(EXPORT_COLUMNS), lineterminator="\n")
         writer.writeheader()
         for record in rows:
-            writer.writerow(safe_row(record.column_values()))  # no formulas in spreadsheets
+            values = record.column_values()
+            if shown is not None:
+                visible = shown(as_dict(record))
+                for name in ("before", "after", "context", "reason"):
+                    value = visible[name]
+                    text = isinstance(value, str) or value is None
+                    values[name] = value if text else canonical_json(value)
+            writer.writerow(safe_row(values))  # no formulas in spreadsheets
     else:
         document = {
             "exported_at": iso_utc(uow.now()),
             "exported_by": uow.actor.username,
             "scope": sorted(sites) if sites is not None else "all",
             "chain": chain.to_dict(),
-            "records": [as_dict(r) for r in rows],
+            "records": [shown(as_dict(r)) if shown else as_dict(r) for r in rows],
         }
         json.dump(document, stream, ensure_ascii=False, indent=1)
         stream.write("\n")

@@ -168,6 +168,9 @@ _NAV: tuple[tuple[str, str, str | None], ...] = (
     ("/admin/users", N_("Users"), "user.read"),
 )
 
+#: Actions whose pages hold every site's records: shown only to users over every site.
+_EVERY_SITE = frozenset({"report.read"})
+
 
 def navigation(user: WebUser | None) -> list[NavItem]:
     """The pages the user's role may open, in menu order."""
@@ -176,7 +179,12 @@ def navigation(user: WebUser | None) -> list[NavItem]:
     return [
         NavItem(href, label)
         for href, label, action in _NAV
-        if action is None or access.scope_of(user.role, action) is not None
+        if action is None
+        or (
+            access.reaches_every_site(user.actor, action)
+            if action in _EVERY_SITE
+            else access.scope_of(user.role, action) is not None
+        )
     ]
 
 

@@ -16,6 +16,7 @@ from dosewise.clinical.schedule import VisitStatus, visit_status
 from dosewise.errors import DosewiseError
 from dosewise.protocol import Protocol
 from dosewise.store.tables import Participant
+from dosewise.trial.confidential import redact_for
 from dosewise.trial.services import dlt as dlt_service
 from dosewise.trial.services import queries, reads
 from dosewise.trial.state import NextStep, arm_state, visit_schedule
@@ -204,7 +205,7 @@ def build(page: Page, uow: UnitOfWork, study_id: str) -> ParticipantView:
     view.criteria = {c.id: c.text for c in protocol.screening_criteria.criteria}
     arm_id = record.get("arm_id")
     if arm_id and record.get("enrollment"):
-        state = arm_state(uow.session, arm_id, as_of=on)
+        state = redact_for(uow.actor, arm_state(uow.session, arm_id, as_of=on))
         view.next_step, view.arm_version = state.next, state.version
     if record.get("infusion") is not None and view.can.adjudicate:
         participant = uow.session.get(Participant, _participant_id(uow, study_id))

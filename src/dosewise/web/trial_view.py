@@ -19,6 +19,7 @@ from dosewise.design.tables import boundary_frame, rds_grid, rds_table
 from dosewise.store.tables import Arm, DoseAssignment, Enrollment, ESignature, Site, User
 from dosewise.trial import signed
 from dosewise.trial.calendar import local_today
+from dosewise.trial.confidential import redact_for
 from dosewise.trial.state import ArmState, arm_state
 from dosewise.trial.uow import UnitOfWork
 
@@ -37,7 +38,7 @@ def all_states(uow: UnitOfWork, order: Sequence[str] = ()) -> list[ArmState]:
     on = today(uow)
     ids = arm_ids(uow.session)
     ordered = [a for a in order if a in ids] + [a for a in ids if a not in order]
-    return [arm_state(uow.session, arm_id, as_of=on) for arm_id in ordered]
+    return [redact_for(uow.actor, arm_state(uow.session, arm_id, as_of=on)) for arm_id in ordered]
 
 
 def current_dose(state: ArmState) -> int | None:

@@ -587,6 +587,10 @@ class ArmStateOut(BaseModel):
     notes: list[str]
     #: Signed records of the arm changed since signing (no dose is assigned while any exist).
     broken_signatures: list[dict[str, Any]] = []
+    #: For a user of one site: other sites' participants as counts (``participants``,
+    #: ``pending``, ``treated``); their rows are left out of ``patients``, ``pending`` and
+    #: ``cohort.members``. Absent for users over every site (so their state is the CLI's).
+    other_sites: dict[str, int] | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class ClosureOut(BaseModel):

@@ -15,6 +15,7 @@ from dosewise.api.routers._trial_schemas import ArmIdPath, ClosePhase1In, LookIn
 from dosewise.api.routers._trial_views import closure_out, look_out
 from dosewise.store.tables import Arm
 from dosewise.trial import signed
+from dosewise.trial.confidential import redact_for
 from dosewise.trial.esign import Signing
 from dosewise.trial.services import phases
 from dosewise.trial.services.calendar import today
@@ -45,7 +46,7 @@ def list_arms(
 
 def _state(user: CurrentUser, rt: Runtime, arm_id: str) -> dict[str, Any]:
     with user.uow(rt, readonly=True) as uow:
-        state = arm_state(uow.session, arm_id, as_of=today(uow))
+        state = redact_for(uow.actor, arm_state(uow.session, arm_id, as_of=today(uow)))
         return signed.with_signatures(uow.session, arm_id, state.to_dict())
 
 

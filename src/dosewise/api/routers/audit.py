@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from dosewise.api.auth import CurrentUser, Runtime, require, runtime
 from dosewise.api.errors import responses
 from dosewise.api.schemas import NO_NUL, AuditPage, AuditRecordOut, ChainReportOut
-from dosewise.trial import audit, audit_names
+from dosewise.trial import audit, audit_names, confidential
 from dosewise.trial.access import visible_sites
 from dosewise.trial.audit_names import audit_filter
 
@@ -95,7 +95,10 @@ def read_audit(
             limit=limit,
         )
         found = audit.query(uow.session, q)
-        named = audit_names.name_records(uow.session, [audit.as_dict(r) for r in found])
+        shown = confidential.audit_filter(uow.session, uow.actor)
+        named = audit_names.name_records(
+            uow.session, [shown(d) if shown else d for d in map(audit.as_dict, found)]
+        )
         total = audit.count(uow.session, q)
     rows = [AuditRecordOut(**r) for r in named]
     full = len(rows) == limit
@@ -141,7 +144,8 @@ def export(
     sites = _sites(user, "audit.export", site_id)
     buffer = io.StringIO()
     with user.uow(rt) as uow:
-        summary = audit.export(uow, format, buffer, sites=sites)
+        shown = confidential.audit_filter(uow.session, uow.actor)
+        summary = audit.export(uow, format, buffer, sites=sites, shown=shown)
     media = "text/csv" if format == "csv" else "application/json"
     name = f"dosewise-audit-{summary.through_seq}.{format}"
     return Response(

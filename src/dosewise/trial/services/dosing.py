@@ -20,6 +20,7 @@ from typing import Any
 
 from dosewise.store.tables import Arm, DoseAssignment, Enrollment, Participant
 from dosewise.trial import signed
+from dosewise.trial.confidential import redact_for
 from dosewise.trial.services._common import (
     DesignStopped,
     MustWait,
@@ -155,10 +156,11 @@ def _refuse(uow: UnitOfWork, study_id: str, site_id: str, state: ArmState) -> No
             f"the arm's next dose waits for an investigator to re-adjudicate the DLT status of "
             f"{', '.join(reopened)} (e-signed): {why}",
         )
+    told = redact_for(uow.actor, state).next.reason  # the reason may name other sites' patients
     if step.action == "wait":
         until = step.wait_until.isoformat() if step.wait_until else None
-        raise MustWait("wait_until", until, step.reason)
-    raise DesignStopped("arm_id", state.arm_id, step.reason)
+        raise MustWait("wait_until", until, told)
+    raise DesignStopped("arm_id", state.arm_id, told)
 
 
 def confirmation_content(a: DoseAssignment, study_id: str) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from dosewise.protocol import Protocol
 from dosewise.store.tables import Arm, Bop2Look, Phase1Closure
 from dosewise.trial import signed
 from dosewise.trial.access import authorize
+from dosewise.trial.confidential import redact_for
 from dosewise.trial.services._common import (
     DesignStopped,
     MustWait,
@@ -115,10 +116,11 @@ def close_phase1(
     protocol = arm_protocol(uow.session, arm)
     state = arm_state(uow.session, arm_id, as_of=today(uow), protocol=protocol)
     step = state.next
+    told = redact_for(uow.actor, state).next.reason  # may name other sites' pending patients
     if step.action == "wait":
-        raise MustWait("wait_until", step.wait_until and step.wait_until.isoformat(), step.reason)
+        raise MustWait("wait_until", step.wait_until and step.wait_until.isoformat(), told)
     if step.action not in ("select_obd", "stop"):
-        raise WrongState("arm_id", arm_id, f"the design has not ended dose finding: {step.reason}")
+        raise WrongState("arm_id", arm_id, f"the design has not ended dose finding: {told}")
     decision = step.decision or {}
     obd_result = decision.get("obd_result") or {}
     obd = obd_result.get("obd") if step.action == "select_obd" else None

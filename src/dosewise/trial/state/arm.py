@@ -154,6 +154,9 @@ class ArmState:
     notes: tuple[str, ...] = field(default_factory=tuple)
     #: The arm's design as a typed value (``params`` is its JSON form, with the method).
     design_params: Boin12Params | None = None
+    #: Other sites' participants as counts, when the state was redacted for a site user
+    #: (:func:`dosewise.trial.confidential.redact_for`); None: every participant is listed.
+    other_sites: dict[str, int] | None = None
 
     @property
     def pending(self) -> tuple[PatientOutcome, ...]:
@@ -171,6 +174,12 @@ class ArmState:
         return data
 
     def to_dict(self) -> dict[str, Any]:
+        data = self._to_dict()
+        if self.other_sites is not None:
+            data["other_sites"] = dict(self.other_sites)
+        return data
+
+    def _to_dict(self) -> dict[str, Any]:
         return {
             "arm_id": self.arm_id,
             "label": self.label,

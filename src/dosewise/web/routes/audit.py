@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from dosewise.errors import InvalidInput
 from dosewise.store.tables import AuditRecord
-from dosewise.trial import audit, audit_names
+from dosewise.trial import audit, audit_names, confidential
 from dosewise.trial.access import visible_sites
 from dosewise.web.render import Form, FormErrors, Page, WebRoute, page_for
 
@@ -127,7 +127,11 @@ def audit_page(page: Page = Depends(page_for("audit.read"))) -> Response:
             query = dataclasses.replace(
                 query, newest_first=True, before_seq=before_seq, limit=PAGE_SIZE
             )
-            rows = [audit.as_dict(r) for r in audit.query(uow.session, query)]
+            shown = confidential.audit_filter(uow.session, uow.actor)  # other sites' participants
+            rows = [
+                shown(d) if shown else d
+                for d in map(audit.as_dict, audit.query(uow.session, query))
+            ]
             total = audit.count(uow.session, query)
         except InvalidInput as exc:
             rows, total, error = [], 0, exc

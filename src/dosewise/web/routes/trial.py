@@ -11,7 +11,8 @@ from dosewise.errors import DosewiseError
 from dosewise.report import downloads
 from dosewise.store.tables import DltAdjudication, Participant, User
 from dosewise.trial import signed
-from dosewise.trial.access import visible_sites
+from dosewise.trial.access import Forbidden, reaches_every_site, visible_sites
+from dosewise.trial.confidential import redact_for
 from dosewise.trial.esign import Signing
 from dosewise.trial.services import phases, queries
 from dosewise.trial.state import arm_state, category_tally
@@ -55,7 +56,7 @@ def _arm_page(
     status_code: int = 200,
 ) -> Response:
     with page.uow(readonly=True) as uow:
-        state = arm_state(uow.session, arm_id, as_of=tv.today(uow))
+        state = redact_for(uow.actor, arm_state(uow.session, arm_id, as_of=tv.today(uow)))
         history = tv.history(uow.session, state)
         broken = signed.broken_in_arm(uow.session, arm_id)
     return page.render(
@@ -134,8 +135,14 @@ def bop2_look(
 
 @router.get("/dsmb")
 def dsmb(page: Page = Depends(page_for("report.read"))) -> Response:
-    """Per-arm safety tables, the DLT list with adjudications, and the decisions (read-only)."""
+    """Per-arm safety tables, the DLT list with adjudications, and the decisions (read-only).
+
+    Every site's participants are on it: a user of one site gets 403 (issue 15)."""
     user = page.signed_in
+    if not reaches_every_site(user.actor, "report.read"):
+        raise Forbidden(
+            "site_id", user.actor.site_id, "the DSMB view holds every site's participants"
+        )
     sites: frozenset[str] | None = (
         visible_sites(user.actor, "participant.read")
         if user.can("participant.read")
