@@ -39,8 +39,8 @@ def test_protocol_page_marks_every_assumption(
     assert len(notes) == 39  # docs/protocol.md, "Assumptions made for NCT07070323"
     for i, note in enumerate(notes, start=1):
         assert f'<li id="A{i}"><strong>A{i}</strong> <code>{note.path}</code>' in page
-    # a tagged value where it appears: cohort size 3 is assumption A10 (docs/protocol.md)
-    assert re.search(r'<span class="assumption">3</span> <a class="tag" href="#A10"', page)
+    # a tagged value where it appears: cohort size 3 is assumption A8 (docs/protocol.md)
+    assert re.search(r'<span class="assumption">3</span> <a class="tag" href="#A8"', page)
 
 
 def test_protocol_page_prints_the_designs_boundaries(
