@@ -21,6 +21,7 @@ the exact BOIN12 OCs of both readings of the fallback on the same truths, side b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -232,7 +233,7 @@ def reading_comparison(
     protocol: Protocol,
     arm_id: str,
     scenarios: tuple[Scenario, ...],
-    compute: Any = None,
+    compute: Callable[[tuple[Any, ...], Callable[[], ReadingOC]], ReadingOC] | None = None,
 ) -> tuple[ReadingOC, ...]:
     """Both readings of the fallback level (``FALLBACK_POLICIES``) on the same truths: scenario
     by scenario, the protocol's reading first. Empty when the protocol has no fallback level.

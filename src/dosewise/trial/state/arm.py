@@ -12,8 +12,9 @@ the decision that opens cohort *c* gives its dose, and the next patients join th
 that dose until it is full. A patient who turns out not evaluable does not fill a place: the
 next patient replaces them at the same dose. Nor does a patient given a level outside the dose
 finding (the fallback under ``dose_levels.fallback_policy`` ``safety_only``): they are followed
-for safety only (``outside_doses``), and the next patient replaces them. When the cohort is full, BOIN12 needs every
-outcome: while any is pending the next patient **must wait**, and the state says until when.
+for safety only (``outside_doses``), and the next patient replaces them. When the cohort is
+full, BOIN12 needs every outcome: while any is pending the next patient **must wait**, and the
+state says until when.
 (TITE-BOIN12 decides with pending outcomes and waits only when its suspension rule says so.)
 
 **The outcome notation.** The complete outcomes are written as the ``escalation`` notation,
