@@ -160,7 +160,8 @@ def test_grade_3_crs_becomes_a_dlt_and_changes_the_next_decision(
             state = arm_state(uow.session, ARM, as_of=datetime.now(UTC).date())
     finally:
         db.dispose()
-    assert state.outcomes == "2EEB"  # the third participant now has a DLT and a response
+    # the third participant now has a DLT and a response; DL1 is design dose 1 (safety_only)
+    assert state.outcomes == "1EEB"
     expect(card).to_have_attribute("data-dose", str(state.next.dose))
 
 

@@ -1,7 +1,9 @@
 """A whole trial as a test (issue 6, item 6): NCT07070323 run through the REST API on SQLite and
-PostgreSQL — 54 participants over three arms and four sites, screen failures, a fallback-dose
-product, DLTs, CRS and ICANS, responses, each arm's dose decisions, phase 1 closed with an OBD
-per arm (e-signed) and phase 2 with BOP2 looks.
+PostgreSQL — 54 participants in the design over three arms and four sites, screen failures, a
+fallback-dose product (followed for safety only and replaced: the protocol's default
+``fallback_policy``, so 55 treated), DLTs, CRS and ICANS, responses, each arm's dose decisions
+on the registry's two design doses DL1 and DL2, phase 1 closed with an OBD per arm (e-signed)
+and phase 2 with BOP2 looks.
 
 At every decision the service's answer is compared with what the design gives for the same
 outcomes: ``Boin12(params).decide(outcomes)`` (and the CLI ``dosewise decide`` for the last
@@ -46,6 +48,12 @@ from pg import backend_params
 
 PROTOCOL = default_protocol()
 ARMS = ("autologous", "prior_sct_donor", "new_donor")
+#: Treated: 54 in the design (12 per arm in phase 1, 6 in phase 2) and one fallback participant
+#: followed for safety only (autologous, cohort 2), whose place the next participant took.
+TREATED = 55
+#: One participant per arm asks for a dose before cohorts 2-4 are decided and must wait, except
+#: in autologous after cohort 2, where they take the fallback participant's place.
+REFUSALS = 8
 
 
 def read(trial: Trial) -> UnitOfWork:
@@ -59,6 +67,8 @@ def expected_notation(patients: list[Patient], arm: str, before_cohort: int) -> 
         members = [p for p in patients if p.arm == arm and p.phase == 1 and p.cohort == cohort]
         groups: dict[int, str] = {}
         for p in members:
+            if p.analysed_dose == 0:  # a fallback participant: safety only, not in the design
+                continue
             assert p.analysed_dose is not None and p.letter is not None
             groups[p.analysed_dose] = groups.get(p.analysed_dose, "") + p.letter
         own = members[0].dose
@@ -73,11 +83,12 @@ def check_54_participants_over_three_arms_and_four_sites(trial: Trial) -> None:
         sites = set(uow.session.scalars(select(Enrollment.site_id)))
         statuses = Counter(uow.session.scalars(select(Participant.status)))
         registered = uow.session.scalar(select(func.count()).select_from(Participant))
-    assert sum(enrolled.values()) == 54 == len(r.patients)
-    assert all(enrolled[(arm, 1)] == 12 and enrolled[(arm, 2)] == 6 for arm in ARMS)
+    assert sum(enrolled.values()) == TREATED == len(r.patients)
+    phase1 = {arm: 12 + (arm == "autologous") for arm in ARMS}  # + the fallback participant
+    assert all(enrolled[(arm, 1)] == phase1[arm] and enrolled[(arm, 2)] == 6 for arm in ARMS)
     assert sites == set(plan.SITES)
     assert statuses["screen_failed"] == len(r.screen_failures) == 6
-    assert registered == 60
+    assert registered == TREATED + 6
     assert {f["arm"] for f in r.screen_failures} == set(ARMS)
     assert all(not f["failed"][0].startswith("not assessed") for f in r.screen_failures)
 
@@ -95,7 +106,8 @@ def check_every_dose_decision_equals_the_designs_for_the_same_outcomes(trial: Tr
         design = Boin12(params).decide(outcomes)
         assert (a["dose_index"], a["rule"]) == (design.next_dose, design.rule), (arm, cohort)
         assert a["decision"]["tied"] == list(design.tied)
-        assert a["dose_level"] == PROTOCOL.dose_levels.by_index(design.next_dose or 0).name
+        assert a["dose_level"] == PROTOCOL.dose_levels.by_index(design.next_dose or 1).name
+        assert a["dose_level"] in ("DL1", "DL2")  # the registry's design doses only
     # Cohort members after the first got the cohort's dose; nobody else got a dose in phase 1.
     for a in r.assignments:
         if a["phase"] == 1:
@@ -105,7 +117,8 @@ def check_every_dose_decision_equals_the_designs_for_the_same_outcomes(trial: Tr
             assert a["dose_index"] == opening["dose_index"]
     rules = Counter(a["rule"] for a in decisions)
     assert rules["START"] == 3 and rules["DEESCALATE"] >= 1
-    assert any(a["decision"]["tied"] for a in decisions)  # the random tie-break was used
+    # Nobody was assigned the fallback level: it is outside the dose finding.
+    assert all(a["dose_level"] != "DL-1" for a in r.assignments)
 
 
 def check_the_cli_reproduces_each_arms_decisions(
@@ -146,21 +159,38 @@ def check_phase_1_closes_with_the_designs_obd_e_signed(trial: Trial) -> None:
         assert phases[arm] == "closed"  # phase 2 ended at its final BOP2 look
 
 
-def check_the_fallback_product_is_analysed_at_its_actual_level(trial: Trial) -> None:
+def check_the_fallback_participant_is_followed_for_safety_and_replaced(trial: Trial) -> None:
+    """fallback_policy safety_only: in no level's design data, its place taken by the next."""
     fallback = [p for p in trial.result.patients if p.fallback]
     assert len(fallback) == 1
     p = fallback[0]
-    assert (p.arm, p.dose, p.analysed_dose) == ("autologous", 3, 1)
+    assert p.arm == "autologous" and p.analysed_dose == 0 and p.dose in (1, 2)
     with read(trial) as uow:
         state = arm_state(uow.session, p.arm, as_of=trial.clock().date())
     row = next(x for x in state.patients if x.study_id == p.study_id)
     assert (row.assigned_dose, row.analysed_dose, row.analysed_level, row.fallback) == (
-        3,
-        1,
+        p.dose,
+        0,
         "DL-1",
         True,
     )
-    assert f"1{p.letter}" in state.outcomes.split()
+    assert row.status == "safety_only" and row.letter is None
+    assert row.toxicity_status in ("dlt", "no_dlt")  # still adjudicated and reported for safety
+    # The cohort's design data hold three participants at its own dose, the replacement one.
+    cohort = [
+        q
+        for q in trial.result.patients
+        if q.arm == p.arm and q.phase == 1 and q.cohort == p.cohort and q is not p
+    ]
+    assert len(cohort) == 3 and all(q.analysed_dose == p.dose for q in cohort)
+    tokens = state.outcomes.split()
+    assert tokens[p.cohort - 1] == f"{p.dose}" + "".join(q.letter or "" for q in cohort)
+    assert not any(t.startswith("0") for t in tokens)
+    # Its safety counts are shown at DL-1, outside the design's doses.
+    assert [d.level for d in state.doses] == ["DL1", "DL2"]
+    (outside,) = state.outside_doses
+    assert (outside.level, outside.n, outside.treated, outside.evaluable) == ("DL-1", 0, 1, 1)
+    assert sum(d.treated for d in state.doses) + outside.treated == 19
 
 
 def check_dlts_crs_and_icans_are_recorded_and_classified_by_the_protocols_rule(
@@ -177,7 +207,7 @@ def check_dlts_crs_and_icans_are_recorded_and_classified_by_the_protocols_rule(
         e.category == "icans" and (e.components or {})["astct"].get("capd_score") for e in events
     )
     assert all(e.scale == "ASTCT 2019" for e in events if e.category in ("crs", "icans"))
-    assert len(adjudications) == 54 and all(a.status == "final" for a in adjudications)
+    assert len(adjudications) == TREATED and all(a.status == "final" for a in adjudications)
     assert not any(a.evaluation and a.evaluation["departs_from_rule"] for a in adjudications)
     want = sum(p.dlt for p in r.patients)
     assert sum(a.is_dlt for a in adjudications) == want > 0
@@ -185,7 +215,7 @@ def check_dlts_crs_and_icans_are_recorded_and_classified_by_the_protocols_rule(
 
 def check_the_next_patient_had_to_wait_for_the_cohorts_outcomes(trial: Trial) -> None:
     r = trial.result
-    assert len(r.refusals) == 9  # one per arm after cohorts 1-3
+    assert len(r.refusals) == REFUSALS
     by_sid = {p.study_id: p for p in r.patients}
     for refusal in r.refusals:
         assert refusal["code"] == "must_wait"
@@ -252,10 +282,10 @@ def check_the_audit_trail_holds_every_act_and_verifies(trial: Trial) -> None:
             )
         )
     assert report.ok, report.problems
-    assert actions["participant.register"] == 60
-    assert actions["participant.enroll"] >= 54 and actions["infusion.record"] >= 54
+    assert actions["participant.register"] == TREATED + 6
+    assert actions["participant.enroll"] >= TREATED and actions["infusion.record"] >= TREATED
     assert actions["phase1.close"] >= 3 and actions["phase2.look"] >= 6
-    assert actions["dose.assign_refused"] == 9
+    assert actions["dose.assign_refused"] == REFUSALS
     assert assign_sites == set(plan.SITES)
 
 
@@ -304,9 +334,9 @@ def check_reports_read_the_trial_whole_and_at_a_cut_off(trial: Trial) -> None:
         mid = days[len(days) // 2]
         cut = load_trial_data(uow.session, as_of=mid)
         states = {a: arm_state(uow.session, a, as_of=last).to_dict() for a in ARMS}
-    assert len(whole.treated) == 54 and len(whole.participants) == 60
+    assert len(whole.treated) == TREATED and len(whole.participants) == TREATED + 6
     assert {a: s.to_dict() for a, s in whole.states.items()} == states
-    assert len(cut.treated) == sum(d <= mid for d in days) < 54
+    assert len(cut.treated) == sum(d <= mid for d in days) < TREATED
     assert all(d <= mid for d in cut.adverse_events["onset_on"])
 
 
@@ -314,7 +344,7 @@ CHECKS = (
     check_54_participants_over_three_arms_and_four_sites,
     check_every_dose_decision_equals_the_designs_for_the_same_outcomes,
     check_phase_1_closes_with_the_designs_obd_e_signed,
-    check_the_fallback_product_is_analysed_at_its_actual_level,
+    check_the_fallback_participant_is_followed_for_safety_and_replaced,
     check_dlts_crs_and_icans_are_recorded_and_classified_by_the_protocols_rule,
     check_the_next_patient_had_to_wait_for_the_cohorts_outcomes,
     check_phase_2_looks_apply_the_bop2_design_fixed_at_closure,

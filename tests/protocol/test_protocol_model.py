@@ -81,24 +81,50 @@ def test_three_arms_with_stable_ids(protocol: Protocol) -> None:
 def test_dose_ladder(protocol: Protocol) -> None:
     ladder = protocol.dose_levels
     assert ladder.names == ("DL-1", "DL1", "DL2")
+    # The registry's reading: BOIN12 explores DL1 (start) to DL2; DL-1 is outside the design.
+    assert ladder.policy == "safety_only" and ladder.fallback_policy.assumption
+    assert ladder.design_names == ("DL1", "DL2")
+    assert [lv.name for lv in ladder.outside] == ["DL-1"]
     expected = {
-        "DL-1": (5e5, "fallback", 1),
-        "DL1": (1e6, "start", 2),
-        "DL2": (2e6, "escalation", 3),
+        "DL-1": (5e5, "fallback", 0),
+        "DL1": (1e6, "start", 1),
+        "DL2": (2e6, "escalation", 2),
     }
     for level in ladder.levels:
         cells, role, index = expected[level.name]
         assert level.cells_per_kg == cells
         assert level.role == role
         assert level.design_index.value == index
-        assert level.design_index.assumption  # the registry gives no design indices
+        assert level.in_design is (index != 0)
         assert level.tolerance == 0.2
         assert level.min_per_kg == pytest.approx(0.8 * cells)
         assert level.max_per_kg == pytest.approx(1.2 * cells)
     assert ladder.start.name == "DL1"
-    assert ladder.by_index(1).name == "DL-1"
+    assert ladder.by_index(1).name == "DL1"
+    assert ladder.by_index(0).name == "DL-1"
     with pytest.raises(InvalidInput):
         ladder.by_name("DL3")
+    with pytest.raises(InvalidInput):
+        ladder.by_index(3)
+
+
+def test_design_params_follow_the_fallback_policy(protocol: Protocol) -> None:
+    params = protocol.design_params("autologous")
+    assert (params.n_doses, params.start_dose) == (2, 1)
+    assert params.extra["dose_labels"] == ["DL1", "DL2"]
+    assert params.extra["cells_per_kg"] == [1e6, 2e6]
+    actual = protocol.with_fallback_policy("analyse_at_actual")
+    ladder = actual.dose_levels
+    assert ladder.design_names == ("DL-1", "DL1", "DL2") and ladder.outside == ()
+    assert [ladder.by_name(n).design_index.value for n in ("DL-1", "DL1", "DL2")] == [1, 2, 3]
+    assert all(lv.design_index.assumption for lv in ladder.levels)
+    params = actual.design_params("autologous")
+    assert (params.n_doses, params.start_dose) == (3, 2)
+    assert params.extra["dose_labels"] == ["DL-1", "DL1", "DL2"]
+    assert actual.with_fallback_policy("safety_only").dose_levels == protocol.dose_levels
+    paths = {n.path for n in assumptions(actual)}
+    assert "dose_levels.fallback_policy" in paths
+    assert "dose_levels.levels[0].design_index" in paths
 
 
 def test_windows(protocol: Protocol) -> None:
@@ -121,13 +147,13 @@ def test_design_totals_54(protocol: Protocol) -> None:
 def test_design_params_map_onto_the_design_core(protocol: Protocol, arm: str) -> None:
     params = protocol.design_params(arm)
     assert isinstance(params, Boin12Params)
-    assert params.n_doses == 3
-    assert params.start_dose == 2  # DL1, the registry's starting dose
+    assert params.n_doses == 2  # DL1 and DL2; the fallback DL-1 is outside (safety_only)
+    assert params.start_dose == 1  # DL1, the registry's starting dose
     assert params.cohort_size == 3
     assert params.max_n == 12
     assert (params.phi_t, params.phi_e, params.u11, params.u00) == (0.35, 0.25, 60, 40)
-    assert params.extra["dose_labels"] == ["DL-1", "DL1", "DL2"]
-    assert params.extra["cells_per_kg"] == [5e5, 1e6, 2e6]
+    assert params.extra["dose_labels"] == ["DL1", "DL2"]
+    assert params.extra["cells_per_kg"] == [1e6, 2e6]
     assert params.extra["arm"] == arm
 
 
@@ -170,7 +196,7 @@ def test_every_non_registry_value_is_marked_with_a_reason(protocol: Protocol) ->
     paths = {n.path for n in notes}
     expected = {
         "dose_levels.unit",
-        "dose_levels.levels[0].design_index",
+        "dose_levels.fallback_policy",
         "windows.bor.target_day",
         "windows.study_day_zero",
         "design.efficacy_endpoint",

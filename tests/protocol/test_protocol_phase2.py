@@ -42,9 +42,9 @@ def test_every_phase2_value_is_an_assumption_with_its_reason(protocol: Protocol)
     for name in PHASE2_NAMES:
         note = notes[f"design.phase2.{name}"]
         assert "Not in the registry" in note.why and note.why.endswith(".")
-    # The new assumptions follow the BOIN12 settings (A13-A22), so A23-A28 are phase 2.
+    # The new assumptions follow the BOIN12 settings (A11-A20), so A21-A26 are phase 2.
     paths = list(notes)
-    assert paths[22:28] == [f"design.phase2.{n}" for n in PHASE2_NAMES]
+    assert paths[20:26] == [f"design.phase2.{n}" for n in PHASE2_NAMES]
 
 
 @pytest.mark.parametrize("arm", ["autologous", "prior_sct_donor", "new_donor"])
@@ -217,8 +217,8 @@ def test_show_lists_the_phase2_settings_with_their_tags(
 ) -> None:
     main(["protocol", "show"])
     out = capsys.readouterr().out
-    assert "phase2.p0" in out and "0.3 [A23]" in out
-    assert "after 3 expansion participants [A26]" in out
+    assert "phase2.p0" in out and "0.3 [A21]" in out
+    assert "after 3 expansion participants [A24]" in out
     assert "looks at 15, 18" in out
 
 

@@ -12,6 +12,7 @@ from dosewise.protocol import (
     parse_protocol,
     protocol_problems,
 )
+from dosewise.protocol.loader import parse_stored_protocol
 
 
 def broken(*edits: tuple[str, str]) -> str:
@@ -134,18 +135,59 @@ def test_negative_phase2_expansion() -> None:
 def test_dose_ladder_rules() -> None:
     text = broken(
         ("      role: start\n", "      role: escalation\n"),
-        ("      design_index:\n        value: 3\n", "      design_index:\n        value: 2\n"),
+        ("      role: fallback\n", "      role: fallback\n      design_index: 2\n"),
     )
-    _, problems = protocol_problems(text)
-    assert {p.path for p in problems} == {"dose_levels.levels"}
-    messages = " | ".join(p.message for p in problems)
-    assert "exactly one level must have role 'start'" in messages
-    assert "design_index values must be 1..n" in messages
+    found = paths(text)
+    assert "exactly one level must have role 'start'" in found["dose_levels.levels"]
+    assert "outside the dose finding" in found["dose_levels.levels[0].design_index"]
+
+
+def test_a_fallback_numbered_as_a_design_dose_needs_analyse_at_actual() -> None:
+    numbered = ("      role: fallback\n", "      role: fallback\n      design_index: 1\n")
+    assert "fallback_policy" in paths(broken(numbered))["dose_levels.levels[0].design_index"]
+    text = broken(numbered, ("    value: safety_only\n", "    value: analyse_at_actual\n"))
+    protocol, problems = protocol_problems(text)
+    assert problems == [] and protocol is not None
+    assert protocol.dose_levels.design_names == ("DL-1", "DL1", "DL2")
+
+
+def test_an_unknown_fallback_policy_is_refused() -> None:
+    text = broken(("    value: safety_only\n", "    value: analyse_somehow\n"))
+    assert "dose_levels.fallback_policy" in " ".join(paths(text))
+
+
+def test_design_indices_out_of_dose_order() -> None:
+    text = broken(
+        ("      role: start\n", "      role: start\n      design_index: 2\n"),
+        ("      role: escalation\n", "      role: escalation\n      design_index: 1\n"),
+    )
+    assert "higher dose" in paths(text)["dose_levels.levels[1].cells_per_kg"]
 
 
 def test_a_higher_design_index_must_be_a_higher_dose() -> None:
-    text = broken(("      cells_per_kg: 2.0e+6\n", "      cells_per_kg: 1.0e+6\n"))
+    text = broken(
+        ("      role: start\n", "      role: start\n      design_index: 1\n"),
+        ("      cells_per_kg: 2.0e+6\n", "      cells_per_kg: 1.0e+6\n"),
+        ("      role: escalation\n", "      role: escalation\n      design_index: 2\n"),
+    )
     assert "higher dose" in paths(text)["dose_levels.levels[2].cells_per_kg"]
+
+
+def test_a_stored_text_of_the_old_reading_keeps_it() -> None:
+    """A trial stored before fallback_policy ran DL-1 as design dose 1: it still does."""
+    text = default_text()
+    for name, index in (("fallback", 1), ("start", 2), ("escalation", 3)):
+        text = text.replace(
+            f"      role: {name}\n", f"      role: {name}\n      design_index: {index}\n", 1
+        )
+    lines = text.splitlines(keepends=True)
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("  fallback_policy:"))
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("  levels:"))
+    old = "".join(lines[:start] + lines[end:])
+    assert "fallback_policy" not in old.split("windows:")[0]
+    protocol = parse_stored_protocol(old)
+    assert protocol.dose_levels.policy == "analyse_at_actual"
+    assert protocol.design_params("autologous").n_doses == 3
 
 
 def test_registry_dates_out_of_order() -> None:

@@ -113,7 +113,7 @@ def test_flow_starts_with_the_enrolled_participants_of_each_arm(
             int(values(w["reasons"], "numSubjects")[gid]) for w in period["dropWithdraws"]
         )
         assert reasons == not_done
-    assert sum(int(v) for v in milestones["STARTED"].values()) == 54
+    assert sum(int(v) for v in milestones["STARTED"].values()) == 55
 
 
 def test_flow_counts_deaths_withdrawals_and_ongoing_follow_up(trial: TrialData) -> None:
@@ -228,6 +228,9 @@ def test_dlt_incidence_among_evaluable_by_arm_and_dose(
     assert sum(int(v) for v in anyd.values()) == sum(p.dlt for p in phase1)
     # and equal to the arm pages: each arm state's DLT count by dose
     by_dose = {(a, d.level): d.dlt for a, st in trial.states.items() for d in st.doses if d.n}
+    # and a fallback participant (safety only) at the level infused, outside the design's data
+    states = trial.states.items()
+    by_dose |= {(a, d.level): d.dlts for a, st in states for d in st.outside_doses if d.treated}
     assert {k: int(anyd[g]) for k, g in group_of(doc, "OG", 1).items()} == by_dose
     # by term: the adverse events flagged as the DLT, participants counted once
     ae = trial.adverse_events
@@ -370,7 +373,7 @@ def test_json_round_trip(doc: dict[str, Any], trial: TrialData, tmp_path: Path) 
         "groups": 3,
         "outcome_groups": len(group_of(doc, "OG")),
         "outcome_measures": 3,
-        "treated": 54,
+        "treated": 55,
         "serious_terms": len(module(doc, "adverseEventsModule")["seriousEvents"]),
         "other_terms": len(module(doc, "adverseEventsModule")["otherEvents"]),
     }
@@ -457,8 +460,8 @@ def test_a_product_failure_stays_in_the_flow(trial: TrialData) -> None:
     milestones = {m["type"]: values(m["achievements"], "numSubjects") for m in period["milestones"]}
     reasons = {w["type"]: values(w["reasons"], "numSubjects") for w in period["dropWithdraws"]}
     gid = group_of(doc, "FG")[(arm, None)]
-    assert sum(int(v) for v in milestones["STARTED"].values()) == 54
-    assert sum(int(v) for v in milestones["Received CD5 CAR T-cell infusion"].values()) == 53
+    assert sum(int(v) for v in milestones["STARTED"].values()) == 55
+    assert sum(int(v) for v in milestones["Received CD5 CAR T-cell infusion"].values()) == 54
     assert reasons["Product failure (not infused)"][gid] == "1"
     assert sum(int(v) for v in reasons["Product failure (not infused)"].values()) == 1
 

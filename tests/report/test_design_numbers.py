@@ -20,12 +20,20 @@ from dosewise.design.tables import boundary_frame, rds_grid
 from dosewise.design.utility import benchmark_utility
 from dosewise.protocol import Protocol
 from dosewise.report.design_report import DesignReport
-from dosewise.simulate import builtin_scenario, simulate
+from dosewise.simulate import Scenario, builtin_scenario, simulate
 from dosewise.simulate.exact import exact_operating_characteristics
 
 
 def _params(protocol: Protocol):  # the one design shared by NCT07070323's three arms
     return protocol.design_params(protocol.arm_ids[0])
+
+
+def _design_truth(protocol: Protocol, name: str) -> Scenario:
+    """A built-in scenario (a truth per dose level, lowest first) on the design's doses only."""
+    scenario = builtin_scenario(name)
+    levels = sorted(protocol.dose_levels.levels, key=lambda lv: lv.cells_per_kg)
+    keep = [i for i, lv in enumerate(levels) if lv.in_design]
+    return scenario.with_(joint=tuple(scenario.joint[i] for i in keep), dose_labels=())
 
 
 def test_one_design_group_covers_every_arm(report: DesignReport, protocol: Protocol) -> None:
@@ -84,13 +92,21 @@ def test_every_rds_cell_matches_decision_tables(ids_en: dict[str, str], protocol
 
 
 def test_first_decision_table_matches_boin12(html_en: str, protocol: Protocol) -> None:
-    # The untried neighbours of the start dose tie after 0 DLTs and 0 responses (boin12.md §5.5).
+    # The registry's reading: the design starts at DL1, its lowest dose; after 0 DLTs and 0
+    # responses there is one untried neighbour (DL2), so no tie.
     p = _params(protocol)
     decision = Boin12(p).decide(f"{p.start_dose}" + "N" * p.cohort_size)
-    names = protocol.dose_levels.names
-    assert len(decision.tied) == 2
-    expected = "tie: " + " / ".join(names[d - 1] for d in decision.tied)
-    assert expected in html_en
+    names = protocol.dose_levels.design_names
+    assert names == ("DL1", "DL2") and p.start_dose == 1
+    assert not decision.tied and decision.next_dose is not None
+    assert "tie: " not in html_en
+    assert names[decision.next_dose - 1] in html_en
+    # Read with DL-1 as design dose 1, the start has an untried dose on each side, which tie
+    # (boin12.md §5.5): the reason the demo once went down to DL-1 after 0 of 3 DLTs.
+    actual = protocol.with_fallback_policy("analyse_at_actual")
+    q = actual.design_params(protocol.arm_ids[0])
+    tied = Boin12(q).decide(f"{q.start_dose}" + "N" * q.cohort_size).tied
+    assert [actual.dose_levels.by_index(d).name for d in tied] == ["DL-1", "DL2"]
 
 
 def test_exact_selection_matches_exact_oc(
@@ -100,7 +116,7 @@ def test_exact_selection_matches_exact_oc(
     names = [oc.scenario.name for oc in report.groups[0].ocs]
     assert names and all(n.startswith("nct07070323-") for n in names)
     for name in names:
-        scenario = builtin_scenario(name)
+        scenario = _design_truth(protocol, name)
         exact = exact_operating_characteristics(p, scenario.joint_array)
         for j in range(p.n_doses):
             text = ids_en[f"exact-sel-0-{name}-{j + 1}"]
@@ -118,10 +134,10 @@ def test_true_obd_matches_scenario_definition(
     ids_en: dict[str, str], report: DesignReport, protocol: Protocol
 ) -> None:
     p = _params(protocol)
-    names = protocol.dose_levels.names
+    names = protocol.dose_levels.design_names
     seen_none = False
     for oc in report.groups[0].ocs:
-        obd = builtin_scenario(oc.scenario.name).true_obd(p)
+        obd = _design_truth(protocol, oc.scenario.name).true_obd(p)
         text = ids_en[f"true-obd-0-{oc.scenario.name}"]
         if obd is None:
             seen_none = True
@@ -137,7 +153,7 @@ def test_tite_selection_matches_simulation_at_same_seed(
     # The report's TITE-BOIN12 column is the engine's output for the protocol's windows.
     p = _params(protocol)
     name = "nct07070323-dl1-best"
-    scenario = builtin_scenario(name).with_(
+    scenario = _design_truth(protocol, name).with_(
         tox_window=float(protocol.windows.dlt_days),
         eff_window=float(protocol.windows.bor.target_day.value),
     )
@@ -186,6 +202,33 @@ def test_bop2_boundaries_match_optimiser(ids_en: dict[str, str], protocol: Proto
     assert float(ids_en[f"bop2-0-promising-{len(rows) - 1}"]) == pytest.approx(
         100 * result.power, abs=0.05
     )
+
+
+def test_both_readings_of_the_fallback_side_by_side(
+    ids_en: dict[str, str], report: DesignReport, protocol: Protocol
+) -> None:
+    """Table 14: every scenario under both fallback policies, the numbers of the exact core."""
+    readings = report.groups[0].readings
+    names = {r.scenario for r in readings}
+    assert names and all(n.startswith("nct07070323-") for n in names)
+    assert [r.policy for r in readings[:2]] == ["safety_only", "analyse_at_actual"]
+    for name in names:
+        truth = builtin_scenario(name).joint_array  # DL-1, DL1, DL2
+        safety = exact_operating_characteristics(_params(protocol), truth[1:])
+        actual = protocol.with_fallback_policy("analyse_at_actual")
+        at_actual = exact_operating_characteristics(
+            actual.design_params(protocol.arm_ids[0]), truth
+        )
+        assert ids_en[f"reading-sel-0-{name}-safety_only-DL-1"] == "—"
+        for j, level in enumerate(("DL1", "DL2")):
+            text = ids_en[f"reading-sel-0-{name}-safety_only-{level}"]
+            assert float(text) == pytest.approx(100 * safety.selection[j], abs=0.05)
+        for j, level in enumerate(("DL-1", "DL1", "DL2")):
+            text = ids_en[f"reading-sel-0-{name}-analyse_at_actual-{level}"]
+            assert float(text) == pytest.approx(100 * at_actual.selection[j], abs=0.05)
+        for policy, exact in (("safety_only", safety), ("analyse_at_actual", at_actual)):
+            stop = float(ids_en[f"reading-stop-0-{name}-{policy}"])
+            assert stop == pytest.approx(100 * exact.early_stop, abs=0.05)
 
 
 def test_chinese_report_prints_the_same_numbers(

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from demo_trial import DemoTrial
 from demo_trial import run_cli as run
+from dosewise.protocol import default_protocol
 from dosewise.report.dsmb import DsmbReport, build_dsmb, dsmb_html, write_dsmb
 from dosewise.report.trial_data import TrialData
 from dosewise.store.tables import AdverseEvent, AuditRecord, DltAdjudication, Enrollment
@@ -48,7 +49,7 @@ def _rows(demo_db: DemoTrial) -> tuple[list[AdverseEvent], dict[int, str], list[
 def test_summary_counts_equal_the_records(cells: dict[str, str], demo_db: DemoTrial) -> None:
     events, arm, adjudications = _rows(demo_db)
     result = demo_db.result
-    assert cells["summary-all-treated"] == str(len(result.patients)) == "54"
+    assert cells["summary-all-treated"] == str(len(result.patients)) == "55"
     assert cells["summary-all-dlt"] == str(sum(a.is_dlt for a in adjudications))
     assert cells["summary-all-dlt"] == str(sum(p.dlt for p in result.patients))
     serious = {e.participant_id for e in events if e.serious}
@@ -88,10 +89,11 @@ def test_ae_terms_and_dlts_by_dose(cells: dict[str, str], demo_db: DemoTrial) ->
         by_term[e.term].add(e.participant_id)
     for term, people in by_term.items():
         assert cells[f"ae-{term.replace(' ', '_')}-any"] == str(len(people))
-    names = ["DL-1", "DL1", "DL2"]
+    ladder = default_protocol().dose_levels
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for p in demo_db.result.patients:
-        counts[(p.arm, names[p.analysed_dose - 1])] += p.dlt
+        assert p.analysed_dose is not None
+        counts[(p.arm, ladder.by_index(p.analysed_dose).name)] += p.dlt
     for (arm_id, level), n in counts.items():
         assert cells[f"dlt-{arm_id}-{level}"] == str(n)
 
@@ -131,7 +133,7 @@ def test_cli_writes_html_and_audits_the_export(
     args = ["report", "dsmb", "--out", str(out), "--database-url", demo_db.url]
     assert run([*args, "--user", "dsmb.demo", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["report"] == "dsmb" and doc["treated"] == 54 and out.is_file()
+    assert doc["report"] == "dsmb" and doc["treated"] == 55 and out.is_file()
     with demo_db.db.sessions() as s:
         last = s.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc())).first()
         assert last is not None

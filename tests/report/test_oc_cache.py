@@ -31,15 +31,27 @@ def numbers(report: DesignReport) -> str:
     )
 
 
+def entries(report: DesignReport) -> tuple[int, int]:
+    """Cached computations of a report: scenario OCs, and the exact OCs of both fallback
+    readings (Table 14, which depend on neither the seed nor the number of trials)."""
+    return (
+        sum(len(g.ocs) for g in report.groups),
+        sum(len(g.readings) for g in report.groups),
+    )
+
+
 def test_a_second_report_reads_what_the_first_computed(protocol: Protocol, tmp_path: Path) -> None:
     first_cache = OcCache(tmp_path)
     first = build_design_report(protocol, trials=30, seed=5, scenarios=SCENARIO, cache=first_cache)
-    assert first_cache.misses == len(first.groups) and first_cache.hits == 0
+    total = sum(entries(first))
+    assert entries(first)[1] == 2 * entries(first)[0]  # both readings of each scenario
+    assert first_cache.misses == total and first_cache.hits == 0
     files = sorted(tmp_path.glob("oc-*.pickle"))
-    assert len(files) == len(first.groups)
+    assert len(files) == total
     again = OcCache(tmp_path)
     second = build_design_report(protocol, trials=30, seed=5, scenarios=SCENARIO, cache=again)
-    assert (again.hits, again.misses) == (len(first.groups), 0)
+    assert (again.hits, again.misses) == (total, 0)
+    assert second.groups[0].readings == first.groups[0].readings
     assert numbers(second) == numbers(first)
     uncached = build_design_report(protocol, trials=30, seed=5, scenarios=SCENARIO)
     assert numbers(uncached) == numbers(first)
@@ -47,10 +59,11 @@ def test_a_second_report_reads_what_the_first_computed(protocol: Protocol, tmp_p
 
 def test_other_inputs_or_a_spoilt_entry_compute_again(protocol: Protocol, tmp_path: Path) -> None:
     cache = OcCache(tmp_path)
-    build_design_report(protocol, trials=30, seed=5, scenarios=SCENARIO, cache=cache)
+    first = build_design_report(protocol, trials=30, seed=5, scenarios=SCENARIO, cache=cache)
     build_design_report(protocol, trials=30, seed=6, scenarios=SCENARIO, cache=cache)
     build_design_report(protocol, trials=31, seed=5, scenarios=SCENARIO, cache=cache)
-    assert cache.hits == 0
+    # Only the exact readings (seed and trials do not enter them) are read back.
+    assert cache.hits == 2 * entries(first)[1]
     for entry in tmp_path.glob("oc-*.pickle"):
         entry.write_bytes(b"not a pickle")
     fresh = OcCache(tmp_path)

@@ -279,7 +279,7 @@ def test_check_references_finds_broken_documents(root: ET.Element) -> None:
 def test_one_subject_per_registered_participant(root: ET.Element, trial: TrialData) -> None:
     subjects = root.findall("odm:ClinicalData/odm:SubjectData", N)
     keys = [s.get("SubjectKey") for s in subjects]
-    assert len(keys) == len(set(keys)) == len(trial.participants) == 60
+    assert len(keys) == len(set(keys)) == len(trial.participants) == 61
     expected = {_usubjid(trial, p.study_id): p.site_id for p in records(trial.participants)}
     assert set(keys) == set(expected)
     for s in subjects:
@@ -320,7 +320,7 @@ def test_values_equal_the_frames(root: ET.Element, trial: TrialData) -> None:
             assert (key, "IG.EX", None) not in values
         bor = values.get((key, "IG.BOR", None), {})
         assert bor.get("IT.BOR") == p.bor
-    assert treated == len(trial.treated) == 54
+    assert treated == len(trial.treated) == 55
     for d in records(trial.dlts):
         dlt = values[(_usubjid(trial, d.study_id), "IG.DLT", None)]
         assert dlt["IT.DLT"] == ("true" if d.is_dlt else "false")
@@ -445,9 +445,9 @@ def test_cli_writes_the_file_and_audits_the_export(
     assert run([*args, "--user", "monitor.demo", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["report"] == "odm" and doc["format"] == "xml"
-    assert doc["subjects"] == 60 and doc["audit_records"] == before
+    assert doc["subjects"] == 61 and doc["audit_records"] == before
     written = ET.parse(out).getroot()
-    assert len(written.findall("odm:ClinicalData/odm:SubjectData", N)) == 60
+    assert len(written.findall("odm:ClinicalData/odm:SubjectData", N)) == 61
     with demo_db.db.sessions() as s:
         last = s.scalars(select(AuditRecord).order_by(AuditRecord.seq.desc())).first()
         assert last is not None

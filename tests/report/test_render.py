@@ -71,4 +71,5 @@ def test_parameter_sources_follow_the_protocol_file() -> None:
     assert rows["φT"].source == "assumption" and rows["φT"].why
     assert rows["φT"].why == protocol.design.boin12.phi_t.why
     assert rows["φ1"].source == "default"
-    assert rows["J"].source == "registry" and rows["J"].value == "3"
+    # The registry's design doses: DL1 and DL2 (the fallback DL-1 is outside, safety_only).
+    assert rows["J"].source == "registry" and rows["J"].value == "2"

@@ -20,6 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from demo_trial import DemoTrial
+from dosewise.protocol import default_protocol
 from dosewise.report.sdtm import DOMAINS, Dataset, Variable, build_sdtm, check_rules, study_day
 from dosewise.report.trial_data import TrialData
 
@@ -120,11 +121,13 @@ def test_ex_dose_in_cells_per_kg_with_planned_and_actual_level(
     ex, supp = sdtm["EX"].frame, sdtm["SUPPEX"].frame
     ex = ex[ex["EXCAT"] == "CAR-T INFUSION"]
     cells = {"DL-1": 5e5, "DL1": 1e6, "DL2": 2e6}  # registry dose levels, cells/kg
-    assert len(ex) == len(demo_db.result.patients) == 54
+    assert len(ex) == len(demo_db.result.patients) == 55
+    ladder = default_protocol().dose_levels
     assert (ex["EXDOSU"] == "cells/kg").all()
     for p in demo_db.result.patients:
         row = ex[ex["USUBJID"] == f"NCT07070323-{p.study_id}"].iloc[0]
-        level = ["DL-1", "DL1", "DL2"][p.analysed_dose - 1]
+        assert p.analysed_dose is not None
+        level = ladder.by_index(p.analysed_dose).name
         assert row["EXDOSTXT"] == level
         assert math.isclose(row["EXDOSE"], cells[level], rel_tol=0.2)  # ±20 % tolerance
         q = supp[supp["USUBJID"] == row["USUBJID"]].set_index("QNAM")["QVAL"]
@@ -182,7 +185,7 @@ def test_ds_milestones(sdtm: dict[str, Dataset], demo_db: DemoTrial) -> None:
     ds = sdtm["DS"].frame
     consent = ds[ds["DSDECOD"] == "INFORMED CONSENT OBTAINED"]
     assert len(consent) == len(sdtm["DM"].frame)
-    assert len(ds[ds["DSDECOD"] == "ENROLLED"]) == 54
+    assert len(ds[ds["DSDECOD"] == "ENROLLED"]) == 55
     assert len(ds[ds["DSDECOD"] == "SCREEN FAILURE"]) == len(demo_db.result.screen_failures)
     assert ds["DSSTDTC"].map(lambda s: bool(ISO_DATE.match(s))).all()
 

@@ -63,6 +63,13 @@ def test_phase1_dlt_counts_by_arm_and_dose_from_sdtm_equal_the_arm_state(
         for d in state.doses
         if d.n
     }
+    # A fallback participant (outside the dose finding) is in no design data, but still in SDTM
+    # at the level infused: the arm state's safety counts at that level.
+    for arm_id, state in trial.states.items():
+        for d in state.outside_doses:
+            if d.evaluable:
+                expected[(arm_id, d.level)] = [d.evaluable, d.dlts]
+    assert ("autologous", "DL-1") in expected
     assert counted == expected
     assert sum(n for n, _ in expected.values()) > 0 and sum(x for _, x in expected.values()) > 0
 

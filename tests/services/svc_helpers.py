@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 
+from dosewise.protocol import default_protocol
 from dosewise.settings import Settings
 from dosewise.store.base import Base
 from dosewise.store.session import Database
@@ -23,7 +24,11 @@ from pg import PASSWORD, FakeClock
 T = TypeVar("T")
 COORD = {"S01": "coord1", "S02": "coord2"}
 INV = {"S01": "inv1", "S02": "inv2"}
-LEVEL_CELLS = {1: 5e5, 2: 1e6, 3: 2e6}
+#: Cells/kg of each design dose (the registry's reading: DL1 = 1, DL2 = 2; DL-1, outside the
+#: dose finding, is 0).
+LEVEL_CELLS = {
+    lv.design_index.value: lv.cells_per_kg for lv in default_protocol().dose_levels.levels
+}
 
 
 class Acts:

@@ -109,9 +109,9 @@ def test_the_state_agrees_with_the_design_and_the_cli(
     run_cohort(acts, "NEN")
     with acts.uow("stat", readonly=True) as uow:
         first = arm_state(uow.session, "autologous", as_of=acts.today)
-    assert first.outcomes == "2NEN"
+    assert first.outcomes == "1NEN"  # DL1, design dose 1 (fallback_policy safety_only)
     params = seeded(PROTOCOL.design_params("autologous"), PROTOCOL, "autologous", 2)
-    decision = Boin12(params).decide("2NEN")
+    decision = Boin12(params).decide("1NEN")
     assert first.next.dose == decision.next_dose
     # The CLI, run with the command the state prints, gives the same decision.
     assert first.decide_command is not None and first.next.decision is not None
@@ -121,12 +121,13 @@ def test_the_state_agrees_with_the_design_and_the_cli(
     cli = json.loads(capsys.readouterr().out)
     for key in ("next_dose", "rule", "tied", "reason", "admissible", "desirability"):
         assert cli[key] == first.next.decision[key], key
-    # Cohort 2 at the decided dose, one product short of the plan: analysed at DL-1.
-    run_cohort(acts, "EBE", short=0)
+    # Cohort 2 at the decided dose, one product short of the plan: given at DL-1, outside the
+    # dose finding, so followed for safety only; a fourth participant takes the place.
+    run_cohort(acts, "EBEN", short=0)
     with acts.uow("stat", readonly=True) as uow:
         second = arm_state(uow.session, "autologous", as_of=acts.today)
-    fallback_token = "1E " if decision.next_dose != 1 else ""
-    assert second.outcomes.startswith(f"2NEN {fallback_token}")
+    assert second.outcomes == f"1NEN {decision.next_dose}BEN"
+    assert [(d.level, d.treated, d.n) for d in second.outside_doses] == [("DL-1", 1, 0)]
     params3 = seeded(PROTOCOL.design_params("autologous"), PROTOCOL, "autologous", 3)
     assert second.next.decision is not None
     assert second.next.decision["next_dose"] == Boin12(params3).decide(second.outcomes).next_dose

@@ -41,12 +41,12 @@ def test_the_first_cohort_starts_at_dl1_and_fills_before_the_design_decides(acts
         sid = acts.recruit(site)
         a = acts.assign(sid, site)
         doses.append((a.cohort, a.dose_index, a.dose_level, a.decision["rule"]))
-    # DL1 is the registry's start dose and design dose 2 (protocol dose_levels).
-    assert doses == [(1, 2, "DL1", "START")] * 3
+    # DL1 is the registry's start dose and design dose 1 (fallback_policy safety_only).
+    assert doses == [(1, 1, "DL1", "START")] * 3
     s = state(acts)
     assert s.cohort == {
         "number": 1,
-        "dose": 2,
+        "dose": 1,
         "size": 3,
         "filled": 3,
         "places_left": 0,
@@ -99,10 +99,10 @@ def test_the_next_cohort_gets_the_designs_decision_for_the_recorded_outcomes(act
         adjudication = outcome(acts, sid, letter, day0, site)
         assert adjudication.is_dlt == (letter == "T")
     s = state(acts)
-    assert s.outcomes == "2NTN"
+    assert s.outcomes == "1NTN"
     assert s.next.action == "assign" and s.next.new_decision
     expected = Boin12(seeded(PROTOCOL.design_params("autologous"), PROTOCOL, "autologous", 2))
-    decision = expected.decide("2NTN")
+    decision = expected.decide("1NTN")
     assert s.next.dose == decision.next_dose and s.next.decision is not None
     assert s.next.decision["rule"] == decision.rule and s.next.decision["tied"] == list(
         decision.tied
@@ -110,8 +110,8 @@ def test_the_next_cohort_gets_the_designs_decision_for_the_recorded_outcomes(act
     sid = acts.recruit("S02")
     a = acts.assign(sid, "S02")
     assert (a.cohort, a.dose_index) == (2, decision.next_dose)
-    assert a.decision["outcomes"] == "2NTN" and a.decision["seed"] == expected.params.seed
-    assert a.state["outcomes"] == "2NTN"
+    assert a.decision["outcomes"] == "1NTN" and a.decision["seed"] == expected.params.seed
+    assert a.state["outcomes"] == "1NTN"
 
 
 def test_a_stale_arm_version_is_refused_with_409(acts: Acts) -> None:
@@ -123,8 +123,8 @@ def test_a_stale_arm_version_is_refused_with_409(acts: Acts) -> None:
     assert err.value.http_status == 409 and "reload the arm state" in err.value.rule
     fresh = state(acts).version
     a = acts.run("coord1", dosing.assign_dose, sid, expected_arm_version=fresh)
-    assert a.dose_index == 2
-    assert acts.assign(other, "S02").dose_index == 2
+    assert a.dose_index == 1
+    assert acts.assign(other, "S02").dose_index == 1
 
 
 def test_confirmation_is_e_signed_by_a_statistician_or_investigator(acts: Acts) -> None:
@@ -149,11 +149,13 @@ def test_confirmation_is_e_signed_by_a_statistician_or_investigator(acts: Acts) 
         acts.confirm(sid)
 
 
-def test_a_short_product_falls_back_to_dl_minus_1_and_is_analysed_there(acts: Acts) -> None:
+def test_a_short_product_falls_back_to_dl_minus_1_and_is_followed_for_safety_only(
+    acts: Acts,
+) -> None:
     sid = acts.recruit("S01")
     acts.assign(sid)
     acts.confirm(sid)
-    product = acts.release(sid, 2, short=True)
+    product = acts.release(sid, 1, short=True)
     # 60% of the DL1 target is below DL1's window (80-120%) but inside DL-1's (40-60% of DL1).
     assert (product.planned_level, product.assigned_level, product.fallback) == (
         "DL1",
@@ -161,10 +163,23 @@ def test_a_short_product_falls_back_to_dl_minus_1_and_is_analysed_there(acts: Ac
         True,
     )
     assert product.status == "released"
+    # Under fallback_policy safety_only DL-1 is outside the dose finding (design index 0): the
+    # participant is followed for safety, in no level's design data, and their place is free.
+    s = state(acts)
+    assert s.patients[0].status == "safety_only" and s.cohort is not None
+    assert s.cohort["places_left"] == 3
     infusion = acts.infuse(sid, product.feasibility["volume_ml"])
-    assert (infusion.actual_level, infusion.actual_dose_index) == ("DL-1", 1)
-    patient = state(acts).patients[0]
-    assert (patient.assigned_dose, patient.analysed_dose, patient.fallback) == (2, 1, True)
+    assert (infusion.actual_level, infusion.actual_dose_index) == ("DL-1", 0)
+    s = state(acts)
+    patient = s.patients[0]
+    assert (patient.assigned_dose, patient.analysed_dose, patient.fallback) == (1, 0, True)
+    assert patient.status == "safety_only" and patient.letter is None
+    assert [d.level for d in s.outside_doses] == ["DL-1"] and s.outside_doses[0].treated == 1
+    assert all(d.treated == 0 for d in s.doses)
+    # The next participant takes the free place in cohort 1, at its dose.
+    replacement = acts.recruit("S02")
+    a = acts.assign(replacement, "S02")
+    assert (a.cohort, a.dose_index, a.dose_level) == (1, 1, "DL1")
 
 
 def test_a_product_below_every_window_is_rejected_and_cannot_be_infused(acts: Acts) -> None:
@@ -205,4 +220,4 @@ def test_a_participant_lost_before_infusion_is_replaced_in_the_same_cohort(acts:
     assert s.cohort is not None and s.cohort["places_left"] == 1
     replacement = acts.recruit("S02")
     a = acts.assign(replacement, "S02")
-    assert (a.cohort, a.dose_index) == (1, 2)
+    assert (a.cohort, a.dose_index) == (1, 1)

@@ -57,7 +57,7 @@ def test_an_edited_dose_index_breaks_the_signature_and_stops_the_arm(acts: Acts)
     with acts.uow("stat", readonly=True) as uow:
         assert signed.broken_in_arm(uow.session, "autologous") == []
 
-    _sql(acts, f"UPDATE dose_assignments SET dose_index = 3 WHERE id = {a.id}")
+    _sql(acts, f"UPDATE dose_assignments SET dose_index = 2 WHERE id = {a.id}")
 
     shown = _record(acts, sid)["dose_assignments"][0]["signature"]
     assert shown["valid"] is False

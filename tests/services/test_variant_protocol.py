@@ -151,12 +151,12 @@ def test_decisions_pages_and_reports_follow_the_protocol_file(
     with acts.uow("stat", readonly=True) as uow:
         state = arm_state(uow.session, ARM, as_of=acts.today)
         builtin = arm_state(uow.session, ARM, as_of=acts.today, protocol=default_protocol())
-    assert state.outcomes == "2EEE" and builtin.outcomes == "2NNN"
+    assert state.outcomes == "1EEE" and builtin.outcomes == "1NNN"
     params = seeded(protocol.design_params(ARM), protocol, ARM, 2)
-    decision = Boin12(params).decide("2EEE")
+    decision = Boin12(params).decide("1EEE")
     assert state.next.action == "assign" and state.next.dose == decision.next_dose
     assert state.next.reason == decision.reason
-    dl1 = state.doses[1]
+    dl1 = state.doses[0]
     assert (dl1.treated, dl1.evaluable, dl1.dlts, dl1.n, dl1.responses) == (3, 3, 0, 3, 3)
 
     # The pages show the variant's state.
@@ -180,7 +180,7 @@ def test_decisions_pages_and_reports_follow_the_protocol_file(
     assert day7 is not None
     first, last = (format_date(day0 + timedelta(d), "medium", locale="en") for d in (4, 10))
     assert f"{first} – {last}" in day7.group(1)
-    row = re.search(r'<tr[^>]*data-dose="2"[^>]*>(.*?)</tr>', arm_page, re.S)
+    row = re.search(r'<tr[^>]*data-dose="1"[^>]*>(.*?)</tr>', arm_page, re.S)
     assert row is not None, arm_page
     cells = dict(re.findall(r'data-count="(\w+)">(\d+)<', row.group(1)))
     assert cells == {
@@ -205,5 +205,8 @@ def test_decisions_pages_and_reports_follow_the_protocol_file(
     measures = doc["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"]
     dlt_measure = next(m for m in measures if "dose-limiting" in m["title"].lower())
     assert "within 21 days" in dlt_measure["description"]
-    dose_groups = [k for g, k in doc["groupKeys"].items() if g.startswith("OG")]
-    assert dose_groups == [{"armId": ARM, "doseLevel": "DL1"}]
+    # Phase 1 outcome groups are by arm and dose level infused (phase 2 groups: by arm).
+    dose_groups = [
+        k for g, k in doc["groupKeys"].items() if g.startswith("OG") and k.get("phase") == 1
+    ]
+    assert dose_groups == [{"armId": ARM, "doseLevel": "DL1", "phase": 1}]

@@ -17,13 +17,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyreadstat
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.orm import Session
 
 from dosewise.protocol import Protocol
-from dosewise.report.ctgov import BOR_TITLES, build_ctgov
+from dosewise.report.ctgov import build_ctgov
 from dosewise.report.cutoff import _cut_rows
 from dosewise.report.dsmb import build_dsmb
 from dosewise.report.sdtm import arm_code, build_sdtm, write_sdtm
@@ -190,7 +191,8 @@ def api_arm_states(client: TestClient, token: str, arms: list[str]) -> Counts:
     for arm in arms:
         r = client.get(f"{API}/arms/{arm}/state", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 200, r.text
-        for d in r.json()["doses"]:
+        body = r.json()
+        for d in [*body["doses"], *body.get("outside_doses", [])]:
             out[(arm, d["dose"])] = {
                 "treated": d["treated"],
                 "evaluable": d["evaluable"],
@@ -219,13 +221,14 @@ def _value(measurement: Mapping[str, Any]) -> int:
 
 
 def ctgov(data: TrialData, protocol: Protocol) -> Counts:
-    """Outcome measures by arm × dose level infused: DLTs, adverse events, best response."""
+    """Phase 1 outcome measures by arm × dose level infused: DLTs and adverse events (over phase 1
+    participants; best response is a phase 2 measure, by arm, so it is not read here)."""
     doc = build_ctgov(data)
     index = {lv.name: lv.design_index.value for lv in protocol.dose_levels.levels}
     keys = {
         gid: (k["armId"], index[k["doseLevel"]])
         for gid, k in doc["groupKeys"].items()
-        if gid.startswith("OG")
+        if gid.startswith("OG") and k.get("phase") == 1
     }
     out: Counts = {key: {} for key in keys.values()}
     for m in doc["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"]:
@@ -247,10 +250,6 @@ def ctgov(data: TrialData, protocol: Protocol) -> Counts:
                 row["treated"] = denoms[gid]
                 for g in range(1, 6):
                     row[f"grade{g}"] = cats[("Any adverse event", f"Grade {g}")][gid]
-            elif "response" in title:
-                row["responders"] = sum(
-                    cats.get((None, BOR_TITLES[c]), {}).get(gid, 0) for c in ("CR", "CRi")
-                )
     return out
 
 
@@ -260,12 +259,20 @@ def sdtm(data: TrialData, folder: Path, protocol: Protocol) -> Counts:
     write_sdtm(build_sdtm(data), folder, data.nct_id)
 
     def read(name: str) -> Any:
-        frame, _ = pyreadstat.read_xport(str(folder / f"{name}.xpt"))
+        path = folder / f"{name}.xpt"
+        if not path.exists():  # a domain with no records yet (RS before any assessment)
+            return pd.DataFrame()
+        frame, _ = pyreadstat.read_xport(str(path))
         return frame
 
     dm, ae, suppae, rs = read("dm"), read("ae"), read("suppae"), read("rs")
     levels = {lv.name: lv.design_index.value for lv in protocol.dose_levels.levels}
-    codes = {arm_code(a, lv): (a, d) for a in protocol.arm_ids for lv, d in levels.items()}
+    codes = {  # ARMCD is by phase (P1-AUTO-DL1, P2-AUTO-DL1); the counts pool both phases
+        arm_code(a, lv, phase): (a, d)
+        for phase in (1, 2)
+        for a in protocol.arm_ids
+        for lv, d in levels.items()
+    }
     subject: dict[str, Key] = {
         str(r.USUBJID): codes[str(r.ACTARMCD)] for r in dm.itertuples() if r.ACTARMCD in codes
     }

@@ -37,12 +37,14 @@ def test_demo_data_fills_a_fresh_database_without_the_api(tmp_path: Path) -> Non
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert summary["participants"] == 54 and summary["screen_failures"] == 6
+    # 54 in the design and one fallback participant followed for safety only (safety_only).
+    assert summary["participants"] == 55 and summary["screen_failures"] == 6
     assert summary["dose_decisions"] == 12
+    # The registry's design doses: no arm closes with the fallback DL-1 as its RP2D.
     assert summary["closures"] == {
         "autologous": "DL1",
-        "prior_sct_donor": "DL1",
-        "new_donor": "DL-1",
+        "prior_sct_donor": "DL2",
+        "new_donor": "DL1",
     }
     assert summary["requests"] > 800  # every act counted
     assert json.loads(proc.stderr.strip().splitlines()[-1]) == []  # neither API nor FastAPI

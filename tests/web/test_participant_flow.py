@@ -121,11 +121,13 @@ def test_register_consent_screen_enroll_assign_confirm_release_fallback(
     # the arm page: the decision that opened cohort 1, who assigned and who confirmed it
     arm = client.get("/trial/arms/autologous").text
     history = arm[arm.index('id="history"') :]
-    assert "Cohort 1: dose 2 (DL1)" in history
+    assert "Cohort 1: dose 1 (DL1)" in history  # DL1: design dose 1 (fallback_policy safety_only)
     assert "Test coord1 (coord1)" in history and "Test inv1 (inv1)" in history
     assert "Electronically signed by Test inv1 (inv1)" in history
-    # the participant is analysed at the level actually given (the fallback)
+    # the participant is analysed at the level actually given (the fallback): outside the dose
+    # finding, followed for safety only, shown in its own row
     assert re.search(rf"{sid}</a></th>.*?DL-1 <span class=\"status wait\">fallback", arm, re.S)
+    assert re.search(r'<tr class="outside" data-dose="0" data-level="DL-1">', arm)
 
 
 def test_refusal_shows_the_message_next_to_the_field_and_keeps_the_values(

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from dosewise.design.table_format import decision_tables
 from dosewise.protocol import assumptions, default_protocol
-from dosewise.report.design_oc import with_protocol_windows
+from dosewise.report.design_oc import for_design, with_protocol_windows
 from dosewise.simulate.run import simulate
 from dosewise.simulate.scenario import builtin_scenario
 
@@ -36,11 +36,11 @@ def test_protocol_page_marks_every_assumption(
     signed_in("coord1")
     page = client.get("/protocol").text
     notes = assumptions(default_protocol())
-    assert len(notes) == 49  # docs/protocol.md, "Assumptions made for NCT07070323"
+    assert len(notes) == 47  # docs/protocol.md, "Assumptions made for NCT07070323"
     for i, note in enumerate(notes, start=1):
         assert f'<li id="A{i}"><strong>A{i}</strong> <code>{note.path}</code>' in page
-    # a tagged value where it appears: cohort size 3 is assumption A10 (docs/protocol.md)
-    assert re.search(r'<span class="assumption">3</span> <a class="tag" href="#A10"', page)
+    # a tagged value where it appears: cohort size 3 is assumption A8 (docs/protocol.md)
+    assert re.search(r'<span class="assumption">3</span> <a class="tag" href="#A8"', page)
 
 
 def test_protocol_page_prints_the_designs_boundaries(
@@ -73,7 +73,8 @@ def test_simulation_shows_the_engines_operating_characteristics(
     r = client.post("/protocol/simulate", data=form, headers=HTMX)
     assert r.status_code == 200
     protocol = default_protocol()
-    scenario = with_protocol_windows(builtin_scenario("nct07070323-dl1-best"), protocol)
+    truth = for_design(builtin_scenario("nct07070323-dl1-best"), protocol)  # DL1, DL2 only
+    scenario = with_protocol_windows(truth, protocol)
     summary = simulate(scenario, protocol.design_params("autologous"), 200, 7).to_dict()
     correct = f"{summary['pct_select_true_obd']:g}"
     assert f"<dt>Correct selection</dt><dd>{correct}%" in r.text

@@ -36,7 +36,7 @@ def test_an_edited_signed_dose_shows_as_an_invalid_signature(
     assert BROKEN not in client.get("/trial/arms/autologous").text
 
     with db.engine.begin() as c:
-        c.execute(text("UPDATE dose_assignments SET dose_index = 3"))
+        c.execute(text("UPDATE dose_assignments SET dose_index = 2"))
 
     assert BROKEN in client.get(f"/participants/{sid}").text
     assert BROKEN in client.get("/trial/arms/autologous").text

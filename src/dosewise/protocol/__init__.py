@@ -16,11 +16,21 @@ from dosewise.protocol.loader import (
     parse_protocol,
     protocol_problems,
 )
-from dosewise.protocol.model import Arm, DoseLadder, DoseLevel, Protocol
+from dosewise.protocol.model import (
+    FALLBACK_POLICIES,
+    OUTSIDE_DESIGN,
+    Arm,
+    DoseLadder,
+    DoseLevel,
+    FallbackPolicy,
+    Protocol,
+)
 from dosewise.protocol.problems import InvalidProtocol, Problem
 from dosewise.protocol.screening import ScreeningRecord, parse_consent, parse_screening
 
 __all__ = [
+    "FALLBACK_POLICIES",
+    "OUTSIDE_DESIGN",
     "Arm",
     "AssumptionNote",
     "ConsentCheck",
@@ -32,6 +42,7 @@ __all__ = [
     "DoseLadder",
     "DoseLevel",
     "Fact",
+    "FallbackPolicy",
     "InvalidProtocol",
     "Problem",
     "Protocol",

@@ -72,6 +72,9 @@ def parse_stored_protocol(text: str, source: str = "<stored>") -> Protocol:
     Texts stored before ``design.phase2`` existed get :data:`LEGACY_PHASE2`, the settings the
     service then applied, so an existing trial keeps its phase 2 design; the stored text itself
     is never changed. New protocol files must give the block (:func:`parse_protocol`).
+
+    Likewise, texts stored before ``dose_levels.fallback_policy`` existed numbered the fallback
+    level as a design dose: they are read with ``fallback_policy: analyse_at_actual``.
     """
     try:
         data: Any = yaml.safe_load(text)
@@ -81,7 +84,24 @@ def parse_stored_protocol(text: str, source: str = "<stored>") -> Protocol:
     if isinstance(design, dict) and "phase2" not in design:
         design["phase2"] = LEGACY_PHASE2
         text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    ladder = data.get("dose_levels") if isinstance(data, dict) else None
+    if isinstance(ladder, dict) and "fallback_policy" not in ladder and _fallback_numbered(ladder):
+        ladder["fallback_policy"] = "analyse_at_actual"
+        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
     return parse_protocol(text, source)
+
+
+def _fallback_numbered(ladder: dict[str, Any]) -> bool:
+    """True when a stored ladder gives its fallback level a design index (the old reading)."""
+    levels = ladder.get("levels")
+    if not isinstance(levels, list):
+        return False
+    for lv in levels:
+        if isinstance(lv, dict) and lv.get("role") == "fallback":
+            index = lv.get("design_index")
+            value = index.get("value") if isinstance(index, dict) else index
+            return value not in (None, 0)
+    return False
 
 
 def load_protocol(path: str | Path) -> Protocol:

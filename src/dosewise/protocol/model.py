@@ -59,8 +59,23 @@ class Arm(Localized):
     lymphodepletion: Fact[str] | None = None
 
 
+#: How a participant given the fallback level is analysed (``dose_levels.fallback_policy``):
+#: ``safety_only`` — the fallback level is outside the dose finding: the participant is followed
+#: and reported for safety, is in no level's BOIN12 data, and the next patient replaces them;
+#: ``analyse_at_actual`` — the fallback level is design dose 1 and its patients count there.
+FallbackPolicy = Literal["safety_only", "analyse_at_actual"]
+FALLBACK_POLICIES: tuple[FallbackPolicy, ...] = ("safety_only", "analyse_at_actual")
+#: The design index of a level outside the dose finding (the fallback under ``safety_only``).
+OUTSIDE_DESIGN = 0
+
+
 class DoseLevel(Frozen):
-    """A named cell dose per kg with its tolerance, and the design dose index it maps to."""
+    """A named cell dose per kg with its tolerance, and the design dose index it maps to.
+
+    ``design_index`` is 1..n for the levels of the dose finding and :data:`OUTSIDE_DESIGN` (0)
+    for a fallback level outside it; the ladder derives it from ``fallback_policy`` when the
+    file leaves it out.
+    """
 
     name: str = Field(min_length=1)
     cells_per_kg: float = Field(gt=0)
@@ -75,6 +90,45 @@ class DoseLevel(Frozen):
     @property
     def max_per_kg(self) -> float:
         return self.cells_per_kg * (1 + self.tolerance)
+
+    @property
+    def in_design(self) -> bool:
+        """True for a level of the dose finding (design index 1..n)."""
+        return self.design_index.value != OUTSIDE_DESIGN
+
+
+def _policy_value(data: dict[str, Any]) -> Any:
+    raw = data.get("fallback_policy", "safety_only")
+    if isinstance(raw, Fact):
+        return raw.value
+    return raw.get("value") if isinstance(raw, dict) else raw
+
+
+def _design_numbers(levels: list[Any], policy: Any) -> list[int] | None:
+    """Each level's design index under ``policy``: the design levels by dose, 1..n; a fallback
+    level outside the design 0. None when the levels are not well-formed enough to number."""
+    try:
+        doses = [float(lv["cells_per_kg"]) for lv in levels]
+        roles = [lv.get("role") for lv in levels]
+    except (TypeError, KeyError, ValueError, AttributeError):
+        return None
+    inside = [
+        i for i in range(len(levels)) if not (policy == "safety_only" and roles[i] == "fallback")
+    ]
+    ranked = sorted(inside, key=lambda i: doses[i])
+    numbers = [OUTSIDE_DESIGN] * len(levels)
+    for rank, i in enumerate(ranked, start=1):
+        numbers[i] = rank
+    return numbers
+
+
+_DERIVED_WHY = {
+    "analyse_at_actual": (
+        "fallback_policy analyse_at_actual: every level is a design dose, numbered from the "
+        "lowest dose, so the fallback level is design dose 1 and its patients count at their "
+        "actual dose (boin12.md §11)."
+    ),
+}
 
 
 #: How a participant infused outside every level's window (a recorded protocol deviation) is
@@ -96,13 +150,35 @@ def _deviation_default() -> Fact[DeviationAnalysis]:
 
 
 class DoseLadder(Localized):
-    """The dose levels in design order, and what their numbers count."""
+    """The dose levels, the design doses they map to, and how a fallback is analysed."""
 
     ZH_FIELDS = ("unit", "fallback_rule")
 
     unit: Fact[str]
     fallback_rule: str | None = None
+    fallback_policy: Fact[FallbackPolicy] = Fact[FallbackPolicy](value="safety_only")
     levels: tuple[DoseLevel, ...] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _number_levels(cls, data: Any) -> Any:
+        """Fill in each missing ``design_index`` from ``fallback_policy`` (see DoseLevel)."""
+        if not isinstance(data, dict) or not isinstance(data.get("levels"), list | tuple):
+            return data
+        levels = [dict(lv) if isinstance(lv, dict) else lv for lv in data["levels"]]
+        if not all(isinstance(lv, dict) for lv in levels):
+            return data
+        policy = _policy_value(data)
+        numbers = _design_numbers(levels, policy)
+        if numbers is None:
+            return data
+        why = _DERIVED_WHY.get(str(policy))
+        for lv, number in zip(levels, numbers, strict=True):
+            if "design_index" not in lv:
+                lv["design_index"] = (
+                    {"value": number, "assumption": True, "why": why} if why else number
+                )
+        return {**data, "levels": levels}
 
     @model_validator(mode="after")
     def _ordered(self) -> DoseLadder:
@@ -111,10 +187,25 @@ class DoseLadder(Localized):
         for i, name in enumerate(names):
             if names.index(name) != i:
                 problems.append((f"levels[{i}].name", name, "duplicate dose level name"))
-        indices = sorted(lv.design_index.value for lv in self.levels)
-        if indices != list(range(1, len(self.levels) + 1)):
-            problems.append(("levels", indices, "design_index values must be 1..n, each once"))
-        by_index = sorted(self.levels, key=lambda lv: lv.design_index.value)
+        policy = self.fallback_policy.value
+        for i, lv in enumerate(self.levels):
+            if policy == "safety_only" and lv.role == "fallback" and lv.in_design:
+                problems.append(
+                    (
+                        f"levels[{i}].design_index",
+                        lv.design_index.value,
+                        f"must be {OUTSIDE_DESIGN} or left out: under fallback_policy "
+                        "safety_only the fallback level is outside the dose finding "
+                        "(or set fallback_policy: analyse_at_actual)",
+                    )
+                )
+        design = [lv for lv in self.levels if lv.in_design]
+        indices = sorted(lv.design_index.value for lv in design)
+        if indices != list(range(1, len(design) + 1)):
+            problems.append(
+                ("levels", indices, "design_index values must be 1..n, each once (0: outside)")
+            )
+        by_index = sorted(design, key=lambda lv: lv.design_index.value)
         for low, high in itertools.pairwise(by_index):
             if high.cells_per_kg <= low.cells_per_kg:
                 problems.append(
@@ -129,12 +220,19 @@ class DoseLadder(Localized):
             problems.append(("levels", starts, "exactly one level must have role 'start'"))
         if sum(lv.role == "fallback" for lv in self.levels) > 1:
             problems.append(("levels", names, "at most one level may have role 'fallback'"))
+        if not design:
+            problems.append(("levels", names, "at least one level must be a design dose"))
         raise_problems(problems)
         return self
 
     @property
     def start(self) -> DoseLevel:
         return next(lv for lv in self.levels if lv.role == "start")
+
+    @property
+    def policy(self) -> FallbackPolicy:
+        """How a fallback participant is analysed (``fallback_policy``)."""
+        return self.fallback_policy.value
 
     def by_name(self, name: str) -> DoseLevel:
         """The level called ``name`` (``DL-1``, ``DL1`` ...)."""
@@ -144,17 +242,42 @@ class DoseLadder(Localized):
         raise InvalidInput("level", name, f"must be one of {', '.join(self.names)}")
 
     def by_index(self, index: int) -> DoseLevel:
-        """The level at a 1-based design dose index."""
+        """The level at a design dose index (1..n; 0: the fallback level outside the design)."""
         for level in self.levels:
             if level.design_index.value == index:
                 return level
-        raise InvalidInput("dose", index, f"must be a design dose from 1 to {len(self.levels)}")
+        raise InvalidInput(
+            "dose", index, f"must be a design dose from 1 to {len(self.design_levels)}"
+        )
+
+    @property
+    def design_levels(self) -> tuple[DoseLevel, ...]:
+        """The levels of the dose finding, in design order (index 1 first)."""
+        inside = [lv for lv in self.levels if lv.in_design]
+        return tuple(sorted(inside, key=lambda lv: lv.design_index.value))
+
+    @property
+    def outside(self) -> tuple[DoseLevel, ...]:
+        """Levels given but outside the dose finding (the fallback under ``safety_only``)."""
+        return tuple(lv for lv in self.levels if not lv.in_design)
+
+    @property
+    def design_names(self) -> tuple[str, ...]:
+        """Names of the design doses, dose 1 first."""
+        return tuple(lv.name for lv in self.design_levels)
 
     @property
     def names(self) -> tuple[str, ...]:
-        """Level names in design order (index 1 first)."""
-        ordered = sorted(self.levels, key=lambda lv: lv.design_index.value)
-        return tuple(lv.name for lv in ordered)
+        """Every level's name from the lowest dose (levels outside the design included)."""
+        return tuple(lv.name for lv in sorted(self.levels, key=lambda lv: lv.cells_per_kg))
+
+    def with_policy(self, policy: FallbackPolicy) -> DoseLadder:
+        """The same levels under another ``fallback_policy`` (design indices re-derived)."""
+        data = self.model_dump(mode="python")
+        data["fallback_policy"] = {**data["fallback_policy"], "value": policy}
+        for lv in data["levels"]:
+            lv.pop("design_index", None)
+        return DoseLadder.model_validate(data)
 
 
 class BorWindow(Localized):
@@ -363,8 +486,9 @@ class Protocol(Frozen):
         self.arm(arm_id)
         settings = self.design.boin12_for(arm_id)
         ladder = self.dose_levels
+        design = ladder.design_levels
         return Boin12Params(
-            n_doses=len(ladder.levels),
+            n_doses=len(design),
             start_dose=ladder.start.design_index.value,
             cohort_size=self.design.cohort_size.value,
             max_n=self.design.phase1_max_n(arm_id),
@@ -372,10 +496,17 @@ class Protocol(Frozen):
             extra={
                 "protocol": self.registry.nct_id,
                 "arm": arm_id,
-                "dose_labels": list(ladder.names),
-                "cells_per_kg": [ladder.by_name(n).cells_per_kg for n in ladder.names],
+                "dose_labels": [lv.name for lv in design],
+                "cells_per_kg": [lv.cells_per_kg for lv in design],
             },
         )
+
+    def with_fallback_policy(self, policy: FallbackPolicy) -> Protocol:
+        """This protocol read under another ``dose_levels.fallback_policy`` (the design report
+        compares both readings)."""
+        if policy == self.dose_levels.policy:
+            return self
+        return self.model_copy(update={"dose_levels": self.dose_levels.with_policy(policy)})
 
     def bop2_plan(self, arm_id: ArmId) -> Bop2Plan:
         """The arm's phase 2 (BOP2) settings from ``design.phase2`` and its overrides.

@@ -12,10 +12,16 @@ For each scenario the report shows three computations, all by the core:
 The scenarios' observation windows are set from the protocol (DLT window, BOR day); their
 accrual setting is kept. The design is always the protocol's, whatever design settings a scenario
 file suggests; the differences are listed so the report can say so.
+
+A protocol's built-in scenarios give a truth for every dose level, the fallback included; under
+``dose_levels.fallback_policy: safety_only`` the fallback is not a design dose, so the scenario
+is restricted to the design's levels (:func:`for_design`). :func:`reading_comparison` computes
+the exact BOIN12 OCs of both readings of the fallback on the same truths, side by side.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +29,7 @@ import numpy as np
 
 from dosewise.design.params import Boin12Params
 from dosewise.errors import InvalidInput
-from dosewise.protocol.model import Protocol
+from dosewise.protocol.model import FALLBACK_POLICIES, FallbackPolicy, Protocol
 from dosewise.simulate import (
     Scenario,
     Summary,
@@ -108,29 +114,149 @@ class ScenarioOC:
 
 
 def default_scenarios(protocol: Protocol, n_doses: int) -> tuple[Scenario, ...]:
-    """Built-in scenarios for this protocol (tagged with its NCT id), else any with J doses."""
+    """Built-in scenarios for this protocol (tagged with its NCT id), else any with J doses.
+
+    A protocol scenario over every level (the fallback included) is restricted to the design's
+    levels when the design has fewer (:func:`for_design`).
+    """
     tag = protocol.registry.nct_id.lower()
     scenarios = [builtin_scenario(name) for name in builtin_names()]
-    own = [s for s in scenarios if tag in s.tags and s.n_doses == n_doses]
+    every = len(protocol.dose_levels.levels)
+    own = [s for s in scenarios if tag in s.tags and s.n_doses in (n_doses, every)]
     if own:
-        return tuple(own)
+        return tuple(for_design(s, protocol) for s in own)
     return tuple(s for s in scenarios if s.n_doses == n_doses)
 
 
 def chosen_scenarios(
     protocol: Protocol, n_doses: int, names: list[str] | None
 ) -> tuple[Scenario, ...]:
-    """The scenarios named (built-in names or YAML files), or the protocol's built-in ones."""
+    """The scenarios named (built-in names or YAML files), or the protocol's built-in ones.
+
+    A scenario gives a truth per design dose, or per dose level (then restricted to the design).
+    """
     if not names:
         return default_scenarios(protocol, n_doses)
+    every = len(protocol.dose_levels.levels)
     out = []
     for name in names:
         sc = resolve_scenario(name)
-        if sc.n_doses != n_doses:
+        if sc.n_doses not in (n_doses, every):
             raise InvalidInput(
-                "scenario", name, f"has {sc.n_doses} doses; the protocol's design has {n_doses}"
+                "scenario",
+                name,
+                f"has {sc.n_doses} doses; the protocol's design has {n_doses}"
+                + (f" (of {every} dose levels)" if every != n_doses else ""),
             )
-        out.append(sc)
+        out.append(for_design(sc, protocol))
+    return tuple(out)
+
+
+def for_design(scenario: Scenario, protocol: Protocol) -> Scenario:
+    """A scenario over every dose level (lowest first) restricted to the design's levels.
+
+    A scenario that already has one truth per design dose is returned as it is.
+    """
+    ladder = protocol.dose_levels
+    levels = sorted(ladder.levels, key=lambda lv: lv.cells_per_kg)
+    design = ladder.design_levels
+    if scenario.n_doses != len(levels) or len(design) == len(levels):
+        return scenario
+    keep = [i for i, lv in enumerate(levels) if lv.in_design]
+    labels = scenario.dose_labels
+    return scenario.with_(
+        joint=tuple(scenario.joint[i] for i in keep),
+        dose_labels=tuple(labels[i] for i in keep) if labels else (),
+        design={k: v for k, v in scenario.design.items() if k != "start_dose"},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingOC:
+    """Exact BOIN12 OCs of one scenario under one reading of the fallback level.
+
+    Per dose level (every level, lowest first): the % of trials selecting it as the OBD and the
+    mean patients treated there; None where the level is not a design dose in this reading.
+    """
+
+    scenario: str
+    policy: FallbackPolicy
+    levels: tuple[str, ...]
+    selection_pct: tuple[float | None, ...]
+    patients: tuple[float | None, ...]
+    none_pct: float
+    stop_pct: float
+    mean_total: float
+
+
+def reading_oc(scenario: Scenario, protocol: Protocol, arm_id: str) -> ReadingOC:
+    """The exact OCs of ``scenario`` (a truth per dose level) under ``protocol``'s reading."""
+    ladder = protocol.dose_levels
+    levels = sorted(ladder.levels, key=lambda lv: lv.cells_per_kg)
+    params = protocol.design_params(arm_id)
+    exact = exact_operating_characteristics(params, for_design(scenario, protocol).joint_array)
+    selection: list[float | None] = []
+    patients: list[float | None] = []
+    for lv in levels:
+        if not lv.in_design:
+            selection.append(None)
+            patients.append(None)
+            continue
+        j = lv.design_index.value - 1
+        selection.append(100.0 * float(exact.selection[j]))
+        patients.append(float(exact.mean_n[j]))
+    return ReadingOC(
+        scenario=scenario.name,
+        policy=ladder.policy,
+        levels=tuple(lv.name for lv in levels),
+        selection_pct=tuple(selection),
+        patients=tuple(patients),
+        none_pct=100.0 * float(exact.selection[-1]),
+        stop_pct=100.0 * float(exact.early_stop),
+        mean_total=float(exact.mean_total_n),
+    )
+
+
+def reading_scenarios(protocol: Protocol, names: list[str] | None) -> tuple[Scenario, ...]:
+    """Scenarios with a truth for every dose level: the protocol's built-in ones or those named
+    (named scenarios with fewer doses are left out of the comparison)."""
+    every = len(protocol.dose_levels.levels)
+    if names:
+        found = [resolve_scenario(name) for name in names]
+        return tuple(s for s in found if s.n_doses == every)
+    tag = protocol.registry.nct_id.lower()
+    scenarios = [builtin_scenario(name) for name in builtin_names()]
+    return tuple(s for s in scenarios if tag in s.tags and s.n_doses == every)
+
+
+def reading_comparison(
+    protocol: Protocol,
+    arm_id: str,
+    scenarios: tuple[Scenario, ...],
+    compute: Callable[[tuple[Any, ...], Callable[[], ReadingOC]], ReadingOC] | None = None,
+) -> tuple[ReadingOC, ...]:
+    """Both readings of the fallback level (``FALLBACK_POLICIES``) on the same truths: scenario
+    by scenario, the protocol's reading first. Empty when the protocol has no fallback level.
+
+    ``compute(inputs, thunk)`` may cache each result (the report passes its OC cache).
+    """
+    if not any(lv.role == "fallback" for lv in protocol.dose_levels.levels):
+        return ()
+    mine = protocol.dose_levels.policy
+    order = (mine, *(p for p in FALLBACK_POLICIES if p != mine))
+    out = []
+    for scenario in scenarios:
+        for policy in order:
+            reading = protocol.with_fallback_policy(policy)
+            params = reading.design_params(arm_id)
+
+            def thunk(sc: Scenario = scenario, pr: Protocol = reading) -> ReadingOC:
+                return reading_oc(sc, pr, arm_id)
+
+            if compute is None:
+                out.append(thunk())
+            else:
+                out.append(compute(("reading_oc", scenario, params, policy), thunk))
     return tuple(out)
 
 

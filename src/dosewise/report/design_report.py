@@ -30,9 +30,12 @@ from dosewise.report.design_data import (
 )
 from dosewise.report.design_defaults import DEFAULT_SEED, DEFAULT_TRIALS, MAX_TRIALS
 from dosewise.report.design_oc import (
+    ReadingOC,
     ScenarioOC,
     chosen_scenarios,
     design_differences,
+    reading_comparison,
+    reading_scenarios,
     scenario_oc,
     with_protocol_windows,
 )
@@ -50,6 +53,8 @@ class GroupResult:
     group: DesignGroup
     ocs: tuple[ScenarioOC, ...]
     overridden: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    #: Exact BOIN12 OCs under both readings of the fallback level (``fallback_policy``).
+    readings: tuple[ReadingOC, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +74,7 @@ class DesignReport:
     @property
     def dose_names(self) -> tuple[str, ...]:
         """Protocol names of the design doses, dose 1 first."""
-        return self.protocol.dose_levels.names
+        return self.protocol.dose_levels.design_names
 
 
 def _check_trials(trials: int) -> int:
@@ -124,7 +129,14 @@ def build_design_report(
                 ocs.append(compute())
             else:
                 ocs.append(cache.get_or_compute(("scenario_oc", sc, params, trials, seed), compute))
-        results.append(GroupResult(group, tuple(ocs), overridden))
+        compare = None if cache is None else cache.get_or_compute
+        readings = reading_comparison(
+            protocol,
+            group.arms[0].id,
+            reading_scenarios(protocol, list(scenarios or [])),
+            compare,
+        )
+        results.append(GroupResult(group, tuple(ocs), overridden, readings))
     return DesignReport(
         protocol=protocol,
         source=source,
@@ -233,6 +245,24 @@ class GroupView:
     promising_k: int | None
     exact_summary: str
     tite_summary: str
+    readings: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _reading_rows(result: GroupResult, prefix: str) -> list[dict[str, Any]]:
+    """The side-by-side table of the two readings: one row per scenario and reading."""
+    return [
+        {
+            "scenario": r.scenario[len(prefix) :] if r.scenario.startswith(prefix) else r.scenario,
+            "scenario_id": r.scenario,
+            "policy": r.policy,
+            "selection": r.selection_pct,
+            "patients": r.patients,
+            "none": r.none_pct,
+            "stop": r.stop_pct,
+            "total": r.mean_total,
+        }
+        for r in result.readings
+    ]
 
 
 def _group_view(report: DesignReport, result: GroupResult, tr: Translator, sep: str) -> GroupView:
@@ -282,6 +312,7 @@ def _group_view(report: DesignReport, result: GroupResult, tr: Translator, sep: 
         else int(g.phase2.result.as_dict()["promising_if_responses_ge"]),
         exact_summary=exact_summary(ocs, tr, prefix),
         tite_summary=tite_summary(ocs, tr),
+        readings=_reading_rows(result, prefix),
     )
 
 
@@ -299,10 +330,10 @@ def design_report_context(report: DesignReport, lang: str) -> dict[str, Any]:
             "low": lv.min_per_kg,
             "high": lv.max_per_kg,
             "role": ROLE_NAMES[lv.role],
-            "index": lv.design_index.value,
+            "index": lv.design_index.value if lv.in_design else None,
             "fact": lv.design_index,
         }
-        for lv in sorted(ladder.levels, key=lambda lv: lv.design_index.value)
+        for lv in sorted(ladder.levels, key=lambda lv: lv.cells_per_kg)
     ]
     fallback = next((lv for lv in levels if lv["role"] == ROLE_NAMES["fallback"]), None)
     start = next(lv for lv in levels if lv["role"] == ROLE_NAMES["start"])
@@ -329,6 +360,9 @@ def design_report_context(report: DesignReport, lang: str) -> dict[str, Any]:
         "tau_e": protocol.windows.bor.target_day.value,
         "ladder": ladder,
         "levels": levels,
+        "level_names": [lv["name"] for lv in levels],
+        "policy": ladder.policy,
+        "n_design": len(ladder.design_levels),
         "fallback": fallback,
         "start_level": start,
         "uniform_sizes": len(n1) == 1 and len(n2) == 1,

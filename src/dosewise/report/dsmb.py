@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from dosewise import __version__
+from dosewise.protocol import OUTSIDE_DESIGN
 from dosewise.report.figures import figure_uri, new_figure
 from dosewise.report.i18n import Translator
 from dosewise.report.names import ReportNames
@@ -140,9 +141,11 @@ def build_dsmb(data: TrialData) -> DsmbReport:
             "dlt": d.dlts,
             "responders": d.responders,
             "worst_ae": list(d.worst_ae),
+            "outside": d.dose == OUTSIDE_DESIGN,
         }
         for arm in arm_ids
-        for d in data.states[arm].doses
+        # The design's doses, then any level outside the dose finding (safety counts only).
+        for d in (*data.states[arm].doses, *data.states[arm].outside_doses)
     ]
     return DsmbReport(
         nct_id=data.nct_id,

@@ -209,6 +209,7 @@ OUTCOME_STATUSES: dict[str, str] = {
     "pending": N_("Pending"),
     "not_evaluable": N_("Not evaluable"),
     "not_assigned": N_("No dose yet"),
+    "safety_only": N_("Safety only (fallback level)"),
     "dlt": N_("DLT"),
     "no_dlt": N_("No DLT"),
     "response": N_("Response"),

@@ -18,7 +18,7 @@ from dosewise.design.tables import rds_grid
 from dosewise.errors import InvalidInput
 from dosewise.protocol import Protocol, assumptions
 from dosewise.protocol.base import AssumptionNote
-from dosewise.report.design_oc import with_protocol_windows
+from dosewise.report.design_oc import for_design, with_protocol_windows
 from dosewise.report.downloads import DESIGN_TRIALS
 from dosewise.settings import Settings
 from dosewise.simulate.run import simulate
@@ -147,7 +147,7 @@ def scenario_names(protocol: Protocol) -> list[str]:
     own = [name for name in builtin_names() if name.startswith(prefix)]
     if own:
         return own
-    n = len(protocol.dose_levels.levels)
+    n = len(protocol.dose_levels.design_levels)
     return [name for name in builtin_names() if builtin_scenario(name).n_doses == n]
 
 
@@ -189,7 +189,9 @@ def simulation_request(
 
 def run_simulation(protocol: Protocol, req: SimulationRequest) -> Summary:
     """Operating characteristics of the arm's design under the scenario (protocol windows)."""
-    scenario = with_protocol_windows(builtin_scenario(req.scenario), protocol)
+    # A protocol scenario has a truth per dose level; the design may have fewer (the fallback
+    # outside the dose finding), so it is restricted to the design's doses.
+    scenario = with_protocol_windows(for_design(builtin_scenario(req.scenario), protocol), protocol)
     return simulate(scenario, protocol.design_params(req.arm), req.trials, req.seed, tite=req.tite)
 
 

@@ -571,6 +571,9 @@ class ArmStateOut(BaseModel):
     decide_command: str | None
     tite_input: dict[str, Any] | None
     doses: list[DoseRowOut]
+    #: Levels outside the dose finding (the fallback under ``fallback_policy: safety_only``):
+    #: their participants' safety counts; ``n``, ``dlt`` and ``responses`` are always 0.
+    outside_doses: list[DoseRowOut] = []
     cohort: dict[str, Any] | None
     pending: list[PendingOut]
     needs_readjudication: list[str] = Field(

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import func, select
 
+from dosewise.protocol import default_protocol
 from dosewise.settings import Settings
 from dosewise.store.session import Database
 from dosewise.store.tables import Participant
@@ -155,7 +156,8 @@ class _Script:
         self.log = log
         self.sites = itertools.cycle(plan.SITES)
         self.counter = itertools.count()
-        self.analysed: dict[tuple[str, int], int] = {}
+        self.analysed: dict[tuple[str, str], int] = {}
+        self.ladder = default_protocol().dose_levels
         self.kinds = itertools.count()
         self.confirmers = itertools.cycle(("inv", "stat"))
 
@@ -233,7 +235,6 @@ class _Script:
         """Release (day +1), lymphodeplete (days +1..+3) and infuse (day +6) each patient."""
         start = self.today
         self.advance_to(start + timedelta(days=1))
-        levels = {1: 5e5, 2: 1e6, 3: 2e6}
         volumes = {}
         for p, short in group:
             assert p.dose is not None
@@ -242,7 +243,9 @@ class _Script:
                 p.study_id,
                 {
                     "lot": f"CD5-{p.study_id}",
-                    "certificate": plan.certificate(levels[p.dose], p.weight, short),
+                    "certificate": plan.certificate(
+                        self.ladder.by_index(p.dose).cells_per_kg, p.weight, short
+                    ),
                     "weight_kg": p.weight,
                     "released_on": self.today.isoformat(),
                 },
@@ -271,10 +274,10 @@ class _Script:
     # -- outcomes -------------------------------------------------------------------------
     def phase1_letter(self, p: Patient) -> str:
         assert p.analysed_dose is not None
-        key = (p.arm, p.analysed_dose)
+        key = (p.arm, self.ladder.by_index(p.analysed_dose).name)
         k = self.analysed.get(key, 0)
         self.analysed[key] = k + 1
-        return plan.PHASE1_TRUTH[p.arm][p.analysed_dose][k]
+        return plan.PHASE1_TRUTH[p.arm][key[1]][k]
 
     def record_outcomes(self, p: Patient, dlt: bool, responds: bool, late: bool = False) -> None:
         """AEs, the day-28 assessment (and day 90 when ``late``), then the DLT adjudication."""
@@ -400,17 +403,29 @@ def _phase1(s: _Script) -> None:
             break
         s.treat(group)
         infused = s.today
-        # Two weeks on, a newly enrolled participant asks for a dose: the design says wait.
+        # Two weeks on, a newly enrolled participant asks for a dose: the design says wait,
+        # unless a place of the cohort is free (a fallback participant followed for safety
+        # only): then they take it and are treated at the cohort's dose.
         s.advance_to(infused + timedelta(days=10))
+        replacements: list[tuple[Patient, bool]] = []
         for arm in arms:
             if cohort < 4:
                 waiting[arm] = s.recruit(arm)
-                s.assign(waiting[arm])
+                if s.assign(waiting[arm]) is not None:
+                    p = waiting.pop(arm)
+                    s.treated(p)
+                    replacements.append((p, False))
         s.advance_to(infused + timedelta(days=31))
         for p, _ in group:
             letter = s.phase1_letter(p)
             p.letter = letter
             s.record_outcomes(p, letter in "TB", letter in "EB")
+        if replacements:
+            s.treat(replacements)
+            s.advance_to(s.today + timedelta(days=31))
+            for p, _ in replacements:
+                p.letter = s.phase1_letter(p)
+                s.record_outcomes(p, p.letter in "TB", p.letter in "EB")
 
 
 def _close(s: _Script, arm: str, state: dict[str, Any]) -> None:

@@ -4,10 +4,15 @@ Pure data and small pure functions, used by :func:`dosewise.trial.demo.load_demo
 outcomes are set per arm and per *analysed* dose, in the order patients are analysed there (the
 design, not the script, decides the doses), so the same script works whatever it decides:
 
-- autologous: DL1 responds well, DL2 is toxic; one DL2 product falls short and is given at
-  DL-1 (the registry's fallback), so it is analysed at design dose 1;
-- prior_sct_donor: a quiet start, two random tie-breaks, DL1 best;
-- new_donor: an early DLT at DL1 and a move down to DL-1.
+- autologous: DL1 responds well, DL2 is toxic; one product of cohort 2 falls short and is given
+  at DL-1 (the registry's fallback). Under the protocol's default ``fallback_policy``
+  (``safety_only``) that participant is followed for safety only, in no level's design data,
+  and the next enrolled participant takes the place in the cohort (under
+  ``analyse_at_actual`` DL-1 would be design dose 1);
+- prior_sct_donor: a quiet start, DL1 best;
+- new_donor: an early DLT at DL1, which responds; DL2 is toxic.
+
+The design doses are the registry's: DL1 (the start) and DL2.
 
 Each toxicity (T) is made of recorded events that the protocol's DLT definition classifies as a
 DLT (grade 4 CRS; grade 3 ICANS not improving within 72 h; grade 3 acute GVHD); a patient
@@ -21,11 +26,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-#: Letters per arm and design dose, in the order patients are analysed at that dose (phase 1).
-PHASE1_TRUTH: dict[str, dict[int, str]] = {
-    "autologous": {1: "ENNNNNNNNN", 2: "NENEEENEEEEE", 3: "EBTTBEBTET"},
-    "prior_sct_donor": {1: "NNENNENNNN", 2: "NNEEENEEEEE", 3: "EBEEENEEEE"},
-    "new_donor": {1: "ENEENEENEE", 2: "NTNNTENNNN", 3: "TTBTTBTTTT"},
+#: Letters per arm and dose level, in the order patients are analysed at that level (phase 1).
+PHASE1_TRUTH: dict[str, dict[str, str]] = {
+    "autologous": {"DL-1": "ENNNNNNNNN", "DL1": "NENEEENEEEEE", "DL2": "EBTTBEBTET"},
+    "prior_sct_donor": {"DL-1": "NNENNENNNN", "DL1": "NNEEENEEEEE", "DL2": "EBEEENEEEE"},
+    "new_donor": {"DL-1": "ENEENEENEE", "DL1": "ETNEEEEENEEE", "DL2": "TTBTTBTTTT"},
 }
 #: (arm, cohort, position in the cohort) whose product falls short of the planned level.
 FALLBACK = frozenset({("autologous", 2, 1)})
@@ -58,8 +63,9 @@ PHASE2_TRUTH: dict[str, tuple[tuple[bool, bool], ...]] = {
 }
 SITES = ("S01", "S02", "S03", "S04")
 #: Participants treated when the designs decide as they do on this script (the whole-trial test
-#: checks it): twelve per arm in phase 1, six per arm in phase 2. Only the progress bar uses it.
-PARTICIPANTS = 54
+#: checks it): twelve per arm in phase 1's design data, six per arm in phase 2, and the fallback
+#: participant followed for safety only (``safety_only``). Only the progress bar uses it.
+PARTICIPANTS = 55
 #: Screen failures: (site, arm, what fails, the record change).
 SCREEN_FAILURES: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
     ("S01", "autologous", "ECOG 3 (I5)", {"ecog": 3}),

@@ -228,9 +228,28 @@ def _enrolled(uow: UnitOfWork, *where: Any) -> int:
     return int(uow.session.scalar(stmt) or 0)
 
 
+#: Phase 1 outcomes whose cohort place the next participant takes (the design replaces them):
+#: not evaluable, left before a dose, or at the fallback dose under ``safety_only``.
+REPLACED = ("not_evaluable", "not_assigned", "safety_only")
+
+
+def _replaced(uow: UnitOfWork, arm_id: str | None = None) -> int:
+    """Phase 1 participants (of ``arm_id``, or of every arm) whom the dose finding replaces:
+    they do not count against the enrolment limits, so their replacements can be enrolled."""
+    arm_ids = [arm_id] if arm_id is not None else list(uow.session.scalars(select(Arm.id)))
+    return sum(
+        1
+        for a in arm_ids
+        for p in arm_state(uow.session, a, as_of=today(uow)).patients
+        if p.phase == 1 and p.status in REPLACED
+    )
+
+
 def check_limits(uow: UnitOfWork, arm: Arm, phase: int) -> None:
     """Refuse (409 ``limit_reached``) an enrolment past the arm's phase 1 maximum, its phase 2
     size or the trial's total enrolment (``design.total_enrollment`` of the protocol).
+    Replaced phase 1 participants (:data:`REPLACED`) are not counted: the design enrols a
+    replacement for each, as the registry's fallback rule and the cohort rules require.
 
     The caller holds the arm's and the protocol version's row locks, so the counts cannot
     change before it commits.
@@ -240,6 +259,8 @@ def check_limits(uow: UnitOfWork, arm: Arm, phase: int) -> None:
     else:
         limit, what = arm.phase2_expansion, "phase 2 size"
     taken = _enrolled(uow, Enrollment.arm_id == arm.id, Enrollment.phase == phase)
+    if phase == 1:
+        taken -= _replaced(uow, arm.id)
     if taken >= limit:
         raise LimitReached(
             "arm_id",
@@ -247,7 +268,7 @@ def check_limits(uow: UnitOfWork, arm: Arm, phase: int) -> None:
             f"the arm's {what} is reached ({taken} of {limit} participants enrolled)",
         )
     total = protocol_of(uow.session, arm.protocol_version_id).design.total_enrollment
-    everyone = _enrolled(uow)
+    everyone = _enrolled(uow) - _replaced(uow)
     if everyone >= total:
         raise LimitReached(
             "arm_id",

@@ -10,8 +10,11 @@ assessments (see :mod:`dosewise.trial.state.participant` for how each outcome is
 **Cohorts.** The design decides once per cohort (``cohort_size`` patients, 3 in NCT07070323):
 the decision that opens cohort *c* gives its dose, and the next patients join that cohort at
 that dose until it is full. A patient who turns out not evaluable does not fill a place: the
-next patient replaces them at the same dose. When the cohort is full, BOIN12 needs every
-outcome: while any is pending the next patient **must wait**, and the state says until when.
+next patient replaces them at the same dose. Nor does a patient given a level outside the dose
+finding (the fallback under ``dose_levels.fallback_policy`` ``safety_only``): they are followed
+for safety only (``outside_doses``), and the next patient replaces them. When the cohort is
+full, BOIN12 needs every outcome: while any is pending the next patient **must wait**, and the
+state says until when.
 (TITE-BOIN12 decides with pending outcomes and waits only when its suspension rule says so.)
 
 **The outcome notation.** The complete outcomes are written as the ``escalation`` notation,
@@ -157,6 +160,8 @@ class ArmState:
     #: Other sites' participants as counts, when the state was redacted for a site user
     #: (:func:`dosewise.trial.confidential.redact_for`); None: every participant is listed.
     other_sites: dict[str, int] | None = None
+    #: Levels outside the dose finding (the fallback under ``safety_only``): safety counts only.
+    outside_doses: tuple[DoseRow, ...] = ()
 
     @property
     def pending(self) -> tuple[PatientOutcome, ...]:
@@ -193,6 +198,7 @@ class ArmState:
             "decide_command": self.decide_command,
             "tite_input": self.tite_input,
             "doses": [d.to_dict() for d in self.doses],
+            "outside_doses": [d.to_dict() for d in self.outside_doses],
             "cohort": self.cohort,
             "pending": [
                 {
@@ -349,13 +355,58 @@ def compute_arm_state(
         closure=None if closure is None else closure_dict(closure),
         phase2=phase2_summary(arm, closure, patients, looks),
         design_params=params,
+        outside_doses=_outside_rows(protocol, patients),
         notes=(
-            "A fallback product is analysed at its actual level (DL-1 = design dose 1).",
+            _fallback_note(protocol),
             "The calendar day is the date in the trial's time zone (the first site's); "
             "times are stored in UTC.",
         ),
     )
     return state
+
+
+def fills_place(p: PatientOutcome) -> bool:
+    """Whether a participant fills a place in their cohort (not evaluable and safety-only
+    participants do not: the next patient replaces them)."""
+    return p.status not in ("not_evaluable", "safety_only")
+
+
+def _fallback_note(protocol: Protocol) -> str:
+    """How the arm analyses a fallback product (``dose_levels.fallback_policy``)."""
+    ladder = protocol.dose_levels
+    fallback = next((lv for lv in ladder.levels if lv.role == "fallback"), None)
+    if fallback is None:
+        return "The protocol has no fallback level."
+    if not fallback.in_design:
+        return (
+            f"A fallback product ({fallback.name}) is outside the dose finding "
+            "(fallback_policy safety_only): the participant is followed for safety only and "
+            "replaced in the design."
+        )
+    return (
+        f"A fallback product is analysed at its actual level ({fallback.name} = design dose "
+        f"{fallback.design_index.value}, fallback_policy analyse_at_actual)."
+    )
+
+
+def _outside_rows(protocol: Protocol, patients: Sequence[PatientOutcome]) -> tuple[DoseRow, ...]:
+    """Safety counts at the levels outside the dose finding (no design data there)."""
+    return tuple(
+        DoseRow(
+            dose=level.design_index.value,
+            level=level.name,
+            cells_per_kg=level.cells_per_kg,
+            n=0,
+            dlt=0,
+            responses=0,
+            pending=0,
+            desirability=0.0,
+            admissible=False,
+            eliminated=None,
+            **dose_tally(patients, level.design_index.value),
+        )
+        for level in protocol.dose_levels.outside
+    )
 
 
 def _cohort_openings(session: Session, arm_id: str) -> list[DoseAssignment]:
@@ -446,7 +497,7 @@ def _cohort_info(phase1: Sequence[PatientOutcome], params: Boin12Params) -> dict
         return None
     number = max(p.cohort or 0 for p in phase1)
     members = [p for p in phase1 if p.cohort == number]
-    filled = sum(1 for p in members if p.status != "not_evaluable")
+    filled = sum(1 for p in members if fills_place(p))
     return {
         "number": number,
         "dose": members[0].assigned_dose,
@@ -477,7 +528,7 @@ def _next_phase1(
     if openings:
         last = openings[-1]
         members = [p for p in phase1 if p.cohort == last.cohort]
-        filled = sum(1 for p in members if p.status != "not_evaluable")
+        filled = sum(1 for p in members if fills_place(p))
         if filled < params.cohort_size:
             reason = (
                 f"Cohort {last.cohort} at dose {last.dose_index} ({last.dose_level}) has "
@@ -581,7 +632,7 @@ def _next_tite(
     eff_window = float(efficacy_rule(protocol).by_day)
     patients = []
     for p in phase1:
-        if p.status == "not_evaluable" or p.analysed_dose is None:
+        if not fills_place(p) or p.analysed_dose is None:
             continue
         follow = 0 if p.infused_on is None else max(0, (as_of - p.infused_on).days)
         patients.append(
@@ -658,6 +709,7 @@ __all__ = [
     "decide_command",
     "decision_seed",
     "dose_tally",
+    "fills_place",
     "outcome_notation",
     "phase2_counts",
     "phase2_population",

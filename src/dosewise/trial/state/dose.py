@@ -11,8 +11,10 @@
   SDTM all count the participant there, never at "no level";
 - **not yet infused**: the released product's level, else the assigned level (``planned``).
 
-A fallback product (DL-1) is therefore analysed at its actual level, design dose 1. New kinds
-(say "safety population only") are new values of :data:`DoseBasis`, decided here.
+A fallback product (DL-1) is analysed at its actual level. How that level counts is the
+protocol's ``dose_levels.fallback_policy``: under ``safety_only`` (the default) it is outside the
+dose finding, design index 0 (:data:`~dosewise.protocol.OUTSIDE_DESIGN`, ``in_design`` False),
+and the participant is followed for safety only; under ``analyse_at_actual`` it is design dose 1.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from dosewise.protocol import Protocol
+from dosewise.protocol import OUTSIDE_DESIGN, Protocol
 
 DoseBasis = Literal["infused", "infused_outside_windows", "product", "assigned"]
 #: Relative slack at a window's edge (the stored cells/kg is a rounded quotient).
@@ -42,6 +44,11 @@ class DoseReceived:
     evaluable: bool = True
 
     @property
+    def in_design(self) -> bool:
+        """False for a level outside the dose finding (the fallback under ``safety_only``)."""
+        return self.dose != OUTSIDE_DESIGN
+
+    @property
     def in_window(self) -> bool | None:
         """True/False once infused (inside a level's window or not); None before."""
         if self.basis == "infused":
@@ -52,7 +59,8 @@ class DoseReceived:
 
 
 def level_for_cells(protocol: Protocol, cells_per_kg: float) -> int | None:
-    """The design dose whose window holds ``cells_per_kg`` (None when none does)."""
+    """The design dose whose window holds ``cells_per_kg`` (0: a level outside the design; None
+    when no window does)."""
     for level in protocol.dose_levels.levels:
         low, high = level.min_per_kg * (1 - _EDGE), level.max_per_kg * (1 + _EDGE)
         if low <= cells_per_kg <= high:

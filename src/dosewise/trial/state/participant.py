@@ -5,6 +5,9 @@ Every rule reads its numbers from the protocol the arm runs under:
 - **Dose analysed** (:func:`dosewise.trial.state.dose.dose_received`): the level whose window
   holds the infused cells/kg; before infusion the released product's level, then the assigned
   level. An infusion outside every window is analysed at the product's level and flagged.
+  A level outside the dose finding (the fallback under ``dose_levels.fallback_policy``
+  ``safety_only``) makes the participant **safety only**: followed and reported for safety (DLT,
+  AEs, response), in no level's design data, and replaced in their cohort.
 - **DLT status** (:func:`dlt_status`): only an investigator's final DLT adjudication makes the
   toxicity known; until then the participant is pending (in the ``windows.dlt_days`` window, or
   awaiting adjudication). Adjudicated *not evaluable* takes the participant out of the analysis
@@ -60,7 +63,12 @@ from dosewise.trial.state.bor import bor_final, censoring
 from dosewise.trial.state.dose import DoseReceived, dose_received
 from dosewise.trial.state.sources import death_date
 
-Status = Literal["complete", "pending", "not_evaluable", "not_assigned"]
+Status = Literal["complete", "pending", "not_evaluable", "not_assigned", "safety_only"]
+#: Why a participant at a level outside the dose finding is not in the design's data.
+SAFETY_ONLY_NOTE = (
+    "given the fallback level {level}, outside the dose finding (fallback_policy safety_only): "
+    "followed for safety only, replaced in the design"
+)
 DltState = Literal["pending", "dlt", "no_dlt", "not_evaluable", "not_assigned"]
 _LETTER = {v: k for k, v in LETTERS.items()}
 #: The category under which every adverse event counts too (worst grade of any event).
@@ -382,7 +390,9 @@ def outcome(e: Enrollment, r: Records, protocol: Protocol, as_of: date) -> Patie
         infused_cells_per_kg=None if infusion is None else infusion.cells_per_kg,
     )
     notes: list[str] = [] if dose.reason is None else [dose.reason]
-    if dose.dose != a.dose_index:
+    if not dose.in_design:
+        notes.append(SAFETY_ONLY_NOTE.format(level=dose.level))
+    elif dose.dose != a.dose_index:
         notes.append(f"analysed at its actual level {dose.level} (assigned {a.dose_level})")
     base.update(
         assignment_id=a.id,
@@ -403,6 +413,15 @@ def outcome(e: Enrollment, r: Records, protocol: Protocol, as_of: date) -> Patie
                 toxicity_reason="left the study before infusion",
                 efficacy_status="not_evaluable",
                 status="not_evaluable",
+                notes=tuple(notes),
+            )
+        if not dose.in_design:
+            return PatientOutcome(
+                **base,
+                toxicity_status="pending",
+                toxicity_reason="not yet infused",
+                efficacy_status="pending",
+                status="safety_only",
                 notes=tuple(notes),
             )
         return PatientOutcome(
@@ -548,8 +567,11 @@ def _after_infusion(
     shown, shown_responder, recorded = reported_bor(r.best.get(p.id), bor.category, final)
     if not recorded:
         shown_responder = responder if shown is not None else None
-    if tox.status == "not_evaluable":
-        status: Status = "not_evaluable"
+    status: Status
+    if base["dose"] is not None and not base["dose"].in_design:
+        status = "safety_only"
+    elif tox.status == "not_evaluable":
+        status = "not_evaluable"
         notes.append("adjudicated not evaluable for DLT: replaced in the design")
     else:
         status = "complete" if tox.toxicity is not None and efficacy is not None else "pending"
