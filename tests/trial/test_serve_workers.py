@@ -75,7 +75,20 @@ def test_two_workers_serve_the_same_database(tmp_path: Path) -> None:
             except httpx.TransportError:
                 time.sleep(0.1)
         assert len(children(proc.pid)) >= 2  # the worker processes under uvicorn's supervisor
-        # Logins and reads on fresh connections land on either worker; all see the same users.
+        # The first administrator's password is one-time: choose one's own, on one worker ...
+        with httpx.Client(base_url=base, timeout=10) as client:
+            r = client.post("/auth/login", json={"username": "admin", "password": password})
+            assert r.status_code == 200, r.text
+            chosen = "two workers share one database"
+            r = client.post(
+                "/auth/password",
+                json={"current_password": password, "new_password": chosen},
+                headers={"Authorization": f"Bearer {r.json()['access_token']}"},
+            )
+            assert r.status_code == 204, r.text
+        password = chosen
+        # ... then logins and reads on fresh connections land on either worker; all see the
+        # same users and the changed password.
         for _ in range(6):
             with httpx.Client(base_url=base, timeout=10) as client:
                 r = client.post("/auth/login", json={"username": "admin", "password": password})
