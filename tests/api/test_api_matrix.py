@@ -150,8 +150,15 @@ ROWS = {row[0]: row for row in ENDPOINTS}
 
 
 #: Endpoints that name a participant by study ID: another site's participant answers 404, like
-#: an unused ID, so that site staff cannot probe other sites' IDs (issue 15).
-BY_STUDY_ID = matrix_prep.CLINICAL_SITE_SCOPED - {"participants.register", "participants.list.site"}
+#: an unused ID, so that site staff cannot probe other sites' IDs (issue 15). The others name a
+#: site (``site_id=``: a listing or summary filtered by site, a registration): another site is 403.
+BY_SITE_ID = {
+    "participants.register",
+    "participants.list.site",
+    "queries.list.site",
+    "queries.summary.site",
+}
+BY_STUDY_ID = matrix_prep.CLINICAL_SITE_SCOPED - BY_SITE_ID
 
 
 def expected(name: str, allowed: frozenset[str], ok: int, user: str, where: str) -> int:

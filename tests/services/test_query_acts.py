@@ -71,8 +71,14 @@ def test_who_may_do_what(acts: Acts) -> None:
     for who in ("coord2", "inv2", "mon1", "stat", "dm1"):
         with pytest.raises(Forbidden):
             acts.run(who, queries.answer_query, q.id, "x")
-    with pytest.raises(Forbidden):  # a site monitor raises only at its site
-        _raise(acts, "mon1", acts.register("S02"))
+    # a site monitor raises only at its site: another site's participant is answered as an
+    # unused study ID is (the site scope reveals no other site's study IDs)
+    other = acts.register("S02")
+    with pytest.raises(NotFound) as elsewhere:
+        _raise(acts, "mon1", other)
+    with pytest.raises(NotFound) as unused:
+        _raise(acts, "mon1", "S02-0999")
+    assert str(elsewhere.value).replace(other, "S02-0999") == str(unused.value)
 
 
 @BOTH

@@ -205,8 +205,11 @@ def test_decisions_pages_and_reports_follow_the_protocol_file(
     measures = doc["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"]
     dlt_measure = next(m for m in measures if "dose-limiting" in m["title"].lower())
     assert "within 21 days" in dlt_measure["description"]
-    # Phase 1 outcome groups are by arm and dose level infused (phase 2 groups: by arm).
-    dose_groups = [
-        k for g, k in doc["groupKeys"].items() if g.startswith("OG") and k.get("phase") == 1
+    groups = [k for g, k in doc["groupKeys"].items() if g.startswith("OG")]
+    # phase 1 measures by arm x dose infused (the deviation counted at DL1); BOR by phase 2 arm
+    assert [k for k in groups if k["phase"] == 1] == [
+        {"armId": ARM, "doseLevel": "DL1", "phase": 1}
     ]
-    assert dose_groups == [{"armId": ARM, "doseLevel": "DL1", "phase": 1}]
+    assert [k for k in groups if k["phase"] == 2] == [
+        {"armId": a, "phase": 2} for a in data.protocol.arm_ids
+    ]

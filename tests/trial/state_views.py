@@ -5,7 +5,9 @@ database of its own (every table copied, the clinical tables replaced by the row
 at the end of the day, :mod:`dosewise.report.cutoff`), so that the web pages and the API, which
 show the trial "now", show it at the cut-off when their clock is set to that day. Each reader
 returns ``{(arm_id, dose): {"treated": n, "evaluable": n, "dlts": n, "responders": n,
-"grade1".."grade5": n}}`` with only the numbers that view shows.
+"grade1".."grade5": n}}`` with only the numbers that view shows; the exports that report by phase
+(ClinicalTrials.gov, SDTM) key them ``(phase, arm_id, dose)``, and the registry's phase 2
+response is by arm.
 """
 
 from __future__ import annotations
@@ -17,14 +19,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pyreadstat
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.orm import Session
 
 from dosewise.protocol import Protocol
-from dosewise.report.ctgov import build_ctgov
+from dosewise.report.ctgov import BOR_TITLES, build_ctgov
 from dosewise.report.cutoff import _cut_rows
 from dosewise.report.dsmb import build_dsmb
 from dosewise.report.sdtm import arm_code, build_sdtm, write_sdtm
@@ -33,6 +34,8 @@ from dosewise.store.base import Base
 
 Key = tuple[str, int]
 Counts = dict[Key, dict[str, int]]
+PhaseKey = tuple[int, str, int]
+PhaseCounts = dict[PhaseKey, dict[str, int]]
 GRADES = ("grade1", "grade2", "grade3", "grade4", "grade5")
 API = "/api/v1"
 
@@ -191,8 +194,7 @@ def api_arm_states(client: TestClient, token: str, arms: list[str]) -> Counts:
     for arm in arms:
         r = client.get(f"{API}/arms/{arm}/state", headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 200, r.text
-        body = r.json()
-        for d in [*body["doses"], *body.get("outside_doses", [])]:
+        for d in r.json()["doses"]:
             out[(arm, d["dose"])] = {
                 "treated": d["treated"],
                 "evaluable": d["evaluable"],
@@ -220,17 +222,21 @@ def _value(measurement: Mapping[str, Any]) -> int:
     return 0 if measurement["value"] == "NA" else int(measurement["value"])
 
 
-def ctgov(data: TrialData, protocol: Protocol) -> Counts:
-    """Phase 1 outcome measures by arm × dose level infused: DLTs and adverse events (over phase 1
-    participants; best response is a phase 2 measure, by arm, so it is not read here)."""
+def ctgov(data: TrialData, protocol: Protocol) -> tuple[PhaseCounts, dict[str, int]]:
+    """The registry's outcome measures as it reports them (issue 18): the phase 1 measures
+    (DLTs, adverse events) by (phase 1, arm, dose level infused), and the phase 2 measure (best
+    response) by arm → responders (CR + CRi)."""
     doc = build_ctgov(data)
     index = {lv.name: lv.design_index.value for lv in protocol.dose_levels.levels}
-    keys = {
-        gid: (k["armId"], index[k["doseLevel"]])
-        for gid, k in doc["groupKeys"].items()
-        if gid.startswith("OG") and k.get("phase") == 1
+    groups = {gid: k for gid, k in doc["groupKeys"].items() if gid.startswith("OG")}
+    assert {k["phase"] for k in groups.values()} <= {1, 2}, groups
+    phase1 = {
+        gid: (1, k["armId"], index[k["doseLevel"]]) for gid, k in groups.items() if k["phase"] == 1
     }
-    out: Counts = {key: {} for key in keys.values()}
+    phase2 = {gid: k["armId"] for gid, k in groups.items() if k["phase"] == 2}
+    out: PhaseCounts = {key: {} for key in phase1.values()}
+    responders: dict[str, int] = {}
+    seen: set[str] = set()
     for m in doc["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"]:
         title = m["title"].lower()
         denoms = {c["groupId"]: int(c["value"]) for c in m["denoms"][0]["counts"]}
@@ -241,60 +247,74 @@ def ctgov(data: TrialData, protocol: Protocol) -> Counts:
             for cl in m["classes"]
             for cat in cl["categories"]
         }
-        for gid, key in keys.items():
+        if "response" in title:
+            seen.add("response")
+            assert set(denoms) == set(phase2), f"best response is not by phase 2 arm: {denoms}"
+            for gid, arm in phase2.items():
+                responders[arm] = sum(
+                    cats.get((None, BOR_TITLES[c]), {}).get(gid, 0) for c in ("CR", "CRi")
+                )
+            continue
+        assert set(denoms) == set(phase1), f"{title!r} is not by phase 1 arm x dose: {denoms}"
+        for gid, key in phase1.items():
             row = out[key]
             if "dose-limiting" in title:
+                seen.add("dlt")
                 row["evaluable"] = denoms[gid]
                 row["dlts"] = cats[(None, "Any DLT")][gid]
             elif "adverse event" in title:
+                seen.add("ae")
                 row["treated"] = denoms[gid]
                 for g in range(1, 6):
                     row[f"grade{g}"] = cats[("Any adverse event", f"Grade {g}")][gid]
-    return out
+    assert seen == {"dlt", "ae", "response"}, f"outcome measures found: {seen}"
+    return out, responders
 
 
-def sdtm(data: TrialData, folder: Path, protocol: Protocol) -> Counts:
-    """DM (actual arm), SUPPAE (DLT flag), AE (grade, study day), RS (best response), read
-    back from the SAS XPORT files written by the export."""
+def sdtm(data: TrialData, folder: Path, protocol: Protocol) -> PhaseCounts:
+    """By (phase, arm, dose) from the phase-aware actual arm code (DM ``ACTARMCD``,
+    ``P1-AUTO-DL1``): treated; DLT-evaluable and DLT from SUPPDM (``DLTEVAL``, ``DLTFL``, the
+    final adjudication); worst AE grade in the AE window (AE); best response (RS), read back
+    from the SAS XPORT files written by the export."""
     write_sdtm(build_sdtm(data), folder, data.nct_id)
 
     def read(name: str) -> Any:
+        """The dataset's records (none when the export wrote no file: an empty dataset)."""
         path = folder / f"{name}.xpt"
-        if not path.exists():  # a domain with no records yet (RS before any assessment)
-            return pd.DataFrame()
+        if name != "dm" and not path.exists():
+            return ()
         frame, _ = pyreadstat.read_xport(str(path))
-        return frame
+        return list(frame.itertuples())
 
-    dm, ae, suppae, rs = read("dm"), read("ae"), read("suppae"), read("rs")
+    dm, ae, suppdm, rs = read("dm"), read("ae"), read("suppdm"), read("rs")
     levels = {lv.name: lv.design_index.value for lv in protocol.dose_levels.levels}
-    codes = {  # ARMCD is by phase (P1-AUTO-DL1, P2-AUTO-DL1); the counts pool both phases
-        arm_code(a, lv, phase): (a, d)
+    codes = {
+        arm_code(a, lv, phase): (phase, a, d)
         for phase in (1, 2)
         for a in protocol.arm_ids
         for lv, d in levels.items()
     }
-    subject: dict[str, Key] = {
-        str(r.USUBJID): codes[str(r.ACTARMCD)] for r in dm.itertuples() if r.ACTARMCD in codes
+    subject: dict[str, PhaseKey] = {
+        str(r.USUBJID): codes[str(r.ACTARMCD)] for r in dm if r.ACTARMCD in codes
     }
-    out: Counts = {}
+    out: PhaseCounts = {}
     for key in subject.values():
-        out.setdefault(key, {"treated": 0, "dlts": 0, "responders": 0})
+        out.setdefault(key, {"treated": 0, "evaluable": 0, "dlts": 0, "responders": 0})
         out[key]["treated"] += 1
         out[key].update({g: out[key].get(g, 0) for g in GRADES})
-    dlt = {str(r.USUBJID) for r in suppae.itertuples() if r.QNAM == "AEDLT" and r.QVAL == "Y"}
+    flags = {(str(r.USUBJID), str(r.QNAM)): str(r.QVAL) for r in suppdm}
     last_day = protocol.windows.ae_days + 1  # SDTM has no day 0: study day 0 is AESTDY 1
     worst: dict[str, int] = {}
-    for r in ae.itertuples():
+    for r in ae:
         if r.AESTDY == r.AESTDY and 1 <= r.AESTDY <= last_day and str(r.AETOXGR).strip():
             s = str(r.USUBJID)
             worst[s] = max(worst.get(s, 0), int(float(r.AETOXGR)))
     responders = {
-        str(r.USUBJID)
-        for r in rs.itertuples()
-        if r.RSTESTCD == "BESTRSP" and r.RSSTRESC in ("CR", "CRI", "CRi")
+        str(r.USUBJID) for r in rs if r.RSTESTCD == "BESTRSP" and r.RSSTRESC in ("CR", "CRI", "CRi")
     }
     for s, key in subject.items():
-        out[key]["dlts"] += s in dlt
+        out[key]["evaluable"] += flags.get((s, "DLTEVAL")) == "Y"
+        out[key]["dlts"] += flags.get((s, "DLTFL")) == "Y"
         out[key]["responders"] += s in responders
         if s in worst:
             out[key][f"grade{worst[s]}"] += 1

@@ -75,19 +75,23 @@ def test_two_workers_serve_the_same_database(tmp_path: Path) -> None:
             except httpx.TransportError:
                 time.sleep(0.1)
         assert len(children(proc.pid)) >= 2  # the worker processes under uvicorn's supervisor
-        # The first administrator's password works once: choose one's own first.
-        chosen = "two workers, one database, 2026"
+        # The first administrator's password is one-time: choose one's own, on one worker ...
         with httpx.Client(base_url=base, timeout=10) as client:
             r = client.post("/auth/login", json={"username": "admin", "password": password})
             assert r.status_code == 200, r.text
-            auth = {"Authorization": f"Bearer {r.json()['access_token']}"}
-            change = {"current_password": password, "new_password": chosen}
-            r = client.post("/auth/password", json=change, headers=auth)
+            chosen = "two workers share one database"
+            r = client.post(
+                "/auth/password",
+                json={"current_password": password, "new_password": chosen},
+                headers={"Authorization": f"Bearer {r.json()['access_token']}"},
+            )
             assert r.status_code == 204, r.text
-        # Logins and reads on fresh connections land on either worker; all see the same users.
+        password = chosen
+        # ... then logins and reads on fresh connections land on either worker; all see the
+        # same users and the changed password.
         for _ in range(6):
             with httpx.Client(base_url=base, timeout=10) as client:
-                r = client.post("/auth/login", json={"username": "admin", "password": chosen})
+                r = client.post("/auth/login", json={"username": "admin", "password": password})
                 assert r.status_code == 200, r.text
                 token = r.json()["access_token"]
                 users = client.get("/users", headers={"Authorization": f"Bearer {token}"})

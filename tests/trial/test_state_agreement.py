@@ -6,15 +6,20 @@ arm page and the DSMB report once disagreed).
 
 The numbers: participants treated (infused), DLT-evaluable, with a DLT, responders (best overall
 response CR/CRi) and by worst AE grade in the protocol's AE window, each at the dose the read
-model analyses them at (:mod:`dosewise.trial.state`). A view shows a subset (SDTM has no
-evaluability; the arm page no AE grades); every number a view shows must equal the read model's.
+model analyses them at (:mod:`dosewise.trial.state`). A view shows a subset (the arm page no AE
+grades); every number a view shows must equal the read model's. The pages, the API and the DSMB
+report count both phases together per dose; each export is compared on what it reports:
+ClinicalTrials.gov's phase 1 measures (DLTs, AEs) per phase 1 arm × dose and its phase 2 best
+response per arm, SDTM per phase, arm and dose (its arm codes carry the phase), each against the
+read model's counts over that phase's participants (:meth:`ArmState.phase_doses`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -23,6 +28,7 @@ from sqlalchemy.orm import Session
 from state_views import (
     API,
     Counts,
+    PhaseCounts,
     api_arm_states,
     ctgov,
     dsmb_report,
@@ -36,13 +42,12 @@ from state_views import (
 )
 
 from demo_trial import DemoTrial
+from dosewise.api import create_app
 from dosewise.protocol import default_protocol
 from dosewise.report.trial_data import TrialData, load_trial_data
-from dosewise.server import create_app
 from dosewise.store import migrate
 from dosewise.store.session import open_database
 from dosewise.store.tables import DltAdjudication, Infusion, Participant
-from dosewise.trial.state import dose_tally
 from pg import FakeClock, create_pg_database, drop_pg_database, make_settings, server_url
 
 
@@ -55,8 +60,7 @@ def _cut_days(demo: DemoTrial) -> list[date]:
 
 
 def _expected(data: TrialData) -> Counts:
-    """The read model's numbers (each arm's state on the cut records): at its design doses and
-    at any level outside the dose finding (the fallback under ``safety_only``, dose 0)."""
+    """The read model's numbers (each arm's state on the cut records)."""
     return {
         (arm, d.dose): {
             "treated": d.treated,
@@ -66,28 +70,38 @@ def _expected(data: TrialData) -> Counts:
             **{f"grade{g}": n for g, n in enumerate(d.worst_ae, start=1)},
         }
         for arm, state in data.states.items()
-        for d in (*state.doses, *state.outside_doses)
+        for d in state.doses
     }
 
 
-def _expected_phase1(data: TrialData) -> Counts:
-    """The read model's tally over phase 1 participants only (ClinicalTrials.gov's phase 1
-    groups), without responders (best response is a phase 2 measure there)."""
-    out: Counts = {}
-    for arm, state in data.states.items():
-        phase1 = [p for p in state.patients if p.phase == 1]
-        for d in (*state.doses, *state.outside_doses):
-            tally = dose_tally(phase1, d.dose)
-            out[(arm, d.dose)] = {
-                "treated": tally["treated"],
-                "evaluable": tally["evaluable"],
-                "dlts": tally["dlts"],
-                **{f"grade{g}": n for g, n in enumerate(tally["worst_ae"], start=1)},
-            }
+def _expected_by_phase(data: TrialData) -> PhaseCounts:
+    """The read model's numbers over each phase's participants, per (phase, arm, dose)."""
+    return {
+        (phase, arm, dose): {
+            "treated": t["treated"],
+            "evaluable": t["evaluable"],
+            "dlts": t["dlts"],
+            "responders": t["responders"],
+            **{f"grade{g}": n for g, n in enumerate(t["worst_ae"], start=1)},
+        }
+        for phase in (1, 2)
+        for arm, state in data.states.items()
+        for dose, t in state.phase_doses(phase).items()
+    }
+
+
+def _phase2_responders(by_phase: PhaseCounts) -> dict[str, dict[str, int]]:
+    """Phase 2 participants per arm: treated and responders (CR/CRi), all doses."""
+    out: dict[str, dict[str, int]] = {}
+    for (phase, arm, _), numbers in by_phase.items():
+        if phase == 2:
+            row = out.setdefault(arm, {"treated": 0, "responders": 0})
+            row["treated"] += numbers["treated"]
+            row["responders"] += numbers["responders"]
     return out
 
 
-def _disagreements(name: str, expected: Counts, seen: Counts) -> list[str]:
+def _disagreements(name: str, expected: Mapping[Any, Any], seen: Mapping[Any, Any]) -> list[str]:
     shown = sum(len(v) for v in seen.values())
     assert shown >= len([k for k, v in expected.items() if v["treated"]]), f"{name}: {seen}"
     out = []
@@ -179,12 +193,23 @@ def test_every_view_gives_the_read_models_numbers_at_each_cut_off(
                 protocol = data.protocol
                 problems += _disagreements(f"{day} DSMB report", expected, dsmb_report(data))
                 syndromes = dsmb_report_syndromes(data)
+                by_phase = _expected_by_phase(data)
+                pooled = {
+                    (arm, dose): {c: sum(by_phase[(ph, arm, dose)][c] for ph in (1, 2)) for c in v}
+                    for (arm, dose), v in expected.items()
+                }
+                assert pooled == expected, "the per-phase counts do not add up to the doses'"
+                registry, responders = ctgov(data, protocol)
+                phase1 = {k: v for k, v in by_phase.items() if k[0] == 1}
+                problems += _disagreements(f"{day} ctgov phase 1", phase1, registry)
                 problems += _disagreements(
-                    f"{day} ctgov", _expected_phase1(data), ctgov(data, protocol)
+                    f"{day} ctgov phase 2",
+                    _phase2_responders(by_phase),
+                    {arm: {"responders": n} for arm, n in responders.items()},
                 )
                 folder = tmp_path / f"sdtm{i}"
                 folder.mkdir()
-                problems += _disagreements(f"{day} SDTM", expected, sdtm(data, folder, protocol))
+                problems += _disagreements(f"{day} SDTM", by_phase, sdtm(data, folder, protocol))
                 shown_pending |= any(d.treated > d.n for s in data.states.values() for d in s.doses)
             for cut_url in _cut_database(backend, tmp_path, f"dosewise_cut_{i}"):
                 cut = create_engine(cut_url)
@@ -229,6 +254,8 @@ def test_every_view_gives_the_read_models_numbers_at_each_cut_off(
         assert sum(v["dlts"] for v in final.values()) > 0
         assert sum(v["responders"] for v in final.values()) > 0
         assert sum(v["grade3"] + v["grade4"] for v in final.values()) > 0
+        phase2 = _phase2_responders(_expected_by_phase(data))
+        assert sum(v["treated"] for v in phase2.values()) > 0, "no phase 2 participant compared"
     finally:
         engine.dispose()
     assert shown_pending, "no cut-off with treated participants whose outcomes are pending"

@@ -58,7 +58,7 @@ def test_every_criterion_is_said_in_chinese_words() -> None:
 
 def test_english_words_too() -> None:
     said = _said("en")
-    assert said["E12"] == ["Sex: Female", "pregnant: No"]
+    assert said["E12"] == ["Sex: Female", "Pregnant: No"]  # each item starts with a capital
     assert said["I5"] == ["ECOG 1 (rule: 0–2)"]
     assert re.match(r"Peripheral blood blasts 6(\.0)?% \(rule: below 20(\.0)?%\)", said["I2"][0])  # type: ignore[index]
 

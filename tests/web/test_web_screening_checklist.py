@@ -37,7 +37,8 @@ def test_checklist_in_words_and_a_prefilled_rescreen(
     ]
     assert table.count('class="status bad"') == 1
     assert "Not met" not in table
-    assert 'lang="en">Impaired consciousness</span>: <strong>no</strong>' in table
+    # the evidence as sentences in the page's language (web/evidence.py): a finding by its name
+    assert "<li>Impaired consciousness: No</li>" in table
     assert "impaired_consciousness" not in table  # no machine keys
     assert "Heart failure or severe arrhythmia" in table  # the protocol's words
     # the re-screen form starts from what was entered last time

@@ -160,9 +160,10 @@ class EvidenceWords:
         if sentence is None:
             return None
         try:
-            return self.tr(sentence, **self._values(code, item.get("params") or {}))
+            said = self.tr(sentence, **self._values(code, item.get("params") or {}))
         except (KeyError, TypeError, ValueError):
             return None
+        return _capitalised(said)
 
     def sentences(self, items: Iterable[Mapping[str, Any]] | None) -> list[str] | None:
         """Every item as a sentence; None when there are no items or one cannot be said (the
@@ -171,3 +172,12 @@ class EvidenceWords:
         if not said or any(s is None for s in said):
             return None
         return [s for s in said if s is not None]
+
+
+def _capitalised(sentence: str) -> str:
+    """A sentence that starts with a lower-case name (a finding: "pregnant: No") capitalised,
+    as the checklist shows each item; a word with capitals inside ("eGFR") stays as it is."""
+    head = sentence[:1]
+    if head.islower() and not any(c.isupper() for c in sentence.split(" ", 1)[0]):
+        return head.upper() + sentence[1:]
+    return sentence

@@ -33,6 +33,8 @@ both outcomes known, at the dose they are analysed at). ``treated`` counts every
 participant analysed at the dose, ``evaluable`` those adjudicated evaluable for DLT, ``dlts``
 those with a DLT, ``responders`` those with a best overall response of CR/CRi (as reported), and
 ``worst_ae`` the infused participants by their worst AE grade (1-5) in the protocol's AE window.
+These pool phases 1 and 2; :meth:`ArmState.phase_doses` gives the same counts over one phase's
+participants (the registry's phase 1 measures and phase 2 response are counted that way).
 """
 
 from __future__ import annotations
@@ -171,6 +173,15 @@ class ArmState:
     def needs_readjudication(self) -> tuple[PatientOutcome, ...]:
         """Participants whose final DLT adjudication was reopened: no dose until re-adjudicated."""
         return tuple(p for p in self.patients if p.needs_readjudication)
+
+    def phase_doses(self, phase: int) -> dict[int, dict[str, Any]]:
+        """Per design dose, the :func:`dose_tally` counts over ``phase``'s participants only.
+
+        ``doses`` pools both phases (a phase 2 participant at the RP2D counts there too); the
+        ClinicalTrials.gov phase 1 measures (DLT, AEs) and phase 2 response count one phase.
+        """
+        mine = [p for p in self.patients if p.phase == phase]
+        return {d.dose: dose_tally(mine, d.dose) for d in self.doses}
 
     def snapshot(self) -> dict[str, Any]:
         """What a dose assignment keeps of the state it was made from (no history)."""
