@@ -21,7 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from demo_trial import DemoTrial
-from dosewise.api import create_app
+from dosewise.server import create_app
 from dosewise.settings import Settings
 from dosewise.store.session import Database, open_database
 from dosewise.trial.confidential import PLACEHOLDER

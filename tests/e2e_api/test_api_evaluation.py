@@ -18,7 +18,7 @@ import pytest
 from api_helpers import API, call, login, recruit
 from fastapi.testclient import TestClient
 
-from dosewise.api import create_app
+from dosewise.server import create_app
 from dosewise.store.session import open_database
 from dosewise.trial.demo import plan
 from pg import PASSWORD, FakeClock, backend, backend_params, db_url, make_settings  # noqa: F401

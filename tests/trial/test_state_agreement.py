@@ -42,9 +42,9 @@ from state_views import (
 )
 
 from demo_trial import DemoTrial
-from dosewise.api import create_app
 from dosewise.protocol import default_protocol
 from dosewise.report.trial_data import TrialData, load_trial_data
+from dosewise.server import create_app
 from dosewise.store import migrate
 from dosewise.store.session import open_database
 from dosewise.store.tables import DltAdjudication, Infusion, Participant
@@ -60,7 +60,8 @@ def _cut_days(demo: DemoTrial) -> list[date]:
 
 
 def _expected(data: TrialData) -> Counts:
-    """The read model's numbers (each arm's state on the cut records)."""
+    """The read model's numbers (each arm's state on the cut records): at its design doses and
+    at any level outside the dose finding (the fallback under ``safety_only``, dose 0)."""
     return {
         (arm, d.dose): {
             "treated": d.treated,
@@ -70,7 +71,7 @@ def _expected(data: TrialData) -> Counts:
             **{f"grade{g}": n for g, n in enumerate(d.worst_ae, start=1)},
         }
         for arm, state in data.states.items()
-        for d in state.doses
+        for d in (*state.doses, *state.outside_doses)
     }
 
 

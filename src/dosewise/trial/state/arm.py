@@ -175,13 +175,14 @@ class ArmState:
         return tuple(p for p in self.patients if p.needs_readjudication)
 
     def phase_doses(self, phase: int) -> dict[int, dict[str, Any]]:
-        """Per design dose, the :func:`dose_tally` counts over ``phase``'s participants only.
+        """Per dose (design doses, then levels outside the dose finding), the :func:`dose_tally`
+        counts over ``phase``'s participants only.
 
         ``doses`` pools both phases (a phase 2 participant at the RP2D counts there too); the
         ClinicalTrials.gov phase 1 measures (DLT, AEs) and phase 2 response count one phase.
         """
         mine = [p for p in self.patients if p.phase == phase]
-        return {d.dose: dose_tally(mine, d.dose) for d in self.doses}
+        return {d.dose: dose_tally(mine, d.dose) for d in (*self.doses, *self.outside_doses)}
 
     def snapshot(self) -> dict[str, Any]:
         """What a dose assignment keeps of the state it was made from (no history)."""
