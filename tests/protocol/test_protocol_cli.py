@@ -153,7 +153,7 @@ def test_screen_eligible_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert data["overall"] == "eligible"
     assert data["arm"] == "autologous" and data["protocol"] == "NCT07070323"
-    assert len(data["criteria"]) == 24
+    assert len(data["criteria"]) == 26  # I1-I9, E1-E15 and the arm requirements A1, A2
     i2 = next(c for c in data["criteria"] if c["id"] == "I2")
     assert i2["status"] == "met" and i2["evidence"]
 

@@ -32,5 +32,7 @@ def test_registration_defaults_to_and_accepts_the_sites_today(acts: Acts) -> Non
         "coord1", participants.register_participant, "S01", registered_on=date(2026, 3, 2)
     )
     assert same_day.registered_on == date(2026, 3, 2)
-    with pytest.raises(InvalidInput, match=r"is in the future \(today is 2026-03-02\)"):
+    with pytest.raises(
+        InvalidInput, match=r"is in the future \(today is 2026-03-02 in Asia/Shanghai\)"
+    ):
         acts.run("coord1", participants.register_participant, "S01", registered_on=date(2026, 3, 3))

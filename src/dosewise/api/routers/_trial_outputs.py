@@ -313,6 +313,28 @@ class InfusionOut(BaseModel):
 
 
 class DeviationOut(BaseModel):
+    """A recorded protocol deviation (investigator-signed)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 1,
+                    "study_id": "S01-0004",
+                    "category": "dose_outside_window",
+                    "description": "Infused 1.22e+06 cells/kg: outside every dose level's window",
+                    "related_table": "infusions",
+                    "related_id": 4,
+                    "occurred_on": "2026-02-10",
+                    "reason": "Product volume measured after thaw was larger than planned",
+                    "recorded_at": "2026-02-10T06:30:00Z",
+                    "recorded_by": 3,
+                    "signature_id": 41,
+                }
+            ]
+        }
+    )
+
     id: int
     study_id: str
     category: str
