@@ -94,6 +94,8 @@ def assign_dose(
     decision: dict[str, Any] = dict(step.decision or {})
     decision.setdefault("reason", step.reason)
     decision["step_reason"] = step.reason
+    decision["step_reason_code"] = step.reason_code or None
+    decision["step_reason_params"] = step.reason_params
     decision["new_decision"] = step.new_decision
     assignment = uow.add(
         DoseAssignment(
@@ -126,6 +128,8 @@ def _refuse(uow: UnitOfWork, study_id: str, site_id: str, state: ArmState) -> No
         "arm_id": state.arm_id,
         "action": step.action,
         "reason": step.reason,
+        "reason_code": step.reason_code or None,
+        "reason_params": step.reason_params,
         "wait_until": None if step.wait_until is None else step.wait_until.isoformat(),
         "arm_version": state.version,
     }
@@ -136,8 +140,20 @@ def _refuse(uow: UnitOfWork, study_id: str, site_id: str, state: ArmState) -> No
     uow.on_failure(record)
     if step.action == "wait":
         until = step.wait_until.isoformat() if step.wait_until else None
-        raise MustWait("wait_until", until, step.reason)
-    raise DesignStopped("arm_id", state.arm_id, step.reason)
+        raise MustWait(
+            "wait_until",
+            until,
+            step.reason,
+            reason_code=step.reason_code,
+            reason_params=step.reason_params,
+        )
+    raise DesignStopped(
+        "arm_id",
+        state.arm_id,
+        step.reason,
+        reason_code=step.reason_code,
+        reason_params=step.reason_params,
+    )
 
 
 def confirmation_content(a: DoseAssignment, study_id: str) -> dict[str, Any]:

@@ -116,7 +116,13 @@ def close_phase1(
     state = arm_state(uow.session, arm_id, as_of=today(uow), protocol=protocol)
     step = state.next
     if step.action == "wait":
-        raise MustWait("wait_until", step.wait_until and step.wait_until.isoformat(), step.reason)
+        raise MustWait(
+            "wait_until",
+            step.wait_until and step.wait_until.isoformat(),
+            step.reason,
+            reason_code=step.reason_code,
+            reason_params=step.reason_params,
+        )
     if step.action not in ("select_obd", "stop"):
         raise WrongState("arm_id", arm_id, f"the design has not ended dose finding: {step.reason}")
     decision = step.decision or {}
@@ -127,6 +133,8 @@ def close_phase1(
     basis = as_json(
         {
             "reason": step.reason,
+            "reason_code": step.reason_code or None,
+            "reason_params": step.reason_params,
             "outcomes": step.outcomes,
             "seed": step.seed,
             "decision": decision,
@@ -213,6 +221,8 @@ def phase2_look(
             detail=as_json(
                 {
                     "reason": decision.reason,
+                    "reason_code": str(decision.why.code),
+                    "reason_params": decision.why.params_dict(),
                     "futility": decision.futility,
                     "toxicity": decision.toxicity,
                     "pr_futile": decision.pr_futile,
