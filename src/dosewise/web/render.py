@@ -386,5 +386,8 @@ def error_page(request: Request, exc: DosewiseError) -> HTMLResponse:
     except DosewiseError:
         user = None
     page = _page(request, rt, user)
-    message = _general(exc, error_words(exc, page.locale))
+    if status == 403:
+        message = page.tr("Your role may not open this page or do this.")
+    else:
+        message = _general(exc, error_words(exc, page.locale))
     return page.render("error.html", status_code=status, status=status, message=message)
