@@ -191,6 +191,7 @@ def home(user: WebUser) -> str:
 #: is the rule itself; see ``dosewise.web.render.error_words``).
 SERVICE_RULES: tuple[str, ...] = (
     N_("is not your current password"),
+    N_("is required"),
     N_("3-64 characters: lower-case letters, digits, '.', '_', '-'"),
 )
 
