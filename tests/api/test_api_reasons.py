@@ -31,6 +31,7 @@ def test_the_next_step_reason_follows_the_requests_language(
     assert stored["reason"] == chinese["reason"]
     # An explicit header still wins.
     en = {**stat, "Accept-Language": "en"}
-    assert client.get(f"{API}/arms/autologous/state", headers=en).json()["next"]["reason"] == (
-        english["reason"]
+    assert (
+        client.get(f"{API}/arms/autologous/state", headers=en).json()["next"]["reason"]
+        == (english["reason"])
     )
