@@ -42,7 +42,7 @@ ALLOWED = frozenset(
         # clinical and design abbreviations
         *("CRS", "ICANS", "DLT", "DLTs", "OBD", "RP2D", "MTD", "CTCAE", "BOR", "CR", "CRi"),
         *("MRD", "BOIN12", "TITE-BOIN12", "BOIN", "BOP2", "ASTCT", "CAR-T", "CD5", "AE", "SAE"),
-        *("SCT", "GVHD", "HTML", "I", "II", "Pr", "n", "N2", "dosewise", "E", "T", "RDS"),
+        *("CAR", "SCT", "GVHD", "HTML", "I", "II", "Pr", "n", "N2", "dosewise", "E", "T", "RDS"),
         *("HIV", "MRI", "MFI", "PBMC", "BUN", "CAPD", "TNC", "CD3+", "CAR+", "GCS"),
         *("CDISC", "SAS", "XPT", "ZIP", "ClinicalTrials.gov", "REST", "API"),
         *("ECOG", "ALL", "LBL", "T-ALL", "T-LBL", "HLA", "ANC", "CNS", "PDF", "CSV", "XML"),
