@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dosewise.errors import DosewiseError
+from dosewise.trial.state.reasons import known_code, reason_text
 
 log = logging.getLogger("dosewise.api")
 
@@ -34,6 +35,14 @@ class ErrorBody(BaseModel):
         description="One line for a person",
         examples=["role='nurse': must be one of admin, investigator, coordinator"],
     )
+    reason: str | None = Field(
+        None,
+        description="The rule in the request's language (Accept-Language), when it has a code",
+    )
+    reason_code: str | None = Field(
+        None, description="The stable code of the rule, if it has one", examples=["wait_pending"]
+    )
+    reason_params: dict[str, Any] | None = Field(None, description="The rule's parameters")
 
 
 class ErrorResponse(BaseModel):
@@ -116,10 +125,23 @@ def _located(error: Mapping[str, Any]) -> Mapping[str, Any]:
     return error
 
 
-async def _dosewise_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _dosewise_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DosewiseError)
     status = int(getattr(exc, "http_status", 422))
     code = str(getattr(exc, "code", "invalid"))
+    if exc.reason_code and known_code(exc.reason_code):
+        lang = "zh" if "zh" in (request.headers.get("accept-language") or "").lower() else "en"
+        body = {
+            "error": {
+                "code": code,
+                "field": exc.field,
+                "message": _message(exc),
+                "reason": reason_text(exc.reason_code, exc.reason_params, lang),
+                "reason_code": exc.reason_code,
+                "reason_params": exc.reason_params,
+            }
+        }
+        return JSONResponse(body, status_code=status, headers=_auth_headers(status))
     return error_response(status, code, exc.field, _message(exc), _auth_headers(status))
 
 

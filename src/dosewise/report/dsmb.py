@@ -26,9 +26,10 @@ from dosewise.protocol import OUTSIDE_DESIGN
 from dosewise.report.figures import figure_uri, new_figure
 from dosewise.report.i18n import Translator
 from dosewise.report.names import ReportNames
-from dosewise.report.render import OutputKind, render_html, write_document
+from dosewise.report.render import OutputKind, render_html, sci, write_document
 from dosewise.report.trial_data import TrialData, records
 from dosewise.trial.state import category_tally
+from dosewise.trial.state.reasons import decision_text, plain_summary
 
 GRADES = (1, 2, 3, 4, 5)
 
@@ -76,6 +77,10 @@ def build_dsmb(data: TrialData) -> DsmbReport:
     arm_ids = [a["arm_id"] for a in arms]
     sites = list(data.sites["site_id"])
     enrolled, treated = data.enrolled, data.treated
+    levels = {
+        lv.design_index.value: (lv.name, sci(lv.cells_per_kg))
+        for lv in data.protocol.dose_levels.levels
+    }
     summary = []
     for arm in [*arm_ids, None]:
         sel = lambda f, a=arm: f if a is None else f[f["arm_id"] == a]  # noqa: E731
@@ -196,6 +201,8 @@ def build_dsmb(data: TrialData) -> DsmbReport:
                 ),
                 "outcomes": h.get("outcomes") or "",
                 "reason": h.get("reason") or "",
+                "reasons": {lang: decision_text(h, lang) for lang in ("en", "zh")},
+                "plain": {lang: plain_summary(h, levels, lang) for lang in ("en", "zh")},
             }
             for arm in arm_ids
             for h in data.states[arm].history
@@ -207,6 +214,7 @@ def build_dsmb(data: TrialData) -> DsmbReport:
                 "phase": data.states[arm].phase,
                 "next": data.states[arm].next.action,
                 "reason": data.states[arm].next.reason,
+                "reasons": {lang: data.states[arm].next.text(lang) for lang in ("en", "zh")},
                 "doses": [d.to_dict() for d in data.states[arm].doses],
             }
             for arm in arm_ids

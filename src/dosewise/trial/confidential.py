@@ -102,6 +102,7 @@ def redact_for(actor: Actor, state: ArmState) -> ArmState:
     nxt = replace(
         state.next,
         reason=_text(state.next.reason, pattern),
+        reason_params=_text(state.next.reason_params, pattern),
         decision=_text(state.next.decision, pattern),
     )
     return replace(

@@ -31,6 +31,7 @@ from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_decimal as babel_format_decimal
 from babel.numbers import format_percent as babel_format_percent
 
+from dosewise.http.language import negotiate as negotiate
 from dosewise.store import tables
 
 #: The interface languages, in the order the switch shows them (the ones a user may store).
@@ -53,28 +54,6 @@ def N_(message: str) -> str:
 def check_locale(value: str | None) -> str:
     """``value`` if it is an interface language, else the default (never an error)."""
     return value if value in LOCALES else DEFAULT_LOCALE
-
-
-def negotiate(accept_language: str | None) -> str:
-    """The interface language a browser prefers (``Accept-Language``), English by default."""
-    best: tuple[float, str] | None = None
-    for part in (accept_language or "").split(","):
-        pieces = part.strip().split(";")
-        tag = pieces[0].strip().lower()
-        if not tag:
-            continue
-        quality = 1.0
-        for param in pieces[1:]:
-            key, _, value = param.strip().partition("=")
-            if key == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        chosen = "zh_CN" if tag.startswith("zh") else "en" if tag.startswith("en") else None
-        if chosen is not None and quality > 0 and (best is None or quality > best[0]):
-            best = (quality, chosen)
-    return best[1] if best is not None else DEFAULT_LOCALE
 
 
 def resolve_locale(stored: str | None, cookie: str | None, accept_language: str | None) -> str:

@@ -196,6 +196,34 @@ def home(user: WebUser) -> str:
     return items[0].href if items else "/protocol"
 
 
+#: Rules the services state in English that the web shows through the catalog (the message id
+#: is the rule itself; see ``dosewise.web.render.error_words``).
+SERVICE_RULES: tuple[str, ...] = (
+    N_("is not your current password"),
+    N_("is required"),
+    N_("3-64 characters: lower-case letters, digits, '.', '_', '-'"),
+)
+
+#: A BOP2 look's decision in words.
+BOP2_DECISIONS: dict[str, str] = {
+    "continue": N_("Continue"),
+    "stop": N_("Stop the arm"),
+    "promising": N_("Promising"),
+    "not_promising": N_("Not promising"),
+}
+
+#: The arm state's notes (``dosewise.trial.state.arm_state``), for the catalog.
+ARM_NOTES: dict[str, str] = {
+    "A fallback product is analysed at its actual level (DL-1 = design dose 1).": N_(
+        "A fallback product is analysed at its actual level (DL-1 = design dose 1)."
+    ),
+    "The calendar day is the date in the trial's time zone (the first site's); times are "
+    "stored in UTC.": N_(
+        "The calendar day is the date in the trial's time zone (the first site's); times are "
+        "stored in UTC."
+    ),
+}
+
 NEXT_ACTIONS: dict[str, str] = {
     "assign": N_("Assign"),
     "wait": N_("Wait"),

@@ -10,6 +10,7 @@ as it is, so a page never fails on an old record.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from dosewise.clinical.schedule import DEFAULT_SCHEDULE, Visit
 from dosewise.protocol import Protocol
 from dosewise.protocol.localized import is_zh
 from dosewise.settings import Settings
+from dosewise.trial.state.reasons import plain_step, plain_summary
 from dosewise.web.evidence import EvidenceWords
 from dosewise.web.i18n import N_, translations, translator
 
@@ -144,6 +146,21 @@ class ProtocolTexts:
         """What an e-signature's meaning commits the signer to."""
         message = SIGNATURE_MEANINGS.get(code or "")
         return translations(self.locale).gettext(message) if message else (code or "")
+
+    def levels(self, cells: Callable[[float], str]) -> dict[int, tuple[str, str]]:
+        """Design dose (1-based) → the protocol's level name and its cells/kg in words."""
+        return {
+            lv.design_index.value: (lv.name, cells(lv.cells_per_kg))
+            for lv in self.protocol.dose_levels.levels
+        }
+
+    def plain(self, item: Any, cells: Callable[[float], str]) -> str:
+        """The one-line summary for clinicians of a next step or a stored decision (empty
+        when there is none): what happens next, in the protocol's dose names, and why."""
+        lang = "zh" if self.zh else "en"
+        if isinstance(item, Mapping):
+            return plain_summary(item, self.levels(cells), lang)
+        return plain_step(item, self.levels(cells), lang)
 
 
 _PROTOCOLS: dict[str, Protocol] = {}

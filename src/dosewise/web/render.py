@@ -24,6 +24,8 @@ from fastapi.routing import APIRoute
 from dosewise.errors import DosewiseError
 from dosewise.http.auth import Runtime, runtime
 from dosewise.trial.access import NotAuthenticated, PasswordChangeRequired
+from dosewise.trial.state.later import NextStep
+from dosewise.trial.state.reasons import assignment_text, decision_text, known_code, reason_text
 from dosewise.trial.uow import UnitOfWork
 from dosewise.web import labels
 from dosewise.web.i18n import (
@@ -61,7 +63,10 @@ def environment(locale: str) -> jinja2.Environment:
     )
     trans = translations(locale)
     env.install_gettext_translations(trans, newstyle=True)  # type: ignore[attr-defined]
+    lang = reason_lang(locale)
     env.globals.update(
+        reason=lambda item: reason_words(item, lang),
+        assignment_reason=lambda decision: assignment_text(decision, lang),
         choices=lambda mapping: [(code, trans.gettext(label)) for code, label in mapping.items()],
         LOCALES=LOCALES,
         LOCALE_NAMES=LOCALE_NAMES,
@@ -69,6 +74,21 @@ def environment(locale: str) -> jinja2.Environment:
         static=lambda path: f"/static/{path}?v={STATIC_VERSION}",
     )
     return env
+
+
+def reason_lang(locale: str) -> str:
+    """The reason catalogs' language (``en``/``zh``) of an interface locale."""
+    return "zh" if locale.startswith("zh") else "en"
+
+
+def reason_words(item: Any, lang: str) -> str:
+    """A next step, a decision or a history item's reason in ``lang`` (stored English text when
+    the item has no code)."""
+    if isinstance(item, NextStep):
+        return item.text(lang)
+    if isinstance(item, Mapping):
+        return decision_text(item, lang)
+    return "" if item is None else str(item)
 
 
 def request_locale(request: Request, stored: str | None = None) -> str:
@@ -142,6 +162,9 @@ class FormErrors:
 
     fields: dict[str, str] = field(default_factory=dict)
     general: list[str] = field(default_factory=list)
+    #: Where each service error went (field name, or None for above the form), to show it in
+    #: the page's language (:meth:`localized`).
+    sources: list[tuple[str | None, DosewiseError]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.fields or self.general)
@@ -150,20 +173,25 @@ class FormErrors:
         self, exc: DosewiseError, known: Iterable[str], aliases: Mapping[str, str] = {}
     ) -> None:
         """Place the service's message by its field: next to the input, or above the form."""
-        name = aliases.get(exc.field, exc.field)
-        names = set(known)
-        target = name if name in names else None
+        target = _target(exc, known, aliases)
+        self.fields.update(_placed(exc, target, aliases, exc.rule))
         if target is None:
-            for candidate in sorted(names, key=len, reverse=True):
-                if name.startswith(candidate + ".") or name.startswith(candidate + "["):
-                    target = candidate
-                    break
-        if target is not None:
-            self.fields[target] = exc.rule if target == name else f"{exc.field}: {exc.rule}"
-        else:
-            self.general.append(
-                exc.message if exc.value is not None else f"{exc.field}: {exc.rule}"
-            )
+            self.general.append(_general(exc, exc.rule))
+        self.sources.append((target, exc))
+
+    def localized(self, words: Callable[[DosewiseError], str]) -> FormErrors:
+        """The same errors with each service rule in ``words`` (the page's language)."""
+        fields = dict(self.fields)
+        general = [g for g in self.general]
+        for target, exc in self.sources:
+            text = words(exc)
+            if target is not None:
+                aliases = {exc.field: target}
+                fields.update(_placed(exc, target, aliases, text))
+            else:
+                english = _general(exc, exc.rule)
+                general = [_general(exc, text) if g == english else g for g in general]
+        return FormErrors(fields, general, list(self.sources))
 
     @classmethod
     def of(
@@ -172,6 +200,48 @@ class FormErrors:
         errors = cls()
         errors.add(exc, known, aliases)
         return errors
+
+
+def _target(exc: DosewiseError, known: Iterable[str], aliases: Mapping[str, str]) -> str | None:
+    name = aliases.get(exc.field, exc.field)
+    names = set(known)
+    if name in names:
+        return name
+    for candidate in sorted(names, key=len, reverse=True):
+        if name.startswith(candidate + ".") or name.startswith(candidate + "["):
+            return candidate
+    return None
+
+
+def _placed(
+    exc: DosewiseError, target: str | None, aliases: Mapping[str, str], text: str
+) -> dict[str, str]:
+    if target is None:
+        return {}
+    name = aliases.get(exc.field, exc.field)
+    return {target: text if target == name else f"{exc.field}: {text}"}
+
+
+def _general(exc: DosewiseError, text: str) -> str:
+    return f"{exc.field}={exc.value!r}: {text}" if exc.value is not None else f"{exc.field}: {text}"
+
+
+def error_words(exc: DosewiseError, locale: str) -> str:
+    """A service error's rule in ``locale``: its reason code from the reason catalogs, its
+    ``template`` or its English rule through the web catalog (the English text if neither)."""
+    lang = reason_lang(locale)
+    if exc.reason_code and known_code(exc.reason_code):
+        try:
+            return reason_text(exc.reason_code, exc.reason_params, lang)
+        except (KeyError, IndexError, ValueError, TypeError):
+            return exc.rule
+    tr = translator(locale)
+    if exc.template:
+        try:
+            return tr(exc.template, **exc.reason_params)
+        except (KeyError, ValueError, TypeError):
+            return exc.rule
+    return tr(exc.rule)
 
 
 # --------------------------------------------------------------------------- the page
@@ -217,6 +287,9 @@ class Page:
             "form": Form(),
         }
         values.update(context)
+        for key, value in list(values.items()):
+            if isinstance(value, FormErrors) and value.sources:
+                values[key] = value.localized(lambda exc: error_words(exc, self.locale))
         html = env.get_template(template).render(values)
         return HTMLResponse(html, status_code=status_code)
 
@@ -313,5 +386,8 @@ def error_page(request: Request, exc: DosewiseError) -> HTMLResponse:
     except DosewiseError:
         user = None
     page = _page(request, rt, user)
-    message = exc.message if exc.value is not None else f"{exc.field}: {exc.rule}"
+    if status == 403:
+        message = page.tr("Your role may not open this page or do this.")
+    else:
+        message = _general(exc, error_words(exc, page.locale))
     return page.render("error.html", status_code=status, status=status, message=message)

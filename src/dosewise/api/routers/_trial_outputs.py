@@ -202,7 +202,9 @@ class DoseAssignmentOut(BaseModel):
     dose_level: str
     status: str
     rule: str | None
-    reason: str | None
+    reason: str | None = Field(description="Why, in the request's language.")
+    reason_code: str | None = Field(None, description="The stable code of the reason.")
+    reason_params: dict[str, Any] = Field(default_factory=dict)
     outcomes: str | None
     seed: int | None
     decision: dict[str, Any]
@@ -537,7 +539,11 @@ class DoseRowOut(BaseModel):
 
 class NextStepOut(BaseModel):
     action: Literal["assign", "wait", "select_obd", "stop", "closed"]
-    reason: str
+    reason: str = Field(description="Why, in the request's language (Accept-Language or stored).")
+    reason_code: str | None = Field(None, description="The stable code of the reason.")
+    reason_params: dict[str, Any] = Field(
+        default_factory=dict, description="The reason's parameters (design doses 1-based)."
+    )
     phase: int | None
     cohort: int | None
     dose: int | None

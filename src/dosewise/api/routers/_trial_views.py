@@ -28,6 +28,7 @@ from dosewise.store.tables import (
     ResponseAssessment,
 )
 from dosewise.trial.services import reads
+from dosewise.trial.state.reasons import decision_text
 from dosewise.trial.uow import UnitOfWork
 
 
@@ -35,7 +36,9 @@ def participant_out(p: Participant) -> ParticipantOut:
     return ParticipantOut(**reads.summary(p))
 
 
-def assignment_out(uow: UnitOfWork, a: DoseAssignment, study_id: str) -> DoseAssignmentOut:
+def assignment_out(
+    uow: UnitOfWork, a: DoseAssignment, study_id: str, lang: str = "en"
+) -> DoseAssignmentOut:
     d = a.decision or {}
     return DoseAssignmentOut(
         id=a.id,
@@ -47,7 +50,9 @@ def assignment_out(uow: UnitOfWork, a: DoseAssignment, study_id: str) -> DoseAss
         dose_level=a.dose_level,
         status=a.status,
         rule=d.get("rule"),
-        reason=d.get("reason"),
+        reason=decision_text(d, lang) or None,
+        reason_code=d.get("reason_code"),
+        reason_params=d.get("reason_params") or {},
         outcomes=d.get("outcomes"),
         seed=d.get("seed"),
         decision=d,

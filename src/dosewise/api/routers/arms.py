@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from dosewise.api.auth import CurrentUser, Runtime, require, runtime
 from dosewise.api.errors import responses
+from dosewise.api.language import reason_lang
 from dosewise.api.routers._trial_outputs import ArmOut, ArmStateOut, Bop2LookOut, ClosureOut
 from dosewise.api.routers._trial_schemas import ArmIdPath, ClosePhase1In, LookIn
 from dosewise.api.routers._trial_views import closure_out, look_out
@@ -20,6 +21,7 @@ from dosewise.trial.esign import Signing
 from dosewise.trial.services import phases
 from dosewise.trial.services.calendar import today
 from dosewise.trial.state import arm_state
+from dosewise.trial.state.reasons import decision_text
 
 router = APIRouter(prefix="/arms", tags=["arms"])
 
@@ -44,10 +46,13 @@ def list_arms(
         return [_arm_out(a) for a in uow.session.scalars(select(Arm).order_by(Arm.id))]
 
 
-def _state(user: CurrentUser, rt: Runtime, arm_id: str) -> dict[str, Any]:
+def _state(user: CurrentUser, rt: Runtime, arm_id: str, lang: str = "en") -> dict[str, Any]:
     with user.uow(rt, readonly=True) as uow:
         state = redact_for(uow.actor, arm_state(uow.session, arm_id, as_of=today(uow)))
-        return signed.with_signatures(uow.session, arm_id, state.to_dict())
+        data = state.to_dict()
+        data["next"] = state.next.to_dict(lang)
+        data["history"] = [{**h, "reason": decision_text(h, lang)} for h in data["history"]]
+        return signed.with_signatures(uow.session, arm_id, data)
 
 
 @router.get(
@@ -60,8 +65,9 @@ def state(
     arm_id: str = ArmIdPath,
     user: CurrentUser = Depends(require("arm.read")),
     rt: Runtime = Depends(runtime),
+    lang: str = Depends(reason_lang),
 ) -> ArmStateOut:
-    return ArmStateOut(**_state(user, rt, arm_id))
+    return ArmStateOut(**_state(user, rt, arm_id, lang))
 
 
 @router.get(
@@ -74,8 +80,9 @@ def decisions(
     arm_id: str = ArmIdPath,
     user: CurrentUser = Depends(require("arm.read")),
     rt: Runtime = Depends(runtime),
+    lang: str = Depends(reason_lang),
 ) -> list[dict[str, Any]]:
-    return list(_state(user, rt, arm_id)["history"])
+    return list(_state(user, rt, arm_id, lang)["history"])
 
 
 @router.post(

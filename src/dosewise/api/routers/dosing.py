@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, status
 
 from dosewise.api.auth import CurrentUser, Runtime, require, runtime
 from dosewise.api.errors import responses
+from dosewise.api.language import reason_lang
 from dosewise.api.routers._trial_outputs import DoseAssignmentOut
 from dosewise.api.routers._trial_schemas import AssignIn, SignatureSpec, StudyIdPath
 from dosewise.api.routers._trial_views import assignment_out
@@ -34,12 +35,13 @@ def assign(
     study_id: str = StudyIdPath,
     user: CurrentUser = Depends(require("dose.assign")),
     rt: Runtime = Depends(runtime),
+    lang: str = Depends(reason_lang),
 ) -> DoseAssignmentOut:
     with user.uow(rt, readonly=True) as uow:
         dosing.check_assignable(uow, study_id, expected_arm_version=body.expected_arm_version)
     with user.uow(rt) as uow:
         a = dosing.assign_dose(uow, study_id, expected_arm_version=body.expected_arm_version)
-        return assignment_out(uow, a, study_id)
+        return assignment_out(uow, a, study_id, lang)
 
 
 @router.post(
@@ -53,8 +55,9 @@ def confirm(
     study_id: str = StudyIdPath,
     user: CurrentUser = Depends(require("dose.confirm")),
     rt: Runtime = Depends(runtime),
+    lang: str = Depends(reason_lang),
 ) -> DoseAssignmentOut:
     signing = Signing(rt.passwords, rt.settings, body.password, body.meaning)
     with user.uow(rt) as uow:
         a = dosing.confirm_dose(uow, signing, study_id)
-        return assignment_out(uow, a, study_id)
+        return assignment_out(uow, a, study_id, lang)

@@ -104,6 +104,8 @@ def assign_dose(
     decision: dict[str, Any] = dict(step.decision or {})
     decision.setdefault("reason", step.reason)
     decision["step_reason"] = step.reason
+    decision["step_reason_code"] = step.reason_code or None
+    decision["step_reason_params"] = step.reason_params
     decision["new_decision"] = step.new_decision
     assignment = uow.add(
         DoseAssignment(
@@ -139,6 +141,8 @@ def _refuse(uow: UnitOfWork, study_id: str, site_id: str, state: ArmState) -> No
         "action": "needs_readjudication" if reopened else step.action,
         "reason": reason,
         "needs_readjudication": reopened,
+        "reason_code": step.reason_code or None,
+        "reason_params": step.reason_params,
         "wait_until": None if step.wait_until is None else step.wait_until.isoformat(),
         "arm_version": state.version,
     }
@@ -156,11 +160,23 @@ def _refuse(uow: UnitOfWork, study_id: str, site_id: str, state: ArmState) -> No
             f"the arm's next dose waits for an investigator to re-adjudicate the DLT status of "
             f"{', '.join(reopened)} (e-signed): {why}",
         )
-    told = redact_for(uow.actor, state).next.reason  # the reason may name other sites' patients
+    told = redact_for(uow.actor, state).next  # the reason may name other sites' patients
     if step.action == "wait":
         until = step.wait_until.isoformat() if step.wait_until else None
-        raise MustWait("wait_until", until, told)
-    raise DesignStopped("arm_id", state.arm_id, told)
+        raise MustWait(
+            "wait_until",
+            until,
+            told.reason,
+            reason_code=told.reason_code,
+            reason_params=told.reason_params,
+        )
+    raise DesignStopped(
+        "arm_id",
+        state.arm_id,
+        told.reason,
+        reason_code=told.reason_code,
+        reason_params=told.reason_params,
+    )
 
 
 def confirmation_content(a: DoseAssignment, study_id: str) -> dict[str, Any]:

@@ -116,9 +116,15 @@ def close_phase1(
     protocol = arm_protocol(uow.session, arm)
     state = arm_state(uow.session, arm_id, as_of=today(uow), protocol=protocol)
     step = state.next
-    told = redact_for(uow.actor, state).next.reason  # may name other sites' pending patients
+    told = redact_for(uow.actor, state).next  # may name other sites' pending patients
     if step.action == "wait":
-        raise MustWait("wait_until", step.wait_until and step.wait_until.isoformat(), told)
+        raise MustWait(
+            "wait_until",
+            step.wait_until and step.wait_until.isoformat(),
+            told.reason,
+            reason_code=told.reason_code,
+            reason_params=told.reason_params,
+        )
     if step.action not in ("select_obd", "stop"):
         raise WrongState("arm_id", arm_id, f"the design has not ended dose finding: {told}")
     decision = step.decision or {}
@@ -129,6 +135,8 @@ def close_phase1(
     basis = as_json(
         {
             "reason": step.reason,
+            "reason_code": step.reason_code or None,
+            "reason_params": step.reason_params,
             "outcomes": step.outcomes,
             "seed": step.seed,
             "decision": decision,
@@ -215,6 +223,8 @@ def phase2_look(
             detail=as_json(
                 {
                     "reason": decision.reason,
+                    "reason_code": str(decision.why.code),
+                    "reason_params": decision.why.params_dict(),
                     "futility": decision.futility,
                     "toxicity": decision.toxicity,
                     "pr_futile": decision.pr_futile,

@@ -71,6 +71,7 @@ from dosewise.trial.state.participant import (
     efficacy_rule,
     patient_outcomes,
 )
+from dosewise.trial.state.reasons import nested
 from dosewise.trial.state.sources import arm_protocol
 from dosewise.trial.uow import NotFound
 
@@ -542,14 +543,18 @@ def _next_phase1(
         members = [p for p in phase1 if p.cohort == last.cohort]
         filled = sum(1 for p in members if fills_place(p))
         if filled < params.cohort_size:
-            reason = (
-                f"Cohort {last.cohort} at dose {last.dose_index} ({last.dose_level}) has "
-                f"{filled} of {params.cohort_size} places filled: the next patient joins it. "
-                f"The design's decision for it: {last.decision.get('reason', '')}"
-            )
-            step = NextStep(
+            join = {
+                "cohort": last.cohort,
+                "dose": last.dose_index,
+                "level": last.dose_level,
+                "filled": filled,
+                "size": params.cohort_size,
+                "decision": nested(last.decision),
+            }
+            step = NextStep.of(
                 "assign",
-                reason,
+                "join_cohort",
+                join,
                 phase=1,
                 cohort=last.cohort,
                 dose=last.dose_index,
@@ -573,23 +578,20 @@ def _next_phase1(
 def _wait(pending: Sequence[PatientOutcome], cohort: int) -> NextStep:
     dates = [p.known_by for p in pending]
     until = None if any(d is None for d in dates) else max(d for d in dates if d is not None)
-    parts = [
-        f"{p.study_id} ({', '.join(p.waiting_for)}"
-        + (f", by {p.known_by.isoformat()}" if p.known_by else "")
-        + ")"
-        for p in pending
-    ]
-    when = (
-        f"until {until.isoformat()} at the earliest (the last window closes then), and until "
-        "every outcome is entered and adjudicated"
-        if until is not None
-        else "until the pending patients are infused and followed through their windows"
-    )
-    reason = (
-        f"The next patient must wait {when}: BOIN12 decides cohort {cohort}'s dose only when "
-        f"every outcome so far is known; {len(pending)} pending: {'; '.join(parts)}."
-    )
-    return NextStep("wait", reason, phase=1, cohort=cohort, wait_until=until)
+    params: dict[str, Any] = {
+        "cohort": cohort,
+        "until": None if until is None else until.isoformat(),
+        "count": len(pending),
+        "pending": [
+            {
+                "study_id": p.study_id,
+                "waiting_for": list(p.waiting_for),
+                "known_by": None if p.known_by is None else p.known_by.isoformat(),
+            }
+            for p in pending
+        ],
+    }
+    return NextStep.of("wait", "wait_pending", params, phase=1, cohort=cohort, wait_until=until)
 
 
 def _step(
@@ -597,9 +599,10 @@ def _step(
 ) -> NextStep:
     data = {**_decision_dict(decision), "seed": params.seed, "outcomes": notation}
     if decision.select_obd:
-        return NextStep(
+        return NextStep.of(
             "select_obd",
-            decision.reason + " Close phase 1 (OBD and RP2D, e-signed).",
+            "close_obd",
+            {"decision": nested(data)},
             phase=1,
             decision=data,
             seed=params.seed,
@@ -607,18 +610,20 @@ def _step(
             new_decision=True,
         )
     if decision.stop or decision.next_dose is None:
-        return NextStep(
+        return NextStep.of(
             "stop",
-            decision.reason + " Close phase 1 (no OBD).",
+            "close_no_obd",
+            {"decision": nested(data)},
             phase=1,
             decision=data,
             seed=params.seed,
             outcomes=notation,
             new_decision=True,
         )
-    return NextStep(
+    return NextStep.of(
         "assign",
-        decision.reason,
+        str(decision.why.code),
+        decision.why.params_dict(),
         phase=1,
         cohort=cohort,
         dose=decision.next_dose,
@@ -683,22 +688,38 @@ def _next_tite(
         return _accrual_complete(result, as_of, cohort, data), tite_input
     if result.wait or result.decision is None:
         until = as_of + timedelta(days=math.ceil(result.wait_days_max or 0))
-        step = NextStep(
-            "wait", result.reason, phase=1, cohort=cohort, wait_until=until, decision=data
+        step = NextStep.of(
+            "wait",
+            str(result.why.code),
+            result.why.params_dict(),
+            phase=1,
+            cohort=cohort,
+            wait_until=until,
+            decision=data,
         )
         return step, tite_input
     pending = [p for p in phase1 if p.status == "pending"]
     if result.decision.select_obd and pending:
         # Enrolment is over (n_earlystop or max_n); outcomes are still to be entered.
         waiting = _wait(pending, cohort)
-        reason = (
-            f"Accrual complete, awaiting follow-up: {result.reason} The OBD is selected once "
-            f"every outcome is entered and adjudicated; {len(pending)} pending."
-        )
-        return replace(waiting, reason=reason), tite_input
+        pending_params: dict[str, Any] = {"decision": nested(data), "count": len(pending)}
+        step = NextStep.of("wait", "tite_accrual_pending", pending_params)
+        return replace(
+            waiting,
+            reason=step.reason,
+            reason_code=step.reason_code,
+            reason_params=step.reason_params,
+        ), tite_input
     step = _step(result.decision, params, "", cohort, protocol.dose_levels)
     merged = {**(step.decision or {}), **data}
-    return replace(step, reason=result.reason, decision=merged, outcomes=None), tite_input
+    return replace(
+        step,
+        reason=result.reason,
+        reason_code=str(result.why.code),
+        reason_params=result.why.params_dict(),
+        decision=merged,
+        outcomes=None,
+    ), tite_input
 
 
 def _accrual_complete(
@@ -707,7 +728,15 @@ def _accrual_complete(
     """TITE-BOIN12 says enrolment is over: no next patient; the final decision follows the
     follow-up, the last outcome due on ``wait_until`` if no event occurs."""
     due = as_of + timedelta(days=math.ceil(result.due_days_max or 0))
-    return NextStep("wait", result.reason, phase=1, cohort=cohort, wait_until=due, decision=data)
+    return NextStep.of(
+        "wait",
+        str(result.why.code),
+        result.why.params_dict(),
+        phase=1,
+        cohort=cohort,
+        wait_until=due,
+        decision=data,
+    )
 
 
 __all__ = [

@@ -7,19 +7,25 @@ Helpers of :func:`dosewise.trial.state.arm_state` (which re-exports :class:`Next
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
 from dosewise.store.tables import Arm, Bop2Look, DoseAssignment, Phase1Closure
 from dosewise.trial.state.participant import PatientOutcome
+from dosewise.trial.state.reasons import reason_text
 
 Action = Literal["assign", "wait", "select_obd", "stop", "closed"]
 
 
 @dataclass(frozen=True)
 class NextStep:
-    """What happens to the next patient of the arm, and why."""
+    """What happens to the next patient of the arm, and why.
+
+    ``reason`` is the English text (kept in stored decisions); ``reason_code`` and
+    ``reason_params`` are the same reason as data, rendered in any language by :meth:`text`.
+    Build steps with :meth:`of`, which writes ``reason`` from the code.
+    """
 
     action: Action
     reason: str
@@ -32,11 +38,28 @@ class NextStep:
     seed: int | None = None
     outcomes: str | None = None
     new_decision: bool = False
+    reason_code: str = ""
+    reason_params: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    @classmethod
+    def of(cls, action: Action, code: str, params: dict[str, Any], **rest: Any) -> NextStep:
+        """A step whose reason is ``code`` with ``params`` (English text written from it)."""
+        return cls(
+            action, reason_text(code, params, "en"), reason_code=code, reason_params=params, **rest
+        )
+
+    def text(self, lang: str = "en") -> str:
+        """The reason in ``lang`` ("en" or "zh"); the stored English text if it has no code."""
+        if not self.reason_code:
+            return self.reason
+        return reason_text(self.reason_code, self.reason_params, lang)
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
         return {
             "action": self.action,
-            "reason": self.reason,
+            "reason": self.text(lang),
+            "reason_code": self.reason_code or None,
+            "reason_params": self.reason_params,
             "phase": self.phase,
             "cohort": self.cohort,
             "dose": self.dose,
@@ -57,32 +80,39 @@ def next_later(
 ) -> NextStep:
     """Phase 2 (expansion at the RP2D) or a closed arm."""
     if arm.phase == "closed" or closure is None or closure.rp2d_index is None:
-        why = "the arm is closed"
         if looks:
-            why += f" (BOP2 look {looks[-1].look}: {looks[-1].decision})"
-        elif closure is not None and closure.rp2d_index is None:
-            why += " (phase 1 ended with no OBD)"
-        return NextStep("closed", why[0].upper() + why[1:] + ".")
+            params: dict[str, Any] = {"look": looks[-1].look, "look_decision": looks[-1].decision}
+            return NextStep.of("closed", "closed_after_look", params)
+        if closure is not None and closure.rp2d_index is None:
+            return NextStep.of("closed", "closed_no_obd", {})
+        return NextStep.of("closed", "closed", {})
     enrolled = sum(1 for p in patients if p.phase == 2)
     assigned = sum(1 for p in patients if p.phase == 2 and p.assignment_id is not None)
     if looks and looks[-1].decision == "stop":
-        return NextStep("closed", f"BOP2 look {looks[-1].look} stopped the arm.")
-    reason = (
-        f"Phase 2 expansion at the RP2D {closure.rp2d_level} (dose {closure.rp2d_index}): "
-        f"{assigned} of {arm.phase2_expansion} assigned, {enrolled} enrolled."
-    )
+        return NextStep.of("closed", "bop2_stopped", {"look": looks[-1].look})
+    params = {
+        "level": closure.rp2d_level,
+        "dose": closure.rp2d_index,
+        "assigned": assigned,
+        "expansion": arm.phase2_expansion,
+        "enrolled": enrolled,
+    }
     if assigned >= arm.phase2_expansion:
-        return NextStep("closed", reason + " The expansion is full.", phase=2)
-    return NextStep(
+        return NextStep.of("closed", "phase2_full", params, phase=2)
+    rp2d = {"level": closure.rp2d_level}
+    return NextStep.of(
         "assign",
-        reason,
+        "phase2_expansion",
+        params,
         phase=2,
         dose=closure.rp2d_index,
         level=closure.rp2d_level,
         decision={
             "rule": "PHASE2_RP2D",
             "next_dose": closure.rp2d_index,
-            "reason": f"Phase 2: every patient receives the RP2D {closure.rp2d_level}.",
+            "reason": reason_text("phase2_rp2d", rp2d, "en"),
+            "reason_code": "phase2_rp2d",
+            "reason_params": rp2d,
             "closure_id": closure.id,
         },
     )
@@ -161,6 +191,18 @@ def look_dict(look: Bop2Look) -> dict[str, Any]:
     }
 
 
+#: What a history item keeps of its decision for the clinicians' one-line summary.
+_PLAIN_KEYS = (
+    "next_dose",
+    "current_dose",
+    "stop",
+    "select_obd",
+    "wait",
+    "accrual_complete",
+    "doses",
+)
+
+
 def history(
     openings: Sequence[DoseAssignment],
     closure: Phase1Closure | None,
@@ -174,6 +216,9 @@ def history(
             "level": a.dose_level,
             "rule": a.decision.get("rule"),
             "reason": a.decision.get("reason"),
+            "reason_code": a.decision.get("reason_code"),
+            "reason_params": a.decision.get("reason_params"),
+            **{k: a.decision[k] for k in _PLAIN_KEYS if k in a.decision},
             "outcomes": a.decision.get("outcomes"),
             "seed": a.decision.get("seed"),
             "tied": a.decision.get("tied", []),
@@ -190,6 +235,8 @@ def history(
                 "obd_level": closure.obd_level,
                 "rp2d_level": closure.rp2d_level,
                 "reason": (closure.basis or {}).get("reason"),
+                "reason_code": (closure.basis or {}).get("reason_code"),
+                "reason_params": (closure.basis or {}).get("reason_params"),
                 "outcomes": (closure.basis or {}).get("outcomes"),
                 "decided_at": closure.closed_at.isoformat(),
             }

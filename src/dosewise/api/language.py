@@ -1,0 +1,37 @@
+"""The language of an API answer's words: the request's ``Accept-Language`` if it names Chinese
+or English, else the user's stored interface language (``GET/PATCH /api/v1/users/me``), else
+English. Reasons are rendered in it (``reason``); ``reason_code`` and ``reason_params`` are the
+same in every language."""
+
+from __future__ import annotations
+
+from fastapi import Depends, Request
+
+from dosewise.api.auth import CurrentUser, Runtime, current_user, runtime
+from dosewise.http.language import negotiate
+from dosewise.store.tables import User
+
+
+def header_lang(request: Request) -> str | None:
+    """``zh``/``en`` if the request's ``Accept-Language`` names one of them, else None."""
+    header = (request.headers.get("accept-language") or "").lower()
+    if "zh" not in header and "en" not in header:
+        return None
+    return "zh" if negotiate(header) == "zh_CN" else "en"
+
+
+def reason_lang(
+    request: Request,
+    user: CurrentUser = Depends(current_user),
+    rt: Runtime = Depends(runtime),
+) -> str:
+    """A dependency: the language of the words in this request's answer (``en``/``zh``)."""
+    chosen = header_lang(request)
+    if chosen is not None:
+        return chosen
+    if user.actor.user_id is None:  # pragma: no cover - sessions always belong to users
+        return "en"
+    with user.uow(rt, readonly=True) as uow:
+        row = uow.session.get(User, user.actor.user_id)
+        stored = row.locale if row is not None else None
+    return "zh" if (stored or "").startswith("zh") else "en"

@@ -1,0 +1,364 @@
+"""The arm state's reasons as data: a stable code, its parameters, words in English and Chinese.
+
+The design answers with a :class:`~dosewise.design.reasons.Why` (code + parameters, doses
+1-based); the arm state adds its own steps around it (join the open cohort, wait for pending
+outcomes, close phase 1, phase 2, a closed arm). Each step carries ``reason_code`` and
+``reason_params``; a step that wraps a design decision keeps that decision's ``reason_code`` /
+``reason_params`` / ``reason`` under the parameter ``decision``. :func:`reason_text` renders any
+of these codes in ``en`` or ``zh``; :func:`decision_text` renders a stored decision dict and
+falls back to its English ``reason`` when the row predates codes (or the code is unknown).
+
+The templates are ``str.format`` strings, like the design's catalog. Steps name doses by their
+protocol level (DL-1, DL1, DL2); only the design's own reason (the statistician's detail) uses
+the design's 1-based index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final
+
+from dosewise.design.outcomes import parse_outcomes
+from dosewise.design.reason_catalog import Lang
+from dosewise.design.reasons import ReasonCode, check_lang
+from dosewise.design.reasons import render as design_render
+from dosewise.errors import DosewiseError
+
+#: One template per step code, in each language.
+STEP_MESSAGES: Final[dict[str, dict[Lang, str]]] = {
+    "join_cohort": {
+        "en": (
+            "Cohort {cohort} at {level} has {filled} of {size} places filled: the next patient "
+            "joins it. The design's decision for it: {decision}"
+        ),
+        "zh": (
+            "第 {cohort} 队列（{level}）已入组 {filled}/{size} 例：下一位受试者加入该队列。"
+            "设计对该队列的决策：{decision}"
+        ),
+    },
+    "wait_pending": {
+        "en": (
+            "The next patient must wait {when}: BOIN12 decides cohort {cohort}'s dose only when "
+            "every outcome so far is known; {count} pending: {pending}."
+        ),
+        "zh": (
+            "下一位受试者须等待{when}：BOIN12 仅在已有结局全部已知时才决定第 {cohort} 队列的"
+            "剂量；待定 {count} 例：{pending}。"
+        ),
+    },
+    "tite_accrual_pending": {
+        "en": (
+            "Accrual complete, awaiting follow-up: {decision} The OBD is selected once every "
+            "outcome is entered and adjudicated; {count} pending."
+        ),
+        "zh": ("入组已完成，等待随访：{decision} 所有结局录入并判定后选择 OBD；待定 {count} 例。"),
+    },
+    "close_obd": {
+        "en": "{decision} Close phase 1 (OBD and RP2D, e-signed).",
+        "zh": "{decision} 关闭第一阶段（确定 OBD 与 RP2D，电子签名）。",
+    },
+    "close_no_obd": {
+        "en": "{decision} Close phase 1 (no OBD).",
+        "zh": "{decision} 关闭第一阶段（无 OBD）。",
+    },
+    "closed": {"en": "The arm is closed.", "zh": "该组已关闭。"},
+    "closed_after_look": {
+        "en": "The arm is closed (BOP2 look {look}: {look_decision}).",
+        "zh": "该组已关闭（第 {look} 次 BOP2 分析：{look_decision}）。",
+    },
+    "closed_no_obd": {
+        "en": "The arm is closed (phase 1 ended with no OBD).",
+        "zh": "该组已关闭（第一阶段结束，无 OBD）。",
+    },
+    "bop2_stopped": {
+        "en": "BOP2 look {look} stopped the arm.",
+        "zh": "第 {look} 次 BOP2 分析终止了该组。",
+    },
+    "phase2_expansion": {
+        "en": (
+            "Phase 2 expansion at the RP2D {level}: {assigned} of {expansion} assigned, "
+            "{enrolled} enrolled."
+        ),
+        "zh": (
+            "第二阶段在 RP2D {level} 扩展：已分配 {assigned}/{expansion} 例，已入组 {enrolled} 例。"
+        ),
+    },
+    "phase2_full": {
+        "en": (
+            "Phase 2 expansion at the RP2D {level}: {assigned} of {expansion} assigned, "
+            "{enrolled} enrolled. The expansion is full."
+        ),
+        "zh": (
+            "第二阶段在 RP2D {level} 扩展：已分配 {assigned}/{expansion} 例，已入组 {enrolled} 例。"
+            "扩展已满。"
+        ),
+    },
+    "phase2_rp2d": {
+        "en": "Phase 2: every patient receives the RP2D {level}.",
+        "zh": "第二阶段：每位受试者接受 RP2D {level}。",
+    },
+    # -- fragments ----------------------------------------------------------------------------
+    "_until": {
+        "en": (
+            "until {until} at the earliest (the last window closes then), and until every "
+            "outcome is entered and adjudicated"
+        ),
+        "zh": "至少到 {until}（最后一个观察窗届时结束），且直到所有结局均已录入并判定",
+    },
+    "_until_infused": {
+        "en": "until the pending patients are infused and followed through their windows",
+        "zh": "直到待定受试者完成回输并完成各观察窗的随访",
+    },
+    "_pending": {"en": "{study_id} ({waiting})", "zh": "{study_id}（{waiting}）"},
+    "_pending_by": {
+        "en": "{study_id} ({waiting}, by {known_by})",
+        "zh": "{study_id}（{waiting}，预计 {known_by} 前）",
+    },
+}
+
+#: The words of parameters whose value is a word.
+STEP_CHOICES: Final[dict[str, dict[str, dict[Lang, str]]]] = {
+    "waiting": {
+        "infusion": {"en": "infusion", "zh": "回输"},
+        "dlt_window": {"en": "dlt_window", "zh": "DLT 观察窗"},
+        "dlt_adjudication": {"en": "dlt_adjudication", "zh": "DLT 判定"},
+        "response_assessment": {"en": "response_assessment", "zh": "疗效评估"},
+    },
+    "look_decision": {
+        "continue": {"en": "continue", "zh": "继续"},
+        "stop": {"en": "stop", "zh": "终止"},
+        "promising": {"en": "promising", "zh": "有前景"},
+        "not_promising": {"en": "not_promising", "zh": "无前景"},
+    },
+}
+
+_SEPARATORS: Final[dict[Lang, tuple[str, str]]] = {"en": (", ", "; "), "zh": ("、", "；")}
+_DESIGN_CODES: Final[frozenset[str]] = frozenset(str(c) for c in ReasonCode)
+
+
+def known_code(code: object) -> bool:
+    """Whether ``code`` has words in a catalog (a step code or a design reason code)."""
+    return isinstance(code, str) and (code in STEP_MESSAGES or code in _DESIGN_CODES)
+
+
+def _word(kind: str, value: Any, lang: Lang) -> str:
+    words = STEP_CHOICES[kind].get(str(value))
+    return str(value) if words is None else words[lang]
+
+
+def _tuples(params: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON lists back to the tuples the design's renderer expects."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+
+
+def _pending_text(items: Sequence[Mapping[str, Any]], lang: Lang) -> str:
+    inner, outer = _SEPARATORS[lang]
+    parts = []
+    for item in items:
+        waiting = inner.join(_word("waiting", w, lang) for w in item.get("waiting_for", []))
+        key = "_pending_by" if item.get("known_by") else "_pending"
+        parts.append(STEP_MESSAGES[key][lang].format(**{**item, "waiting": waiting}))
+    return outer.join(parts)
+
+
+def reason_text(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
+    """The words of a step or design reason ``code`` with ``params``, in ``lang``.
+
+    Raises ``KeyError`` for a code no catalog has (callers with stored rows use
+    :func:`decision_text`, which falls back to the stored English text).
+    """
+    chosen = check_lang(lang)
+    if code in _DESIGN_CODES:
+        return design_render(code, _tuples(params), chosen)
+    template = STEP_MESSAGES[code][chosen]  # KeyError for an unknown code
+    context: dict[str, Any] = dict(params)
+    if "decision" in params:
+        nested = params["decision"]
+        context["decision"] = decision_text(nested if isinstance(nested, Mapping) else {}, chosen)
+    if "look_decision" in params:
+        context["look_decision"] = _word("look_decision", params["look_decision"], chosen)
+    if code == "wait_pending":
+        until = params.get("until")
+        context["when"] = (
+            STEP_MESSAGES["_until"][chosen].format(until=until)
+            if until
+            else STEP_MESSAGES["_until_infused"][chosen]
+        )
+        context["pending"] = _pending_text(params.get("pending", []), chosen)
+    return template.format(**context)
+
+
+def decision_text(decision: Mapping[str, Any] | None, lang: str = "en") -> str:
+    """A decision's (or a history item's) reason in ``lang``.
+
+    A dict with a known ``reason_code`` and its ``reason_params`` is rendered from the catalogs;
+    an older row without a code (or one whose parameters no longer fit) shows its stored
+    English ``reason``.
+    """
+    if not decision:
+        return ""
+    code = decision.get("reason_code")
+    params = decision.get("reason_params")
+    if known_code(code) and isinstance(params, Mapping):
+        try:
+            return reason_text(str(code), params, lang)
+        except (KeyError, IndexError, ValueError, TypeError, AssertionError):
+            pass
+    return str(decision.get("reason") or "")
+
+
+def assignment_text(decision: Mapping[str, Any] | None, lang: str = "en") -> str:
+    """Why a stored dose assignment was made, in ``lang``: the step that made it (``step_*``
+    keys) if stored, else the design decision's reason; old rows show their English text."""
+    if not decision:
+        return ""
+    if decision.get("step_reason_code"):
+        step = {
+            "reason_code": decision.get("step_reason_code"),
+            "reason_params": decision.get("step_reason_params"),
+            "reason": decision.get("step_reason"),
+        }
+        return decision_text(step, lang)
+    if decision.get("step_reason"):
+        return str(decision["step_reason"])
+    return decision_text(decision, lang)
+
+
+def nested(decision: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What a step keeps of a design decision it wraps: code, parameters and English text."""
+    d = decision or {}
+    return {
+        "reason_code": d.get("reason_code"),
+        "reason_params": d.get("reason_params"),
+        "reason": d.get("reason"),
+    }
+
+
+# --------------------------------------------------------------------------- plain words
+
+#: The one-line summaries for clinicians shown above the statistical reason: what happens
+#: next, in the protocol's dose names, and the counts it rests on.
+PLAIN_MESSAGES: Final[dict[str, dict[Lang, str]]] = {
+    "next": {"en": "Next cohort: {level} ({cells}/kg).", "zh": "下一队列：{level}（{cells}/kg）。"},
+    "select_obd": {
+        "en": "Dose finding is over: select the OBD.",
+        "zh": "剂量探索结束：选择 OBD。",
+    },
+    "stop": {"en": "Dose finding stops with no OBD.", "zh": "剂量探索终止，无 OBD。"},
+    "wait": {"en": "Enrolment waits.", "zh": "暂停入组。"},
+    "complete": {
+        "en": "Enrolment is complete; awaiting follow-up.",
+        "zh": "入组已完成，等待随访。",
+    },
+    "basis": {
+        "en": "Basis: {dlt} DLT{s_dlt} and {responses} response{s_resp} in {n} "
+        "participant{s_n} at {level}.",
+        "zh": "依据：{level} 的 {n} 例中 {dlt} 例 DLT，{responses} 例缓解。",
+    },
+    "basis_start": {
+        "en": "Basis: no participant yet; the protocol's starting dose.",
+        "zh": "依据：尚无受试者，采用方案规定的起始剂量。",
+    },
+    "wait_pending": {
+        "en": "The next participant waits: {count} outcomes still pending.",
+        "zh": "下一位受试者需等待：仍有 {count} 例结局待定。",
+    },
+}
+
+#: A design dose (1-based) → its protocol name and its cells/kg in words (``1×10⁶``).
+Levels = Mapping[int, tuple[str, str]]
+
+
+def level_names(
+    dose_levels: Sequence[Mapping[str, Any]], cells: Callable[[float], str]
+) -> dict[int, tuple[str, str]]:
+    """``{design dose: (level name, cells text)}`` from an arm state's ``dose_levels``."""
+    return {int(d["dose"]): (str(d["level"]), cells(float(d["cells_per_kg"]))) for d in dose_levels}
+
+
+def _counts_at(decision: Mapping[str, Any], dose: int) -> tuple[int, int, int] | None:
+    """(participants, DLTs, responses) at ``dose`` in the data the decision saw."""
+    outcomes = decision.get("outcomes")
+    if isinstance(outcomes, str):
+        n = dlt = responses = 0
+        try:
+            cohorts = parse_outcomes(outcomes) if outcomes.strip() else ()
+        except DosewiseError:
+            return None
+        for cohort in cohorts:
+            for patient in cohort.patients:
+                if patient.dose == dose:
+                    n, dlt, responses = n + 1, dlt + patient.tox, responses + patient.eff
+        return n, dlt, responses
+    for row in decision.get("doses") or []:
+        if isinstance(row, Mapping) and row.get("dose") == dose:
+            return int(row["n"]), int(row["dlt_observed"]), int(row["response_observed"])
+    return None
+
+
+def plain_summary(decision: Mapping[str, Any] | None, levels: Levels, lang: str = "en") -> str:
+    """The one-line summary of a dose decision for clinicians, in ``lang`` (empty when the
+    decision is not a design's dose decision, e.g. phase 2's fixed RP2D).
+
+    "Next cohort: DL1 (1×10⁶/kg). Basis: 0 DLTs and 2 responses in 3 participants at DL1."
+    """
+    chosen = check_lang(lang)
+    if not decision or str(decision.get("reason_code")) not in _DESIGN_CODES:
+        return ""
+    words = PLAIN_MESSAGES
+    nxt = decision.get("next_dose")
+    if decision.get("accrual_complete"):
+        head = words["complete"][chosen]
+    elif decision.get("wait"):
+        head = words["wait"][chosen]
+    elif decision.get("select_obd"):
+        head = words["select_obd"][chosen]
+    elif decision.get("stop") or nxt is None:
+        head = words["stop"][chosen]
+    else:
+        name, cells = levels.get(int(nxt), (f"#{nxt}", "?"))
+        head = words["next"][chosen].format(level=name, cells=cells)
+    if decision.get("reason_code") == "start":
+        return f"{head}{_space(chosen)}{words['basis_start'][chosen]}"
+    current = decision.get("current_dose")
+    counts = None if current is None else _counts_at(decision, int(current))
+    if counts is None:
+        return head
+    n, dlt, responses = counts
+    name = levels.get(int(str(current)), (f"#{current}", ""))[0]
+    plural = {"s_dlt": _s(dlt), "s_resp": _s(responses), "s_n": _s(n)}
+    basis = words["basis"][chosen].format(level=name, n=n, dlt=dlt, responses=responses, **plural)
+    return f"{head}{_space(chosen)}{basis}"
+
+
+def plain_step(step: Any, levels: Levels, lang: str = "en") -> str:
+    """The one-line summary of an arm's next step (a :class:`NextStep`), in ``lang``."""
+    if getattr(step, "reason_code", "") == "wait_pending":
+        count = step.reason_params.get("count", 0)
+        return PLAIN_MESSAGES["wait_pending"][check_lang(lang)].format(count=count)
+    if getattr(step, "phase", None) != 1:
+        return ""
+    return plain_summary(getattr(step, "decision", None), levels, lang)
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
+
+
+def _space(lang: Lang) -> str:
+    return " " if lang == "en" else ""
+
+
+__all__ = [
+    "PLAIN_MESSAGES",
+    "STEP_CHOICES",
+    "STEP_MESSAGES",
+    "assignment_text",
+    "decision_text",
+    "known_code",
+    "level_names",
+    "nested",
+    "plain_step",
+    "plain_summary",
+    "reason_text",
+]
