@@ -17,13 +17,13 @@ def test_the_next_step_reason_follows_the_requests_language(
 ) -> None:
     stat = tokens["stat"]
     english = client.get(f"{API}/arms/autologous/state", headers=stat).json()["next"]
-    assert english["reason_code"] == "start" and english["reason_params"] == {"dose": 2}
+    assert english["reason_code"] == "start" and english["reason_params"] == {"dose": 1}
     assert english["reason"].startswith("No patient yet") and not HAN.search(english["reason"])
 
     zh = {**stat, "Accept-Language": "zh-CN,zh;q=0.9"}
     chinese = client.get(f"{API}/arms/autologous/state", headers=zh).json()["next"]
-    assert chinese["reason_code"] == "start" and chinese["reason_params"] == {"dose": 2}
-    assert chinese["reason"] == "尚无受试者：从剂量 2 开始。"
+    assert chinese["reason_code"] == "start" and chinese["reason_params"] == {"dose": 1}
+    assert chinese["reason"] == "尚无受试者：从剂量 1 开始。"
 
     # No Accept-Language: the user's stored language decides.
     assert client.patch(f"{API}/users/me", json={"locale": "zh_CN"}, headers=stat).is_success

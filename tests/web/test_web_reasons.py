@@ -17,10 +17,10 @@ def test_the_arm_page_shows_the_reason_in_chinese(
 ) -> None:
     signed_in("stat")
     english = client.get("/trial/arms/autologous").text
-    assert "No patient yet: start at dose 2." in english
+    assert "No patient yet: start at dose 1." in english
     client.get("/lang/zh_CN", params={"next": "/trial"})
     chinese = client.get("/trial/arms/autologous").text
-    assert "尚无受试者：从剂量 2 开始。" in chinese
+    assert "尚无受试者：从剂量 1 开始。" in chinese
     assert "No patient yet" not in chinese
     assert 'data-code="start"' in chinese
     # Plain words first: the clinicians' summary in the protocol's dose names.
