@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from e2e_helpers import sign_in
+from e2e_helpers import sign_in, sign_out
 from playwright.sync_api import Page, expect
 from seed import ARM, CERTIFICATE, Seeder, _consent, _screening
 
@@ -96,8 +96,13 @@ def test_provisional_no_dlt_reopening_and_bor_not_final(page: Page, seeded: dict
     banner = page.locator(".next .needs-readjudication")
     expect(banner).to_have_attribute("data-study-ids", first)
     expect(page.locator("td .needs-readjudication")).to_have_count(1)
+    # The DSMB page goes to the roles over every site (issue 15): the statistician sees it.
+    sign_out(page)
+    sign_in(page, "stat")
     page.goto("/dsmb")
     expect(page.locator(f"[data-study-ids='{first}']")).to_be_visible()
+    sign_out(page)
+    sign_in(page, "inv1")
 
     # The investigator re-adjudicates, signing with the password.
     page.goto(f"/participants/{first}")

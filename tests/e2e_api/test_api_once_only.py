@@ -124,7 +124,7 @@ def test_an_edited_signed_dose_is_invalid_everywhere_and_stops_the_arm(
     assert shown["signature"]["valid"] is True
 
     with db.engine.begin() as c:
-        c.execute(text(f"UPDATE dose_assignments SET dose_index = 3 WHERE id = {a['id']}"))
+        c.execute(text(f"UPDATE dose_assignments SET dose_index = 2 WHERE id = {a['id']}"))
 
     shown = call(client, stat, "GET", f"/participants/{sid}")["dose_assignments"][0]
     assert shown["signature"]["valid"] is False

@@ -113,7 +113,9 @@ def test_two_sites_assigning_at_once_exactly_one_wins_and_the_retry_is_right(
             {"expected_arm_version": state["version"]},
         )
         assert (retry["cohort"], retry["dose_index"]) == (winner["cohort"], winner["dose_index"])
-        assert retry["dose_index"] == state["next"]["dose"] == 2  # DL1, the start dose
+        assert (
+            retry["dose_index"] == state["next"]["dose"] == 1
+        )  # DL1, the start dose (design dose 1)
 
 
 def test_a_full_cohort_is_never_overfilled_by_concurrent_requests(

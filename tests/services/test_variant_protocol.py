@@ -29,6 +29,7 @@ from dosewise.trial import bootstrap
 from dosewise.trial.audit import Actor
 from dosewise.trial.demo import plan
 from dosewise.trial.services import adverse_events, dlt, products, responses
+from dosewise.trial.services.deviations import DeviationIn
 from dosewise.trial.state import arm_state, seeded
 from dosewise.trial.uow import UnitOfWork
 from pg import PASSWORD, FakeClock, add_test_users, make_settings
@@ -89,13 +90,21 @@ def _treat(
         start_on=acts.today,
         end_on=acts.today,
     )
+    # A share other than 1 gives a dose outside every window: the investigator records it
+    # with a protocol deviation (issue 14 item 2), as the service requires.
+    deviation = (
+        None
+        if share == 1.0
+        else DeviationIn(reason="Volume infused differed from plan", signing=acts.signing())
+    )
     acts.run(
-        coord,
+        coord if deviation is None else INV[site],
         products.record_infusion,
         sid,
         infused_on=acts.today,
         infused_volume_ml=prod.feasibility["volume_ml"] * share,
         weight_kg=weight,
+        deviation=deviation,
     )
     return acts.today
 

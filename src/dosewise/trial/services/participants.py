@@ -229,8 +229,9 @@ def _enrolled(uow: UnitOfWork, *where: Any) -> int:
 
 
 #: Phase 1 outcomes whose cohort place the next participant takes (the design replaces them):
-#: not evaluable, left before a dose, or at the fallback dose under ``safety_only``.
-REPLACED = ("not_evaluable", "not_assigned", "safety_only")
+#: not evaluable (including a participant who left before a dose), or at the fallback dose
+#: under ``safety_only``.
+REPLACED = ("not_evaluable", "safety_only")
 
 
 def _replaced(uow: UnitOfWork, arm_id: str | None = None) -> int:
