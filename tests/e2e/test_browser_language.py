@@ -226,6 +226,10 @@ SHORT = ("/trial", "/participants", "/queries", "/account/password")
 #: and the audit trail's stored values are not checked yet (None). A word not listed fails the
 #: test; remove words as their texts are translated.
 KNOWN_GAPS: dict[str, frozenset[str] | None] = {
+    # The arm requirements' findings (protocol evaluation.arm_requirements) have no zh names yet.
+    "/participants": frozenset(
+        {"allogeneic", "available", "donor", "matched", "newly", "prior", "sct"}
+    ),
     "/participants/": frozenset(
         {
             "is",
@@ -237,6 +241,7 @@ KNOWN_GAPS: dict[str, frozenset[str] | None] = {
             "Day",
             "Lymphodepletion",
             "Month",
+            "month",
             "NR",
             "SD",
             "ULN",
@@ -297,10 +302,14 @@ PDF_SECTIONS = {"dsmb": ("8. 迄今的剂量决策", "9. "), "design": None}
 
 
 def _gap(path: str) -> frozenset[str] | None:
+    """The known English words of every prefix the path starts with (None: not checked)."""
+    found: set[str] = set()
     for prefix, words in KNOWN_GAPS.items():
         if path.startswith(prefix):
-            return words
-    return frozenset()
+            if words is None:
+                return None
+            found |= words
+    return frozenset(found)
 
 
 def test_every_page_reads_in_chinese_for_every_role(

@@ -214,6 +214,11 @@ BOP2_DECISIONS: dict[str, str] = {
 
 #: The arm state's notes (``dosewise.trial.state.arm_state``), for the catalog.
 ARM_NOTES: dict[str, str] = {
+    "A fallback product (DL-1) is outside the dose finding (fallback_policy safety_only): the "
+    "participant is followed for safety only and replaced in the design.": N_(
+        "A fallback product (DL-1) is outside the dose finding (fallback_policy safety_only): the "
+        "participant is followed for safety only and replaced in the design."
+    ),
     "A fallback product is analysed at its actual level (DL-1 = design dose 1).": N_(
         "A fallback product is analysed at its actual level (DL-1 = design dose 1)."
     ),

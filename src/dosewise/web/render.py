@@ -387,7 +387,11 @@ def error_page(request: Request, exc: DosewiseError) -> HTMLResponse:
         user = None
     page = _page(request, rt, user)
     if status == 403:
-        message = page.tr("Your role may not open this page or do this.")
+        # The page says in the user's language that the role or site does not allow this; the
+        # refusal's own rule (a form out of date, which act the role may not do) follows where
+        # it has words in that language (the access rules' texts are English only so far).
+        words = error_words(exc, page.locale)
+        message = words if words != exc.rule or page.locale == "en" else ""
     else:
         message = _general(exc, error_words(exc, page.locale))
     return page.render("error.html", status_code=status, status=status, message=message)

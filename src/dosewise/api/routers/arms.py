@@ -51,7 +51,8 @@ def _state(user: CurrentUser, rt: Runtime, arm_id: str, lang: str = "en") -> dic
         state = redact_for(uow.actor, arm_state(uow.session, arm_id, as_of=today(uow)))
         data = state.to_dict()
         data["next"] = state.next.to_dict(lang)
-        data["history"] = [{**h, "reason": decision_text(h, lang)} for h in data["history"]]
+        if lang != "en":  # English: the stored reasons, exactly as `dosewise arm state` prints
+            data["history"] = [{**h, "reason": decision_text(h, lang)} for h in data["history"]]
         return signed.with_signatures(uow.session, arm_id, data)
 
 
