@@ -151,16 +151,19 @@ def _refuse(uow: UnitOfWork, study_id: str, site_id: str, state: ArmState) -> No
         fresh.event("dose.assign_refused", "arms", state.arm_id, after=refusal, site_id=site_id)
 
     uow.on_failure(record)
+    shown = redact_for(uow.actor, state)  # the refusal may name only the actor's own site
     if reopened:
-        first = state.needs_readjudication[0]
-        why = first.reopened.reason if first.reopened is not None else "reopened"
+        own = shown.needs_readjudication
+        others = len(reopened) - len(own)
+        names = [p.study_id for p in own] + ([f"{others} at another site"] if others else [])
+        why = own[0].reopened.reason if own and own[0].reopened is not None else "reopened"
         raise NeedsReadjudication(
             "study_id",
-            first.study_id,
+            own[0].study_id if own else None,
             f"the arm's next dose waits for an investigator to re-adjudicate the DLT status of "
-            f"{', '.join(reopened)} (e-signed): {why}",
+            f"{', '.join(names)} (e-signed): {why}",
         )
-    told = redact_for(uow.actor, state).next  # the reason may name other sites' patients
+    told = shown.next  # the reason may name other sites' patients
     if step.action == "wait":
         until = step.wait_until.isoformat() if step.wait_until else None
         raise MustWait(
