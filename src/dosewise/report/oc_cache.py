@@ -56,9 +56,7 @@ FIGURE_SOURCES = (
 FIGURE_PACKAGES = ("matplotlib", "pillow", "numpy", "pylopdf-fonts-zh-cn")
 
 
-def _sources_digest(
-    names: tuple[str, ...], suffixes: tuple[str, ...] = (".py",)
-) -> Any:
+def _sources_digest(names: tuple[str, ...], suffixes: tuple[str, ...] = (".py",)) -> hashlib._Hash:
     digest = hashlib.sha256(dosewise.__version__.encode())
     for name in names:
         path = _ROOT / name
