@@ -21,7 +21,7 @@ from dosewise.cli.app import COMMAND_MODULES, COMMANDS, app
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 HEAVY = ("sqlalchemy", "fastapi", "weasyprint", "matplotlib", "dask", "uvicorn", "alembic")
-# What one decision, one table of boundaries, a dose or a screening has no use for.
+# What one decision, the protocol's decision tables, a dose or a screening has no use for.
 NOT_FOR_ONE_DECISION = ("numba", "scipy.stats", "pandas")
 
 PROBE = (
@@ -58,7 +58,7 @@ COMMAND_LINES = {
     "obd": (["obd", "--outcomes", "1NNN 2NEN 2TNN", "--json"], NOT_FOR_ONE_DECISION),
     "boundaries": (["boundaries", "--json"], NOT_FOR_ONE_DECISION),
     "rds": (["rds", "--n", "0", "3", "--json"], ("numba", "scipy.stats", "pandas")),
-    "table": (["table"], ("numba", "scipy.stats")),
+    "table": (["table"], NOT_FOR_ONE_DECISION),
     "decide-tite": (["decide-tite", "--patients-file", "p.json", "--json"], NOT_FOR_ONE_DECISION),
     "grade": (
         ["grade", "crs", "--input", str(EXAMPLES / "clinical" / "crs_grade3.json")],

@@ -103,3 +103,40 @@ def test_an_unwritable_folder_only_costs_the_saving(tmp_path: Path) -> None:
     cache = OcCache(blocker / "cache")
     assert cache.get_or_compute(("x",), lambda: 42) == 42
     assert cache.get_or_compute(("x",), lambda: 43) == 43  # nothing was stored
+
+
+def test_figures_are_read_back_not_drawn_again(
+    protocol: Protocol, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The figures depend only on the cached OCs: a second report reads them, byte for byte,
+    in its own language; another language draws its own."""
+    from dosewise.report import design_figures
+    from dosewise.report.design_report import design_report_context
+
+    def figures(report: DesignReport, lang: str) -> list[dict[str, str]]:
+        return [group.figs for group in design_report_context(report, lang)["groups"]]
+
+    first = build_design_report(
+        protocol, trials=30, seed=5, scenarios=SCENARIO, cache=OcCache(tmp_path)
+    )
+    drawn = figures(first, "en")
+    assert drawn and all(
+        g.keys() == {"truth", "selection", "allocation", "duration"} for g in drawn
+    )
+    uncached = build_design_report(protocol, trials=30, seed=5, scenarios=SCENARIO)
+    assert figures(uncached, "en") == drawn  # the same drawing without a cache
+
+    def refuse(*args: object, **kwargs: object) -> str:
+        raise AssertionError("drew a figure that was cached")
+
+    for name in ("truth_figure", "selection_figure", "allocation_figure", "duration_figure"):
+        monkeypatch.setattr(design_figures, name, refuse)
+    again = OcCache(tmp_path)
+    second = build_design_report(protocol, trials=30, seed=5, scenarios=SCENARIO, cache=again)
+    assert figures(second, "en") == drawn
+    assert again.misses == 0
+    with pytest.raises(AssertionError, match="cached"):
+        figures(second, "zh")  # not cached in Chinese yet
+    other_seed = build_design_report(protocol, trials=30, seed=6, scenarios=SCENARIO, cache=again)
+    with pytest.raises(AssertionError, match="cached"):
+        figures(other_seed, "en")  # other OCs, other figures

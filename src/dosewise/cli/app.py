@@ -9,8 +9,11 @@ so the listing stays complete.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 
@@ -105,6 +108,30 @@ def expand_variadic(argv: list[str]) -> list[str]:
     return out
 
 
+#: Commands that run until stopped (a server): they keep Python's garbage-collector settings.
+LONG_RUNNING = frozenset({"serve"})
+
+#: The garbage collector's young-generation threshold during one command (Python's default is
+#: 700 new objects). A report creates millions of objects (imports, ORM rows, layout boxes) and
+#: frees most of them by reference counting; at the default the collector ran about 1,100 times
+#: in one DSMB report, a fifth of its CPU time, and found little. Cycles are still collected.
+GC_THRESHOLD = (50_000, 20, 20)
+
+
+@contextmanager
+def fewer_collections(args: list[str]) -> Iterator[None]:
+    """Collect cycles less often while one command runs (not for a server); restored after."""
+    if args and args[0] in LONG_RUNNING:
+        yield
+        return
+    before = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def fail(message: str) -> None:
     """Print a one-line error to stderr and exit with code 2 (bad input)."""
     print(f"error: {message}", file=sys.stderr)
@@ -118,10 +145,18 @@ def main(argv: list[str] | None = None) -> None:
         if hasattr(stream, "reconfigure") and "utf" not in (stream.encoding or "").lower():
             stream.reconfigure(errors="replace")
     args = expand_variadic(list(sys.argv[1:] if argv is None else argv))
+    with fewer_collections(args):
+        result = _run(args)
+    if isinstance(result, int) and result:
+        raise SystemExit(result)
+
+
+def _run(args: list[str]) -> object:
+    """Import the command, run it, and turn user errors into one line and exit code 2."""
     load_commands(args)
     command = typer.main.get_group(app)
     try:
-        result = command.main(args=args, prog_name="dosewise", standalone_mode=False)
+        return command.main(args=args, prog_name="dosewise", standalone_mode=False)
     except DosewiseError as exc:
         fail(exc.message)
     except _CLICK_ERROR as exc:
@@ -138,5 +173,4 @@ def main(argv: list[str] | None = None) -> None:
         if type(exc).__name__ == "Exit":
             raise SystemExit(getattr(exc, "exit_code", 0)) from None
         raise
-    if isinstance(result, int) and result:
-        raise SystemExit(result)
+    return None

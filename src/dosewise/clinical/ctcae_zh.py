@@ -14,9 +14,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from dosewise.clinical.ctcae import find_term
+from dosewise.yamlread import safe_load
 
 _RESOURCE = "ctcae_zh.yaml"
 
@@ -42,7 +41,7 @@ class TermName:
 
 @lru_cache(maxsize=1)
 def _data() -> tuple[dict[str, ChineseTerm], dict[str, str]]:
-    raw: Any = yaml.safe_load(
+    raw: Any = safe_load(
         resources.files("dosewise.clinical").joinpath(_RESOURCE).read_text(encoding="utf-8")
     )
     sources = {str(k): str(v) for k, v in raw["sources"].items()}

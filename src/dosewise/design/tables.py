@@ -174,12 +174,17 @@ def average_ranks(values: npt.ArrayLike) -> npt.NDArray[np.float64]:
     return ranks
 
 
-def boundary_frame(params: Boin12Params, sample_sizes: Sequence[int]) -> pd.DataFrame:
-    """Count rules by n: escalate / de-escalate / eliminate for toxicity / for futility."""
-    import pandas as pd
+BoundaryRow = dict[str, int | float | None]
 
+
+def boundary_rows(params: Boin12Params, sample_sizes: Sequence[int]) -> list[BoundaryRow]:
+    """Count rules by n > 0: escalate / de-escalate / eliminate for toxicity / for futility.
+
+    ``None`` where no count triggers the rule at that n. Plain values (no pandas), so a printed
+    table does not pay pandas' import; :func:`boundary_frame` is the same rows as a frame.
+    """
     bounds = boin_boundaries(params.phi_t, params.phi1, params.phi2)
-    records = []
+    records: list[BoundaryRow] = []
     for n in _check_sizes(sample_sizes):
         if n == 0:
             continue
@@ -201,20 +206,32 @@ def boundary_frame(params: Boin12Params, sample_sizes: Sequence[int]) -> pd.Data
                 "futility_posterior_at_0": float(prob_eff_below_target(n, 0, params.phi_e)),
             }
         )
-    return pd.DataFrame.from_records(records)
+    return records
+
+
+def boundary_frame(params: Boin12Params, sample_sizes: Sequence[int]) -> pd.DataFrame:
+    """:func:`boundary_rows` as a frame (a column with a gap holds floats and NaN)."""
+    import pandas as pd
+
+    return pd.DataFrame.from_records(boundary_rows(params, sample_sizes))
+
+
+def rds_cells(table: RdsTable, n: int) -> list[list[str]]:
+    """The RDS cells for one n: row = #DLT, column = #responses ('E' = not admissible)."""
+    if table.joint:
+        raise InvalidParameter("joint", True, "a grid by marginal counts needs additive utilities")
+    cells = [[""] * (n + 1) for _ in range(n + 1)]
+    for r in table.rows:
+        if r.n == n:
+            cells[r.tox][r.eff] = "E" if r.rds is None else f"{r.rds:g}"
+    return cells
 
 
 def rds_grid(table: RdsTable, n: int) -> pd.DataFrame:
-    """The RDS cells for one n as a #DLT x #responses grid ('E' = not admissible)."""
+    """:func:`rds_cells` as a #DLT x #responses frame."""
     import pandas as pd
 
-    if table.joint:
-        raise InvalidParameter("joint", True, "a grid by marginal counts needs additive utilities")
-    grid = pd.DataFrame(
-        "", index=pd.Index(range(n + 1), name="#DLT"), columns=pd.Index(range(n + 1))
-    )
-    for r in table.rows:
-        if r.n == n:
-            grid.loc[r.tox, r.eff] = "E" if r.rds is None else f"{r.rds:g}"
+    cells = rds_cells(table, n)
+    grid = pd.DataFrame(cells, index=pd.Index(range(n + 1), name="#DLT"), columns=range(n + 1))
     grid.columns.name = "#responses"
     return grid

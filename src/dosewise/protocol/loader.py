@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from dosewise.protocol.model import Protocol
 from dosewise.protocol.problems import InvalidProtocol, Problem, locate, problems_from, yaml_lines
+from dosewise.yamlread import safe_load
 
 DEFAULT_RESOURCE = "nct07070323.yaml"
 
@@ -23,7 +24,7 @@ DEFAULT_RESOURCE = "nct07070323.yaml"
 def protocol_problems(text: str) -> tuple[Protocol | None, list[Problem]]:
     """Parse and validate protocol text; the protocol, or None and every problem found."""
     try:
-        data: Any = yaml.safe_load(text)
+        data: Any = safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -77,7 +78,7 @@ def parse_stored_protocol(text: str, source: str = "<stored>") -> Protocol:
     level as a design dose: they are read with ``fallback_policy: analyse_at_actual``.
     """
     try:
-        data: Any = yaml.safe_load(text)
+        data: Any = safe_load(text)
     except yaml.YAMLError:
         data = None
     design = data.get("design") if isinstance(data, dict) else None

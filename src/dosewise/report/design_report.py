@@ -40,7 +40,7 @@ from dosewise.report.design_oc import (
     with_protocol_windows,
 )
 from dosewise.report.i18n import Translator, check_lang
-from dosewise.report.oc_cache import OcCache
+from dosewise.report.oc_cache import OcCache, figure_fingerprint
 from dosewise.report.render import OutputKind, fmt, render_html, write_document
 
 Progress = Callable[[str], None]
@@ -55,6 +55,8 @@ class GroupResult:
     overridden: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     #: Exact BOIN12 OCs under both readings of the fallback level (``fallback_policy``).
     readings: tuple[ReadingOC, ...] = ()
+    #: What each of ``ocs`` was computed from (its key in the cache), for the figures' key.
+    oc_inputs: tuple[tuple[Any, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,8 @@ class DesignReport:
     seconds: float
     command: str
     assumptions: tuple[AssumptionNote, ...]
+    #: Where the OCs were cached; the figures drawn from them are kept there too.
+    cache: OcCache | None = field(default=None, compare=False, repr=False)
 
     @property
     def dose_names(self) -> tuple[str, ...]:
@@ -118,6 +122,7 @@ def build_design_report(
     for group in design_groups(protocol, p0, p1):
         params = group.params
         ocs = []
+        oc_inputs = []
         overridden: dict[str, tuple[Any, Any]] = {}
         for scenario in chosen_scenarios(protocol, params.n_doses, list(scenarios or [])):
             if progress is not None:
@@ -125,10 +130,9 @@ def build_design_report(
             overridden.update(design_differences(scenario, params))
             sc = with_protocol_windows(scenario, protocol)
             compute = partial(scenario_oc, sc, params, trials, seed)
-            if cache is None:
-                ocs.append(compute())
-            else:
-                ocs.append(cache.get_or_compute(("scenario_oc", sc, params, trials, seed), compute))
+            inputs = ("scenario_oc", sc, params, trials, seed)
+            oc_inputs.append(inputs)
+            ocs.append(compute() if cache is None else cache.get_or_compute(inputs, compute))
         compare = None if cache is None else cache.get_or_compute
         readings = reading_comparison(
             protocol,
@@ -136,7 +140,7 @@ def build_design_report(
             reading_scenarios(protocol, list(scenarios or [])),
             compare,
         )
-        results.append(GroupResult(group, tuple(ocs), overridden, readings))
+        results.append(GroupResult(group, tuple(ocs), overridden, readings, tuple(oc_inputs)))
     return DesignReport(
         protocol=protocol,
         source=source,
@@ -147,6 +151,7 @@ def build_design_report(
         seconds=time.perf_counter() - start,
         command=command,
         assumptions=tuple(assumptions(protocol)),
+        cache=cache,
     )
 
 
@@ -265,6 +270,33 @@ def _reading_rows(result: GroupResult, prefix: str) -> list[dict[str, Any]]:
     ]
 
 
+def _figures(
+    report: DesignReport, result: GroupResult, tr: Translator, prefix: str
+) -> dict[str, str]:
+    """The group's figures as PNG data URIs, drawn or read from the report's cache.
+
+    They depend only on the OCs (keyed by what computed them), the dose names, the language
+    and the drawing code (:func:`~dosewise.report.oc_cache.figure_fingerprint`); from the cache
+    a report does not even import Matplotlib.
+    """
+    ocs, names = result.ocs, report.dose_names
+    if not ocs:
+        return {}
+
+    def draw() -> dict[str, str]:
+        return {
+            "truth": figs.truth_figure(ocs, names, prefix, tr),
+            "selection": figs.selection_figure(ocs, names, prefix, tr),
+            "allocation": figs.allocation_figure(ocs, names, prefix, tr),
+            "duration": figs.duration_figure(ocs, prefix, tr),
+        }
+
+    if report.cache is None or len(result.oc_inputs) != len(ocs):
+        return draw()
+    key = ("design_figures", figure_fingerprint(), tr.lang, names, prefix, result.oc_inputs)
+    return report.cache.get_or_compute(key, draw)
+
+
 def _group_view(report: DesignReport, result: GroupResult, tr: Translator, sep: str) -> GroupView:
     g = result.group
     p = g.params
@@ -278,14 +310,7 @@ def _group_view(report: DesignReport, result: GroupResult, tr: Translator, sep: 
     own = protocol.design.per_arm.get(g.arms[0].id)
     tie_fact = own.boin12.get("tie_break") if own is not None else None
     ocs = result.ocs
-    figures: dict[str, str] = {}
-    if ocs:
-        figures = {
-            "truth": figs.truth_figure(ocs, names, prefix, tr),
-            "selection": figs.selection_figure(ocs, names, prefix, tr),
-            "allocation": figs.allocation_figure(ocs, names, prefix, tr),
-            "duration": figs.duration_figure(ocs, prefix, tr),
-        }
+    figures = _figures(report, result, tr, prefix)
     first = ocs[0].scenario if ocs else None
     return GroupView(
         g=g,

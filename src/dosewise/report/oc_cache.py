@@ -9,6 +9,10 @@ SHA-256 of those inputs and of the computing code itself (the source of ``dosewi
 ``dosewise.simulate`` and this report's OC module): a new protocol, another seed or a changed
 engine gives a new key, never a stale answer.
 
+The design report's figures are drawn from those OCs alone, so they are kept in the same folder,
+keyed by the OCs' inputs, the language and :func:`figure_fingerprint` (the drawing code, the
+report's translations and the versions of the libraries that draw and encode them).
+
 The folder is ``DOSEWISE_CACHE_DIR`` (default ``$XDG_CACHE_HOME/dosewise`` or
 ``~/.cache/dosewise``; ``off`` turns the cache off). It is created private to the user (0700):
 entries are pickles, so only the user who writes them may be able to change them.
@@ -21,6 +25,8 @@ import os
 import pickle
 import tempfile
 from collections.abc import Callable
+from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,13 +45,44 @@ def default_folder() -> Path:
     return Path(base) / "dosewise"
 
 
-def _engine_fingerprint() -> str:
+#: What the design report's figures are drawn with: this code, the report's words...
+FIGURE_SOURCES = (
+    "report/figures.py",
+    "report/design_figures.py",
+    "report/fonts.py",
+    "report/locale",
+)
+#: ... and these libraries (Matplotlib draws, Pillow encodes the PNG, the font package).
+FIGURE_PACKAGES = ("matplotlib", "pillow", "numpy", "pylopdf-fonts-zh-cn")
+
+
+def _sources_digest(names: tuple[str, ...], suffixes: tuple[str, ...] = (".py",)) -> hashlib._Hash:
     digest = hashlib.sha256(dosewise.__version__.encode())
-    for name in ENGINE_SOURCES:
+    for name in names:
         path = _ROOT / name
-        for source in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+        files = (
+            sorted(p for p in path.rglob("*") if p.suffix in suffixes) if path.is_dir() else [path]
+        )
+        for source in files:
             digest.update(str(source.relative_to(_ROOT)).encode())
             digest.update(source.read_bytes())
+    return digest
+
+
+def _engine_fingerprint() -> str:
+    return _sources_digest(ENGINE_SOURCES).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def figure_fingerprint() -> str:
+    """SHA-256 of the figure code, the report catalogs and the drawing libraries' versions."""
+    digest = _sources_digest(FIGURE_SOURCES, (".py", ".po", ".mo"))
+    for package in FIGURE_PACKAGES:
+        try:
+            version = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            version = "-"
+        digest.update(f"{package}=={version}".encode())
     return digest.hexdigest()
 
 

@@ -29,6 +29,7 @@ from dosewise.errors import InvalidInput, InvalidParameter
 from dosewise.simulate.association import CELLS as CELLS
 from dosewise.simulate.association import CorrelationModel as CorrelationModel
 from dosewise.simulate.association import joint_from_marginals as joint_from_marginals
+from dosewise.yamlread import safe_load
 
 FloatArray = npt.NDArray[np.float64]
 AccrualDistribution = Literal["uniform", "poisson"]
@@ -425,7 +426,7 @@ def load_scenario(path: str | Path) -> Scenario:
     """Read one scenario from a YAML file; errors name the offending field."""
     file = Path(path)
     try:
-        data = yaml.load(file.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+        data = safe_load(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise InvalidInput("scenario", str(file), f"not valid YAML ({exc})") from None
     return scenario_from_dict(data, default_name=file.stem)
@@ -433,9 +434,6 @@ def load_scenario(path: str | Path) -> Scenario:
 
 # -- the built-in library (YAML files in dosewise/simulate/library/) ----------------------------
 _LIBRARY = "dosewise.simulate.library"
-#: libyaml's parser when PyYAML has it (the same safe constructor, about ten times faster: the
-#: design report reads two dozen scenario files).
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def builtin_names() -> tuple[str, ...]:
@@ -449,7 +447,7 @@ def builtin_scenario(name: str) -> Scenario:
     if name not in builtin_names():
         raise InvalidInput("scenario", name, "not a built-in scenario (see `dosewise scenarios`)")
     text = resources.files(_LIBRARY).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
-    return scenario_from_dict(yaml.load(text, Loader=_YAML_LOADER), default_name=name)
+    return scenario_from_dict(safe_load(text), default_name=name)
 
 
 def builtin_scenarios() -> tuple[Scenario, ...]:
