@@ -44,7 +44,12 @@ def test_worklist_lists_queries_by_site_with_filters(client: TestClient, tokens)
         f"{API}/worklist", params={"overdue": "true", "kind": "query"}, headers=tokens["stat"]
     )
     assert none.status_code == 200 and none.json()["items"] == []
-    assert client.get(f"{API}/worklist", params={"site_id": "S02"}, headers=tokens["coord1"]).status_code == 403
+    assert (
+        client.get(
+            f"{API}/worklist", params={"site_id": "S02"}, headers=tokens["coord1"]
+        ).status_code
+        == 403
+    )
     for params in ({"kind": "visits"}, {"site_id": "S99"}, {"overdue": "maybe"}):
         r = client.get(f"{API}/worklist", params=params, headers=tokens["stat"])
         assert r.status_code == 422, params

@@ -16,7 +16,7 @@ from dosewise.store.session import Database
 from pg import FakeClock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
-from svc_helpers import Acts  # noqa: E402
+from svc_helpers import Acts
 
 
 def _rows(html: str) -> list[tuple[str, str, str]]:
@@ -68,3 +68,34 @@ def test_the_administrator_still_lands_on_users(
     signed_in("admin1")
     assert client.get("/", follow_redirects=False).headers["location"] == "/admin/users"
     assert client.get("/worklist").status_code == 403
+
+
+def test_empty_query_section_is_folded_until_a_query_is_raised(
+    client: TestClient,
+    signed_in: Callable[[str], str],
+    db: Database,
+    settings: Settings,
+    clock: FakeClock,
+) -> None:
+    from dosewise.trial.services import queries
+
+    acts = Acts(db, settings, clock)
+    sid = acts.register("S01")
+    signed_in("mon1")
+
+    def folds() -> set[str]:
+        page = client.get(f"/participants/{sid}").text
+        assert 'id="queries"' in page and 'id="next-step"' in page and 'id="stepper"' in page
+        return set(re.findall(r'<details class="fold" data-section="([a-z]+)"', page))
+
+    assert "queries" in folds()
+    acts.run(
+        "mon1",
+        queries.raise_query,
+        sid,
+        record_type="participants",
+        record_id=None,
+        field="year_of_birth",
+        question="Is the year right?",
+    )
+    assert "queries" not in folds()

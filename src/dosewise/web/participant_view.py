@@ -313,7 +313,9 @@ def render(
             else None
         ),
         next_step=stepper.next_step(view.record),
-        folds=stepper.folded(view.record, bool(view.visits), active, frozenset(extra)),
+        folds=stepper.folded(
+            view.record, bool(view.visits), active, frozenset(extra), bool(view.queries)
+        ),
         query_fields=sorted({f for t in queries.RECORD_TYPES for f in queries.field_names(t)}),
         **context,
     )

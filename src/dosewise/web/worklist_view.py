@@ -58,14 +58,14 @@ def _what(item: WorkItem, lang: str) -> tuple[str, dict[str, Any]]:
         if d["arm_action"] == "assign":
             return N_("The design can assign a dose now"), {}
         if d["arm_action"] == "wait":
-            return N_("The design waits until %(day)s"), {"day": item.due_on}
+            if d.get("wait_until"):
+                return N_("The design waits until %(day)s"), {"day": item.due_on}
+            return N_("The design waits for outcomes still pending"), {}
         return N_("The arm gives no dose now"), {}
     return N_("%(days)s days open"), {"days": d["age_days"]}
 
 
-def rows(
-    items: tuple[WorkItem, ...], lang: str, fmt_date: Callable[[date], str]
-) -> list[Row]:
+def rows(items: tuple[WorkItem, ...], lang: str, fmt_date: Callable[[date], str]) -> list[Row]:
     """The items as table rows, each linking to the participant page's section for it (the
     dates of the line written in the page's language)."""
     out = []

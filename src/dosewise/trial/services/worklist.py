@@ -16,8 +16,9 @@ every window from the protocol file, every date from the site's calendar
 - ``signature``: a proposed dose that waits for its signed confirmation (due the day proposed);
 - ``query``: an unresolved data query (open: the site answers; answered: the raiser closes),
   due :data:`QUERY_DUE_DAYS` days after it was raised (the queries' first age band);
-- ``dose_decision``: an enrolled participant without a dose; due at once when the design can
-  assign, else on the day the design's wait ends.
+- ``dose_decision``: an enrolled participant without a dose; due today (the day the design could
+  first assign is not recorded, and waiting for the design is not being late), or on the day the
+  design's wait ends.
 
 Overdue: the due date is before today at the participant's site. Off-study participants have
 no clinical items (their unresolved queries stay). A site user sees their own site only
@@ -208,7 +209,9 @@ class _Builder:
         scope = scope_of(actor.role, action)
         return scope is not None and (actor.site_id is None or actor.site_id == site_id)
 
-    def _item(self, kind: str, o: PatientOutcome, arm_id: str, due: date, **detail: Any) -> WorkItem:
+    def _item(
+        self, kind: str, o: PatientOutcome, arm_id: str, due: date, **detail: Any
+    ) -> WorkItem:
         action, section = ACTS[kind]
         return WorkItem(
             kind,
@@ -311,10 +314,19 @@ class _Builder:
         if o.assignment_status is not None:
             return []
         action = str(step.action)
-        due = step.wait_until if action == "wait" and step.wait_until else o.enrolled_on
+        # When the design became able to assign is not recorded: a dose it can give is due
+        # today, a wait with an end is due then; waiting is not being late.
+        today = self.today[o.site_id]
+        wait_until = step.wait_until if action == "wait" else None
         return [
             self._item(
-                "dose_decision", o, arm_id, due, arm_action=action, enrolled_on=o.enrolled_on
+                "dose_decision",
+                o,
+                arm_id,
+                max(wait_until or today, today),
+                arm_action=action,
+                wait_until=wait_until,
+                enrolled_on=o.enrolled_on,
             )
         ]
 
@@ -393,4 +405,3 @@ class _Builder:
                 )
             )
         return items
-

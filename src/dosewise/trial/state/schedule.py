@@ -97,11 +97,11 @@ def participant_visits(
         for visit in response_visits:
             if timepoint == visit.name or visit.first_day <= day <= visit.last_day:
                 done.setdefault(visit.name, assessed)
-    day = max(on, infused_on)
+    at = max(on, infused_on)
     try:
-        statuses = visit_status(infused_on, day, done, schedule)
+        statuses = visit_status(infused_on, at, done, schedule)
     except DosewiseError:  # a record dated after ``on`` (a cut-off): only the infusion counts
-        statuses = visit_status(infused_on, day, {"infusion": infused_on}, schedule)
+        statuses = visit_status(infused_on, at, {"infusion": infused_on}, schedule)
     recorded = _recorded(response_visits)
     return tuple(
         (vs, "passed" if vs.status == "overdue" and vs.visit.name not in recorded else vs.status)
