@@ -49,7 +49,11 @@ def late(seeded: dict[str, Any]) -> str:
         day = start.date()
         p = s.act("coord1", start, lambda u: participants.register_participant(u, "S01"))
         sid = str(p.study_id)  # type: ignore[attr-defined]
-        s.act("coord1", start, lambda u: participants.record_consent(u, sid, _consent(day)))
+        s.act(
+            "coord1",
+            start,
+            lambda u: participants.record_consent(u, sid, _consent(day), consent_version="1.0"),
+        )
         s.act("coord1", start, lambda u: participants.screen(u, sid, ARM, _screening(start)))
         s.act("coord1", start, lambda u: participants.enroll(u, sid, ARM))
         s.act("coord1", start, lambda u: dosing.assign_dose(u, sid))
@@ -83,7 +87,7 @@ def late(seeded: dict[str, Any]) -> str:
 
 
 def test_sign_in_lands_on_the_worklist_and_an_overdue_visit_links_to_its_page(
-    page: Page, late: str
+    page: Page, late: str, seeded: dict[str, Any]
 ) -> None:
     page.set_viewport_size({"width": 1366, "height": 900})
     sign_in(page, "coord1")
@@ -94,7 +98,9 @@ def test_sign_in_lands_on_the_worklist_and_an_overdue_visit_links_to_its_page(
     expect(row.locator(".status.overdue")).to_contain_text("Days overdue:")
     expect(row).to_contain_text("Day 28")
     # the seed's third participant still waits for the DLT adjudication: overdue too
-    expect(page.locator('tr[data-kind="dlt_adjudication"][data-overdue="yes"]')).to_have_count(1)
+    waiting = seeded["cohort"][2]
+    adjudication = f'tr[data-kind="dlt_adjudication"][data-overdue="yes"][data-study="{waiting}"]'
+    expect(page.locator(adjudication)).to_have_count(1)
     row.locator("a.work-link").click()
     expect(page).to_have_url(re.compile(rf".*/participants/{late}#visits$"))
     expect(page.locator("#visits")).to_be_visible()

@@ -42,6 +42,7 @@ from dosewise.trial.access import Role, authorize, scope_of, visible_sites
 from dosewise.trial.calendar import local_date, local_today, site_zone
 from dosewise.trial.services import queries
 from dosewise.trial.state import (
+    NextStep,
     PatientOutcome,
     VisitRecords,
     arm_protocol,
@@ -186,14 +187,22 @@ def worklist(uow: UnitOfWork, flt: WorklistFilter = WorklistFilter()) -> Worklis
     wanted = {flt.site_id} if flt.site_id is not None else set(sites)
     builder = _Builder(uow, wanted)
     items = builder.clinical() + builder.queries(flt.site_id)
-    if flt.kind is not None:
-        items = [i for i in items if i.kind == flt.kind]
-    if flt.overdue is not None:
-        items = [i for i in items if i.overdue is flt.overdue]
-    if flt.mine:
-        items = [i for i in items if i.mine]
     items.sort(key=lambda i: (not i.overdue, i.due_on, KINDS.index(i.kind), i.study_id))
-    return Worklist(local_today(uow), sites, tuple(items))
+    return narrow(Worklist(local_today(uow), sites, tuple(items)), flt)
+
+
+def narrow(found: Worklist, flt: WorklistFilter) -> Worklist:
+    """``found`` with only the items of ``flt``'s kind, overdue flag and "mine" (its site is
+    applied by :func:`worklist`): a page shows one list and counts the whole without reading
+    the records twice."""
+    items = [
+        i
+        for i in found.items
+        if (flt.kind is None or i.kind == flt.kind)
+        and (flt.overdue is None or i.overdue is flt.overdue)
+        and (not flt.mine or i.mine)
+    ]
+    return Worklist(found.as_of, found.sites, tuple(items))
 
 
 class _Builder:
@@ -201,7 +210,8 @@ class _Builder:
 
     def __init__(self, uow: UnitOfWork, sites: set[str]) -> None:
         self.uow, self.sites = uow, sites
-        self.today = {s: local_today(uow, s) for s in sites}
+        self.zones = {s: site_zone(uow.session, s) for s in sites}
+        self.today = {s: local_date(uow.now(), z) for s, z in self.zones.items()}
         self._protocols: dict[str, Protocol] = {}
 
     def _mine(self, action: str, site_id: str) -> bool:
@@ -298,15 +308,18 @@ class _Builder:
             .join(Participant, Participant.id == DoseAssignment.participant_id)
             .where(DoseAssignment.status == "proposed")
         )
-        zones: dict[str, Any] = {}
-        out = {}
-        for pid, aid, level, at, site in rows:
-            zone = zones.setdefault(site, site_zone(self.uow.session, site))
-            out[pid] = (aid, str(level), local_date(at, zone))
-        return out
+        return {
+            pid: (aid, str(level), local_date(at, self.zones[site]))
+            for pid, aid, level, at, site in rows
+            if site in self.zones
+        }
 
     def _before_infusion(
-        self, arm_id: str, o: PatientOutcome, step: Any, proposed: dict[int, tuple[int, str, date]]
+        self,
+        arm_id: str,
+        o: PatientOutcome,
+        step: NextStep,
+        proposed: dict[int, tuple[int, str, date]],
     ) -> list[WorkItem]:
         if o.participant_id in proposed:
             aid, level, on = proposed[o.participant_id]
@@ -376,7 +389,7 @@ class _Builder:
         for q in found:
             if q["site_id"] not in self.sites:
                 continue
-            raised = local_date(q["raised_at"], site_zone(self.uow.session, q["site_id"]))
+            raised = local_date(q["raised_at"], self.zones[q["site_id"]])
             if q["status"] == "open":
                 mine = self._mine("query.answer", q["site_id"])
             else:  # answered: the raiser (or a data manager) closes or re-opens it

@@ -27,7 +27,7 @@ def worklist_page(page: Page = Depends(page_for("participant.read"))) -> Respons
     )
     with page.uow(readonly=True) as uow:
         everything = service.worklist(uow, service.WorklistFilter(site_id=site))
-        shown = service.worklist(uow, flt)
+    shown = service.narrow(everything, flt)
     return page.render(
         "worklist/worklist.html",
         wl=shown,
