@@ -112,3 +112,22 @@ def test_site_filter_and_confidentiality(acts: Acts) -> None:
     data = _list(acts, "stat").to_dict()
     assert data["counts"]["total"] == len(data["items"]) == 2
     assert data["items"][0]["kind"] == "dose_decision" and "due_on" in data["items"][0]
+
+
+def test_the_cli_prints_the_same_list(
+    acts: Acts, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from dosewise.cli.app import main
+
+    b = acts.recruit("S02")
+    main(["worklist", "--user", "coord2", "--json", "--database-url", db_url])
+    data = json.loads(capsys.readouterr().out)
+    assert data["sites"] == ["S02"]
+    assert [(i["kind"], i["study_id"], i["mine"]) for i in data["items"]] == [
+        ("dose_decision", b, True)
+    ]
+    with pytest.raises(SystemExit) as stop:
+        main(["worklist", "--user", "nobody", "--database-url", db_url])
+    assert stop.value.code == 2 and "no such user" in capsys.readouterr().err
