@@ -7,6 +7,7 @@ the pages in Debian's Chromium through Playwright (no browser download: see
 ``shared/notes/stack.md`` recipe 5).
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--chromium /usr/bin/chromium]
+        [--only worklist --only arm ...]
 
 Takes about a minute (most of it the demo trial).
 """
@@ -51,6 +52,7 @@ TABLET = {"width": 820, "height": 1180}
 MID_SHOTS: tuple[tuple[str, str, str, str, dict[str, int], bool], ...] = (
     ("overview-mid", "stat.demo", "en", "/trial", LAPTOP, True),
     ("arm-mid", "stat.demo", "en", "/trial/arms/autologous", LAPTOP, True),
+    ("worklist", "inv.s01", "en", "/worklist", LAPTOP, False),
 )
 #: (file name, user, language, path, viewport, full page) at the end of the demo trial.
 SHOTS: tuple[tuple[str, str, str, str, dict[str, int], bool], ...] = (
@@ -165,9 +167,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="docs/screenshots", type=Path)
     parser.add_argument("--chromium", default=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+    parser.add_argument(
+        "--only", action="append", default=[], help="Take only this picture (repeatable)."
+    )
     args = parser.parse_args()
+    known = {s[0] for s in (*MID_SHOTS, *SHOTS)}
+    unknown = sorted(set(args.only) - known)
+    if unknown:
+        parser.error(
+            f"--only: no such picture {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+        )
     with tempfile.TemporaryDirectory(prefix="dosewise-shots.") as root:
-        for stop_at, shots in (("phase 1 cohort 3", MID_SHOTS), (None, SHOTS)):
+        for stop_at, every in (("phase 1 cohort 3", MID_SHOTS), (None, SHOTS)):
+            shots = tuple(s for s in every if not args.only or s[0] in args.only)
+            if not shots:
+                continue
             settings, moment = demo_database(Path(root), stop_at)
             port = free_port()
             server = serve(settings, moment, port)

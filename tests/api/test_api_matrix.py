@@ -144,8 +144,16 @@ ENDPOINTS: list[Endpoint] = [
 ]
 #: The clinical endpoints (issue 6 part B): participants, dosing, outcomes, arms.
 ENDPOINTS += matrix_prep.CLINICAL_ENDPOINTS
+#: The worklist (issue 17 item 2): every participant reader, site users at their own site.
+ENDPOINTS.append(
+    ("worklist.site", "GET", lambda u, s: f"/worklist?site_id={s}", None, matrix_prep.READERS, 200)
+)
 #: Endpoints whose site parameter (or participant) confines site users to their own site.
-SITE_SCOPED = {"audit.read.site", "audit.export.site"} | matrix_prep.CLINICAL_SITE_SCOPED
+SITE_SCOPED = {
+    "audit.read.site",
+    "audit.export.site",
+    "worklist.site",
+} | matrix_prep.CLINICAL_SITE_SCOPED
 ROWS = {row[0]: row for row in ENDPOINTS}
 
 
@@ -157,6 +165,7 @@ BY_SITE_ID = {
     "participants.list.site",
     "queries.list.site",
     "queries.summary.site",
+    "worklist.site",
 }
 BY_STUDY_ID = matrix_prep.CLINICAL_SITE_SCOPED - BY_SITE_ID
 
@@ -246,6 +255,7 @@ def test_the_openapi_schema_lists_exactly_the_endpoints_tested_here(client: Test
         ("GET", f"{API}/audit"),
         ("GET", f"{API}/audit/verify"),
         ("GET", f"{API}/audit/export"),
+        ("GET", f"{API}/worklist"),
     }
     covered |= matrix_prep.CLINICAL_COVERED
     foundation = {r for r in routes if r in exempt | covered}

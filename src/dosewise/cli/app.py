@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     **dict.fromkeys(("serve", "db", "user", "audit"), "dosewise.cli.trial"),
     **dict.fromkeys(("demo-data", "arm"), "dosewise.cli.trial_acts"),
     "report": "dosewise.cli.report",
+    "worklist": "dosewise.cli.worklist",
 }
 
 #: Modules that register commands on `app`, in the order of ``dosewise --help``.

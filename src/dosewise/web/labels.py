@@ -156,6 +156,7 @@ class NavItem:
 
 #: (path, label, the action that makes it visible, or None for every signed-in user).
 _NAV: tuple[tuple[str, str, str | None], ...] = (
+    ("/worklist", N_("Worklist"), "participant.read"),
     ("/trial", N_("Trial overview"), "arm.read"),
     ("/participants", N_("Participants"), "participant.read"),
     ("/queries", N_("Queries"), "query.read"),
@@ -189,7 +190,8 @@ def navigation(user: WebUser | None) -> list[NavItem]:
 
 
 def home(user: WebUser) -> str:
-    """Where a user lands after signing in: the first page their role may open."""
+    """Where a user lands after signing in: the first page their role may open (the worklist
+    for everyone who reads participants)."""
     if access.scope_of(user.role, "user.manage") is not None:
         return "/admin/users"
     items = navigation(user)

@@ -12,14 +12,14 @@ from datetime import date
 from typing import Any
 
 from dosewise.clinical.ctcae import TERMS
-from dosewise.clinical.schedule import VisitStatus, visit_status
+from dosewise.clinical.schedule import VisitStatus
 from dosewise.errors import DosewiseError
 from dosewise.protocol import Protocol
 from dosewise.store.tables import Participant
 from dosewise.trial.confidential import redact_for
 from dosewise.trial.services import dlt as dlt_service
 from dosewise.trial.services import queries, reads
-from dosewise.trial.state import NextStep, arm_state, visit_schedule
+from dosewise.trial.state import NextStep, VisitRecords, arm_state, participant_visits
 from dosewise.trial.uow import UnitOfWork
 from dosewise.web import protocol_view as pv
 from dosewise.web import records, stepper
@@ -157,42 +157,19 @@ class ParticipantView:
 def _visits(
     record: dict[str, Any], on: date, protocol: Protocol
 ) -> tuple[tuple[VisitStatus, str], ...]:
-    """The visit timeline from infusion (study day 0) and each visit's status to show.
-
-    dosewise records lymphodepletion, the infusion and response assessments, so those visits
-    are done or overdue by the records; for the other visits only the window is known, and a
-    past window shows as passed rather than overdue.
-    """
+    """The visit timeline from infusion (study day 0), as the read model derives it."""
     infusion = record.get("infusion")
     if infusion is None:
         return ()
-    infused_on = date.fromisoformat(infusion["infused_on"])
-    done: dict[str, date] = {"infusion": infused_on}
-    for ld in record["lymphodepletions"]:
-        done["lymphodepletion"] = date.fromisoformat(ld["start_on"])
-    schedule = visit_schedule(protocol)
-    response_visits = [v for v in schedule if "response" in v.assessments]
-    for assessment in record["response_assessments"]:
-        assessed = date.fromisoformat(assessment["assessed_on"])
-        if assessed > on:
-            continue
-        day = (assessed - infused_on).days
-        for visit in response_visits:
-            if (
-                assessment.get("timepoint") == visit.name
-                or visit.first_day <= day <= visit.last_day
-            ):
-                done.setdefault(visit.name, assessed)
-    try:
-        statuses = visit_status(infused_on, max(on, infused_on), done, schedule)
-    except DosewiseError:
-        first = {"infusion": infused_on}
-        statuses = visit_status(infused_on, max(on, infused_on), first, schedule)
-    recorded = {"lymphodepletion", "infusion", *(v.name for v in response_visits)}
-    return tuple(
-        (vs, "passed" if vs.status == "overdue" and vs.visit.name not in recorded else vs.status)
-        for vs in statuses
+    lds = record["lymphodepletions"]
+    records = VisitRecords(
+        date.fromisoformat(lds[-1]["start_on"]) if lds else None,
+        tuple(
+            (date.fromisoformat(a["assessed_on"]), a.get("timepoint"))
+            for a in record["response_assessments"]
+        ),
     )
+    return participant_visits(protocol, date.fromisoformat(infusion["infused_on"]), on, records)
 
 
 def build(page: Page, uow: UnitOfWork, study_id: str) -> ParticipantView:
@@ -336,7 +313,9 @@ def render(
             else None
         ),
         next_step=stepper.next_step(view.record),
-        folds=stepper.folded(view.record, bool(view.visits), active, frozenset(extra)),
+        folds=stepper.folded(
+            view.record, bool(view.visits), active, frozenset(extra), bool(view.queries)
+        ),
         query_fields=sorted({f for t in queries.RECORD_TYPES for f in queries.field_names(t)}),
         **context,
     )

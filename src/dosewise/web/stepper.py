@@ -86,11 +86,15 @@ SECTION_FORMS: dict[str, tuple[str, ...]] = {
     "ae": ("ae", "ae_update"),
     "dlt": ("dlt",),
     "response": ("response",),
+    "queries": ("query",),
 }
 
 
-def section_has_data(record: Mapping[str, Any], visits: bool) -> dict[str, bool]:
-    """Which page sections hold a record (the others are shown folded)."""
+def section_has_data(
+    record: Mapping[str, Any], visits: bool, queries: bool = False
+) -> dict[str, bool]:
+    """Which page sections hold a record (the others are shown folded); ``queries``: the
+    participant has data queries."""
     return {
         "consent": bool(record["consents"]),
         "screening": bool(record["screenings"]),
@@ -101,14 +105,19 @@ def section_has_data(record: Mapping[str, Any], visits: bool) -> dict[str, bool]
         "ae": bool(record["adverse_events"]),
         "dlt": bool(record["dlt_adjudications"]),
         "response": bool(record["response_assessments"] or record.get("best_response")),
+        "queries": queries,
     }
 
 
 def folded(
-    record: Mapping[str, Any], visits: bool, active: str | None, extra_open: frozenset[str]
+    record: Mapping[str, Any],
+    visits: bool,
+    active: str | None,
+    extra_open: frozenset[str],
+    queries: bool = False,
 ) -> frozenset[str]:
     """The sections to fold: no record, not the next step's, no form of theirs just posted."""
-    data = section_has_data(record, visits)
+    data = section_has_data(record, visits, queries)
     upcoming = next_step(record)
     current = {
         "assign": "dose",

@@ -15,7 +15,8 @@ once per unit of work, at any day (a data cut-off passes the session of the cut 
 - :mod:`.cache` — each arm's state kept until a write changes the records (keyed by the audit
   chain head), shared by every reader of a read-only unit of work;
 - :mod:`.trial` — all arms and participants at once (:class:`TrialState`);
-- :mod:`.schedule` — the protocol's visit schedule with its windows.
+- :mod:`.schedule` — the protocol's visit schedule with its windows, and each participant's
+  visits due, overdue or done.
 """
 
 from dosewise.trial.state.adjudication import (
@@ -56,7 +57,12 @@ from dosewise.trial.state.participant import (
     patient_outcomes,
     worst_grades,
 )
-from dosewise.trial.state.schedule import visit_schedule
+from dosewise.trial.state.schedule import (
+    VisitRecords,
+    participant_visits,
+    recorded_visits,
+    visit_schedule,
+)
 from dosewise.trial.state.sources import arm_protocol, death_date, protocol_of
 from dosewise.trial.state.status import (
     TRANSITIONS,
@@ -88,6 +94,7 @@ __all__ = [
     "Reopening",
     "Step",
     "TrialState",
+    "VisitRecords",
     "adjudication_rules",
     "arm_protocol",
     "arm_state",
@@ -112,10 +119,12 @@ __all__ = [
     "participant_outcome",
     "participant_statuses",
     "participant_steps",
+    "participant_visits",
     "patient_outcomes",
     "phase2_counts",
     "phase2_population",
     "protocol_of",
+    "recorded_visits",
     "reopening",
     "screening_event",
     "screening_result",
