@@ -178,7 +178,6 @@ RESULTS: dict[str, str] = {
 #: One sentence per evidence code (``protocol.checks.EvidenceItem``).
 EVIDENCE: dict[str, str] = {
     "missing": N_("%(what)s: not recorded"),
-    "finding": N_("%(finding)s: %(answer)s"),
     "sex": N_("Sex: %(sex)s"),
     "age": N_("Age %(age)s on %(date)s (rule: %(min)s–%(max)s years)"),
     "ecog": N_("ECOG %(ecog)s (rule: 0–%(max)s)"),
@@ -225,6 +224,10 @@ class Words:
         self.tr = Translator(lang)
         self.protocol = protocol
         self.zone = zone
+
+    @property
+    def colon(self) -> str:
+        return "：" if self.lang == "zh" else ": "
 
     @property
     def joiner(self) -> str:
@@ -395,6 +398,10 @@ class Words:
         said = []
         for item in items:
             code = str(item.get("code", ""))
+            if code == "finding":  # "Pregnant: no" needs no sentence, only the colon
+                p = self._params(code, item.get("params") or {})
+                said.append(f"{p['finding']}{self.colon}{p['answer']}")
+                continue
             if code not in EVIDENCE:
                 return [str(e) for e in criterion.get("evidence") or ()]
             try:
