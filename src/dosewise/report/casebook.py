@@ -32,8 +32,23 @@ from dosewise.trial.services import queries, reads
 from dosewise.trial.state import arm_protocol
 from dosewise.trial.uow import UnitOfWork
 
-#: Audit keys that are bookkeeping, not data a person entered or changed.
-_BOOKKEEPING = frozenset({"version", "updated_at", "signature_id", "state"})
+#: Audit keys that are bookkeeping or a rule's working (the dose decision's state, the BOR's
+#: basis, the DLT rule's evaluation, the product's dose plan, the screening's criteria), not
+#: data a person entered: the changes they lead to (status, BOR, verdict) are shown.
+_BOOKKEEPING = frozenset(
+    {
+        "version",
+        "updated_at",
+        "signature_id",
+        "state",
+        "basis",
+        "evaluation",
+        "feasibility",
+        "decision",
+        "criteria",
+        "derived_at",
+    }
+)
 #: Most audit records one casebook reads (a participant has a few hundred at most).
 _MAX_AUDIT = 100_000
 
