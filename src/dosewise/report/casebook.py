@@ -248,7 +248,7 @@ def build_casebook(uow: UnitOfWork, study_id: str, lang: str) -> Casebook:
         Section("lymphodepletion", tr("Lymphodepletion"), _lymphodepletion(words, trail, record)),
         Section("infusion", tr("Infusion and dose received"), _infusion(words, trail, record)),
         Section("adverse_events", tr("Adverse events"), _adverse_events(words, trail, record)),
-        Section("dlt", tr("DLT adjudication"), _dlts(words, trail, record, protocol)),
+        Section("dlt", tr("DLT adjudication"), _dlts(words, trail, record)),
         Section("responses", tr("Response assessments and BOR"), _responses(words, trail, record)),
         Section("deviations", tr("Protocol deviations"), _deviations(words, trail, record)),
     ]
@@ -521,10 +521,7 @@ def _adverse_events(words: Words, trail: _Trail, r: Mapping[str, Any]) -> list[E
     return out
 
 
-def _dlts(
-    words: Words, trail: _Trail, r: Mapping[str, Any], protocol: Any
-) -> list[Entry]:
-    rules = {rule.id: rule.in_lang("description", words.lang) for rule in protocol.dlt.rules}
+def _dlts(words: Words, trail: _Trail, r: Mapping[str, Any]) -> list[Entry]:
     out = []
     for a in r["dlt_adjudications"]:
         e = _entry(
@@ -536,7 +533,7 @@ def _dlts(
             ("is_dlt", "evaluable", "status", "rationale"),
         )
         if a.get("rule_id"):
-            e.rows.append((words.field("rule_id"), rules.get(a["rule_id"], str(a["rule_id"]))))
+            e.rows.append((words.field("rule_id"), str(a["rule_id"])))
         out.append(e)
     o = r.get("outcome")
     if o and out:

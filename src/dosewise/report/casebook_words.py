@@ -82,7 +82,7 @@ FIELDS: dict[str, str] = {
     "components": N_("Grading inputs"),
     "is_dlt": N_("Dose-limiting toxicity (DLT)"),
     "evaluable": N_("DLT-evaluable"),
-    "rule_id": N_("DLT rule"),
+    "rule_id": N_("DLT definition version"),
     "rationale": N_("Rationale"),
     "adjudicated_at": N_("Adjudicated at"),
     "adverse_event_id": N_("Adverse event"),
