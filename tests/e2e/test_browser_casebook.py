@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from dosewise.store.session import open_database
 from dosewise.store.tables import AuditRecord, Product, User
-from pdf_checks import is_cjk_font, pdf_font_rows
+from pdf_checks import KEPT_IN_CHINESE, is_cjk_font, pdf_font_rows
 
 POPPLER = shutil.which("pdftotext") is not None and shutil.which("pdffonts") is not None
 pytestmark = pytest.mark.skipif(not POPPLER, reason="poppler-utils not installed")
@@ -37,14 +37,6 @@ RECORDS = (
     "Electronically signed by",
     "Change history",
 )
-#: English a Chinese casebook may keep: abbreviations, units and standard codes.
-KEPT = {
-    "NCT", "AE", "DLT", "BOR", "CRS", "ICANS", "GVHD", "MRD", "ECOG", "CAR", "SCT", "UTC", "ULN",
-    "MFI", "BM", "CSF", "BUN", "MRI", "AIDS", "HIV", "PBMC", "CR", "CRi", "PR", "SD", "NR", "PD",
-    "NE", "CD", "ASTCT", "CTCAE", "kg", "mL", "mg", "day", "mol", "mmol", "dosewise", "Asia",
-    "Shanghai", "DL", "Flu", "Cy",
-    "template",  # the DLT definition's version name, 0.1-template
-}
 
 
 def _watch_busy(page: Page, selector: str) -> None:
@@ -116,7 +108,7 @@ def test_the_chinese_casebook_has_a_cjk_font_and_no_stray_english(
     finally:
         db.dispose()
     # names people gave: users, product lots, reasons typed for changes
-    allowed = set(re.findall(r"[A-Za-z]+", f"{names} {reasons} {lots}")) | KEPT
+    allowed = set(re.findall(r"[A-Za-z]+", f"{names} {reasons} {lots}")) | KEPT_IN_CHINESE
     stray = set(re.findall(r"[A-Za-z]{2,}", text)) - allowed
     assert not stray, ", ".join(sorted(stray))
 
@@ -128,9 +120,12 @@ def test_report_downloads_show_progress(page: Page, tmp_path: Path) -> None:
     for trigger in page.locator("[data-progress]").all():
         target = trigger.get_attribute("data-progress")
         assert target and page.locator(f"#{target}").count() == 1, target
-    kinds = {k for k in page.locator("section[data-kind]").evaluate_all(
-        "els => els.map(e => e.dataset.kind)"
-    )}
+    kinds = {
+        k
+        for k in page.locator("section[data-kind]").evaluate_all(
+            "els => els.map(e => e.dataset.kind)"
+        )
+    }
     assert {"design", "dsmb", "ctgov", "sdtm", "odm"} <= kinds
     _watch_busy(page, "#busy-dsmb")
     with page.expect_download(timeout=60_000) as info:

@@ -333,9 +333,7 @@ def _participant_id(trail: _Trail, r: Mapping[str, Any]) -> str:
     return str(r["study_id"])
 
 
-def _consents(
-    words: Words, trail: _Trail, r: Mapping[str, Any], protocol: Any
-) -> list[Entry]:
+def _consents(words: Words, trail: _Trail, r: Mapping[str, Any], protocol: Any) -> list[Entry]:
     out = []
     for c in r["consents"]:
         e = _entry(

@@ -94,7 +94,9 @@ def export_casebook(
             "report.export.casebook", "report", "casebook", after=detail, site_id=book.site_id
         )
         uow.commit()
-    return CasebookFile(name, MEDIA_TYPES[chosen], content, study_id, book.site_id, chosen, language)
+    return CasebookFile(
+        name, MEDIA_TYPES[chosen], content, study_id, book.site_id, chosen, language
+    )
 
 
 def render(book: Casebook, fmt: str) -> bytes:

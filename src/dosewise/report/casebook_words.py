@@ -288,11 +288,15 @@ class Words:
         if isinstance(value, list):
             return self.joiner.join(self.value(key, v) for v in value)
         if isinstance(value, Mapping):
-            return "; ".join(f"{self.field(str(k))}: {self.value(str(k), v)}" for k, v in value.items())
+            return "; ".join(
+                f"{self.field(str(k))}: {self.value(str(k), v)}" for k, v in value.items()
+            )
         return str(value)
 
     def course_point(self, point: Mapping[str, Any]) -> str:
-        return self.tr("grade %(grade)s on %(date)s", grade=point.get("grade"), date=point.get("date"))
+        return self.tr(
+            "grade %(grade)s on %(date)s", grade=point.get("grade"), date=point.get("date")
+        )
 
     def agent(self, agent: Mapping[str, Any]) -> str:
         days = agent.get("days")

@@ -6,17 +6,16 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from dosewise.http.downloads import casebook_response
-from dosewise.report.casebook_export import FORMATS as CASEBOOK_FORMATS
-from dosewise.report.casebook_export import MEDIA_TYPES as CASEBOOK_MEDIA
-from dosewise.report.casebook_export import export_casebook
-
 from dosewise.api.auth import CurrentUser, Runtime, require, runtime
 from dosewise.api.errors import responses
 from dosewise.api.routers._trial_outputs import ParticipantOut, ParticipantRecordOut
 from dosewise.api.routers._trial_schemas import OffStudyIn, RegisterIn, StudyIdPath
 from dosewise.api.routers._trial_views import participant_out
 from dosewise.api.schemas import NO_NUL
+from dosewise.http.downloads import casebook_response
+from dosewise.report.casebook_export import FORMATS as CASEBOOK_FORMATS
+from dosewise.report.casebook_export import MEDIA_TYPES as CASEBOOK_MEDIA
+from dosewise.report.casebook_export import export_casebook
 from dosewise.trial.services import participants as acts
 from dosewise.trial.services import reads
 
