@@ -7,6 +7,7 @@ the pages in Debian's Chromium through Playwright (no browser download: see
 ``shared/notes/stack.md`` recipe 5).
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--chromium /usr/bin/chromium]
+    .venv/bin/python scripts/screenshots.py --only casebook   # the casebook's first page only
 
 Takes about a minute (most of it the demo trial).
 """
@@ -161,11 +162,48 @@ def photograph(
         browser.close()
 
 
+#: The participant whose casebook's first page is pictured (treated, with AEs and a DLT verdict).
+CASEBOOK_STUDY_ID = "S01-0002"
+
+
+def casebook_page(settings: Settings, moment: datetime, out: Path) -> None:
+    """The first page of a demo participant's casebook (PDF → PNG with poppler's pdftoppm)."""
+    import subprocess
+
+    from dosewise.report.casebook_export import export_casebook
+
+    db = open_database(settings)
+    try:
+        file = export_casebook(
+            db, Actor.system("screenshots"), CASEBOOK_STUDY_ID, via="cli", clock=lambda: moment
+        )
+    finally:
+        db.dispose()
+    with tempfile.TemporaryDirectory(prefix="dosewise-casebook.") as tmp:
+        pdf = Path(tmp) / file.filename
+        pdf.write_bytes(file.content)
+        stem = Path(tmp) / "page"
+        subprocess.run(
+            ["pdftoppm", "-r", "110", "-png", "-singlefile", "-f", "1", "-l", "1", pdf, stem],
+            check=True,
+        )
+        out.mkdir(parents=True, exist_ok=True)
+        target = out / "casebook.png"
+        target.write_bytes(stem.with_suffix(".png").read_bytes())
+    shrink(target)
+    print("wrote", target)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="docs/screenshots", type=Path)
     parser.add_argument("--chromium", default=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+    parser.add_argument("--only", choices=["casebook"], help="Only this picture.")
     args = parser.parse_args()
+    if args.only == "casebook":
+        with tempfile.TemporaryDirectory(prefix="dosewise-shots.") as root:
+            casebook_page(*demo_database(Path(root)), args.out)
+        return
     with tempfile.TemporaryDirectory(prefix="dosewise-shots.") as root:
         for stop_at, shots in (("phase 1 cohort 3", MID_SHOTS), (None, SHOTS)):
             settings, moment = demo_database(Path(root), stop_at)
@@ -176,6 +214,8 @@ def main() -> None:
             finally:
                 server.should_exit = True
                 time.sleep(0.5)
+            if stop_at is None:
+                casebook_page(settings, moment, args.out)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from dosewise.report.casebook import Casebook, build_casebook, casebook_html
 from dosewise.report.i18n import LANGS, check_lang
 from dosewise.store.session import Database
 from dosewise.trial.audit import Actor
-from dosewise.trial.uow import UnitOfWork
+from dosewise.trial.uow import Clock, UnitOfWork, utcnow
 
 #: The formats a casebook comes in (the first is the default).
 FORMATS: tuple[str, ...] = ("pdf", "html")
@@ -68,16 +68,18 @@ def export_casebook(
     lang: str | None = None,
     via: str,
     out: str | None = None,
+    clock: Clock = utcnow,
 ) -> CasebookFile:
     """Read, draw and audit-log the casebook of ``study_id``.
 
     Checks first (format, language: 422), then reads under the participant page's rule (403 for
     a role that reads no participants, 404 for another site's or an unknown study ID). ``out``
-    is the path the CLI writes to, recorded instead of the download's file name.
+    is the path the CLI writes to, recorded instead of the download's file name; ``clock`` the
+    service's (the moment printed as "generated at" and logged).
     """
     chosen = check_format(fmt)
     language = check_lang(lang or "en")
-    with UnitOfWork(db, _reader(actor), readonly=True) as uow:
+    with UnitOfWork(db, _reader(actor), readonly=True, clock=clock) as uow:
         book = build_casebook(uow, study_id, language)
     content = render(book, chosen)
     name = document_name(study_id, chosen, language)
@@ -89,7 +91,7 @@ def export_casebook(
         "bytes": len(content),
     }
     context = {"via": via, "command": "report casebook"}
-    with UnitOfWork(db, actor, context=context) as uow:
+    with UnitOfWork(db, actor, context=context, clock=clock) as uow:
         uow.event(
             "report.export.casebook", "report", "casebook", after=detail, site_id=book.site_id
         )

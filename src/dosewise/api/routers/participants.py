@@ -137,7 +137,7 @@ def casebook(
     rt: Runtime = Depends(runtime),
 ) -> Response:
     return casebook_response(
-        export_casebook(rt.db, user.actor, study_id, fmt=format, lang=lang, via="api")
+        export_casebook(rt.db, user.actor, study_id, fmt=format, lang=lang, via="api", clock=rt.clock)
     )
 
 
