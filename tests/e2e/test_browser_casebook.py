@@ -146,3 +146,21 @@ def test_report_downloads_show_progress(page: Page, tmp_path: Path) -> None:
     )
     page.locator("#report-dsmb a[data-format]").first.click()
     expect(page.locator("#busy-dsmb")).to_contain_text("The download failed (422)")
+
+
+def test_the_site_monitor_finds_the_casebook_export_named_in_the_trail(
+    page: Page, seeded: dict[str, Any]
+) -> None:
+    """Issue 17 item 5: an export names the document produced, not a server path."""
+    sid = seeded["cohort"][2]
+    sign_in(page, "coord1")
+    assert page.request.get(f"/participants/{sid}/casebook?format=html&lang=en").ok
+    page.context.clear_cookies()
+    sign_in(page, "mon1")
+    page.goto("/audit")
+    page.get_by_label("Action").fill("report.export.casebook")
+    page.get_by_role("button", name="Show").click()
+    records = page.locator("#audit-records")
+    expect(records).to_contain_text(f"dosewise-casebook-{sid}-en.html")
+    expect(records).to_contain_text("coord1")
+    expect(records).not_to_contain_text("/tmp/")
