@@ -136,9 +136,10 @@ def casebook(
     user: CurrentUser = Depends(require("participant.read")),
     rt: Runtime = Depends(runtime),
 ) -> Response:
-    return casebook_response(
-        export_casebook(rt.db, user.actor, study_id, fmt=format, lang=lang, via="api", clock=rt.clock)
+    file = export_casebook(
+        rt.db, user.actor, study_id, fmt=format, lang=lang, via="api", clock=rt.clock
     )
+    return casebook_response(file)
 
 
 @router.post(
