@@ -7,7 +7,7 @@ the pages in Debian's Chromium through Playwright (no browser download: see
 ``shared/notes/stack.md`` recipe 5).
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--chromium /usr/bin/chromium]
-        [--only worklist --only arm ...]
+        [--only worklist --only arm ...]   (--only casebook: the casebook's first page only)
 
 Takes about a minute (most of it the demo trial).
 """
@@ -163,6 +163,38 @@ def photograph(
         browser.close()
 
 
+#: The participant whose casebook's first page is pictured (treated, with AEs and a DLT verdict).
+CASEBOOK_STUDY_ID = "S01-0002"
+
+
+def casebook_page(settings: Settings, moment: datetime, out: Path) -> None:
+    """The first page of a demo participant's casebook (PDF → PNG with poppler's pdftoppm)."""
+    import subprocess
+
+    from dosewise.report.casebook_export import export_casebook
+
+    db = open_database(settings)
+    try:
+        file = export_casebook(
+            db, Actor.system("screenshots"), CASEBOOK_STUDY_ID, via="cli", clock=lambda: moment
+        )
+    finally:
+        db.dispose()
+    with tempfile.TemporaryDirectory(prefix="dosewise-casebook.") as tmp:
+        pdf = Path(tmp) / file.filename
+        pdf.write_bytes(file.content)
+        stem = Path(tmp) / "page"
+        subprocess.run(
+            ["pdftoppm", "-r", "110", "-png", "-singlefile", "-f", "1", "-l", "1", pdf, stem],
+            check=True,
+        )
+        out.mkdir(parents=True, exist_ok=True)
+        target = out / "casebook.png"
+        target.write_bytes(stem.with_suffix(".png").read_bytes())
+    shrink(target)
+    print("wrote", target)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="docs/screenshots", type=Path)
@@ -171,12 +203,17 @@ def main() -> None:
         "--only", action="append", default=[], help="Take only this picture (repeatable)."
     )
     args = parser.parse_args()
-    known = {s[0] for s in (*MID_SHOTS, *SHOTS)}
+    known = {s[0] for s in (*MID_SHOTS, *SHOTS)} | {"casebook"}
     unknown = sorted(set(args.only) - known)
     if unknown:
         parser.error(
             f"--only: no such picture {', '.join(unknown)} (known: {', '.join(sorted(known))})"
         )
+    if not args.only or "casebook" in args.only:
+        with tempfile.TemporaryDirectory(prefix="dosewise-shots.") as root:
+            casebook_page(*demo_database(Path(root)), args.out)
+        if args.only == ["casebook"]:
+            return
     with tempfile.TemporaryDirectory(prefix="dosewise-shots.") as root:
         for stop_at, every in (("phase 1 cohort 3", MID_SHOTS), (None, SHOTS)):
             shots = tuple(s for s in every if not args.only or s[0] in args.only)
@@ -190,6 +227,8 @@ def main() -> None:
             finally:
                 server.should_exit = True
                 time.sleep(0.5)
+            if stop_at is None:
+                casebook_page(settings, moment, args.out)
 
 
 if __name__ == "__main__":

@@ -22,3 +22,58 @@ def is_cjk_font(name: str) -> bool:
     """A subset font name such as ``ONIMYD+Noto-Sans-SC`` or ``ABCDEF+NotoSansCJKsc-Regular``."""
     base = name.split("+", 1)[-1].replace("-", "").lower()
     return any(key in base for key in ("notosanssc", "notosanscjk", "sourcehansans"))
+
+
+#: English a Chinese casebook keeps: abbreviations, units and codes of the standards, the site's
+#: time zone, dose level and regimen names, drug names and the DLT definition's version name.
+KEPT_IN_CHINESE = frozenset(
+    [
+        "NCT",
+        "AE",
+        "DLT",
+        "BOR",
+        "CRS",
+        "ICANS",
+        "GVHD",
+        "MRD",
+        "ECOG",
+        "CAR",
+        "CD",
+        "SCT",
+        "UTC",
+        "ULN",
+        "MFI",
+        "BM",
+        "CSF",
+        "BUN",
+        "MRI",
+        "AIDS",
+        "HIV",
+        "PBMC",
+        "CR",
+        "CRi",
+        "PR",
+        "SD",
+        "NR",
+        "PD",
+        "NE",
+        "ASTCT",
+        "CTCAE",
+        "kg",
+        "mL",
+        "mg",
+        "m2",
+        "day",
+        "mol",
+        "mmol",
+        "dosewise",
+        "Asia",
+        "Shanghai",
+        "DL",
+        "Flu",
+        "Cy",
+        "fludarabine",
+        "cyclophosphamide",
+        "template",
+    ]
+)

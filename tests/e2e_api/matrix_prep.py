@@ -304,6 +304,14 @@ CLINICAL_ENDPOINTS: list[Row] = [
     ),
     ("participants.get", "GET", _sid("participants.get", "consented"), None, READERS, 200),
     (
+        "participants.casebook",
+        "GET",
+        _under("participants.casebook", "consented", "/casebook?format=html"),
+        None,
+        READERS,
+        200,
+    ),
+    (
         "participants.off_study",
         "POST",
         _under("participants.off_study", "registered", "/off-study", once=True),
@@ -499,6 +507,7 @@ CLINICAL_COVERED = {
     ("POST", f"{API}/participants"),
     ("GET", f"{API}/participants"),
     ("GET", f"{API}/participants/{{study_id}}"),
+    ("GET", f"{API}/participants/{{study_id}}/casebook"),
     ("POST", f"{API}/participants/{{study_id}}/off-study"),
     ("POST", f"{API}/participants/{{study_id}}/consents"),
     ("POST", f"{API}/participants/{{study_id}}/screenings"),

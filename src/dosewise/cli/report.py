@@ -24,7 +24,7 @@ from dosewise.report.render import output_kind
 
 report_app = typer.Typer(
     name="report",
-    help="Write reports: the design section, the DSMB safety report, SDTM datasets.",
+    help="Write reports: the design section, the DSMB safety report, SDTM datasets, casebooks.",
     no_args_is_help=True,
 )
 app.add_typer(report_app, name="report")
@@ -179,16 +179,11 @@ def _export(
     lang: str = "en",
 ) -> dict[str, Any]:
     """Read the trial's records, write the export, and audit-log it (:mod:`report.exports`)."""
-    from sqlalchemy import select
-
     from dosewise.cli.trial import cli_actor
     from dosewise.report.exports import export_kind, parse_as_of, run_export
     from dosewise.settings import get_settings
     from dosewise.store import migrate
     from dosewise.store.session import open_database
-    from dosewise.store.tables import User
-    from dosewise.trial.audit import Actor
-    from dosewise.trial.uow import UnitOfWork
 
     export_kind(kind).check_out(out)  # bad paths fail before the database is opened
     check_lang(lang)
@@ -199,13 +194,7 @@ def _export(
     db = open_database(settings)
     try:
         migrate.ensure_migrated(db.engine)
-        actor = cli_actor()
-        if user is not None:
-            with UnitOfWork(db, actor, readonly=True) as uow:
-                found = uow.session.scalar(select(User).where(User.username == user))
-                if found is None or not found.active:
-                    raise InvalidParameter("user", user, "no such active user")
-                actor = Actor.of(found)
+        actor = _actor(db, user) if user is not None else cli_actor()
         return run_export(db, actor, kind, out, lang=lang, as_of=cutoff, via="cli")
     finally:
         db.dispose()
@@ -270,3 +259,66 @@ def odm_cmd(
 ) -> None:
     """CDISC ODM 1.3.2 XML of the clinical data and the audit trail."""
     _say(_export("odm", out, database_url, user, as_of), as_json)
+
+
+@report_app.command("casebook")
+def casebook_cmd(
+    study_id: Annotated[
+        str, typer.Option("--study-id", help="The participant's study ID (S01-0001).")
+    ],
+    out: OutOpt,
+    lang: LangOpt = "en",
+    user: UserOpt = None,
+    database_url: DatabaseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One participant's casebook: every record, its e-signatures and per-field change history."""
+    from dosewise.cli.trial import cli_actor
+    from dosewise.report.casebook_export import export_casebook
+    from dosewise.settings import get_settings
+    from dosewise.store import migrate
+    from dosewise.store.session import open_database
+
+    fmt = output_kind(out)  # bad endings, folders and languages fail before the database opens
+    check_lang(lang)
+    if out.parent and not out.parent.exists():
+        raise InvalidParameter("out", str(out), "the folder does not exist")
+    settings = get_settings()
+    if database_url:
+        settings = settings.replace(database_url=database_url)
+    db = open_database(settings)
+    try:
+        migrate.ensure_migrated(db.engine)
+        actor = _actor(db, user) if user is not None else cli_actor()
+        file = export_casebook(db, actor, study_id, fmt=fmt, lang=lang, via="cli", out=str(out))
+    finally:
+        db.dispose()
+    out.write_bytes(file.content)
+    result = {
+        "report": "casebook",
+        "study_id": study_id,
+        "out": str(out),
+        "format": fmt,
+        "lang": lang,
+        "bytes": len(file.content),
+    }
+    if as_json:
+        print_json(result)
+    else:
+        typer.echo(f"wrote casebook of {study_id} ({fmt}, {lang}) to {out}")
+
+
+def _actor(db: Any, user: str) -> Any:
+    """The active user ``user`` as the actor the export is logged as (a clear error if none)."""
+    from sqlalchemy import select
+
+    from dosewise.cli.trial import cli_actor
+    from dosewise.store.tables import User
+    from dosewise.trial.audit import Actor
+    from dosewise.trial.uow import UnitOfWork
+
+    with UnitOfWork(db, cli_actor(), readonly=True) as uow:
+        found = uow.session.scalar(select(User).where(User.username == user))
+        if found is None or not found.active:
+            raise InvalidParameter("user", user, "no such active user")
+        return Actor.of(found)

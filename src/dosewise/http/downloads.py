@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
+from dosewise.report.casebook_export import CasebookFile
 from dosewise.report.downloads import Download
 
 
@@ -22,3 +23,13 @@ def download_response(download: Download) -> Response:
         )
     headers["Content-Disposition"] = f'attachment; filename="{download.filename}"'
     return Response(download.read(), media_type=download.media_type, headers=headers)
+
+
+def casebook_response(file: CasebookFile) -> Response:
+    """A casebook as an attachment named by the file the audit trail records."""
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": f'attachment; filename="{file.filename}"',
+        "Cache-Control": "no-store",
+    }
+    return Response(file.content, media_type=file.media_type, headers=headers)

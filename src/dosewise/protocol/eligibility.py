@@ -70,11 +70,9 @@ class EligibilityCriteria(Frozen):
 
     @model_validator(mode="after")
     def _unique(self) -> EligibilityCriteria:
+        # A name for a finding no criterion reads is checked with the arm requirements, which
+        # read findings too (``Protocol``'s cross-section checks).
         problems: list[tuple[str, object, str]] = []
-        known = set(self.findings)
-        for name in self.finding_names:
-            if name not in known:
-                problems.append((f"finding_names.{name}", name, "no criterion reads this finding"))
         ids: set[str] = set()
         numbers: set[tuple[str, int]] = set()
         for i, crit in enumerate(self.criteria):

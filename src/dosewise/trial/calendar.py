@@ -48,3 +48,24 @@ def local_date(moment: datetime, zone: ZoneInfo) -> date:
 def local_today(uow: UnitOfWork, site_id: str | None = None) -> date:
     """Today at the site (or in the trial's zone), by the unit of work's clock."""
     return local_date(uow.now(), site_zone(uow.session, site_id))
+
+
+def utc_offset(moment: datetime, zone: ZoneInfo) -> str:
+    """``UTC+8``, ``UTC-3:30``: the offset of ``zone`` at ``moment``."""
+    offset = moment.astimezone(zone).utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign = "+" if minutes >= 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def local_moment(moment: datetime | str, zone: ZoneInfo) -> str:
+    """A stored UTC moment (a datetime, naive = UTC, or ISO text ``...Z``) as local time in
+    ``zone`` with its offset: ``2026-01-05 17:00:00 UTC+8``. For printouts, where the reader
+    must know which clock a signature or a change was made by."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M:%S} {utc_offset(moment, zone)}"

@@ -33,6 +33,7 @@ from babel.numbers import format_percent as babel_format_percent
 
 from dosewise.http.language import negotiate as negotiate
 from dosewise.store import tables
+from dosewise.trial import calendar
 
 #: The interface languages, in the order the switch shows them (the ones a user may store).
 LOCALES: tuple[str, ...] = tables.LOCALES
@@ -122,12 +123,8 @@ def as_utc(moment: datetime | str | None) -> datetime | None:
 
 
 def utc_offset(moment: datetime, tz: ZoneInfo) -> str:
-    """``UTC+8``, ``UTC-3:30``: the offset the shown time is in."""
-    offset = moment.astimezone(tz).utcoffset()
-    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
-    sign = "+" if minutes >= 0 else "-"
-    hours, rest = divmod(abs(minutes), 60)
-    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+    """``UTC+8``, ``UTC-3:30``: the offset the shown time is in (``trial.calendar``'s rule)."""
+    return calendar.utc_offset(moment, tz)
 
 
 # --------------------------------------------------------------------------- formatting

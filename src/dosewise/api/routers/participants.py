@@ -12,6 +12,10 @@ from dosewise.api.routers._trial_outputs import ParticipantOut, ParticipantRecor
 from dosewise.api.routers._trial_schemas import OffStudyIn, RegisterIn, StudyIdPath
 from dosewise.api.routers._trial_views import participant_out
 from dosewise.api.schemas import NO_NUL
+from dosewise.http.downloads import casebook_response
+from dosewise.report.casebook_export import FORMATS as CASEBOOK_FORMATS
+from dosewise.report.casebook_export import MEDIA_TYPES as CASEBOOK_MEDIA
+from dosewise.report.casebook_export import export_casebook
 from dosewise.trial.services import participants as acts
 from dosewise.trial.services import reads
 
@@ -107,6 +111,35 @@ def read_participant(
 ) -> ParticipantRecordOut:
     with user.uow(rt, readonly=True) as uow:
         return ParticipantRecordOut(**reads.participant_record(uow, study_id))
+
+
+@router.get(
+    "/{study_id}/casebook",
+    response_class=Response,
+    summary="The participant's casebook: every record, its e-signatures and per-field change "
+    "history, as PDF or HTML in English or Chinese (audit-logged)",
+    description="The same reading rule as `GET /participants/{study_id}` (another site's "
+    "participant is 404). Each download is logged as `report.export.casebook`, naming the "
+    "document (`dosewise-casebook-<study_id>-<lang>.<format>`).",
+    responses={
+        200: {
+            "description": "The file, as an attachment (Content-Disposition names it)",
+            "content": {CASEBOOK_MEDIA[f]: {} for f in CASEBOOK_FORMATS},
+        },
+        **responses(401, 403, 404, 422),
+    },
+)
+def casebook(
+    study_id: str = StudyIdPath,
+    format: Literal["pdf", "html"] = Query(default="pdf", description="pdf (default) or html"),
+    lang: Literal["en", "zh"] = Query(default="en", description="en (default) or zh"),
+    user: CurrentUser = Depends(require("participant.read")),
+    rt: Runtime = Depends(runtime),
+) -> Response:
+    file = export_casebook(
+        rt.db, user.actor, study_id, fmt=format, lang=lang, via="api", clock=rt.clock
+    )
+    return casebook_response(file)
 
 
 @router.post(

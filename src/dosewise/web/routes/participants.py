@@ -12,6 +12,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Response
 
 from dosewise.errors import DosewiseError, InvalidInput
+from dosewise.http.downloads import casebook_response
+from dosewise.report.casebook_export import export_casebook
 from dosewise.trial.access import Forbidden
 from dosewise.trial.esign import Signing
 from dosewise.trial.services import (
@@ -39,6 +41,21 @@ router = APIRouter(prefix="/participants", route_class=WebRoute, include_in_sche
 @router.get("/{study_id}")
 def participant_page(study_id: str, page: Page = Depends(page_for("participant.read"))) -> Response:
     return pview.render(page, study_id)
+
+
+@router.get("/{study_id}/casebook")
+def casebook(study_id: str, page: Page = Depends(page_for("participant.read"))) -> Response:
+    """The participant's casebook (``?format=pdf|html``, ``?lang=en|zh``, default: the page's
+    language), read under this page's rule and audit-logged like the API's."""
+    params = page.request.query_params
+    lang = params.get("lang") or ("zh" if page.locale.startswith("zh") else "en")
+    file = export_casebook(
+        page.rt.db, page.signed_in.actor, study_id, fmt=params.get("format"),
+        lang=lang,
+        via="web",
+        clock=page.rt.clock,
+    )
+    return casebook_response(file)
 
 
 def _status(exc: DosewiseError) -> int:
