@@ -20,15 +20,15 @@ from dosewise.web import custom_sim as cs
 
 PROTOCOL = default_protocol()
 FORM = {
-    "arm": "autologous",
+    "scenario_arm": "autologous",
     "p_tox_1": "0.1",
     "p_tox_2": "0.3",
     "p_eff_1": "0.3",
     "p_eff_2": "0.55",
     "correlation": "gumbel",
     "rho": "0.2",
-    "trials": "400",
-    "seed": "99",
+    "scenario_trials": "400",
+    "scenario_seed": "99",
 }
 HX = {"HX-Request": "true"}
 
@@ -87,10 +87,10 @@ def test_every_wrong_field_is_named_at_once(
     client: TestClient, signed_in: Callable[..., str]
 ) -> None:
     csrf = signed_in("stat")
-    bad = {**FORM, "p_tox_2": "1.3", "p_eff_1": "x", "trials": "20000", "correlation": "copula"}
+    bad = {**FORM, "p_tox_2": "1.3", "p_eff_1": "x", "scenario_trials": "20000", "correlation": "copula"}
     r = client.post("/protocol/simulate-custom", data={**bad, "csrf_token": csrf}, headers=HX)
     assert r.status_code == 422
-    for name in ("p_tox_2", "p_eff_1", "trials", "correlation"):
+    for name in ("p_tox_2", "p_eff_1", "scenario_trials", "correlation"):
         assert re.search(rf'id="{name}-error"', r.text) or f'{name}-error' in r.text, name
     assert "must be a probability from 0 to 1" in r.text
     assert "must be from 1 to 10000" in r.text
@@ -116,12 +116,12 @@ def test_a_plain_post_runs_in_the_request(
     client: TestClient, signed_in: Callable[..., str]
 ) -> None:
     csrf = signed_in("inv1")
-    r = client.post("/protocol/simulate-custom", data={**FORM, "trials": "50", "csrf_token": csrf})
+    r = client.post("/protocol/simulate-custom", data={**FORM, "scenario_trials": "50", "csrf_token": csrf})
     assert r.status_code == 200 and 'id="custom-table"' in r.text and "<progress" not in r.text
 
 
 def test_the_command_reproduces_the_arm_design() -> None:
-    req, problems = cs.check_request(PROTOCOL, lambda k: FORM.get(k, ""), False)
+    req, problems = cs.check_request(PROTOCOL, cs.form_getter(lambda k: FORM.get(k, "")), False)
     assert req is not None and not problems
     args = cs.cli_args(PROTOCOL, req)
     assert args is not None

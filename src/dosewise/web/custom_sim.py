@@ -58,10 +58,25 @@ class CustomRequest:
     tite: bool
 
 
+#: Inputs named like the built-in simulation's on the same page get their own names (ids).
+INPUT_NAMES = {
+    "arm": "scenario_arm",
+    "trials": "scenario_trials",
+    "seed": "scenario_seed",
+    "tite": "scenario_tite",
+}
+
+
 def fields(n_doses: int) -> tuple[str, ...]:
-    """The form's field names (``p_tox_1`` … for each design dose)."""
+    """The form's input names (``p_tox_1`` … for each design dose)."""
     rates = [f"{k}_{j}" for k in ("p_tox", "p_eff") for j in range(1, n_doses + 1)]
-    return ("arm", *rates, "correlation", "rho", "trials", "seed", "tite")
+    names = ("arm", *rates, "correlation", "rho", "trials", "seed", "tite")
+    return tuple(INPUT_NAMES.get(n, n) for n in names)
+
+
+def form_getter(get: Callable[[str], str]) -> Callable[[str], str]:
+    """Read a request field (``arm``, ``p_tox_1``, …) from the form's input names."""
+    return lambda name: get(INPUT_NAMES.get(name, name))
 
 
 def _error(name: str, value: Any, template: str, **params: Any) -> InvalidInput:

@@ -46,10 +46,10 @@ def _custom_defaults(page: Page) -> Form:
     protocol = pv.loaded_protocol(page.rt.settings).protocol
     n = len(protocol.dose_levels.design_levels)
     values: dict[str, list[str]] = {
-        "arm": [protocol.arms[0].id],
+        "scenario_arm": [protocol.arms[0].id],
         "correlation": ["independent"],
-        "trials": [str(cs.DEFAULT_TRIALS)],
-        "seed": [str(pv.DEFAULT_SEED)],
+        "scenario_trials": [str(cs.DEFAULT_TRIALS)],
+        "scenario_seed": [str(pv.DEFAULT_SEED)],
     }
     for j in range(1, n + 1):
         values[f"p_tox_{j}"] = [f"{0.05 + 0.15 * j:g}"]
@@ -143,10 +143,12 @@ def simulate_custom(
     protocol = pv.loaded_protocol(page.rt.settings).protocol
     fragment = bool(page.request.headers.get("hx-request"))
     n = len(protocol.dose_levels.design_levels)
-    req, problems = cs.check_request(protocol, form.get, form.flag("tite"))
+    req, problems = cs.check_request(
+        protocol, cs.form_getter(form.get), form.flag("scenario_tite")
+    )
     errors = FormErrors()
     for problem in problems:
-        errors.add(problem, cs.fields(n))
+        errors.add(problem, cs.fields(n), cs.INPUT_NAMES)
     context: dict[str, Any] = {"custom_form": form, "custom_errors": errors}
     status = 422 if problems else 200
     if req is not None:
@@ -156,7 +158,7 @@ def simulate_custom(
             try:
                 context["job"] = cs.start(protocol, req, int(page.signed_in.actor.user_id or 0))
             except DosewiseError as exc:
-                errors.add(exc, cs.fields(n))
+                errors.add(exc, cs.fields(n), cs.INPUT_NAMES)
                 status = int(getattr(exc, "http_status", 422))
         else:
             context["custom_result"] = cs.run(protocol, req)
