@@ -7,8 +7,10 @@ the pages in Debian's Chromium through Playwright (no browser download: see
 ``shared/notes/stack.md`` recipe 5).
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--chromium /usr/bin/chromium]
+        [--only NAME ...]
 
-Takes about a minute (most of it the demo trial).
+Takes about a minute (most of it the demo trial). ``--only arm-charts`` takes just that picture.
+A path with a ``#fragment`` photographs only that element of the page.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ SHOTS: tuple[tuple[str, str, str, str, dict[str, int], bool], ...] = (
     ("overview-zh", "stat.demo", "zh_CN", "/trial", LAPTOP, True),
     ("arm", "stat.demo", "en", "/trial/arms/autologous", LAPTOP, True),
     ("arm-zh", "stat.demo", "zh_CN", "/trial/arms/new_donor", LAPTOP, True),
+    ("arm-charts", "stat.demo", "en", "/trial/arms/autologous#stat-views", LAPTOP, False),
     ("participant", "inv.s01", "en", "/participants/S01-0001", LAPTOP, True),
     ("participants-tablet", "crc.s01", "zh_CN", "/participants", TABLET, False),
     ("dsmb", "dsmb.demo", "en", "/dsmb", LAPTOP, True),
@@ -154,7 +157,12 @@ def photograph(
             # Chinese text waits for the CJK web font (a machine without one downloads it).
             page.evaluate("document.fonts.ready.then(() => document.fonts.status)")
             target = out / f"{name}.png"
-            page.screenshot(path=str(target), full_page=full)
+            if "#" in path:  # one element of the page (its tables' details opened)
+                element = page.locator("#" + path.split("#", 1)[1])
+                element.locator("details").evaluate_all("ds => ds.forEach(d => d.open = true)")
+                element.screenshot(path=str(target))
+            else:
+                page.screenshot(path=str(target), full_page=full)
             shrink(target)
             print("wrote", target)
             context.close()
@@ -165,9 +173,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="docs/screenshots", type=Path)
     parser.add_argument("--chromium", default=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="Take only these pictures.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dosewise-shots.") as root:
-        for stop_at, shots in (("phase 1 cohort 3", MID_SHOTS), (None, SHOTS)):
+        for stop_at, every in (("phase 1 cohort 3", MID_SHOTS), (None, SHOTS)):
+            shots = tuple(s for s in every if not args.only or s[0] in args.only)
+            if not shots:
+                continue
             settings, moment = demo_database(Path(root), stop_at)
             port = free_port()
             server = serve(settings, moment, port)

@@ -18,7 +18,7 @@ from dosewise.trial.services import responses
 from pg import FakeClock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
-from svc_helpers import COORD, Acts, outcome  # noqa: E402
+from svc_helpers import COORD, Acts, outcome
 
 ARM = "new_donor"
 LETTERS = "NEB"

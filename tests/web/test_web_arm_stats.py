@@ -20,17 +20,23 @@ from dosewise.protocol import default_protocol
 from dosewise.trial.arm_state import arm_state, seeded
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services"))
-from svc_helpers import Acts, outcome  # noqa: E402
+from svc_helpers import Acts, outcome
 
-from dosewise.settings import Settings  # noqa: E402
-from dosewise.store.session import Database  # noqa: E402
-from pg import FakeClock  # noqa: E402
+from dosewise.settings import Settings
+from dosewise.store.session import Database
+from pg import FakeClock
 
 ARM = "new_donor"
 PROTOCOL = default_protocol()
-ROW = re.compile(r'<tr data-dose="(\d)" data-tox="([^"]+)" data-eff="([^"]+)" data-isotonic="([^"]*)"')
-TRAJ = re.compile(r'<tr data-order="(\d+)" data-level="([^"]+)" data-dlt="([^"]*)" data-response="([^"]*)"')
-UTIL = re.compile(r'<tr data-dose="(\d)" data-utility="([^"]+)" data-isotonic="([^"]+)" data-eligible="(\w+)"')
+ROW = re.compile(
+    r'<tr data-dose="(\d)" data-tox="([^"]+)" data-eff="([^"]+)" data-isotonic="([^"]*)"'
+)
+TRAJ = re.compile(
+    r'<tr data-order="(\d+)" data-level="([^"]+)" data-dlt="([^"]*)" data-response="([^"]*)"'
+)
+UTIL = re.compile(
+    r'<tr data-dose="(\d)" data-utility="([^"]+)" data-isotonic="([^"]+)" data-eligible="(\w+)"'
+)
 
 
 @pytest.fixture
@@ -75,8 +81,12 @@ def test_posteriors_and_trajectory_are_the_designs(
     rows = ROW.findall(_section(html, "posteriors"))
     assert [int(r[0]) for r in rows] == [d.dose for d in state.doses]
     for j, (_dose, t, e, i) in enumerate(rows):
-        assert [float(v) for v in t.split()] == pytest.approx([t_mean[j], t_lo[j], t_hi[j]], abs=1e-9)
-        assert [float(v) for v in e.split()] == pytest.approx([e_mean[j], e_lo[j], e_hi[j]], abs=1e-9)
+        assert [float(v) for v in t.split()] == pytest.approx(
+            [t_mean[j], t_lo[j], t_hi[j]], abs=1e-9
+        )
+        assert [float(v) for v in e.split()] == pytest.approx(
+            [e_mean[j], e_lo[j], e_hi[j]], abs=1e-9
+        )
         # Beta(1 + y, 1 + n - y), checked against SciPy's distribution as well.
         lo, hi = stats.beta.interval(0.95, 1 + tox[j], 1 + n[j] - tox[j])
         assert (t_lo[j], t_hi[j]) == pytest.approx((lo, hi), abs=1e-9)
@@ -88,7 +98,7 @@ def test_posteriors_and_trajectory_are_the_designs(
     assert [int(t[0]) for t in traj] == list(range(1, 7))
     levels = {d.dose: d.level for d in state.doses}
     by_sid = {p.study_id: p for p in state.patients}
-    for (order, level, dlt, response), sid in zip(traj, first + second, strict=True):
+    for (_order, level, dlt, response), sid in zip(traj, first + second, strict=True):
         p = by_sid[sid]
         assert level == levels[p.analysed_dose or 0]
         assert dlt == str(p.toxicity) and response == str(p.efficacy)

@@ -87,11 +87,17 @@ def test_every_wrong_field_is_named_at_once(
     client: TestClient, signed_in: Callable[..., str]
 ) -> None:
     csrf = signed_in("stat")
-    bad = {**FORM, "p_tox_2": "1.3", "p_eff_1": "x", "scenario_trials": "20000", "correlation": "copula"}
+    bad = {
+        **FORM,
+        "p_tox_2": "1.3",
+        "p_eff_1": "x",
+        "scenario_trials": "20000",
+        "correlation": "copula",
+    }
     r = client.post("/protocol/simulate-custom", data={**bad, "csrf_token": csrf}, headers=HX)
     assert r.status_code == 422
     for name in ("p_tox_2", "p_eff_1", "scenario_trials", "correlation"):
-        assert re.search(rf'id="{name}-error"', r.text) or f'{name}-error' in r.text, name
+        assert re.search(rf'id="{name}-error"', r.text) or f"{name}-error" in r.text, name
     assert "must be a probability from 0 to 1" in r.text
     assert "must be from 1 to 10000" in r.text
     assert "<progress" not in r.text
@@ -116,7 +122,9 @@ def test_a_plain_post_runs_in_the_request(
     client: TestClient, signed_in: Callable[..., str]
 ) -> None:
     csrf = signed_in("inv1")
-    r = client.post("/protocol/simulate-custom", data={**FORM, "scenario_trials": "50", "csrf_token": csrf})
+    r = client.post(
+        "/protocol/simulate-custom", data={**FORM, "scenario_trials": "50", "csrf_token": csrf}
+    )
     assert r.status_code == 200 and 'id="custom-table"' in r.text and "<progress" not in r.text
 
 

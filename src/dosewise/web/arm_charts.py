@@ -84,7 +84,12 @@ def trajectory_chart(
         ax.set_yticks(range(len(axis)))
         ax.set_yticklabels(list(axis))
         ax.set_ylim(-0.5, len(axis) - 0.5)
-        ax.set_xticks(xs)
+        if len(xs) <= 25:
+            ax.set_xticks(xs)
+        else:  # many participants: whole-number ticks, not one per participant
+            from matplotlib.ticker import MaxNLocator
+
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlim(0.4, max(xs) + 0.6)
         ax.set_xlabel(tr("Participant (order of enrollment)"))
         ax.set_ylabel(tr("Dose level"))
@@ -103,7 +108,7 @@ def posterior_chart(
 
     labels = [f"{r.level}\n(n={r.n})" for r in rows]
     xs = list(range(len(rows)))
-    with new_figure(lang, 6.4, 2.7, ncols=2, sharey=True) as (fig, (left, right)):
+    with new_figure(lang, 6.4, 2.9, ncols=2, sharey=True) as (fig, (left, right)):
         panels = (
             (left, tr("DLT probability"), [r.toxicity for r in rows], ORANGE, phi_t, "φT"),
             (right, tr("Response probability"), [r.efficacy for r in rows], BLUE, phi_e, "φE"),
@@ -129,7 +134,9 @@ def posterior_chart(
             ax.set_xticklabels(labels)
             ax.set_xlim(-0.5, len(xs) - 0.5)
             ax.set_ylim(0, 1)
-        iso = [(x, r.tox_isotonic) for x, r in zip(xs, rows, strict=True) if r.tox_isotonic is not None]
+        iso = [
+            (x, r.tox_isotonic) for x, r in zip(xs, rows, strict=True) if r.tox_isotonic is not None
+        ]
         if iso:
             left.scatter(
                 [x + 0.12 for x, _ in iso],
@@ -141,6 +148,6 @@ def posterior_chart(
                 label=tr("Isotonic estimate"),
             )
         left.set_ylabel(tr("Probability"))
-        left.legend(loc="upper left", frameon=False, fontsize=6.5)
-        right.legend(loc="upper left", frameon=False, fontsize=6.5)
+        handles, names = left.get_legend_handles_labels()
+        fig.legend(handles, names, loc="outside upper center", ncol=len(names), frameon=False)
         return svg_uri(fig)

@@ -237,7 +237,9 @@ def stat_views(
         posteriors=rows,
         prior=prior_parameters(),
         utility=utility_table(state, closure_basis(session, state.arm_id)),
-        trajectory_chart=arm_charts.trajectory_chart(points, axis, chart_lang, tr) if draw else None,
+        trajectory_chart=arm_charts.trajectory_chart(points, axis, chart_lang, tr)
+        if draw
+        else None,
         posterior_chart=arm_charts.posterior_chart(
             rows, float(state.params["phi_t"]), float(state.params["phi_e"]), chart_lang, tr
         )

@@ -147,7 +147,9 @@ def check_request(
     try:
         scenario(protocol, req)  # the association must give a valid joint distribution
     except DosewiseError as exc:
-        rule = N_("with these rates, this association gives no joint distribution of DLT and response")
+        rule = N_(
+            "with these rates, this association gives no joint distribution of DLT and response"
+        )
         errors.append(_error("rho", exc.value, rule))
         return None, errors
     return req, []
@@ -285,7 +287,7 @@ def start(protocol: Protocol, req: CustomRequest, owner: int) -> Job:
             job.result = run(protocol, req, advance)
         except DosewiseError as exc:
             job.error = exc
-        except Exception as exc:  # noqa: BLE001 - shown as an error, never a dead progress bar
+        except Exception as exc:
             job.error = DosewiseError("simulation", None, f"the simulation failed: {exc}")
         finally:
             job.finished = time.monotonic()

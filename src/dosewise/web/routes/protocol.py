@@ -143,9 +143,7 @@ def simulate_custom(
     protocol = pv.loaded_protocol(page.rt.settings).protocol
     fragment = bool(page.request.headers.get("hx-request"))
     n = len(protocol.dose_levels.design_levels)
-    req, problems = cs.check_request(
-        protocol, cs.form_getter(form.get), form.flag("scenario_tite")
-    )
+    req, problems = cs.check_request(protocol, cs.form_getter(form.get), form.flag("scenario_tite"))
     errors = FormErrors()
     for problem in problems:
         errors.add(problem, cs.fields(n), cs.INPUT_NAMES)
