@@ -9,7 +9,8 @@ the pages in Debian's Chromium through Playwright (no browser download: see
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--chromium /usr/bin/chromium]
         [--only worklist --only arm ...]   (--only casebook: the casebook's first page only)
 
-Takes about a minute (most of it the demo trial).
+Takes about a minute (most of it the demo trial). ``--only arm-charts`` takes just that picture.
+A path with a ``#fragment`` photographs only that element of the page.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ SHOTS: tuple[tuple[str, str, str, str, dict[str, int], bool], ...] = (
     ("overview-zh", "stat.demo", "zh_CN", "/trial", LAPTOP, True),
     ("arm", "stat.demo", "en", "/trial/arms/autologous", LAPTOP, True),
     ("arm-zh", "stat.demo", "zh_CN", "/trial/arms/new_donor", LAPTOP, True),
+    ("arm-charts", "stat.demo", "en", "/trial/arms/autologous#stat-views", LAPTOP, False),
     ("participant", "inv.s01", "en", "/participants/S01-0001", LAPTOP, True),
     ("participants-tablet", "crc.s01", "zh_CN", "/participants", TABLET, False),
     ("dsmb", "dsmb.demo", "en", "/dsmb", LAPTOP, True),
@@ -156,7 +158,12 @@ def photograph(
             # Chinese text waits for the CJK web font (a machine without one downloads it).
             page.evaluate("document.fonts.ready.then(() => document.fonts.status)")
             target = out / f"{name}.png"
-            page.screenshot(path=str(target), full_page=full)
+            if "#" in path:  # one element of the page (its tables' details opened)
+                element = page.locator("#" + path.split("#", 1)[1])
+                element.locator("details").evaluate_all("ds => ds.forEach(d => d.open = true)")
+                element.screenshot(path=str(target))
+            else:
+                page.screenshot(path=str(target), full_page=full)
             shrink(target)
             print("wrote", target)
             context.close()
@@ -209,25 +216,23 @@ def main() -> None:
         parser.error(
             f"--only: no such picture {', '.join(unknown)} (known: {', '.join(sorted(known))})"
         )
-    if not args.only or "casebook" in args.only:
-        with tempfile.TemporaryDirectory(prefix="dosewise-shots.") as root:
-            casebook_page(*demo_database(Path(root)), args.out)
-        if args.only == ["casebook"]:
-            return
+    want_casebook = not args.only or "casebook" in args.only
     with tempfile.TemporaryDirectory(prefix="dosewise-shots.") as root:
         for stop_at, every in (("phase 1 cohort 3", MID_SHOTS), (None, SHOTS)):
             shots = tuple(s for s in every if not args.only or s[0] in args.only)
-            if not shots:
+            casebook = stop_at is None and want_casebook
+            if not shots and not casebook:
                 continue
             settings, moment = demo_database(Path(root), stop_at)
-            port = free_port()
-            server = serve(settings, moment, port)
-            try:
-                photograph(f"http://127.0.0.1:{port}", args.out, args.chromium, shots)
-            finally:
-                server.should_exit = True
-                time.sleep(0.5)
-            if stop_at is None:
+            if shots:
+                port = free_port()
+                server = serve(settings, moment, port)
+                try:
+                    photograph(f"http://127.0.0.1:{port}", args.out, args.chromium, shots)
+                finally:
+                    server.should_exit = True
+                    time.sleep(0.5)
+            if casebook:
                 casebook_page(settings, moment, args.out)
 
 

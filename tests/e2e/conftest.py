@@ -11,16 +11,12 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 
 from dosewise.store.session import open_database
@@ -28,6 +24,7 @@ from pg import PASSWORD, make_settings, populate
 
 # The form values a site types are shared with the page tests (tests/web/web_forms.py).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
+from e2e_helpers import serve
 from seed import waiting_cohort
 
 if TYPE_CHECKING:
@@ -66,12 +63,6 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def seeded() -> Iterator[dict[str, Any]]:
     """A migrated SQLite database with the test users and the waiting cohort."""
@@ -91,41 +82,8 @@ def seeded() -> Iterator[dict[str, Any]]:
 @pytest.fixture(scope="session")
 def live_server(seeded: dict[str, Any]) -> Iterator[str]:
     """``dosewise serve`` on 127.0.0.1 and a free port; its base URL."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DOSEWISE_DATABASE_URL": seeded["url"],
-        "DOSEWISE_ARGON2_TIME_COST": "1",
-        "DOSEWISE_ARGON2_MEMORY_KIB": "8",
-        "DOSEWISE_ARGON2_PARALLELISM": "1",
-        "DOSEWISE_SQLITE_SYNCHRONOUS": "NORMAL",
-    }
-    command = [sys.executable, "-c", "from dosewise.cli.app import main; main()"]
-    proc = subprocess.Popen(
-        [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            if proc.poll() is not None:
-                raise RuntimeError(f"dosewise serve exited: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                if httpx.get(f"{url}/api/v1/health", timeout=0.5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("dosewise serve did not start")
+    with serve(seeded["url"]) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,10 @@
 A dose is eliminated for toxicity when n >= elim_min_n, #DLT >= tox_elim_min_dlt and
 Pr(p_T > φT | data) > c_T; that elimination takes every higher dose with it. A dose is
 eliminated for futility when n >= elim_min_n and Pr(p_E < φE | data) > c_E; only that dose goes.
-Both use a Beta(1, 1) prior, strict comparisons, and are permanent. Functions work on scalars
-and on NumPy arrays alike, so the simulation engine shares them.
+Both use a Beta(1, 1) prior (:data:`RATE_PRIOR`), strict comparisons, and are permanent.
+Functions work on scalars and on NumPy arrays alike, so the simulation engine shares them. The
+same posterior Beta(1 + y, 1 + n - y) gives the credible intervals the arm page shows
+(:func:`rate_posterior`).
 """
 
 from __future__ import annotations
@@ -16,24 +18,52 @@ from scipy import special
 from dosewise.design.params import Boin12Params
 
 BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
+
+#: The Beta(a, b) prior of a dose's DLT and response probabilities in the elimination rules.
+RATE_PRIOR = (1.0, 1.0)
+
+
+def _posterior(n: npt.ArrayLike, events: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """(a, b) of the Beta posterior after ``events`` of ``n`` under :data:`RATE_PRIOR`."""
+    nn = np.asarray(n, dtype=np.float64)
+    y = np.asarray(events, dtype=np.float64)
+    return y + RATE_PRIOR[0], nn - y + RATE_PRIOR[1]
+
+
+def rate_posterior(
+    n: npt.ArrayLike, events: npt.ArrayLike, level: float = 0.95
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Posterior mean and equal-tailed ``level`` credible interval (lower, upper) of a rate
+    after ``events`` of ``n`` (the elimination rules' prior; n = 0 gives the prior's)."""
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be between 0 and 1, not {level}")
+    a, b = _posterior(n, events)
+    tail = (1.0 - level) / 2.0
+    mean = a / (a + b)
+    lower = special.betaincinv(a, b, tail)
+    upper = special.betaincinv(a, b, 1.0 - tail)
+    return (
+        np.asarray(mean, dtype=np.float64),
+        np.asarray(lower, dtype=np.float64),
+        np.asarray(upper, dtype=np.float64),
+    )
 
 
 def prob_tox_above_target(
     n: npt.ArrayLike, tox: npt.ArrayLike, phi_t: float
 ) -> npt.NDArray[np.float64]:
     """Pr(p_T > φT | tox of n), Beta(1, 1) prior; n may be an effective (non-integer) size."""
-    nn = np.asarray(n, dtype=np.float64)
-    return np.asarray(
-        special.betainc(nn - np.asarray(tox) + 1.0, np.asarray(tox) + 1.0, 1.0 - phi_t)
-    )
+    a, b = _posterior(n, tox)
+    return np.asarray(special.betainc(b, a, 1.0 - phi_t))
 
 
 def prob_eff_below_target(
     n: npt.ArrayLike, eff: npt.ArrayLike, phi_e: float
 ) -> npt.NDArray[np.float64]:
     """Pr(p_E < φE | eff of n), Beta(1, 1) prior; n may be an effective (non-integer) size."""
-    nn = np.asarray(n, dtype=np.float64)
-    return np.asarray(special.betainc(np.asarray(eff) + 1.0, nn - np.asarray(eff) + 1.0, phi_e))
+    a, b = _posterior(n, eff)
+    return np.asarray(special.betainc(a, b, phi_e))
 
 
 def too_toxic(

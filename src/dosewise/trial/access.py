@@ -92,6 +92,7 @@ ACTIONS: dict[str, str] = {
     "deviation.record": "record a protocol deviation (investigator's e-signature)",
     "phase1.close": "close phase 1 of an arm (OBD and RP2D, e-signature)",
     "phase2.look": "run a phase 2 (BOP2) interim look",
+    "scenario.simulate": "simulate an arm's design under a scenario of one's own (web page)",
     "report.read": "read trial reports of every site (DSMB, ClinicalTrials.gov)",
     "query.read": "read data queries",
     "query.raise": "raise data queries on a record's field, and close or re-open them",
@@ -127,6 +128,7 @@ PERMISSIONS: dict[str, dict[Role, Scope]] = {
     "deviation.record": {_inv: S},
     "phase1.close": {_inv: A, _stat: A},
     "phase2.look": {_stat: A},
+    "scenario.simulate": {_inv: A, _stat: A},
     # Every trial report holds every site's participants: a monitor of one site is refused
     # (reaches_every_site), investigators and coordinators have no report (issue 15).
     "report.read": {_stat: A, _dsmb: A, _mon: S},

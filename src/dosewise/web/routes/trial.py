@@ -16,6 +16,7 @@ from dosewise.trial.confidential import redact_for
 from dosewise.trial.esign import Signing
 from dosewise.trial.services import phases, queries
 from dosewise.trial.state import arm_state, category_tally
+from dosewise.web import arm_stats
 from dosewise.web import protocol_view as pv
 from dosewise.web import trial_view as tv
 from dosewise.web.render import Form, FormErrors, Page, WebRoute, page_for, posted, redirect
@@ -59,8 +60,10 @@ def _arm_page(
         state = redact_for(uow.actor, arm_state(uow.session, arm_id, as_of=tv.today(uow)))
         history = tv.history(uow.session, state)
         broken = signed.broken_in_arm(uow.session, arm_id)
+        stats = arm_stats.stat_views(uow.session, state, page.locale, page.tr)
     return page.render(
         "trial/arm.html",
+        stats=stats,
         state=state,
         broken_signatures=broken,
         current=tv.current_dose(state),
