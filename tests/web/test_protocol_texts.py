@@ -68,5 +68,13 @@ def test_chinese_pages_show_the_protocols_chinese(
         "每千克体重的 CAR 阳性活 T 细胞数" in protocol
         and "CD5 CAR-T 细胞输注后 28 天内的 DLT" in protocol
     )
+    # DL-1 (fallback_policy safety_only) is outside the dose finding, never "design dose 0"
+    assert '<td class="design-dose" data-design-index="0">不在剂量探索内：仅安全性' in protocol
     client.get("/lang/en", params={"next": "/trial"})
     assert "Autologous CD5 CAR T-cells" in client.get("/trial").text
+    protocol = client.get("/protocol").text
+    assert (
+        '<td class="design-dose" data-design-index="0">outside the dose finding: safety only'
+        in protocol
+    )
+    assert '<td class="design-dose" data-design-index="1">1</td>' in protocol
