@@ -8,6 +8,7 @@ The database holds the protocol's sites and arms, one user per role (tests/pg.py
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -88,13 +89,13 @@ def seeded() -> Iterator[dict[str, Any]]:
     shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def live_server(seeded: dict[str, Any]) -> Iterator[str]:
-    """``dosewise serve`` on 127.0.0.1 and a free port; its base URL."""
+@contextlib.contextmanager
+def serve(database_url: str) -> Iterator[str]:
+    """``dosewise serve`` on 127.0.0.1 and a free port, on ``database_url``; its base URL."""
     port = _free_port()
     env = {
         **os.environ,
-        "DOSEWISE_DATABASE_URL": seeded["url"],
+        "DOSEWISE_DATABASE_URL": database_url,
         "DOSEWISE_ARGON2_TIME_COST": "1",
         "DOSEWISE_ARGON2_MEMORY_KIB": "8",
         "DOSEWISE_ARGON2_PARALLELISM": "1",
@@ -126,6 +127,13 @@ def live_server(seeded: dict[str, Any]) -> Iterator[str]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server(seeded: dict[str, Any]) -> Iterator[str]:
+    """The server of the session's seeded SQLite database; its base URL."""
+    with serve(seeded["url"]) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
