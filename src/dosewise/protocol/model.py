@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from dosewise.clinical import dosing
 from dosewise.design.params import Boin12Params
 from dosewise.errors import DosewiseError, InvalidInput
 from dosewise.protocol.base import Assumable, Fact, Frozen
@@ -265,6 +266,15 @@ class DoseLadder(Localized):
     def design_names(self) -> tuple[str, ...]:
         """Names of the design doses, dose 1 first."""
         return tuple(lv.name for lv in self.design_levels)
+
+    def clinical_levels(self) -> tuple[dosing.DoseLevel, ...]:
+        """The ladder as the dosing rule's levels, in design order (a level outside the design,
+        index 0, first): the one place a protocol level becomes a window to test a dose in
+        (:meth:`dosewise.clinical.dosing.DoseLevel.window`)."""
+        return tuple(
+            dosing.DoseLevel(lv.name, lv.cells_per_kg, lv.tolerance, lv.role)
+            for lv in sorted(self.levels, key=lambda lv: lv.design_index.value)
+        )
 
     @property
     def names(self) -> tuple[str, ...]:
