@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from dosewise.clinical.schedule import DEFAULT_SCHEDULE
 from dosewise.protocol import default_protocol
 from dosewise.trial.esign import MEANING_TEXT
 from dosewise.web.protocol_texts import SIGNATURE_MEANINGS, ProtocolTexts
@@ -25,7 +24,7 @@ def test_protocol_texts_in_both_languages() -> None:
     assert ZH.rule("related_death") == "任何与产品相关的死亡"
     assert ZH.signers(["patient", "guardian"]) == "患者、法定监护人"
     assert EN.signers(["patient", "guardian"]) == "patient, legal guardian"
-    assert [ZH.visit(v) for v in DEFAULT_SCHEDULE][2:7] == [
+    assert [ZH.visit(v) for v in default_protocol().visit_schedule()][2:7] == [
         "第 7 天",
         "第 14 天",
         "第 21 天",

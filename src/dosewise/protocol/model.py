@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from dosewise.clinical import dosing
+from dosewise.clinical import dosing, schedule
 from dosewise.design.params import Boin12Params
 from dosewise.errors import DosewiseError, InvalidInput
 from dosewise.protocol.base import Assumable, Fact, Frozen
@@ -347,6 +347,19 @@ class ScheduledVisit(Assumable, Localized):
     def last_day(self) -> int:
         return self.day + self.after
 
+    def clinical_visit(self) -> schedule.Visit:
+        """This visit as the schedule rule's :class:`~dosewise.clinical.schedule.Visit`."""
+        return schedule.Visit(
+            self.name,
+            self.label,
+            self.day,
+            self.before,
+            self.after,
+            self.assessments,
+            self.why or "",
+            zh=self.in_lang("label", "zh") if "label" in self.zh else "",
+        )
+
 
 class Boin12Settings(Frozen):
     """BOIN12 parameters the protocol fixes (names as in :class:`Boin12Params`)."""
@@ -479,6 +492,11 @@ class Protocol(Frozen):
     def _consistent(self) -> Protocol:
         raise_problems(_cross_problems(self))
         return self
+
+    def visit_schedule(self) -> tuple[schedule.Visit, ...]:
+        """Every visit of ``visits`` with its window, for ``clinical.visit_status``: the only
+        visit schedule (the CLI's ``dosewise visits`` reads the embedded protocol's)."""
+        return tuple(v.clinical_visit() for v in self.visits)
 
     @property
     def arm_ids(self) -> tuple[ArmId, ...]:

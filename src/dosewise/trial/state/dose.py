@@ -26,6 +26,8 @@ from typing import Literal
 from dosewise.protocol import OUTSIDE_DESIGN, Protocol
 
 DoseBasis = Literal["infused", "infused_outside_windows", "product", "assigned"]
+
+
 @dataclass(frozen=True)
 class DoseReceived:
     """The design dose a participant is analysed at, and what it rests on."""

@@ -8,7 +8,4 @@ from dosewise.protocol import Protocol
 
 def visit_schedule(protocol: Protocol) -> tuple[Visit, ...]:
     """Every visit of ``protocol.visits`` with its window, for ``clinical.visit_status``."""
-    return tuple(
-        Visit(v.name, v.label, v.day, v.before, v.after, v.assessments, v.why or "")
-        for v in protocol.visits
-    )
+    return protocol.visit_schedule()
