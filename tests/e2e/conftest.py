@@ -8,21 +8,17 @@ The database holds the protocol's sites and arms, one user per role (tests/pg.py
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
+from e2e_server import serve
 
 from dosewise.store.session import open_database
 from pg import PASSWORD, make_settings, populate
@@ -67,12 +63,6 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def seeded() -> Iterator[dict[str, Any]]:
     """A migrated SQLite database with the test users and the waiting cohort."""
@@ -87,46 +77,6 @@ def seeded() -> Iterator[dict[str, Any]]:
         db.dispose()
     yield {"url": url, "cohort": cohort, "settings": settings}
     shutil.rmtree(root, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def serve(database_url: str) -> Iterator[str]:
-    """``dosewise serve`` on 127.0.0.1 and a free port, on ``database_url``; its base URL."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DOSEWISE_DATABASE_URL": database_url,
-        "DOSEWISE_ARGON2_TIME_COST": "1",
-        "DOSEWISE_ARGON2_MEMORY_KIB": "8",
-        "DOSEWISE_ARGON2_PARALLELISM": "1",
-        "DOSEWISE_SQLITE_SYNCHRONOUS": "NORMAL",
-    }
-    command = [sys.executable, "-c", "from dosewise.cli.app import main; main()"]
-    proc = subprocess.Popen(
-        [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            if proc.poll() is not None:
-                raise RuntimeError(f"dosewise serve exited: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                if httpx.get(f"{url}/api/v1/health", timeout=0.5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("dosewise serve did not start")
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="session")

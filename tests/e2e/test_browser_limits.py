@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from conftest import serve
 from e2e_helpers import sign_in
+from e2e_server import serve
 from playwright.sync_api import Browser, Page, expect
 from seed import Seeder, deplete, infuse, recruit, release
 
@@ -79,7 +79,8 @@ def test_enrolment_past_the_phase1_maximum_is_refused_naming_the_limit(
     page.locator("#sig__voluntary__patient").check()
     page.get_by_role("button", name="Record consent").click()
     consent = page.locator("section#consent")
-    expect(page.locator("#consent_version-error")).to_contain_text("already has consent version 1.0")
+    refusal = page.locator("#consent_version-error")
+    expect(refusal).to_contain_text("already has consent version 1.0")
     expect(page.locator("#consent-correction")).to_have_attribute("open", "")
     page.get_by_label("Reason for the correction").fill("Age at consent mistyped")
     page.get_by_role("button", name="Record consent").click()
@@ -88,9 +89,7 @@ def test_enrolment_past_the_phase1_maximum_is_refused_naming_the_limit(
     expect(consent.locator(".consent-row td.num")).to_have_text("35")
 
 
-def test_second_records_are_refused_then_corrected_with_a_reason(
-    own_page: Page, own: Any
-) -> None:
+def test_second_records_are_refused_then_corrected_with_a_reason(own_page: Page, own: Any) -> None:
     s, _base = own
     now = _now()
     today = now.date().isoformat()

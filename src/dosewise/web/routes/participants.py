@@ -136,11 +136,13 @@ def consent(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) -
         "patient_able_to_sign",
         "consent_version",
         "signatures",
+        "consent_correction_reason",
     )
-    aliases = {"age_years": "consent_age_years", "date_of_birth": "consent_age_years"}
-
-    fields = (*fields, "consent_correction_reason")
-    aliases["correction_reason"] = "consent_correction_reason"
+    aliases = {
+        "age_years": "consent_age_years",
+        "date_of_birth": "consent_age_years",
+        "correction_reason": "consent_correction_reason",
+    }
     # Optional on the consent form: given, the post corrects the recorded consent of that version.
     reason = form.get("consent_correction_reason") or None
 
@@ -281,7 +283,7 @@ def release(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) -
         **{f"certificate.{k}": k for k in ("tnc", "viability", "cd3", "car", "volume_ml")},
     }
     fields = (*RELEASE_FIELDS, "released_on", "release_password", reason_field)
-    required = ("lot", *CERTIFICATE_FIELDS, "released_on", "release_password")
+    required: tuple[str, ...] = ("lot", *CERTIFICATE_FIELDS, "released_on", "release_password")
     if reason is not None:
         required = (*required, reason_field)
     return _act(
@@ -361,7 +363,7 @@ def infusion(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) 
         "deviation_password",
         reason_field,
     )
-    required = ("infused_on", "infused_volume_ml")
+    required: tuple[str, ...] = ("infused_on", "infused_volume_ml")
     if reason is not None:
         required = (*required, reason_field)
     numbers = ("infused_volume_ml", "infusion_weight_kg")
