@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from e2e_server import serve
 
 from dosewise.store.session import open_database
 from pg import PASSWORD, make_settings, populate
 
 # The form values a site types are shared with the page tests (tests/web/web_forms.py).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
-from e2e_helpers import serve
 from seed import waiting_cohort
 
 if TYPE_CHECKING:

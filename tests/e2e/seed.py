@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -19,6 +20,8 @@ from dosewise.trial.esign import Signing
 from dosewise.trial.services import dlt, dosing, participants, products, responses
 
 ARM = "prior_sct_donor"
+#: The coordinator of each site among the test users (tests/pg.py).
+COORD = {"S01": "coord1", "S02": "coord2"}
 #: A 70 kg adult's product with 6.84×10⁷ CAR+ viable T cells: DL1 is feasible (≥ 5.6×10⁷).
 CERTIFICATE = {"tnc": 2.0e8, "viability": 0.9, "cd3": 0.95, "car": 0.4, "volume_ml": 50.0}
 
@@ -72,23 +75,72 @@ class Seeder:
         return Signing(self.passwords, self.settings, self.password)
 
 
-def _enroll_and_release(s: Seeder, sid: str, start: datetime) -> None:
-    """Consent, screening, enrollment, the design's dose (confirmed) and a released product."""
-    day = start.date()
+def recruit(
+    s: Seeder,
+    arm: str,
+    on: datetime,
+    *,
+    screening: dict[str, object] | None = None,
+    until: str = "assign",
+    site: str = "S01",
+) -> str:
+    """Register, consent and screen (eligible for ``arm``) a participant of ``site``; then, as
+    far as ``until`` says (``screen``, ``enroll`` or ``assign``), enroll it and have the
+    design's dose assigned and confirmed by the statistician. The study ID."""
+    day = on.date()
+    p: Any = s.act(COORD[site], on, lambda u: participants.register_participant(u, site))
+    sid: str = p.study_id
+    record = _screening(day) if screening is None else screening
+    coord = COORD[site]
     s.act(
-        "coord1",
-        start,
+        coord,
+        on,
         lambda u: participants.record_consent(u, sid, _consent(day), consent_version="1.0"),
     )
-    s.act("coord1", start, lambda u: participants.screen(u, sid, ARM, _screening(day)))
-    s.act("coord1", start, lambda u: participants.enroll(u, sid, ARM))
-    s.act("coord1", start, lambda u: dosing.assign_dose(u, sid))
-    s.act("stat", start, lambda u: dosing.confirm_dose(u, s.signing(), sid))
+    s.act(coord, on, lambda u: participants.screen(u, sid, arm, record))
+    if until == "screen":
+        return sid
+    s.act(coord, on, lambda u: participants.enroll(u, sid, arm))
+    if until == "assign":
+        s.act(coord, on, lambda u: dosing.assign_dose(u, sid))
+        s.act("stat", on, lambda u: dosing.confirm_dose(u, s.signing(), sid))
+    return sid
+
+
+def release(s: Seeder, sid: str, on: datetime, lot: str | None = None) -> Any:
+    """The product of :data:`CERTIFICATE` released for the confirmed dose; the product row."""
+    return s.act(
+        "coord1",
+        on,
+        lambda u: products.release_product(
+            u,
+            sid,
+            lot=lot or f"LOT-{sid}",
+            certificate=CERTIFICATE,
+            weight_kg=70.0,
+            released_on=on.date(),
+        ),
+    )
+
+
+def deplete(s: Seeder, sid: str, on: datetime) -> None:
+    """Flu/Cy lymphodepletion on one day."""
     s.act(
         "coord1",
-        start,
-        lambda u: products.release_product(
-            u, sid, lot=f"LOT-{sid}", certificate=CERTIFICATE, weight_kg=70.0, released_on=day
+        on,
+        lambda u: products.record_lymphodepletion(
+            u, sid, regimen="Flu/Cy", agents=[], start_on=on.date(), end_on=on.date()
+        ),
+    )
+
+
+def infuse(s: Seeder, sid: str, on: datetime, volume_ml: float = 50.0) -> None:
+    """The infusion of ``volume_ml`` of the released product (the whole bag: DL1)."""
+    s.act(
+        "coord1",
+        on,
+        lambda u: products.record_infusion(
+            u, sid, infused_on=on.date(), infused_volume_ml=volume_ml
         ),
     )
 
@@ -100,28 +152,13 @@ def waiting_cohort(db: Database, settings: Settings, password: str) -> list[str]
     start = now - timedelta(days=45)
     ids = []
     for _ in range(3):
-        p = s.act("coord1", start, lambda u: participants.register_participant(u, "S01"))
-        sid = p.study_id  # type: ignore[attr-defined]
+        sid = recruit(s, ARM, start)
+        release(s, sid, start)
         ids.append(sid)
-        _enroll_and_release(s, sid, start)
-    ld_day = start + timedelta(days=2)
-    infusion_day = start + timedelta(days=5)
     for sid in ids:
-        s.act(
-            "coord1",
-            ld_day,
-            lambda u, sid=sid: products.record_lymphodepletion(
-                u, sid, regimen="Flu/Cy", agents=[], start_on=ld_day.date(), end_on=ld_day.date()
-            ),
-        )
-        s.act(
-            "coord1",
-            infusion_day,
-            lambda u, sid=sid: products.record_infusion(
-                u, sid, infused_on=infusion_day.date(), infused_volume_ml=50.0
-            ),
-        )
-    assessed = infusion_day + timedelta(days=28)
+        deplete(s, sid, start + timedelta(days=2))
+        infuse(s, sid, start + timedelta(days=5))
+    assessed = start + timedelta(days=5 + 28)
     marrow = {"blasts_pct": 2, "anc": 1.5, "platelets": 120}
     for sid in ids:
         s.act(

@@ -10,10 +10,9 @@ from typing import Any
 
 from e2e_helpers import sign_in, sign_out
 from playwright.sync_api import Page, expect
-from seed import ARM, CERTIFICATE, Seeder, _consent, _screening
+from seed import ARM, Seeder, deplete, infuse, recruit, release
 
 from dosewise.store.session import open_database
-from dosewise.trial.services import dosing, participants, products
 from pg import PASSWORD
 
 OTHER_ARM = "autologous"
@@ -26,41 +25,10 @@ def _infused_days_ago(seeded: dict[str, Any], days: int) -> str:
         s = Seeder(db, seeded["settings"], PASSWORD)
         now = datetime.now(UTC).replace(microsecond=0)
         start = now - timedelta(days=days + 5)
-        day = start.date()
-        p = s.act("coord1", start, lambda u: participants.register_participant(u, "S01"))
-        sid: str = p.study_id  # type: ignore[attr-defined]
-        s.act(
-            "coord1",
-            start,
-            lambda u: participants.record_consent(u, sid, _consent(day), consent_version="1.0"),
-        )
-        s.act("coord1", start, lambda u: participants.screen(u, sid, OTHER_ARM, _screening(day)))
-        s.act("coord1", start, lambda u: participants.enroll(u, sid, OTHER_ARM))
-        s.act("coord1", start, lambda u: dosing.assign_dose(u, sid))
-        s.act("stat", start, lambda u: dosing.confirm_dose(u, s.signing(), sid))
-        s.act(
-            "coord1",
-            start,
-            lambda u: products.release_product(
-                u, sid, lot=f"LOT-{sid}", certificate=CERTIFICATE, weight_kg=70.0, released_on=day
-            ),
-        )
-        ld = start + timedelta(days=2)
-        s.act(
-            "coord1",
-            ld,
-            lambda u: products.record_lymphodepletion(
-                u, sid, regimen="Flu/Cy", agents=[], start_on=ld.date(), end_on=ld.date()
-            ),
-        )
-        infused = now - timedelta(days=days)
-        s.act(
-            "coord1",
-            infused,
-            lambda u: products.record_infusion(
-                u, sid, infused_on=infused.date(), infused_volume_ml=50.0
-            ),
-        )
+        sid = recruit(s, OTHER_ARM, start)
+        release(s, sid, start)
+        deplete(s, sid, start + timedelta(days=2))
+        infuse(s, sid, now - timedelta(days=days))
         return sid
     finally:
         db.dispose()

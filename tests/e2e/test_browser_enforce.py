@@ -10,11 +10,10 @@ from typing import Any
 
 from e2e_helpers import sign_in
 from playwright.sync_api import Page, expect
-from seed import CERTIFICATE, Seeder, _consent
+from seed import Seeder, deplete, recruit, release
 
 from dosewise.store.session import open_database
 from dosewise.trial.demo import plan
-from dosewise.trial.services import dosing, participants, products
 from pg import PASSWORD
 
 ARM = "new_donor"
@@ -27,36 +26,9 @@ def _depleted(seeded: dict[str, Any]) -> tuple[str, float]:
     try:
         s = Seeder(db, seeded["settings"], PASSWORD)
         now = datetime.now(UTC).replace(microsecond=0)
-        day = now.date()
-        p: Any = s.act("coord1", now, lambda u: participants.register_participant(u, "S01"))
-        sid = p.study_id
-        s.act(
-            "coord1",
-            now,
-            lambda u: participants.record_consent(u, sid, _consent(day), consent_version="1.0"),
-        )
-        s.act(
-            "coord1",
-            now,
-            lambda u: participants.screen(u, sid, ARM, plan.screening_record(day, 34, "male")),
-        )
-        s.act("coord1", now, lambda u: participants.enroll(u, sid, ARM))
-        s.act("coord1", now, lambda u: dosing.assign_dose(u, sid))
-        s.act("stat", now, lambda u: dosing.confirm_dose(u, s.signing(), sid))
-        product: Any = s.act(
-            "coord1",
-            now,
-            lambda u: products.release_product(
-                u, sid, lot=f"LOT-{sid}", certificate=CERTIFICATE, weight_kg=70.0, released_on=day
-            ),
-        )
-        s.act(
-            "coord1",
-            now,
-            lambda u: products.record_lymphodepletion(
-                u, sid, regimen="Flu/Cy", agents=[], start_on=day, end_on=day
-            ),
-        )
+        sid = recruit(s, ARM, now, screening=plan.screening_record(now.date(), 34, "male"))
+        product = release(s, sid, now)
+        deplete(s, sid, now)
         return sid, float(product.feasibility["volume_ml"])
     finally:
         db.dispose()

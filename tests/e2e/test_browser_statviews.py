@@ -15,7 +15,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from e2e_helpers import serve, sign_in
+from e2e_helpers import sign_in
+from e2e_server import serve
 from playwright.sync_api import Page, expect
 from seed_obd import ARM, end_of_phase_1
 

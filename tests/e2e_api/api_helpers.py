@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 
 from dosewise.trial.demo import plan
@@ -29,11 +33,17 @@ def call(
 
 
 def recruit(
-    client: TestClient, headers: dict[str, str], site: str, arm: str, today: str, age: int = 34
+    client: TestClient,
+    headers: dict[str, str],
+    site: str,
+    arm: str,
+    today: str,
+    age: int = 34,
+    *,
+    enroll: bool = True,
 ) -> str:
-    """Register, consent, screen (eligible) and enroll one participant; the study ID."""
-    from datetime import date
-
+    """Register, consent, screen (eligible) and, with ``enroll``, enroll one participant;
+    the study ID."""
     day = date.fromisoformat(today)
     sid = call(client, headers, "POST", "/participants", {"site_id": site})["study_id"]
     call(
@@ -51,5 +61,32 @@ def recruit(
         {"arm_id": arm, "record": plan.screening_record(day, age, "male")},
     )
     assert screening["eligible"], screening
-    call(client, headers, "POST", f"/participants/{sid}/enrollment", {"arm_id": arm})
+    if enroll:
+        call(client, headers, "POST", f"/participants/{sid}/enrollment", {"arm_id": arm})
     return str(sid)
+
+
+def as_of(client: TestClient, headers: dict[str, str]) -> date:
+    """Today at the trial's sites, as the service sees it (the arm state's ``as_of``)."""
+    return date.fromisoformat(call(client, headers, "GET", "/arms/autologous/state")["as_of"])
+
+
+def together(n: int, fn: Callable[[], httpx.Response]) -> list[int]:
+    """Status codes of ``n`` requests released at the same moment."""
+    gate = threading.Barrier(n)
+    codes: list[int] = []
+    lock = threading.Lock()
+
+    def one() -> None:
+        gate.wait()
+        code = fn().status_code
+        with lock:
+            codes.append(code)
+
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert len(codes) == n
+    return codes

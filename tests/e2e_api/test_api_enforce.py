@@ -8,60 +8,30 @@ from __future__ import annotations
 import io
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pandas as pd
 import pytest
-from api_helpers import API, call, login
+from api_helpers import API, as_of, call, login, recruit, together
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from test_api_once_only import together
 
-from dosewise.server import create_app
 from dosewise.settings import Settings
-from dosewise.store.session import Database, open_database
+from dosewise.store.session import Database
 from dosewise.trial.demo import plan
-from pg import PASSWORD, FakeClock, backend, backend_params, db_url, make_settings  # noqa: F401
+from pg import PASSWORD, backend_params
 
 pytestmark = pytest.mark.parametrize("backend", backend_params(), indirect=True)
 
 
-@pytest.fixture
-def app_db(db_url: str) -> Iterator[tuple[Database, Settings]]:  # noqa: F811
-    settings = make_settings(db_url)
-    db = open_database(settings)
-    yield db, settings
-    db.dispose()
-
-
-@pytest.fixture
-def client(app_db: tuple[Database, Settings]) -> Iterator[TestClient]:
-    db, settings = app_db
-    with TestClient(create_app(settings, clock=FakeClock(), db=db)) as c:
-        yield c
-
-
-def _today(client: TestClient, headers: dict[str, str]) -> date:
-    return date.fromisoformat(call(client, headers, "GET", "/arms/autologous/state")["as_of"])
-
-
 def _screened(client: TestClient, coord: dict[str, str], day: date, arm: str) -> str:
     """A registered, consented participant screened eligible for ``arm`` (not enrolled)."""
-    sid = call(client, coord, "POST", "/participants", {"site_id": "S01"})["study_id"]
-    body = {"consent_version": "v1", "record": plan.consent_record(day, 34)}
-    call(client, coord, "POST", f"/participants/{sid}/consents", body)
-    record = plan.screening_record(day, 34, "male")
-    screening = call(
-        client, coord, "POST", f"/participants/{sid}/screenings", {"arm_id": arm, "record": record}
-    )
-    assert screening["eligible"], screening
-    return str(sid)
+    return recruit(client, coord, "S01", arm, day.isoformat(), enroll=False)
 
 
 def test_twenty_concurrent_enrolments_stop_at_the_phase1_maximum(client: TestClient) -> None:
     coord = login(client, "coord1")
-    day = _today(client, coord)
+    day = as_of(client, coord)
     waiting = iter([_screened(client, coord, day, "autologous") for _ in range(20)])
     lock = __import__("threading").Lock()
 
@@ -93,7 +63,7 @@ def _refused(r: object, field: str, words: str) -> None:
 
 def test_impossible_dates_name_the_field_and_the_rule(client: TestClient) -> None:
     coord = login(client, "coord1")
-    day = _today(client, coord)
+    day = as_of(client, coord)
     sid = call(client, coord, "POST", "/participants", {"site_id": "S01", "year_of_birth": 1990})[
         "study_id"
     ]
@@ -165,7 +135,7 @@ def _depleted(client: TestClient, coord: dict[str, str], day: date) -> tuple[str
 
 def test_an_infusion_outside_every_window_needs_a_signed_deviation(client: TestClient) -> None:
     coord, inv, mon = login(client, "coord1"), login(client, "inv1"), login(client, "monall")
-    day = _today(client, coord)
+    day = as_of(client, coord)
     sid, volume = _depleted(client, coord, day)
     body = {"infused_on": day.isoformat(), "infused_volume_ml": round(volume * 0.7, 2)}
     r = client.post(f"{API}/participants/{sid}/infusion", json=body, headers=coord)
@@ -229,7 +199,7 @@ def test_one_record_unless_an_audited_correction(
     client: TestClient, app_db: tuple[Database, Settings]
 ) -> None:
     coord = login(client, "coord1")
-    day = _today(client, coord)
+    day = as_of(client, coord)
     sid, volume = _depleted(client, coord, day)
     ld = {"regimen": "Flu/Cy", "start_on": day.isoformat(), "end_on": day.isoformat()}
     r = client.post(f"{API}/participants/{sid}/lymphodepletion", json=ld, headers=coord)
@@ -295,7 +265,7 @@ def test_an_incomplete_consent_is_kept_as_incomplete_and_can_be_voided(
     client: TestClient,
 ) -> None:
     coord = login(client, "coord1")
-    day = _today(client, coord)
+    day = as_of(client, coord)
     sid = call(client, coord, "POST", "/participants", {"site_id": "S01"})["study_id"]
     unsigned = {**plan.consent_record(day, 34), "signatures": []}
     c = call(

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from api_helpers import API, call, login, recruit
+from api_helpers import API, as_of, call, login, recruit
 from fastapi.testclient import TestClient
 
 from dosewise.server import create_app
@@ -34,10 +34,6 @@ def env(db_url: str) -> Iterator[tuple[TestClient, FakeClock]]:  # noqa: F811
     with TestClient(create_app(settings, clock=clock, db=db)) as c:
         yield c, clock
     db.dispose()
-
-
-def _today(client: TestClient, h: dict[str, str]) -> date:
-    return date.fromisoformat(call(client, h, "GET", "/arms/autologous/state")["as_of"])
 
 
 class Users:
@@ -59,12 +55,12 @@ class Users:
 def treat(client: TestClient, u: Users) -> str:
     """Recruit, assign, confirm, release, lymphodeplete and infuse one autologous participant."""
     coord, stat = u["coord1"], u["stat"]
-    sid = recruit(client, coord, "S01", "autologous", _today(client, coord).isoformat())
+    sid = recruit(client, coord, "S01", "autologous", as_of(client, coord).isoformat())
     call(client, coord, "POST", f"/participants/{sid}/dose-assignment", {})
     call(
         client, stat, "POST", f"/participants/{sid}/dose-assignment/confirm", {"password": PASSWORD}
     )
-    start = _today(client, coord)
+    start = as_of(client, coord)
     prod = call(
         client,
         coord,
@@ -93,7 +89,7 @@ def treat(client: TestClient, u: Users) -> str:
     )
     u.advance(2)
     coord = u["coord1"]
-    body = {"infused_on": _today(client, coord).isoformat(), "infused_volume_ml": prod["volume_ml"]}
+    body = {"infused_on": as_of(client, coord).isoformat(), "infused_volume_ml": prod["volume_ml"]}
     call(client, coord, "POST", f"/participants/{sid}/infusion", body)
     return sid
 
@@ -123,7 +119,7 @@ def test_provisional_final_reopened_readjudicated(env: tuple[TestClient, FakeClo
     client, clock = env
     u = Users(client, clock)
     sid = treat(client, u)
-    d0 = _today(client, u["coord1"])
+    d0 = as_of(client, u["coord1"])
     adjudicate = f"/participants/{sid}/dlt-adjudications"
 
     # Day 5: a final "no DLT" is refused; without "final" it is recorded as provisional.
@@ -137,7 +133,7 @@ def test_provisional_final_reopened_readjudicated(env: tuple[TestClient, FakeClo
     assert early.json()["status"] == "provisional"
     outcome = call(client, inv, "GET", f"/participants/{sid}")["outcome"]
     assert outcome["toxicity_status"] == "pending"
-    assert outcome["provisional_no_dlt"] == _today(client, inv).isoformat()
+    assert outcome["provisional_no_dlt"] == as_of(client, inv).isoformat()
     assert "no DLT so far" in outcome["toxicity_reason"]
     # "Not evaluable" needs one of the protocol's reasons.
     r = post(client, inv, adjudicate, {"evaluable": False, "rationale": "withdrew"})
@@ -161,7 +157,7 @@ def test_provisional_final_reopened_readjudicated(env: tuple[TestClient, FakeClo
     assert state["needs_readjudication"] == [sid]
 
     # The arm's next dose is refused, naming the participant.
-    other = recruit(client, coord, "S01", "autologous", _today(client, coord).isoformat())
+    other = recruit(client, coord, "S01", "autologous", as_of(client, coord).isoformat())
     r = post(client, coord, f"/participants/{other}/dose-assignment", {})
     assert r.status_code == 409, r.text
     error = r.json()["error"]
@@ -190,7 +186,7 @@ def test_bor_is_final_only_after_the_month_3_assessment(env: tuple[TestClient, F
     client, clock = env
     u = Users(client, clock)
     sid, other = treat(client, u), treat(client, u)
-    d0 = _today(client, u["coord1"])
+    d0 = as_of(client, u["coord1"])
     u.advance(40)
     coord = u["coord1"]
     for who in (sid, other):
@@ -214,7 +210,7 @@ def test_bor_is_final_only_after_the_month_3_assessment(env: tuple[TestClient, F
     outcome = call(client, coord, "GET", f"/participants/{sid}")["outcome"]
     assert (outcome["bor"], outcome["bor_final"]) == ("CR", True)
     # A censoring event (stem-cell transplantation) makes the other's BOR final too.
-    leave = {"off_study_on": _today(client, coord).isoformat(), "reason_code": "sct"}
+    leave = {"off_study_on": as_of(client, coord).isoformat(), "reason_code": "sct"}
     call(client, coord, "POST", f"/participants/{other}/off-study", {**leave, "reason": "SCT"})
     outcome = call(client, coord, "GET", f"/participants/{other}")["outcome"]
     assert outcome["bor_final"] is True and "censored" in outcome["bor_reason"]
@@ -225,7 +221,7 @@ def test_a_criterion_not_assessed_leaves_the_screening_incomplete(
 ) -> None:
     client, clock = env
     coord = Users(client, clock)["coord1"]
-    day = _today(client, coord)
+    day = as_of(client, coord)
     sid = call(client, coord, "POST", "/participants", {"site_id": "S01"})["study_id"]
     call(
         client,

@@ -4,68 +4,24 @@ database is reported as an invalid signature and stops the arm (issue 15, items 
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
 
-import httpx
 import pytest
-from api_helpers import API, call, login, recruit
+from api_helpers import API, as_of, call, login, recruit, together
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from dosewise.server import create_app
 from dosewise.settings import Settings
-from dosewise.store.session import Database, open_database
+from dosewise.store.session import Database
 from dosewise.trial.demo import plan
-from pg import PASSWORD, FakeClock, backend, backend_params, db_url, make_settings  # noqa: F401
+from pg import PASSWORD, backend_params
 
 pytestmark = pytest.mark.parametrize("backend", backend_params(), indirect=True)
 
 
-@pytest.fixture
-def app_db(db_url: str) -> Iterator[tuple[Database, Settings]]:  # noqa: F811
-    settings = make_settings(db_url)
-    db = open_database(settings)
-    yield db, settings
-    db.dispose()
-
-
-@pytest.fixture
-def client(app_db: tuple[Database, Settings]) -> Iterator[TestClient]:
-    db, settings = app_db
-    with TestClient(create_app(settings, clock=FakeClock(), db=db)) as c:
-        yield c
-
-
-def together(n: int, fn: Callable[[], httpx.Response]) -> list[int]:
-    """Status codes of ``n`` requests released at the same moment."""
-    gate = threading.Barrier(n)
-    codes: list[int] = []
-    lock = threading.Lock()
-
-    def one() -> None:
-        gate.wait()
-        code = fn().status_code
-        with lock:
-            codes.append(code)
-
-    threads = [threading.Thread(target=one) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert len(codes) == n
-    return codes
-
-
-def _today(client: TestClient, headers: dict[str, str]) -> str:
-    return str(call(client, headers, "GET", "/arms/autologous/state")["as_of"])
-
-
 def test_ten_confirmations_one_signature(client: TestClient) -> None:
     coord, stat = login(client, "coord1"), login(client, "stat")
-    sid = recruit(client, coord, "S01", "autologous", _today(client, coord))
+    sid = recruit(client, coord, "S01", "autologous", as_of(client, coord).isoformat())
     call(client, coord, "POST", f"/participants/{sid}/dose-assignment", {})
     codes = together(
         10,
@@ -82,7 +38,7 @@ def test_ten_confirmations_one_signature(client: TestClient) -> None:
 
 def test_eight_releases_one_product(client: TestClient) -> None:
     coord, stat = login(client, "coord1"), login(client, "stat")
-    today = _today(client, coord)
+    today = as_of(client, coord).isoformat()
     sid = recruit(client, coord, "S01", "autologous", today)
     call(client, coord, "POST", f"/participants/{sid}/dose-assignment", {})
     call(
@@ -114,7 +70,7 @@ def test_an_edited_signed_dose_is_invalid_everywhere_and_stops_the_arm(
 ) -> None:
     db, _settings = app_db
     coord, stat = login(client, "coord1"), login(client, "stat")
-    today = _today(client, coord)
+    today = as_of(client, coord).isoformat()
     sid = recruit(client, coord, "S01", "autologous", today)
     a = call(client, coord, "POST", f"/participants/{sid}/dose-assignment", {})
     call(

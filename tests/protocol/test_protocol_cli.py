@@ -71,6 +71,9 @@ def test_show_marks_assumptions_in_the_table_view(capsys: pytest.CaptureFixture[
     assert "Beijing GoBroad Hospital" in out and "NOT_YET_RECRUITING" in out
     for section in ("Arms", "Dose levels", "Windows", "Design", "DLT definition", "Consent"):
         assert section in out
+    # DL-1 is outside the dose finding (fallback_policy safety_only), not "design dose 0"
+    dl_minus_1 = next(line for line in out.splitlines() if line.startswith("│ DL-1"))
+    assert "outside the dose" in dl_minus_1 and "│ 0 " not in dl_minus_1
 
 
 def test_show_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from dosewise.clinical.schedule import DEFAULT_SCHEDULE
 from dosewise.protocol import default_protocol
 from dosewise.trial.esign import MEANING_TEXT
 from dosewise.web.protocol_texts import SIGNATURE_MEANINGS, ProtocolTexts
@@ -25,7 +24,7 @@ def test_protocol_texts_in_both_languages() -> None:
     assert ZH.rule("related_death") == "任何与产品相关的死亡"
     assert ZH.signers(["patient", "guardian"]) == "患者、法定监护人"
     assert EN.signers(["patient", "guardian"]) == "patient, legal guardian"
-    assert [ZH.visit(v) for v in DEFAULT_SCHEDULE][2:7] == [
+    assert [ZH.visit(v) for v in default_protocol().visit_schedule()][2:7] == [
         "第 7 天",
         "第 14 天",
         "第 21 天",
@@ -68,5 +67,13 @@ def test_chinese_pages_show_the_protocols_chinese(
         "每千克体重的 CAR 阳性活 T 细胞数" in protocol
         and "CD5 CAR-T 细胞输注后 28 天内的 DLT" in protocol
     )
+    # DL-1 (fallback_policy safety_only) is outside the dose finding, never "design dose 0"
+    assert '<td class="design-dose" data-design-index="0">不在剂量探索内：仅安全性' in protocol
     client.get("/lang/en", params={"next": "/trial"})
     assert "Autologous CD5 CAR T-cells" in client.get("/trial").text
+    protocol = client.get("/protocol").text
+    assert (
+        '<td class="design-dose" data-design-index="0">outside the dose finding: safety only'
+        in protocol
+    )
+    assert '<td class="design-dose" data-design-index="1">1</td>' in protocol

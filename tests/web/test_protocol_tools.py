@@ -36,7 +36,7 @@ def test_protocol_page_marks_every_assumption(
     signed_in("coord1")
     page = client.get("/protocol").text
     notes = assumptions(default_protocol())
-    assert len(notes) == 47  # docs/protocol.md, "Assumptions made for NCT07070323"
+    assert len(notes) == 48  # docs/protocol.md, "Assumptions made for NCT07070323"
     for i, note in enumerate(notes, start=1):
         assert f'<li id="A{i}"><strong>A{i}</strong> <code>{note.path}</code>' in page
     # a tagged value where it appears: cohort size 3 is assumption A8 (docs/protocol.md)

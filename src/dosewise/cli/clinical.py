@@ -271,7 +271,8 @@ def visits(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Visit schedule with windows: upcoming, due, overdue, done or out of window on a date."""
+    """Visit schedule with windows: upcoming, due, overdue, done or out of window on a date
+    (the embedded protocol's ``visits:``)."""
     day0 = _date(infusion_date, "infusion_date")
     when = date.today() if on is None else _date(on, "on")
     records: dict[str, date] = {}
@@ -280,7 +281,9 @@ def visits(
         if not sep:
             raise InvalidInput("done", item, "must be VISIT=YYYY-MM-DD")
         records[key.strip()] = _date(value.strip(), f"done.{key.strip()}")
-    rows = visit_status(day0, when, records)
+    from dosewise.protocol import default_protocol
+
+    rows = visit_status(day0, when, records, default_protocol().visit_schedule())
     if as_json:
         print_json(
             {

@@ -21,6 +21,8 @@ STATUS_SHORT = {"not_met": "not met", "not_assessed": "missing", "not_applicable
 VERDICT_STYLE = {"pass": "green", "fail": "bold red", "unknown": "yellow"}
 OVERALL_STYLE = {"eligible": "bold green", "ineligible": "bold red", "incomplete": "bold yellow"}
 TAG_STYLE = "bold yellow"
+#: What the design-dose column says for a level outside the dose finding (design index 0).
+OUTSIDE_DESIGN_TEXT = "outside the dose finding: safety only"
 
 
 def console() -> Console:
@@ -116,7 +118,10 @@ def _doses(p: Protocol, tags: Tags) -> Table:
             f"{lv.cells_per_kg:.1e}",
             f"{lv.min_per_kg:.1e}-{lv.max_per_kg:.1e} (±{lv.tolerance:.0%})",
             lv.role,
-            tags.text(lv.design_index, f"dose_levels.levels[{i}].design_index"),
+            tags.text(
+                lv.design_index if lv.in_design else OUTSIDE_DESIGN_TEXT,
+                f"dose_levels.levels[{i}].design_index",
+            ),
         )
     return table
 

@@ -56,12 +56,11 @@ from dosewise.clinical.response import (
     classify,
     efficacy_outcome,
 )
-from dosewise.clinical.schedule import DEFAULT_SCHEDULE, Visit, VisitStatus, visit_status
+from dosewise.clinical.schedule import Visit, VisitStatus, visit_status
 
 __all__ = [
     "DEFAULT_DLT_DEFINITION",
     "DEFAULT_LEVELS",
-    "DEFAULT_SCHEDULE",
     "TERMS",
     "AdverseEvent",
     "Assessment",

@@ -1,11 +1,10 @@
-"""The visit schedule around a CAR-T infusion, its windows, and what is due on a given date.
+"""What is due on a given date in a visit schedule around a CAR-T infusion.
 
 Days count from the infusion (study day 0); a window is the closed interval [day − before,
-day + after]. The registry fixes only the month-3 response visit: 3 months ± 1 week, read as day
-90 in [83, 97] (clinical.md §3.3). Lymphodepletion follows the predecessor trial: fludarabine +
-cyclophosphamide for 3 days given about 5 days before infusion (clinical.md §0), so day −5
-(−7 to −3). The windows of days 7–28 and month 2 are assumptions, marked on each visit, and a
-protocol may supply its own schedule.
+day + after]. The schedule itself (each visit's day, window, assessments and why) is protocol
+data, the protocol file's ``visits:`` (``Protocol.visit_schedule()``): for NCT07070323 the
+registry fixes only the month-3 response visit, 3 months ± 1 week (clinical.md §3.3); the other
+windows are assumptions marked in the file.
 """
 
 from __future__ import annotations
@@ -18,8 +17,6 @@ from typing import Any, Literal
 from dosewise.errors import InvalidInput, InvalidParameter
 
 Status = Literal["upcoming", "due", "overdue", "done", "out_of_window"]
-
-_FOLLOW_UP = ("crs_icans_grading", "adverse_events", "blood_counts", "chemistry", "car_t_expansion")
 
 
 @dataclass(frozen=True)
@@ -53,67 +50,6 @@ class Visit:
     @property
     def last_day(self) -> int:
         return self.day + self.after
-
-
-_WHY_FOLLOW_UP = (
-    "the registry gives no window for this visit; a tolerance growing with distance from "
-    "infusion is the usual CAR-T practice"
-)
-
-#: NCT07070323's schedule (study day 0 = infusion).
-DEFAULT_SCHEDULE: tuple[Visit, ...] = (
-    Visit(
-        "lymphodepletion",
-        "Lymphodepletion (Flu/Cy × 3 days)",
-        -5,
-        2,
-        2,
-        ("weight", "blood_counts", "chemistry", "baseline_cytopenia", "lymphodepletion"),
-        "about 5 days before infusion as in the predecessor NCT05032599 (clinical.md §0)",
-        zh="淋巴细胞清除（Flu/Cy × 3 天）",
-    ),
-    Visit(
-        "infusion",
-        "CAR-T infusion (day 0)",
-        0,
-        0,
-        0,
-        ("weight", "infusion", "vital_signs"),
-        zh="CAR-T 输注（第 0 天）",
-    ),
-    Visit("day_7", "Day 7", 7, 1, 1, _FOLLOW_UP, _WHY_FOLLOW_UP, zh="第 7 天"),
-    Visit("day_14", "Day 14", 14, 2, 2, _FOLLOW_UP, _WHY_FOLLOW_UP, zh="第 14 天"),
-    Visit("day_21", "Day 21", 21, 2, 2, _FOLLOW_UP, _WHY_FOLLOW_UP, zh="第 21 天"),
-    Visit(
-        "day_28",
-        "Day 28 (end of DLT window)",
-        28,
-        2,
-        2,
-        (*_FOLLOW_UP, "bone_marrow_mrd", "response", "dlt_assessment"),
-        _WHY_FOLLOW_UP,
-        zh="第 28 天（DLT 观察期结束）",
-    ),
-    Visit(
-        "month_2",
-        "Month 2",
-        60,
-        7,
-        7,
-        ("adverse_events", "blood_counts", "car_t_expansion", "bone_marrow_mrd", "response"),
-        "the same ± 1 week as the month-3 visit",
-        zh="第 2 个月",
-    ),
-    Visit(
-        "month_3",
-        "Month 3 (best overall response)",
-        90,
-        7,
-        7,
-        ("adverse_events", "blood_counts", "bone_marrow_mrd", "pet_ct", "response"),
-        zh="第 3 个月（最佳总体缓解）",
-    ),
-)
 
 
 @dataclass(frozen=True)
@@ -171,10 +107,11 @@ def _status(done_on: date | None, on: date, start: date, end: date) -> Status:
 def visit_status(
     infusion_date: date,
     on: date,
-    done: Mapping[str, date] | None = None,
-    schedule: tuple[Visit, ...] = DEFAULT_SCHEDULE,
+    done: Mapping[str, date] | None,
+    schedule: tuple[Visit, ...],
 ) -> tuple[VisitStatus, ...]:
-    """Status of every visit and assessment on date ``on``.
+    """Status of every visit and assessment of ``schedule`` on date ``on`` (the protocol's
+    schedule: ``Protocol.visit_schedule()``).
 
     ``done`` maps a visit name (the whole visit) or ``"visit.assessment"`` to the date it was
     done. Done inside the window is ``done``, outside it ``out_of_window``; not done is

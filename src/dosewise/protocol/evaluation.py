@@ -9,13 +9,17 @@ model (``dosewise.trial.state``) applies them. Nothing here reads records.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
-from dosewise.protocol.base import Assumable, Frozen
+from dosewise.protocol.base import Assumable, Fact, Frozen
 from dosewise.protocol.eligibility import Criterion
 from dosewise.protocol.problems import raise_problems
 
 CODE = r"^[a-z][a-z0-9_]*$"
+#: What a phase 2 participant given the fallback level does to the phase 2 count.
+Phase2Fallback = Literal["replace", "count"]
 
 
 class Category(Assumable):
@@ -103,3 +107,8 @@ class Evaluation(Frozen):
     bor: BorRules
     #: Criteria each arm's cell source implies (screened with ``eligibility.criteria``).
     arm_requirements: tuple[Criterion, ...] = ()
+    #: A phase 2 participant given a level outside the dose finding (the fallback under
+    #: ``dose_levels.fallback_policy: safety_only``): ``replace`` — followed for safety, not in
+    #: the phase 2 (BOP2) count, and a replacement is enrolled into the phase 2 place;
+    #: ``count`` — takes a phase 2 place like any other participant (no replacement).
+    phase2_fallback: Fact[Phase2Fallback] = Fact[Phase2Fallback](value="replace")

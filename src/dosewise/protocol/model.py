@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from dosewise.clinical import dosing, schedule
 from dosewise.design.params import Boin12Params
 from dosewise.errors import DosewiseError, InvalidInput
 from dosewise.protocol.base import Assumable, Fact, Frozen
@@ -266,6 +267,15 @@ class DoseLadder(Localized):
         """Names of the design doses, dose 1 first."""
         return tuple(lv.name for lv in self.design_levels)
 
+    def clinical_levels(self) -> tuple[dosing.DoseLevel, ...]:
+        """The ladder as the dosing rule's levels, in design order (a level outside the design,
+        index 0, first): the one place a protocol level becomes a window to test a dose in
+        (:meth:`dosewise.clinical.dosing.DoseLevel.window`)."""
+        return tuple(
+            dosing.DoseLevel(lv.name, lv.cells_per_kg, lv.tolerance, lv.role)
+            for lv in sorted(self.levels, key=lambda lv: lv.design_index.value)
+        )
+
     @property
     def names(self) -> tuple[str, ...]:
         """Every level's name from the lowest dose (levels outside the design included)."""
@@ -336,6 +346,19 @@ class ScheduledVisit(Assumable, Localized):
     @property
     def last_day(self) -> int:
         return self.day + self.after
+
+    def clinical_visit(self) -> schedule.Visit:
+        """This visit as the schedule rule's :class:`~dosewise.clinical.schedule.Visit`."""
+        return schedule.Visit(
+            self.name,
+            self.label,
+            self.day,
+            self.before,
+            self.after,
+            self.assessments,
+            self.why or "",
+            zh=self.in_lang("label", "zh") if "label" in self.zh else "",
+        )
 
 
 class Boin12Settings(Frozen):
@@ -469,6 +492,11 @@ class Protocol(Frozen):
     def _consistent(self) -> Protocol:
         raise_problems(_cross_problems(self))
         return self
+
+    def visit_schedule(self) -> tuple[schedule.Visit, ...]:
+        """Every visit of ``visits`` with its window, for ``clinical.visit_status``: the only
+        visit schedule (the CLI's ``dosewise visits`` reads the embedded protocol's)."""
+        return tuple(v.clinical_visit() for v in self.visits)
 
     @property
     def arm_ids(self) -> tuple[ArmId, ...]:

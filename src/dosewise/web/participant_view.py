@@ -292,6 +292,7 @@ def render(
         errors=errors or FormErrors(),
         blank=Form(),
         no_errors=FormErrors(),
+        fixes=records.correction_forms(view.record),
         level_choices=[(n, n) for n in view.protocol.dose_levels.names],
         arm_choices=[(a.id, a.in_lang("label", page.locale)) for a in view.protocol.arms],
         eligible_choices=[(a, texts.arm(a)) for a in dict.fromkeys(view.eligible_arms)],

@@ -17,7 +17,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from dosewise.clinical.ctcae_zh import term_name
-from dosewise.clinical.schedule import DEFAULT_SCHEDULE, Visit
+from dosewise.clinical.schedule import Visit
 from dosewise.protocol import Protocol
 from dosewise.protocol.localized import is_zh
 from dosewise.settings import Settings
@@ -108,9 +108,9 @@ class ProtocolTexts:
         """A visit's name (a :class:`Visit`, or its code such as ``day_7``)."""
         if isinstance(visit, Visit):
             return visit.label_in(self.locale)
-        for known in DEFAULT_SCHEDULE:
+        for known in self.protocol.visits:
             if known.name == visit:
-                return known.label_in(self.locale)
+                return known.in_lang("label", self.locale)
         return visit or "—"
 
     def ae(self, term: str | None) -> Markup:

@@ -214,7 +214,4 @@ def dose_labels(protocol: Protocol) -> Sequence[str]:
 
 def clinical_levels(protocol: Protocol) -> tuple[dosing.DoseLevel, ...]:
     """The protocol's dose ladder as the dosing rule's levels, in design order."""
-    ordered = sorted(protocol.dose_levels.levels, key=lambda lv: lv.design_index.value)
-    return tuple(
-        dosing.DoseLevel(lv.name, lv.cells_per_kg, lv.tolerance, lv.role) for lv in ordered
-    )
+    return protocol.dose_levels.clinical_levels()

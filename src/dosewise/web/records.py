@@ -213,6 +213,73 @@ def certificate(form: Form) -> dict[str, Any]:
     return values
 
 
+def _filled(values: Mapping[str, Any]) -> Form:
+    """A form showing ``values`` (empty ones left out), as if typed."""
+    return Form({k: [_text(v)] for k, v in values.items() if v is not None and v != ""})
+
+
+def release_form(product: Mapping[str, Any]) -> Form:
+    """The release form filled from a released product (the inverse of :func:`certificate`:
+    fractions back to percent), for its correction."""
+    cert = product.get("certificate") or {}
+    values: dict[str, Any] = {
+        "lot": product.get("lot"),
+        "released_on": product.get("released_on"),
+        "weight_kg": product.get("weight_kg"),
+        "tnc": cert.get("tnc"),
+        "volume_ml": cert.get("volume_ml"),
+    }
+    for name in ("viability", "cd3", "car"):
+        if cert.get(name) is not None:
+            values[name] = f"{float(cert[name]) * 100:.6g}"
+    return _filled(values)
+
+
+def lymphodepletion_form(ld: Mapping[str, Any]) -> Form:
+    """The lymphodepletion form filled from the recorded regimen, for its correction (a list
+    of days given through the API shows as its number of days, as the form asks)."""
+    values: dict[str, Any] = {
+        "regimen": ld.get("regimen"),
+        "ld_start_on": ld.get("start_on"),
+        "ld_end_on": ld.get("end_on"),
+    }
+    empty: dict[str, list[str]] = {}
+    for agent in ("fludarabine", "cyclophosphamide"):
+        given = next((a for a in ld.get("agents") or [] if a.get("agent") == agent), None)
+        if given is None:  # not given: empty, not the form's usual dose
+            empty[f"{agent}_dose"] = [""]
+            continue
+        days = given.get("days")
+        values[f"{agent}_dose"] = given.get("dose")
+        values[f"{agent}_unit"] = given.get("unit")
+        values[f"{agent}_days"] = len(days) if isinstance(days, list) else days
+    return Form({**_filled(values).values, **empty})
+
+
+def infusion_form(infusion: Mapping[str, Any]) -> Form:
+    """The infusion form filled from the recorded infusion, for its correction."""
+    return _filled(
+        {
+            "infused_on": infusion.get("infused_on"),
+            "infused_volume_ml": infusion.get("infused_volume_ml"),
+            "infusion_weight_kg": infusion.get("weight_kg"),
+        }
+    )
+
+
+def correction_forms(record: Mapping[str, Any]) -> dict[str, Form | None]:
+    """The release, lymphodepletion and infusion forms filled from the participant's records
+    (None where there is nothing to correct)."""
+    released = [p for p in record.get("products") or [] if p.get("status") == "released"]
+    lds = record.get("lymphodepletions") or []
+    infusion = record.get("infusion")
+    return {
+        "release": release_form(released[-1]) if released else None,
+        "lymphodepletion": lymphodepletion_form(lds[-1]) if lds else None,
+        "infusion": infusion_form(infusion) if infusion else None,
+    }
+
+
 def lymphodepletion_agents(form: Form) -> list[dict[str, Any]]:
     """The agents given (fludarabine and cyclophosphamide rows of the form)."""
     agents = []

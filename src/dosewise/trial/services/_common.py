@@ -89,11 +89,7 @@ OFF_STUDY_REASONS = (
 
 def clinical_levels(protocol: Protocol) -> tuple[dosing.DoseLevel, ...]:
     """The protocol's dose ladder as the dosing rule's levels (design order)."""
-    ladder = protocol.dose_levels
-    return tuple(
-        dosing.DoseLevel(lv.name, lv.cells_per_kg, lv.tolerance, lv.role)
-        for lv in sorted(ladder.levels, key=lambda lv: lv.design_index.value)
-    )
+    return protocol.dose_levels.clinical_levels()
 
 
 def level_name(protocol: Protocol, index: int) -> str:

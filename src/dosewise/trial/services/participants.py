@@ -46,7 +46,7 @@ from dosewise.trial.services.consents import deidentified, latest_consent
 from dosewise.trial.services.consents import record_consent as record_consent
 from dosewise.trial.services.consents import void_consent as void_consent
 from dosewise.trial.services.timeline import check_date, not_in_future
-from dosewise.trial.state import arm_state, next_status, screening_event
+from dosewise.trial.state import ArmState, arm_state, next_status, screening_event
 from dosewise.trial.uow import NotFound, UnitOfWork
 
 #: Timeline points a screening or an enrolment date may not precede (consent comes "before
@@ -184,8 +184,8 @@ def enroll(
     # arm's. Concurrent enrolments into any arm run one after the other, so no limit is passed.
     uow.lock(ProtocolVersion, arm.protocol_version_id)
     arm = uow.claim_arm(arm_id, expected_arm_version)
-    phase = _enrolment_phase(uow, arm, on)
-    check_limits(uow, arm, phase)
+    phase, state = _enrolment_phase(uow, arm, on)
+    check_limits(uow, arm, phase, state)
     sequence = uow.session.scalar(
         select(func.coalesce(func.max(Enrollment.sequence), 0)).where(Enrollment.arm_id == arm_id)
     )
@@ -209,15 +209,17 @@ def enroll(
     return enrollment
 
 
-def _enrolment_phase(uow: UnitOfWork, arm: Arm, on: date) -> int:
-    """The phase an enrolment into ``arm`` joins, or 409 when the arm takes nobody now."""
+def _enrolment_phase(uow: UnitOfWork, arm: Arm, on: date) -> tuple[int, ArmState | None]:
+    """The phase an enrolment into ``arm`` joins (and the arm's state on ``on``, when it was
+    needed to tell), or 409 when the arm takes nobody now."""
     if arm.phase == "phase1":
-        step = arm_state(uow.session, arm.id, as_of=on).next
+        state = arm_state(uow.session, arm.id, as_of=on)
+        step = state.next
         if step.action in ("select_obd", "stop"):
             raise WrongState("arm_id", arm.id, f"dose finding has ended: {step.reason}")
-        return 1
+        return 1, state
     if arm.phase == "phase2":
-        return 2
+        return 2, None
     raise WrongState("arm_id", arm.id, "the arm is closed to enrollment")
 
 
@@ -228,40 +230,32 @@ def _enrolled(uow: UnitOfWork, *where: Any) -> int:
     return int(uow.session.scalar(stmt) or 0)
 
 
-#: Phase 1 outcomes whose cohort place the next participant takes (the design replaces them):
-#: not evaluable (including a participant who left before a dose), or at the fallback dose
-#: under ``safety_only``.
-REPLACED = ("not_evaluable", "safety_only")
-
-
-def _replaced(uow: UnitOfWork, arm_id: str | None = None) -> int:
-    """Phase 1 participants (of ``arm_id``, or of every arm) whom the dose finding replaces:
-    they do not count against the enrolment limits, so their replacements can be enrolled."""
-    arm_ids = [arm_id] if arm_id is not None else list(uow.session.scalars(select(Arm.id)))
-    return sum(
-        1
-        for a in arm_ids
-        for p in arm_state(uow.session, a, as_of=today(uow)).patients
-        if p.phase == 1 and p.status in REPLACED
-    )
-
-
-def check_limits(uow: UnitOfWork, arm: Arm, phase: int) -> None:
+def check_limits(uow: UnitOfWork, arm: Arm, phase: int, state: ArmState | None = None) -> None:
     """Refuse (409 ``limit_reached``) an enrolment past the arm's phase 1 maximum, its phase 2
     size or the trial's total enrolment (``design.total_enrollment`` of the protocol).
-    Replaced phase 1 participants (:data:`REPLACED`) are not counted: the design enrols a
-    replacement for each, as the registry's fallback rule and the cohort rules require.
+    Participants the trial replaces (the read model's ``replaced``: not evaluable or safety
+    only in phase 1, given the fallback level in phase 2 under ``evaluation.phase2_fallback``)
+    are not counted: a replacement is enrolled for each.
 
-    The caller holds the arm's and the protocol version's row locks, so the counts cannot
-    change before it commits.
+    Arm states are computed only when the plain count of enrolments reaches a limit (only then
+    can a replaced participant change the answer), and ``state`` (the arm's, already computed
+    by the caller) is reused. The caller holds the arm's and the protocol version's row locks,
+    so the counts cannot change before it commits.
     """
+    states: dict[str, ArmState] = {} if state is None else {arm.id: state}
+
+    def replaced_in(arm_id: str) -> dict[int, int]:
+        if arm_id not in states:
+            states[arm_id] = arm_state(uow.session, arm_id, as_of=today(uow))
+        return states[arm_id].replaced_by_phase
+
     if phase == 1:
         limit, what = arm.phase1_max_n, "phase 1 maximum"
     else:
         limit, what = arm.phase2_expansion, "phase 2 size"
     taken = _enrolled(uow, Enrollment.arm_id == arm.id, Enrollment.phase == phase)
-    if phase == 1:
-        taken -= _replaced(uow, arm.id)
+    if taken >= limit:
+        taken -= replaced_in(arm.id).get(phase, 0)
     if taken >= limit:
         raise LimitReached(
             "arm_id",
@@ -269,7 +263,10 @@ def check_limits(uow: UnitOfWork, arm: Arm, phase: int) -> None:
             f"the arm's {what} is reached ({taken} of {limit} participants enrolled)",
         )
     total = protocol_of(uow.session, arm.protocol_version_id).design.total_enrollment
-    everyone = _enrolled(uow) - _replaced(uow)
+    everyone = _enrolled(uow)
+    if everyone >= total:
+        arm_ids = list(uow.session.scalars(select(Arm.id)))
+        everyone -= sum(sum(replaced_in(a).values()) for a in arm_ids)
     if everyone >= total:
         raise LimitReached(
             "arm_id",

@@ -42,6 +42,7 @@ from __future__ import annotations
 import hashlib
 import math
 import shlex
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -69,7 +70,9 @@ from dosewise.trial.state.participant import (
     ANY_AE,
     PatientOutcome,
     efficacy_rule,
+    fills_place,
     patient_outcomes,
+    replaced,
 )
 from dosewise.trial.state.reasons import nested
 from dosewise.trial.state.sources import arm_protocol
@@ -165,6 +168,14 @@ class ArmState:
     other_sites: dict[str, int] | None = None
     #: Levels outside the dose finding (the fallback under ``safety_only``): safety counts only.
     outside_doses: tuple[DoseRow, ...] = ()
+    #: Participants the trial replaces (:func:`replaced`), per phase: they take no place
+    #: against the arm's phase 1 maximum or phase 2 size (not in :meth:`to_dict`: study IDs).
+    replaced_by_phase: dict[int, int] = field(default_factory=dict)
+
+    def places_taken(self, phase: int) -> int:
+        """Participants enrolled in ``phase`` who count against its limit (not replaced)."""
+        enrolled = sum(1 for p in self.patients if p.phase == phase)
+        return enrolled - self.replaced_by_phase.get(phase, 0)
 
     @property
     def pending(self) -> tuple[PatientOutcome, ...]:
@@ -336,7 +347,7 @@ def compute_arm_state(
     if arm.phase == "phase1":
         nxt, tite_input = _next_phase1(protocol, arm_id, params, phase1, notation, openings, as_of)
     else:
-        nxt = next_later(arm, closure, patients, looks)
+        nxt = next_later(arm, closure, patients, looks, protocol)
     command = None
     decision = nxt.decision or {}
     if protocol.design.method == "BOIN12" and decision.get("outcomes") is not None:
@@ -369,6 +380,7 @@ def compute_arm_state(
         phase2=phase2_summary(arm, closure, patients, looks),
         design_params=params,
         outside_doses=_outside_rows(protocol, patients),
+        replaced_by_phase=dict(Counter(p.phase for p in patients if replaced(p, protocol))),
         notes=(
             _fallback_note(protocol),
             "The calendar day is the date in the trial's time zone (the first site's); "
@@ -376,12 +388,6 @@ def compute_arm_state(
         ),
     )
     return state
-
-
-def fills_place(p: PatientOutcome) -> bool:
-    """Whether a participant fills a place in their cohort (not evaluable and safety-only
-    participants do not: the next patient replaces them)."""
-    return p.status not in ("not_evaluable", "safety_only")
 
 
 def _fallback_note(protocol: Protocol) -> str:

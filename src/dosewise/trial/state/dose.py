@@ -26,8 +26,6 @@ from typing import Literal
 from dosewise.protocol import OUTSIDE_DESIGN, Protocol
 
 DoseBasis = Literal["infused", "infused_outside_windows", "product", "assigned"]
-#: Relative slack at a window's edge (the stored cells/kg is a rounded quotient).
-_EDGE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -60,11 +58,13 @@ class DoseReceived:
 
 def level_for_cells(protocol: Protocol, cells_per_kg: float) -> int | None:
     """The design dose whose window holds ``cells_per_kg`` (0: a level outside the design; None
-    when no window does)."""
-    for level in protocol.dose_levels.levels:
-        low, high = level.min_per_kg * (1 - _EDGE), level.max_per_kg * (1 + _EDGE)
-        if low <= cells_per_kg <= high:
-            return level.design_index.value
+    when no window does). The window test is the dosing rule's
+    (:meth:`dosewise.clinical.dosing.DoseLevel.window`, per kg: a weight of 1 kg), the one the
+    infusion was recorded with."""
+    ladder = protocol.dose_levels
+    for level in ladder.clinical_levels():
+        if level.window(1.0).contains(cells_per_kg):
+            return ladder.by_name(level.name).design_index.value
     return None
 
 

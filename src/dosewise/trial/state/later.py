@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from dosewise.protocol import Protocol
 from dosewise.store.tables import Arm, Bop2Look, DoseAssignment, Phase1Closure
-from dosewise.trial.state.participant import PatientOutcome
+from dosewise.trial.state.participant import PatientOutcome, replaced
 from dosewise.trial.state.reasons import reason_text
 
 Action = Literal["assign", "wait", "select_obd", "stop", "closed"]
@@ -77,8 +78,13 @@ def next_later(
     closure: Phase1Closure | None,
     patients: Sequence[PatientOutcome],
     looks: Sequence[Bop2Look],
+    protocol: Protocol,
 ) -> NextStep:
-    """Phase 2 (expansion at the RP2D) or a closed arm."""
+    """Phase 2 (expansion at the RP2D) or a closed arm.
+
+    The expansion is full when ``phase2_expansion`` participants hold a place: a participant
+    the trial replaces (:func:`replaced`: given the fallback level, under
+    ``evaluation.phase2_fallback: replace``) does not, so the next one takes it."""
     if arm.phase == "closed" or closure is None or closure.rp2d_index is None:
         if looks:
             params: dict[str, Any] = {"look": looks[-1].look, "look_decision": looks[-1].decision}
@@ -87,7 +93,11 @@ def next_later(
             return NextStep.of("closed", "closed_no_obd", {})
         return NextStep.of("closed", "closed", {})
     enrolled = sum(1 for p in patients if p.phase == 2)
-    assigned = sum(1 for p in patients if p.phase == 2 and p.assignment_id is not None)
+    assigned = sum(
+        1
+        for p in patients
+        if p.phase == 2 and p.assignment_id is not None and not replaced(p, protocol)
+    )
     if looks and looks[-1].decision == "stop":
         return NextStep.of("closed", "bop2_stopped", {"look": looks[-1].look})
     params = {

@@ -308,6 +308,26 @@ def clinical_assessments(rows: Iterable[ResponseAssessment]) -> list[Assessment]
     return out
 
 
+def fills_place(p: PatientOutcome) -> bool:
+    """Whether a participant fills a place in their cohort (not evaluable and safety-only
+    participants do not: the next patient replaces them)."""
+    return p.status not in ("not_evaluable", "safety_only")
+
+
+def replaced(p: PatientOutcome, protocol: Protocol) -> bool:
+    """Whether the trial enrols a replacement for ``p``, so that ``p`` does not count against
+    the arm's places: in phase 1 a participant who fills no cohort place (:func:`fills_place`);
+    in phase 2 one given a level outside the dose finding (status ``safety_only``: not treated
+    at the RP2D) when ``evaluation.phase2_fallback`` is ``replace``. The one rule the phase 2
+    expansion and the enrolment limits read."""
+    if p.phase == 1:
+        return not fills_place(p)
+    if p.phase == 2 and p.status == "safety_only":
+        rules = protocol.evaluation
+        return rules is not None and rules.phase2_fallback.value == "replace"
+    return False
+
+
 def patient_outcomes(
     session: Session, arm: Arm, protocol: Protocol, as_of: date
 ) -> list[PatientOutcome]:

@@ -24,19 +24,7 @@ from dosewise.store.tables import Lymphodepletion, ResponseAssessment
 
 def visit_schedule(protocol: Protocol) -> tuple[Visit, ...]:
     """Every visit of ``protocol.visits`` with its window, for ``clinical.visit_status``."""
-    return tuple(
-        Visit(
-            v.name,
-            v.label,
-            v.day,
-            v.before,
-            v.after,
-            v.assessments,
-            v.why or "",
-            zh=v.in_lang("label", "zh") if "label" in v.zh else "",
-        )
-        for v in protocol.visits
-    )
+    return protocol.visit_schedule()
 
 
 @dataclass(frozen=True)

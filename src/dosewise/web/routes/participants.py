@@ -110,6 +110,16 @@ def _act(
     return redirect(f"/participants/{study_id}?done={done}#{section}")
 
 
+def _correction(form: Form, section: str) -> tuple[str | None, str, str]:
+    """Whether the post corrects the section's existing record: the reason typed in
+    ``<section>_correction_reason`` (the correction form always sends the field; the service
+    refuses an empty one), the section to show errors in, and that field's name."""
+    field = f"{section}_correction_reason"
+    if field not in form:
+        return None, section, field
+    return form.get(field), f"{section}_correct", field
+
+
 def _signing(page: Page, form: Form, field: str, meaning: str = "approval") -> Signing:
     """The e-signature of an act: the password re-entered in ``field`` (Part 11 §11.200)."""
     return Signing(page.rt.passwords, page.rt.settings, form.get(field), meaning)
@@ -143,8 +153,15 @@ def consent(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) -
         "patient_able_to_sign",
         "consent_version",
         "signatures",
+        "consent_correction_reason",
     )
-    aliases = {"age_years": "consent_age_years", "date_of_birth": "consent_age_years"}
+    aliases = {
+        "age_years": "consent_age_years",
+        "date_of_birth": "consent_age_years",
+        "correction_reason": "consent_correction_reason",
+    }
+    # Optional on the consent form: given, the post corrects the recorded consent of that version.
+    reason = form.get("consent_correction_reason") or None
 
     def act(uow: UnitOfWork) -> object:
         return participants.record_consent(
@@ -152,6 +169,7 @@ def consent(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) -
             study_id,
             records.consent_record(form, protocol),
             consent_version=records.required_text(form, "consent_version"),
+            correction_reason=reason,
         )
 
     def outcome(consent: object) -> str:
@@ -257,7 +275,9 @@ CERTIFICATE_FIELDS = ("weight_kg", "tnc", "viability", "cd3", "car", "volume_ml"
 
 @router.post("/{study_id}/release")
 def release(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) -> Response:
+    """Release the product, or correct the released one before the infusion (signed again)."""
     page, form = posted_form
+    reason, section, reason_field = _correction(form, "release")
 
     def act(uow: UnitOfWork) -> object:
         weight = number(form, "weight_kg")
@@ -271,19 +291,23 @@ def release(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) -
             weight_kg=float(weight),
             released_on=records.day(form, "released_on", required=True),  # type: ignore[arg-type]
             signing=_signing(page, form, "release_password"),
+            correction_reason=reason,
         )
 
     aliases = {
         "password": "release_password",
+        "correction_reason": reason_field,
         **{f"certificate.{k}": k for k in ("tnc", "viability", "cd3", "car", "volume_ml")},
     }
-    fields = (*RELEASE_FIELDS, "released_on", "release_password")
-    required = ("lot", *CERTIFICATE_FIELDS, "released_on", "release_password")
+    fields = (*RELEASE_FIELDS, "released_on", "release_password", reason_field)
+    required: tuple[str, ...] = ("lot", *CERTIFICATE_FIELDS, "released_on", "release_password")
+    if reason is not None:
+        required = (*required, reason_field)
     return _act(
         page,
         form,
         study_id,
-        "release",
+        section,
         fields,
         act,
         aliases,
@@ -294,7 +318,9 @@ def release(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) -
 
 @router.post("/{study_id}/lymphodepletion")
 def lymphodepletion(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) -> Response:
+    """Record the lymphodepleting regimen, or correct the recorded one (with a reason)."""
     page, form = posted_form
+    reason, section, reason_field = _correction(form, "lymphodepletion")
 
     def act(uow: UnitOfWork) -> object:
         return products.record_lymphodepletion(
@@ -304,27 +330,32 @@ def lymphodepletion(study_id: str, posted_form: tuple[Page, Form] = Depends(post
             agents=records.lymphodepletion_agents(form),
             start_on=records.day(form, "ld_start_on", required=True),  # type: ignore[arg-type]
             end_on=records.day(form, "ld_end_on"),
+            correction_reason=reason,
         )
 
-    aliases = {"start_on": "ld_start_on", "end_on": "ld_end_on"}
-    fields = ("regimen", "ld_start_on", "ld_end_on")
-    return _act(page, form, study_id, "lymphodepletion", fields, act, aliases, required=fields[:2])
+    aliases = {"start_on": "ld_start_on", "end_on": "ld_end_on", "correction_reason": reason_field}
+    fields = ("regimen", "ld_start_on", "ld_end_on", reason_field)
+    required = fields[:2] if reason is None else (*fields[:2], reason_field)
+    return _act(page, form, study_id, section, fields, act, aliases, required=required)
 
 
 @router.post("/{study_id}/infusion")
 def infusion(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) -> Response:
+    """Record the infusion, or correct the recorded one (with a reason); either needs a signed
+    deviation when the dose is outside every level's window."""
     page, form = posted_form
+    reason, section, reason_field = _correction(form, "infusion")
 
     def act(uow: UnitOfWork) -> object:
         volume = number(form, "infused_volume_ml")
         if volume is None:
             raise InvalidInput("infused_volume_ml", None, "is required")
         weight = number(form, "infusion_weight_kg")
-        reason = (form.get("deviation_reason") or "").strip()
+        why = (form.get("deviation_reason") or "").strip()
         deviation = None
-        if reason or form.get("deviation_password"):
+        if why or form.get("deviation_password"):
             signing = _signing(page, form, "deviation_password", "responsibility")
-            deviation = deviations.DeviationIn(reason, signing)
+            deviation = deviations.DeviationIn(why, signing)
         return products.record_infusion(
             uow,
             study_id,
@@ -332,12 +363,14 @@ def infusion(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) 
             infused_volume_ml=float(volume),
             weight_kg=None if weight is None else float(weight),
             deviation=deviation,
+            correction_reason=reason,
         )
 
     aliases = {
         "weight_kg": "infusion_weight_kg",
         "deviation.reason": "deviation_reason",
         "password": "deviation_password",
+        "correction_reason": reason_field,
     }
     fields = (
         "infused_on",
@@ -345,11 +378,14 @@ def infusion(study_id: str, posted_form: tuple[Page, Form] = Depends(posted())) 
         "infusion_weight_kg",
         "deviation_reason",
         "deviation_password",
+        reason_field,
     )
-    required = ("infused_on", "infused_volume_ml")
+    required: tuple[str, ...] = ("infused_on", "infused_volume_ml")
+    if reason is not None:
+        required = (*required, reason_field)
     numbers = ("infused_volume_ml", "infusion_weight_kg")
     return _act(
-        page, form, study_id, "infusion", fields, act, aliases, required=required, numbers=numbers
+        page, form, study_id, section, fields, act, aliases, required=required, numbers=numbers
     )
 
 
