@@ -21,14 +21,14 @@ from pathlib import Path
 
 import pytest
 
-from dosewise.report.design_report import DesignReport, design_report_html
+from dosewise.report.design_report import DesignReport
 from dosewise.report.dsmb import DsmbReport, build_dsmb, dsmb_html
 from dosewise.report.render import write_document
 from dosewise.report.trial_data import TrialData
 from pdf_checks import PDFFONTS, is_cjk_font, pdf_font_rows
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from test_browser_language import ALLOWED, HAN, latin_words  # noqa: E402
+from test_browser_language import ALLOWED, HAN, latin_words
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pdftotext") is None, reason="pdftotext (poppler) not installed"
