@@ -35,3 +35,24 @@ def test_the_next_step_reason_follows_the_requests_language(
         client.get(f"{API}/arms/autologous/state", headers=en).json()["next"]["reason"]
         == (english["reason"])
     )
+
+
+def test_the_arm_notes_are_codes_with_words_in_the_requests_language(
+    client: TestClient, tokens: dict[str, dict[str, str]]
+) -> None:
+    """``notes`` keeps its English strings (in the request's language) and ``note_codes`` adds
+    each note's code and parameters; the words come from the one catalog."""
+    stat = tokens["stat"]
+    english = client.get(f"{API}/arms/autologous/state", headers=stat).json()
+    codes = {n["reason_code"]: n for n in english["note_codes"]}
+    assert set(codes) == {"note_fallback_safety_only", "note_calendar"}
+    assert codes["note_fallback_safety_only"]["reason_params"] == {"level": "DL-1"}
+    assert codes["note_calendar"]["reason_params"] == {"zone": "Asia/Shanghai"}
+    assert english["notes"] == [n["reason"] for n in english["note_codes"]]
+    assert "Asia/Shanghai" in english["notes"][1] and not HAN.search(" ".join(english["notes"]))
+
+    zh = {**stat, "Accept-Language": "zh-CN"}
+    chinese = client.get(f"{API}/arms/autologous/state", headers=zh).json()
+    assert chinese["note_codes"] == english["note_codes"]
+    assert chinese["notes"][1] == "日历日期为试验时区（Asia/Shanghai）的日期；时间以 UTC 存储。"
+    assert all(HAN.search(n) for n in chinese["notes"])

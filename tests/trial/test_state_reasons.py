@@ -60,6 +60,10 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "phase2_expansion": {"level": "DL1", "dose": 2, "assigned": 3, "expansion": 12, "enrolled": 4},
     "phase2_full": {"level": "DL1", "dose": 2, "assigned": 12, "expansion": 12, "enrolled": 12},
     "phase2_rp2d": {"level": "DL1"},
+    "note_fallback_safety_only": {"level": "DL-1"},
+    "note_fallback_actual": {"level": "DL-1", "design_dose": 1},
+    "note_no_fallback": {},
+    "note_calendar": {"zone": "Asia/Shanghai"},
 }
 
 

@@ -35,6 +35,8 @@ def test_the_pages_offer_the_packaged_font_to_browsers_without_one(
     assert font.status_code == 200 and font.headers["content-type"] == "font/otf"
     assert font.content[:4] == b"OTTO"  # an OpenType (CFF) font file
     css = client.get("/static/style.css").text
-    assert 'src: url("/fonts/cjk")' in css and "unicode-range: U+3000-303F" in css
+    assert 'url("/fonts/cjk") format("opentype")' in css and "unicode-range: U+3000-303F" in css
+    # First in the list: after a Latin-only local font Chromium keeps boxes (tests/e2e).
+    assert 'font-family: "dosewise CJK", system-ui' in css
     monkeypatch.setattr(fonts, "cjk_font", lambda: None)
     assert client.get("/fonts/cjk").status_code == 404

@@ -40,18 +40,32 @@ class TermName:
 
 
 @lru_cache(maxsize=1)
-def _data() -> tuple[dict[str, ChineseTerm], dict[str, str]]:
-    raw: Any = safe_load(
+def _raw() -> Any:
+    return safe_load(
         resources.files("dosewise.clinical").joinpath(_RESOURCE).read_text(encoding="utf-8")
     )
-    sources = {str(k): str(v) for k, v in raw["sources"].items()}
-    terms: dict[str, ChineseTerm] = {}
-    for row in raw["terms"]:
+
+
+def _rows(key: str, sources: dict[str, str]) -> dict[str, ChineseTerm]:
+    """The file's ``key`` list (``terms`` or ``socs``) by case-folded English name."""
+    found: dict[str, ChineseTerm] = {}
+    for row in _raw().get(key) or []:
         term = ChineseTerm(str(row["en"]), str(row["zh"]), str(row["source"]))
         if term.source not in sources:
             raise ValueError(f"{_RESOURCE}: {term.en!r} cites unknown source {term.source!r}")
-        terms[term.en.casefold()] = term
-    return terms, sources
+        found[term.en.casefold()] = term
+    return found
+
+
+@lru_cache(maxsize=1)
+def _data() -> tuple[dict[str, ChineseTerm], dict[str, str]]:
+    sources = {str(k): str(v) for k, v in _raw()["sources"].items()}
+    return _rows("terms", sources), sources
+
+
+@lru_cache(maxsize=1)
+def _socs() -> dict[str, ChineseTerm]:
+    return _rows("socs", _data()[1])
 
 
 def chinese_terms() -> tuple[ChineseTerm, ...]:
@@ -78,6 +92,18 @@ def term_name(name: str, lang: str | None) -> TermName:
     if not (lang and lang.lower().startswith("zh")):
         return TermName(english, english, False)
     entry = chinese_term(english)
+    if entry is None:
+        return TermName(english, english, True)
+    return TermName(entry.zh, english, False)
+
+
+def soc_name(name: str, lang: str | None) -> TermName:
+    """A system organ class (MedDRA SOC, as CTCAE groups its terms) as shown in ``lang``; an
+    SOC without a Chinese name keeps its English name, flagged ``english_only``."""
+    english = name.strip()
+    if not (lang and lang.lower().startswith("zh")):
+        return TermName(english, english, False)
+    entry = _socs().get(english.casefold())
     if entry is None:
         return TermName(english, english, True)
     return TermName(entry.zh, english, False)

@@ -177,6 +177,10 @@ def build_dsmb(data: TrialData) -> DsmbReport:
                 "grade": int(e.grade),
                 "onset_day": e.study_day,
                 "outcome": e.outcome or ("resolved" if e.resolved_on else "not resolved"),
+                # What the site recorded (free text, shown as typed), else resolved or not in
+                # the report's language.
+                "outcome_recorded": e.outcome or None,
+                "resolved": e.resolved_on is not None,
             }
             for e in records(ae[ae["serious"].astype(bool)])
         ],
@@ -250,20 +254,33 @@ def _dlt_rows(data: TrialData) -> list[dict[str, Any]]:
         person = people.loc[a.participant_id]
         ids = list(a.dlt_event_ids) or ([a.adverse_event_id] if a.adverse_event_id else [])
         events = [ae.loc[i] for i in ids if i in ae.index]
+        event_list = [
+            {"term": e["term"], "grade": int(e["grade"]), "day": e["study_day"]} for e in events
+        ]
+        rationale = a.rationale or ""
         rows.append(
             {
                 "study_id": a.study_id,
                 "arm_id": a.arm_id,
                 "level": person["actual_level"],
                 "events": "; ".join(f"{e['term']} (grade {e['grade']})" for e in events) or "—",
-                "event_list": [{"term": e["term"], "grade": int(e["grade"])} for e in events],
+                "event_list": event_list,
                 "grade": max((int(e["grade"]) for e in events), default=None),
                 "onset_day": min((e["study_day"] for e in events), default=None),
-                "rationale": a.rationale or "",
+                "rationale": rationale,
+                # The DLT rule's own words (not an investigator's): shown from the events in
+                # the report's language instead.
+                "by_rule": rationale == _rule_words(event_list),
                 "adjudicated_on": a.adjudicated_on.isoformat(),
             }
         )
     return rows
+
+
+def _rule_words(events: list[dict[str, Any]]) -> str:
+    """The rationale the DLT rule writes for these events (``dosewise.clinical.dlt``), in
+    English: "DLT: Cytokine release syndrome grade 4 (day 2)"."""
+    return "DLT: " + ", ".join(f"{e['term']} grade {e['grade']} (day {e['day']})" for e in events)
 
 
 def _ae_terms(data: TrialData) -> list[dict[str, Any]]:

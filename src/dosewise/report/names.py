@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
-from dosewise.clinical.ctcae_zh import term_name
+from dosewise.clinical.ctcae_zh import TermName, soc_name, term_name
 from dosewise.report.i18n import N_, Translator
 
 #: The mark after an AE term that has no Chinese name.
@@ -51,7 +51,15 @@ class ReportNames:
         """An AE term in the report's language; an English-only one marked as such."""
         if not term:
             return Markup("—")
-        name = term_name(term, self.lang)
+        return self._marked(term_name(term, self.lang))
+
+    def soc(self, soc: str | None) -> Markup:
+        """A system organ class in the report's language; an English-only one marked."""
+        if not soc:
+            return Markup("—")
+        return self._marked(soc_name(soc, self.lang))
+
+    def _marked(self, name: TermName) -> Markup:
         if not name.english_only:
             return Markup.escape(name.text)
         note = Translator(self.lang)(ENGLISH_TERM)

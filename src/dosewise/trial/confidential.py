@@ -111,7 +111,7 @@ def redact_for(actor: Actor, state: ArmState) -> ArmState:
         cohort=cohort,
         next=nxt,
         history=_text(state.history, pattern),
-        notes=_text(state.notes, pattern),
+        note_codes=_text(state.note_codes, pattern),
         other_sites=other_sites(hidden),
     )
 

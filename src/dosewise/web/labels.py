@@ -214,23 +214,6 @@ BOP2_DECISIONS: dict[str, str] = {
     "not_promising": N_("Not promising"),
 }
 
-#: The arm state's notes (``dosewise.trial.state.arm_state``), for the catalog.
-ARM_NOTES: dict[str, str] = {
-    "A fallback product (DL-1) is outside the dose finding (fallback_policy safety_only): the "
-    "participant is followed for safety only and replaced in the design.": N_(
-        "A fallback product (DL-1) is outside the dose finding (fallback_policy safety_only): the "
-        "participant is followed for safety only and replaced in the design."
-    ),
-    "A fallback product is analysed at its actual level (DL-1 = design dose 1).": N_(
-        "A fallback product is analysed at its actual level (DL-1 = design dose 1)."
-    ),
-    "The calendar day is the date in the trial's time zone (the first site's); times are "
-    "stored in UTC.": N_(
-        "The calendar day is the date in the trial's time zone (the first site's); times are "
-        "stored in UTC."
-    ),
-}
-
 NEXT_ACTIONS: dict[str, str] = {
     "assign": N_("Assign"),
     "wait": N_("Wait"),

@@ -615,7 +615,10 @@ class ArmStateOut(BaseModel):
     closure: dict[str, Any] | None
     phase2: dict[str, Any] | None
     history: list[dict[str, Any]]
+    #: How the state is read, in the request's language (English by default).
     notes: list[str]
+    #: The same notes as data: ``reason_code``, ``reason_params`` and the English ``reason``.
+    note_codes: list[dict[str, Any]] = []
     #: Signed records of the arm changed since signing (no dose is assigned while any exist).
     broken_signatures: list[dict[str, Any]] = []
     #: For a user of one site: other sites' participants as counts (``participants``,

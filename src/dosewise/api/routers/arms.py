@@ -53,6 +53,7 @@ def _state(user: CurrentUser, rt: Runtime, arm_id: str, lang: str = "en") -> dic
         data["next"] = state.next.to_dict(lang)
         if lang != "en":  # English: the stored reasons, exactly as `dosewise arm state` prints
             data["history"] = [{**h, "reason": decision_text(h, lang)} for h in data["history"]]
+            data["notes"] = [decision_text(n, lang) for n in data["note_codes"]]
         return signed.with_signatures(uow.session, arm_id, data)
 
 

@@ -28,6 +28,7 @@ from dosewise.trial.audit import Actor
 from dosewise.trial.esign import Signing
 from dosewise.trial.services import adverse_events as aes
 from dosewise.trial.services import dlt, dosing, participants, phases, products, responses
+from dosewise.trial.services.calendar import today
 from dosewise.trial.services.errors import MustWait
 from dosewise.trial.uow import Clock, UnitOfWork
 
@@ -158,7 +159,8 @@ class ServiceDesk:
 
     def arm_state(self, user: str, arm_id: str) -> dict[str, Any]:
         with self._uow(user, readonly=True) as uow:
-            return arm_state(uow.session, arm_id, as_of=uow.now().date()).to_dict()
+            # The site calendar's day, as the API and the pages use it (not the UTC date).
+            return arm_state(uow.session, arm_id, as_of=today(uow)).to_dict()
 
     def assign(self, user: str, study_id: str, arm_version: int) -> dict[str, Any]:
         """The assignment (API field names), or ``{"error": {...}}`` when the design says wait."""

@@ -56,6 +56,7 @@ from dosewise.design import Boin12, Boin12Params, Decision, TiteBoin12, TitePati
 from dosewise.design.tite import TiteDecision
 from dosewise.protocol import Protocol
 from dosewise.store.tables import Arm, Bop2Look, DoseAssignment, Phase1Closure
+from dosewise.trial.calendar import site_zone
 from dosewise.trial.state.cache import records_cache
 from dosewise.trial.state.later import (
     NextStep,
@@ -74,7 +75,7 @@ from dosewise.trial.state.participant import (
     patient_outcomes,
     replaced,
 )
-from dosewise.trial.state.reasons import nested
+from dosewise.trial.state.reasons import nested, reason_text
 from dosewise.trial.state.sources import arm_protocol
 from dosewise.trial.uow import NotFound
 
@@ -160,7 +161,10 @@ class ArmState:
     obd: dict[str, Any] | None = None
     closure: dict[str, Any] | None = None
     phase2: dict[str, Any] | None = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    #: Notes on how the state is read, as reason codes with parameters (``reason_code``,
+    #: ``reason_params``, and the English ``reason``), rendered in en/zh from
+    #: :data:`~dosewise.trial.state.reasons.STEP_MESSAGES`; ``notes`` is their English text.
+    note_codes: tuple[dict[str, Any], ...] = field(default_factory=tuple)
     #: The arm's design as a typed value (``params`` is its JSON form, with the method).
     design_params: Boin12Params | None = None
     #: Other sites' participants as counts, when the state was redacted for a site user
@@ -176,6 +180,11 @@ class ArmState:
         """Participants enrolled in ``phase`` who count against its limit (not replaced)."""
         enrolled = sum(1 for p in self.patients if p.phase == phase)
         return enrolled - self.replaced_by_phase.get(phase, 0)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The notes in English (the ``notes`` of the JSON, as before the codes)."""
+        return tuple(str(n["reason"]) for n in self.note_codes)
 
     @property
     def pending(self) -> tuple[PatientOutcome, ...]:
@@ -242,6 +251,7 @@ class ArmState:
             "phase2": self.phase2,
             "history": list(self.history),
             "notes": list(self.notes),
+            "note_codes": [dict(n) for n in self.note_codes],
         }
 
 
@@ -381,30 +391,29 @@ def compute_arm_state(
         design_params=params,
         outside_doses=_outside_rows(protocol, patients),
         replaced_by_phase=dict(Counter(p.phase for p in patients if replaced(p, protocol))),
-        notes=(
+        note_codes=(
             _fallback_note(protocol),
-            "The calendar day is the date in the trial's time zone (the first site's); "
-            "times are stored in UTC.",
+            _note("note_calendar", zone=site_zone(session).key),
         ),
     )
     return state
 
 
-def _fallback_note(protocol: Protocol) -> str:
+def _note(code: str, **params: Any) -> dict[str, Any]:
+    """A note as a reason code, its parameters and its English words."""
+    return {"reason_code": code, "reason_params": params, "reason": reason_text(code, params)}
+
+
+def _fallback_note(protocol: Protocol) -> dict[str, Any]:
     """How the arm analyses a fallback product (``dose_levels.fallback_policy``)."""
     ladder = protocol.dose_levels
     fallback = next((lv for lv in ladder.levels if lv.role == "fallback"), None)
     if fallback is None:
-        return "The protocol has no fallback level."
+        return _note("note_no_fallback")
     if not fallback.in_design:
-        return (
-            f"A fallback product ({fallback.name}) is outside the dose finding "
-            "(fallback_policy safety_only): the participant is followed for safety only and "
-            "replaced in the design."
-        )
-    return (
-        f"A fallback product is analysed at its actual level ({fallback.name} = design dose "
-        f"{fallback.design_index.value}, fallback_policy analyse_at_actual)."
+        return _note("note_fallback_safety_only", level=fallback.name)
+    return _note(
+        "note_fallback_actual", level=fallback.name, design_dose=fallback.design_index.value
     )
 
 

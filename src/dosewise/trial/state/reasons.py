@@ -97,6 +97,38 @@ STEP_MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "en": "Phase 2: every patient receives the RP2D {level}.",
         "zh": "第二阶段：每位受试者接受 RP2D {level}。",
     },
+    # -- the arm state's notes (ArmState.note_codes) ------------------------------------------
+    "note_fallback_safety_only": {
+        "en": (
+            "A fallback product ({level}) is outside the dose finding (fallback_policy "
+            "safety_only): the participant is followed for safety only and replaced in the design."
+        ),
+        "zh": (
+            "后备产品（{level}）不参与剂量探索（后备策略：仅安全性）：该受试者仅随访安全性，"
+            "并在设计中被替换。"
+        ),
+    },
+    "note_fallback_actual": {
+        "en": (
+            "A fallback product is analysed at its actual level ({level} = design dose "
+            "{design_dose}, fallback_policy analyse_at_actual)."
+        ),
+        "zh": (
+            "后备产品按其实际剂量水平分析（{level} = 设计剂量 {design_dose}，"
+            "后备策略：按实际剂量分析）。"
+        ),
+    },
+    "note_no_fallback": {
+        "en": "The protocol has no fallback level.",
+        "zh": "方案没有后备剂量水平。",
+    },
+    "note_calendar": {
+        "en": (
+            "The calendar day is the date in the trial's time zone ({zone}); times are stored "
+            "in UTC."
+        ),
+        "zh": "日历日期为试验时区（{zone}）的日期；时间以 UTC 存储。",
+    },
     # -- fragments ----------------------------------------------------------------------------
     "_until": {
         "en": (
