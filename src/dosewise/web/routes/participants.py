@@ -28,7 +28,16 @@ from dosewise.web import participant_view as pview
 from dosewise.web import protocol_view as pv
 from dosewise.web import records
 from dosewise.web.clinical_forms import CRS_FIELDS, ICANS_FIELDS, number
-from dosewise.web.render import Form, FormErrors, Page, WebRoute, page_for, posted, redirect
+from dosewise.web.render import (
+    Form,
+    FormErrors,
+    Page,
+    WebRoute,
+    general_words,
+    page_for,
+    posted,
+    redirect,
+)
 
 router = APIRouter(prefix="/participants", route_class=WebRoute, include_in_schema=False)
 
@@ -112,7 +121,8 @@ def consent_check(study_id: str, posted_form: tuple[Page, Form] = Depends(posted
 
         check = protocol.check_consent(parse_consent(records.consent_record(form, protocol)))
     except DosewiseError as exc:
-        return page.render("participants/_consent_check.html", check=None, message=exc.message)
+        message = general_words(exc, page.locale)
+        return page.render("participants/_consent_check.html", check=None, message=message)
     return page.render("participants/_consent_check.html", check=check, message=None)
 
 
