@@ -71,10 +71,8 @@ class EligibilityCriteria(Frozen):
     @model_validator(mode="after")
     def _unique(self) -> EligibilityCriteria:
         problems: list[tuple[str, object, str]] = []
-        known = set(self.findings)
-        for name in self.finding_names:
-            if name not in known:
-                problems.append((f"finding_names.{name}", name, "no criterion reads this finding"))
+        # Which finding a name belongs to is checked with the arm requirements too (the
+        # protocol's cross-section check: ``unread_finding_names``).
         ids: set[str] = set()
         numbers: set[tuple[str, int]] = set()
         for i, crit in enumerate(self.criteria):
@@ -88,6 +86,13 @@ class EligibilityCriteria(Frozen):
             numbers.add((crit.kind, crit.number))
         raise_problems(problems)
         return self
+
+    def unread_finding_names(self, *more: Criterion) -> list[str]:
+        """Names in ``finding_names`` that no criterion (of these or ``more``) reads."""
+        known = set(self.findings) | {
+            check.name for crit in more for check in crit.checks if isinstance(check, FindingCheck)
+        }
+        return [name for name in self.finding_names if name not in known]
 
     def finding_name(self, name: str, lang: str | None = "en") -> str:
         """A finding in words, in ``lang``; the code when the file names it nowhere."""

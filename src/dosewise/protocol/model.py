@@ -527,7 +527,10 @@ class Protocol(Frozen):
         extra = () if self.evaluation is None else self.evaluation.arm_requirements
         if not extra:
             return self.eligibility
-        return EligibilityCriteria(criteria=(*self.eligibility.criteria, *extra))
+        return EligibilityCriteria(
+            criteria=(*self.eligibility.criteria, *extra),
+            finding_names=self.eligibility.finding_names,
+        )
 
     def check_consent(self, record: ConsentRecord) -> ConsentCheck:
         """What the patient's age band requires and what is missing."""
@@ -544,6 +547,9 @@ def _cross_problems(p: Protocol) -> list[tuple[str, Any, str]]:
     for arm_id in p.design.per_arm:
         if arm_id not in ids:
             out.append((f"design.per_arm.{arm_id}", arm_id, f"no such arm ({', '.join(ids)})"))
+    requirements = () if p.evaluation is None else p.evaluation.arm_requirements
+    for name in p.eligibility.unread_finding_names(*requirements):
+        out.append((f"eligibility.finding_names.{name}", name, "no criterion reads this finding"))
     for i, crit in enumerate(p.eligibility.criteria):
         for arm_id in crit.arms or ():
             if arm_id not in ids:
