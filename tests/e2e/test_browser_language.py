@@ -51,11 +51,12 @@ ALLOWED = frozenset(
         *("CDISC", "SAS", "XPT", "ZIP", "ClinicalTrials.gov", "REST", "API"),
         *("ECOG", "ALL", "LBL", "T-ALL", "T-LBL", "HLA", "ANC", "CNS", "PDF", "CSV", "XML"),
         *("JSON", "SDTM", "ODM", "ID", "NCT", "DSMB", "ICF", "ICE", "v5.0", "v4.03", "MedDRA"),
-        *("BM", "CSF", "ULN", "AIDS", "CD5+", "OC", "CPAP", "BiPAP"),
+        *("BM", "CSF", "ULN", "AIDS", "CD5+", "OC", "CPAP", "BiPAP", "DV", "N"),
         # response categories, written beside their Chinese words
         *("PR", "SD", "NR", "PD", "NE"),
         # units
         *("kg", "mL", "L", "mg", "g", "dL", "m²", "h", "min", "µL", "UTC", "IU", "U"),
+        *("mmol", "µmol"),
         # dose names (DL-1, DL1, DL2 are matched as tokens too)
         *("DL-1", "DL1", "DL2", "DL3"),
         # drug names

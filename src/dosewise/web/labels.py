@@ -427,3 +427,12 @@ AUDIT_ENTITIES: dict[str, str] = {
     "data_queries": N_("Data query"),
     "data_query_messages": N_("Query message"),
 }
+
+#: The registry's phases (ClinicalTrials.gov ``phases``).
+REGISTRY_PHASES: dict[str, str] = {
+    "EARLY_PHASE1": N_("Early phase 1"),
+    "PHASE1": N_("Phase 1"),
+    "PHASE2": N_("Phase 2"),
+    "PHASE3": N_("Phase 3"),
+    "PHASE4": N_("Phase 4"),
+}

@@ -10,6 +10,7 @@ else → the message, with its status. Forms handle their own errors, to show th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -17,6 +18,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import jinja2
+from markupsafe import Markup, escape
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
@@ -64,6 +66,7 @@ def environment(locale: str) -> jinja2.Environment:
     )
     trans = translations(locale)
     env.install_gettext_translations(trans, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["zh_marked"] = zh_marked
     lang = reason_lang(locale)
     env.globals.update(
         reason=lambda item: reason_words(item, lang),
@@ -75,6 +78,16 @@ def environment(locale: str) -> jinja2.Environment:
         static=lambda path: f"/static/{path}?v={STATIC_VERSION}",
     )
     return env
+
+
+_HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+
+
+def zh_marked(text: Any) -> Markup:
+    """``text`` escaped, with each run of Chinese characters marked ``lang="zh"`` (a Chinese
+    name inside an English sentence: read, spoken and checked as Chinese)."""
+    escaped = str(escape(text))
+    return Markup(_HAN_RUN.sub(lambda m: f'<span lang="zh">{m.group(0)}</span>', escaped))
 
 
 def reason_lang(locale: str) -> str:
