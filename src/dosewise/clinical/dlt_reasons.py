@@ -183,4 +183,4 @@ def stored_parts(value: Any) -> list[tuple[str, list[Why]]]:
     return [(str(rid), [(str(c), dict(p)) for c, p in whys]) for rid, whys in value]
 
 
-__all__ = ["REASONS", "Why", "event_text", "grades", "render", "stored_parts"]
+__all__ = ["REASONS", "Lang", "Why", "event_text", "grades", "render", "stored_parts"]

@@ -134,7 +134,7 @@ class ProtocolTexts:
         its dict) in the page's language; the stored English ``reason`` when it has no code."""
         if not item:
             return ""
-        lang = "zh" if self.zh else "en"
+        lang: dlt_reasons.Lang = "zh" if self.zh else "en"
         try:
             if item.get("reason_parts"):
                 return dlt_reasons.event_text(

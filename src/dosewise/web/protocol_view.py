@@ -72,7 +72,7 @@ class TableGroup:
     arms: tuple[str, ...]
     params: Boin12Params
     tables: DecisionTables
-    settings: list[tuple[str, str]]
+    settings: list[tuple[str, str | tuple[str, ...]]]
     boundaries: list[dict[str, Any]]
     grids: list[tuple[int, list[int], list[tuple[int, list[str]]]]]
 
