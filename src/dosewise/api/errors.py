@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dosewise.errors import DosewiseError
+from dosewise.http.language import negotiate
 from dosewise.trial.state.reasons import known_code, reason_text
 
 log = logging.getLogger("dosewise.api")
@@ -130,7 +131,7 @@ async def _dosewise_error(request: Request, exc: Exception) -> JSONResponse:
     status = int(getattr(exc, "http_status", 422))
     code = str(getattr(exc, "code", "invalid"))
     if exc.reason_code and known_code(exc.reason_code):
-        lang = "zh" if "zh" in (request.headers.get("accept-language") or "").lower() else "en"
+        lang = "zh" if negotiate(request.headers.get("accept-language")) == "zh_CN" else "en"
         body = {
             "error": {
                 "code": code,

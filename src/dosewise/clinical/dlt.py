@@ -30,6 +30,7 @@ from dosewise.clinical.ctcae import (
     Scale,
     find_term,
 )
+from dosewise.clinical.dlt_reasons import Why, event_text, render
 from dosewise.errors import InvalidInput, InvalidParameter
 
 Category = Literal["crs", "icans", "gvhd", "haematological", "non_haematological", "death", "any"]
@@ -285,6 +286,11 @@ class EventDlt:
     status: EventStatus
     rules: tuple[str, ...]
     reason: str
+    #: The reason as data: per rule, its reasons (:mod:`~dosewise.clinical.dlt_reasons`);
+    #: empty with ``no_rule`` when no rule covers the event.
+    parts: tuple[tuple[str, tuple[Why, ...]], ...] = ()
+    reason_code: str = ""
+    reason_params: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -296,6 +302,9 @@ class EventDlt:
             "is_dlt": self.status == "dlt",
             "rules": list(self.rules),
             "reason": self.reason,
+            "reason_parts": [[rid, [list(w) for w in whys]] for rid, whys in self.parts],
+            "reason_code": self.reason_code or None,
+            "reason_params": self.reason_params,
         }
 
 
@@ -310,6 +319,9 @@ class DltAssessment:
     window_end: date
     observed_until: date
     events: tuple[EventDlt, ...] = ()
+    #: The reason as data (:mod:`~dosewise.clinical.dlt_reasons`).
+    reason_code: str = ""
+    reason_params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def has_dlt(self) -> bool:
@@ -332,6 +344,8 @@ class DltAssessment:
             "evaluable": self.evaluable,
             "toxicity": self.toxicity,
             "reason": self.reason,
+            "reason_code": self.reason_code or None,
+            "reason_params": self.reason_params,
             "definition_version": self.definition_version,
             "window_start": self.window_start.isoformat(),
             "window_end": self.window_end.isoformat(),
@@ -395,8 +409,11 @@ def classify_dlts(
         evs,
     )
     classified = tuple(_classify_event(i, e, definition, ctx) for i, e in enumerate(evs))
-    status, reason = _patient_status(classified, definition, ctx, death_date, off_study_date)
-    return DltAssessment(status, reason, *base, classified)
+    status, why = _patient_status(classified, definition, ctx, death_date, off_study_date)
+    code, params = why
+    return DltAssessment(
+        status, render(why), *base, classified, reason_code=code, reason_params=params
+    )
 
 
 def _check_event_dates(
@@ -417,34 +434,37 @@ def _patient_status(
     ctx: _Context,
     death_date: date | None,
     off_study_date: date | None,
-) -> tuple[PatientStatus, str]:
+) -> tuple[PatientStatus, Why]:
     days = (ctx.observed_until - ctx.infusion).days
     need = definition.min_follow_up_days
     complete = days >= need
+    counts = {"days": days, "need": need}
     dlts = [e for e in events if e.status == "dlt"]
     if dlts and (complete or definition.evaluability.dlt_before_end_counts):
-        names = ", ".join(f"{e.term} grade {e.grade} (day {e.onset_day})" for e in dlts)
-        return "dlt", f"DLT: {names}"
+        names = [{"term": e.term, "grade": e.grade, "day": e.onset_day} for e in dlts]
+        return "dlt", ("dlt", {"events": names})
     pending = [e for e in events if e.status == "pending"]
     if pending and ctx.open:
-        return "pending", f"pending: {pending[0].term}: {pending[0].reason}"
+        return "pending", ("pending_event", _nested(pending[0]))
     unknown = [e for e in events if e.status in ("indeterminate", "pending")]
     if unknown:
-        return "not_evaluable", f"DLT status unknown: {unknown[0].term}: {unknown[0].reason}"
+        return "not_evaluable", ("unknown_event", _nested(unknown[0]))
     if dlts:  # a DLT that does not count before the end of follow-up
         if ctx.open:
-            return "pending", f"DLT recorded; follow-up day {days} of {need}"
-        return "not_evaluable", f"DLT recorded but follow-up ended on day {days} of {need}"
+            return "pending", ("dlt_in_follow_up", counts)
+        return "not_evaluable", ("dlt_follow_up_ended", counts)
     if complete:
-        return "no_dlt", f"no DLT through study day {need} (followed to day {days})"
+        return "no_dlt", ("no_dlt", counts)
     if ctx.open:
-        return "pending", f"no DLT so far; in follow-up, day {days} of {need}"
-    why = (
-        f"died on study day {days}"
-        if death_date is not None and death_date == ctx.observed_until
-        else f"off study on study day {days}"
-    )
-    return "not_evaluable", f"{why}, before day {need}, without a DLT"
+        return "pending", ("no_dlt_so_far", counts)
+    died = death_date is not None and death_date == ctx.observed_until
+    return "not_evaluable", ("died_early" if died else "off_study_early", counts)
+
+
+def _nested(event: EventDlt) -> dict[str, Any]:
+    """An event's term and reasons, as a parameter of the participant's reason."""
+    parts = [[rid, [[c, p] for c, p in whys]] for rid, whys in event.parts]
+    return {"term": event.term, "event": parts}
 
 
 def _classify_event(i: int, event: AdverseEvent, d: DltDefinition, ctx: _Context) -> EventDlt:
@@ -452,25 +472,34 @@ def _classify_event(i: int, event: AdverseEvent, d: DltDefinition, ctx: _Context
     results = [(rule.id, _apply(rule, event, ctx)) for rule in d.rules if rule.covers(event)]
     order: tuple[EventStatus, ...] = ("dlt", "pending", "indeterminate")
     for status in order:
-        hits = [(rid, why) for rid, (st, why) in results if st == status]
+        hits = tuple((rid, whys) for rid, (st, whys) in results if st == status)
         if hits:
-            reason = "; ".join(f"{rid}: {why}" for rid, why in hits)
             rules = tuple(r for r, _ in hits)
-            return EventDlt(i, event.term, event.grade, onset_day, status, rules, reason)
+            return EventDlt(
+                i, event.term, event.grade, onset_day, status, rules, event_text(hits), hits
+            )
     if results:
-        reason = "; ".join(f"{rid}: {why}" for rid, (_, why) in results)
-        return EventDlt(i, event.term, event.grade, onset_day, "not_dlt", (), reason)
-    reason = f"no DLT rule covers {event.term} grade {event.grade}"
-    return EventDlt(i, event.term, event.grade, onset_day, "not_dlt", (), reason)
+        parts = tuple((rid, whys) for rid, (_, whys) in results)
+        return EventDlt(
+            i, event.term, event.grade, onset_day, "not_dlt", (), event_text(parts), parts
+        )
+    why: Why = ("no_rule", {"term": event.term, "grade": event.grade})
+    return EventDlt(i, event.term, event.grade, onset_day, "not_dlt", (), render(why), (), *why)
 
 
-def _apply(rule: DltRule, event: AdverseEvent, ctx: _Context) -> tuple[EventStatus, str]:
-    """One rule against one event: the status and a one-line reason."""
+def _grades(rule: DltRule) -> dict[str, Any]:
+    return {"min_grade": rule.min_grade, "max_grade": rule.max_grade}
+
+
+def _apply(
+    rule: DltRule, event: AdverseEvent, ctx: _Context
+) -> tuple[EventStatus, tuple[Why, ...]]:
+    """One rule against one event: the status and its reasons (one line when rendered)."""
     if event.grade < rule.min_grade:
-        return "not_dlt", f"grade {event.grade} is below {rule.grades()}"
+        return "not_dlt", (("below_grade", {"grade": event.grade, **_grades(rule)}),)
     excepted = _exception(rule, event, ctx)
     if excepted:
-        return "not_dlt", f"excepted ({excepted})"
+        return "not_dlt", (("excepted", {"exception": excepted}),)
     reached = event.first_reached(rule.min_grade)
     assert reached is not None
     day = (reached - ctx.infusion).days
@@ -478,59 +507,57 @@ def _apply(rule: DltRule, event: AdverseEvent, ctx: _Context) -> tuple[EventStat
     # lymphodepletion starts before day 0 and is the very toxicity it targets (clinical.md §2.2).
     in_window = day <= (ctx.window_end - ctx.infusion).days
     if rule.persists_beyond_day is None and not (day >= 0 and in_window):
-        return "not_dlt", f"reached grade {rule.min_grade} on study day {day}, outside the window"
+        return "not_dlt", (("outside_window", {"min_grade": rule.min_grade, "day": day}),)
     if rule.requires_attribution and event.attribution not in ctx.related:
-        return "not_dlt", f"attribution {event.attribution}: not related to the product"
+        return "not_dlt", (("not_related", {"attribution": event.attribution}),)
     if rule.exclude_if_present_at_baseline and event.baseline_present:
-        return "not_dlt", "present before lymphodepletion"
+        return "not_dlt", (("at_baseline", {}),)
     if rule.exclude_if_due_to_disease and event.due_to_disease:
-        return "not_dlt", "explained by the disease"
+        return "not_dlt", (("disease", {}),)
     status: EventStatus = "dlt"
-    why = f"{rule.grades()} on study day {day}"
+    why: Why = ("on_day", {**_grades(rule), "day": day})
     if rule.not_dlt_if_resolves is not None:
         status, why = _resolution(rule.not_dlt_if_resolves, event, reached, ctx)
     if status == "dlt" and rule.persists_beyond_day is not None:
         status, why = _persistence(rule, event, ctx)
     if status == "dlt" and rule.scale is not None and event.scale != rule.scale:
-        why += f" (graded by {event.scale}; the rule expects {rule.scale})"
-    return status, why
+        return status, (why, ("scale", {"scale": event.scale, "rule_scale": rule.scale}))
+    return status, (why,)
 
 
 def _resolution(
     res: Resolution, event: AdverseEvent, reached: date, ctx: _Context
-) -> tuple[EventStatus, str]:
+) -> tuple[EventStatus, Why]:
     improved = event.improved_to(res.to_grade, reached)
-    limit = f"{res.within_hours:g} h"
+    limit = f"{res.within_hours:g}"
     if improved is not None:
         hours = (improved - reached).days * 24
+        params = {"to_grade": res.to_grade, "hours": hours, "limit": limit}
         if hours <= res.within_hours:
-            return "not_dlt", f"improved to grade <= {res.to_grade} in {hours} h (<= {limit})"
-        return "dlt", f"improved to grade <= {res.to_grade} only after {hours} h (> {limit})"
+            return "not_dlt", ("improved_in_time", params)
+        return "dlt", ("improved_late", params)
     hours = (ctx.observed_until - reached).days * 24
     if hours > res.within_hours:
-        return "dlt", f"not improved to grade <= {res.to_grade} within {limit}"
+        return "dlt", ("not_improved", {"to_grade": res.to_grade, "limit": limit})
     last = reached + timedelta(hours=res.within_hours)
     if ctx.open:
-        return "pending", f"a DLT unless it improves to grade <= {res.to_grade} by {last}"
-    return "indeterminate", f"observation ended before the {limit} limit"
+        return "pending", ("pending_improvement", {"to_grade": res.to_grade, "last": str(last)})
+    return "indeterminate", ("ended_before_limit", {"limit": limit})
 
 
-def _persistence(rule: DltRule, event: AdverseEvent, ctx: _Context) -> tuple[EventStatus, str]:
+def _persistence(rule: DltRule, event: AdverseEvent, ctx: _Context) -> tuple[EventStatus, Why]:
     assert rule.persists_beyond_day is not None
     check = ctx.infusion + timedelta(days=rule.persists_beyond_day + 1)
-    beyond = f"beyond study day {rule.persists_beyond_day}"
+    params = {"min_grade": rule.min_grade, "day": rule.persists_beyond_day}
     if ctx.observed_until >= check:
         if event.grade_on(check) >= rule.min_grade:
-            return "dlt", f"grade >= {rule.min_grade} persisting {beyond}"
-        return (
-            "not_dlt",
-            f"recovered below grade {rule.min_grade} by day {rule.persists_beyond_day}",
-        )
+            return "dlt", ("persisting", params)
+        return "not_dlt", ("recovered_by", params)
     if event.grade_on(ctx.observed_until) < rule.min_grade:
-        return "not_dlt", f"recovered below grade {rule.min_grade}"
+        return "not_dlt", ("recovered", {"min_grade": rule.min_grade})
     if ctx.open:
-        return "pending", f"a DLT if grade >= {rule.min_grade} persists {beyond}"
-    return "indeterminate", f"observation ended before day {rule.persists_beyond_day + 1}"
+        return "pending", ("pending_persistence", params)
+    return "indeterminate", ("ended_before_day", {"day": rule.persists_beyond_day + 1})
 
 
 def _exception(rule: DltRule, event: AdverseEvent, ctx: _Context) -> str | None:

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 
 from dosewise.trial.access import Forbidden
+from dosewise.trial.refusals import refusal
 
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -27,4 +28,4 @@ def check_header(method: str, sent: str | None, token: str) -> None:
     if method in SAFE_METHODS:
         return
     if not sent or not hmac.compare_digest(sent, csrf_token(token)):
-        raise Forbidden(CSRF_HEADER, None, "missing or wrong CSRF token for a cookie session")
+        raise refusal(Forbidden, CSRF_HEADER, None, "csrf_missing")

@@ -27,6 +27,7 @@ from dosewise.report.trial_data import TrialData, load_trial_data
 from dosewise.store.session import Database
 from dosewise.trial.access import Forbidden, authorize, reaches_every_site
 from dosewise.trial.audit import Actor
+from dosewise.trial.refusals import refusal
 from dosewise.trial.uow import UnitOfWork
 
 #: A writer: the trial's records, the output path (a file, or an existing folder for folder
@@ -126,11 +127,14 @@ def authorize_export(actor: Actor, kind: str) -> ExportKind:
     for action in spec.actions:
         authorize(actor, action)  # 403 naming the action when the role may not at all
         if not reaches_every_site(actor, action):
-            raise Forbidden(
+            raise refusal(
+                Forbidden,
                 "kind",
                 kind,
-                f"the {spec.title} holds every site's records; "
-                f"{actor.username} may read site {actor.site_id} only",
+                "report_every_site",
+                report=kind,
+                username=actor.username,
+                site=actor.site_id,
             )
     return spec
 

@@ -33,6 +33,7 @@ from dosewise.store.tables import LOCALES, ROLES, AuthSession, Site, User
 from dosewise.trial import password_policy
 from dosewise.trial.audit import Actor, iso_utc
 from dosewise.trial.password_policy import HIDDEN
+from dosewise.trial.refusals import CHOICES, refusal
 from dosewise.trial.uow import DuplicateRecord, NotFound, UnitOfWork
 
 #: A lock-out that lasts until an administrator unlocks the account.
@@ -72,32 +73,7 @@ SITE_RULE: dict[Role, str] = {
 }
 
 #: Every action an entry point can ask about, and what it means.
-ACTIONS: dict[str, str] = {
-    "site.read": "list the trial's sites",
-    "user.read": "list and read user accounts",
-    "user.manage": "create users, change roles and sites, unlock and reset passwords",
-    "audit.read": "read the audit trail",
-    "audit.verify": "verify the audit trail's hash chain",
-    "audit.export": "export the audit trail",
-    "arm.read": "read an arm's dose-finding state",
-    "participant.read": "read participants and their records",
-    "participant.write": (
-        "register, screen, consent, enroll participants and enter their clinical data "
-        "(lymphodepletion, infusion, adverse events, responses)"
-    ),
-    "dose.assign": "ask the design for a participant's dose",
-    "dose.confirm": "confirm a dose decision (e-signature)",
-    "product.release": "release a product for infusion",
-    "dlt.adjudicate": "adjudicate dose-limiting toxicities",
-    "deviation.record": "record a protocol deviation (investigator's e-signature)",
-    "phase1.close": "close phase 1 of an arm (OBD and RP2D, e-signature)",
-    "phase2.look": "run a phase 2 (BOP2) interim look",
-    "scenario.simulate": "simulate an arm's design under a scenario of one's own (web page)",
-    "report.read": "read trial reports of every site (DSMB, ClinicalTrials.gov)",
-    "query.read": "read data queries",
-    "query.raise": "raise data queries on a record's field, and close or re-open them",
-    "query.answer": "answer data queries",
-}
+ACTIONS: dict[str, str] = {k: v["en"] for k, v in CHOICES["action"].items()}
 
 A, S = Scope.ALL, Scope.SITE
 _admin, _inv, _coord, _stat, _dsmb, _mon, _dm = (
@@ -194,14 +170,18 @@ def authorize(actor: Actor, action: str, site_id: str | None = None) -> Scope:
     """The actor's scope for ``action`` at ``site_id``; :class:`Forbidden` if not allowed."""
     scope = scope_of(actor.role, action)
     if scope is None:
-        raise Forbidden("action", action, f"role {actor.role or 'none'} may not {ACTIONS[action]}")
+        raise refusal(
+            Forbidden, "action", action, "role_may_not", role=actor.role or "none", action=action
+        )
     if (
         scope is Scope.SITE
         and site_id is not None
         and actor.site_id is not None
         and site_id != actor.site_id
     ):
-        raise Forbidden("site_id", site_id, f"{actor.username} works at site {actor.site_id} only")
+        raise refusal(
+            Forbidden, "site_id", site_id, "other_site", username=actor.username, site=actor.site_id
+        )
     return scope
 
 
@@ -312,7 +292,7 @@ def _locale(value: str) -> str:
 def find_user(uow: UnitOfWork, username: str) -> User:
     user = uow.session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound("username", username, "no such user")
+        raise refusal(NotFound, "username", username, "no_such_user")
     return user
 
 

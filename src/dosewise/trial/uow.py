@@ -46,6 +46,7 @@ from dosewise.store.session import COMMITTING, WRITE_OPTION, Database
 from dosewise.store.tables import Arm
 from dosewise.trial import audit
 from dosewise.trial.audit import Actor, Entry
+from dosewise.trial.refusals import refusal
 
 Clock = Callable[[], datetime]
 log = logging.getLogger("dosewise.trial")
@@ -256,7 +257,7 @@ class UnitOfWork:
             stmt = stmt.with_for_update().execution_options(populate_existing=True)
         found = self.session.execute(stmt).scalar_one_or_none()
         if found is None:
-            raise NotFound(model.__tablename__, key, "no such record")
+            raise refusal(NotFound, model.__tablename__, key, "no_such_record")
         return found
 
     def lock(self, model: type[M], key: object | None = None, *, where: Any = None) -> M:
@@ -284,7 +285,7 @@ class UnitOfWork:
         )
         found = self.session.execute(stmt).scalar_one_or_none()
         if found is None:
-            raise NotFound(model.__tablename__, key, "no such record")
+            raise refusal(NotFound, model.__tablename__, key, "no_such_record")
         return found
 
     def claim_arm(self, arm_id: str, expected_version: int | None = None) -> Arm:

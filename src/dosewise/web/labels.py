@@ -364,3 +364,60 @@ NEXT_STEPS: dict[str, str] = {
     "response": N_("Record a response assessment"),
     "bor": N_("Derive the best overall response"),
 }
+
+#: Response categories (``clinical.response``) in words; the category's abbreviation stays.
+RESPONSES: dict[str, str] = {
+    "CR": N_("CR"),
+    "CRi": N_("CRi"),
+    "PR": N_("PR"),
+    "SD/NR": N_("SD/NR"),
+    "PD": N_("PD"),
+    "NE": N_("NE"),
+}
+
+#: The registry's recruitment statuses (ClinicalTrials.gov ``overallStatus`` and site status).
+REGISTRY_STATUSES: dict[str, str] = {
+    "NOT_YET_RECRUITING": N_("Not yet recruiting"),
+    "RECRUITING": N_("Recruiting"),
+    "ACTIVE_NOT_RECRUITING": N_("Active, not recruiting"),
+    "COMPLETED": N_("Completed"),
+    "ENROLLING_BY_INVITATION": N_("Enrolling by invitation"),
+    "SUSPENDED": N_("Suspended"),
+    "TERMINATED": N_("Terminated"),
+    "WITHDRAWN": N_("Withdrawn"),
+}
+
+#: Countries of the registry's sites.
+COUNTRIES: dict[str, str] = {"China": N_("China")}
+
+#: A dose level's role in the protocol (``dose_levels.levels[].role``).
+LEVEL_ROLES: dict[str, str] = {
+    "start": N_("starting dose"),
+    "escalation": N_("escalation"),
+    "fallback": N_("fallback"),
+}
+
+#: The audit trail's record types (tables), in words: the clinical ones and the rest.
+AUDIT_ENTITIES: dict[str, str] = {
+    **RECORD_TYPES,
+    "sites": N_("Site"),
+    "protocol_versions": N_("Protocol version"),
+    "arms": N_("Arm"),
+    "users": N_("User account"),
+    "auth_sessions": N_("Session"),
+    "e_signatures": N_("E-signature"),
+    "protocol_deviations": N_("Protocol deviation"),
+    "phase1_closures": N_("Phase 1 closure"),
+    "bop2_looks": N_("BOP2 look"),
+    "data_queries": N_("Data query"),
+    "data_query_messages": N_("Query message"),
+}
+
+#: The registry's phases (ClinicalTrials.gov ``phases``).
+REGISTRY_PHASES: dict[str, str] = {
+    "EARLY_PHASE1": N_("Early phase 1"),
+    "PHASE1": N_("Phase 1"),
+    "PHASE2": N_("Phase 2"),
+    "PHASE3": N_("Phase 3"),
+    "PHASE4": N_("Phase 4"),
+}

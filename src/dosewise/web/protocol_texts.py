@@ -16,6 +16,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from dosewise.clinical import dlt_reasons
 from dosewise.clinical.ctcae_zh import term_name
 from dosewise.clinical.schedule import Visit
 from dosewise.protocol import Protocol
@@ -62,6 +63,14 @@ class ProtocolTexts:
                 return arm.in_lang("label", self.locale)
         return arm_id or "—"
 
+    def arms(self, arm_ids: Any) -> str:
+        """Several arms' labels joined ("自体、…" / "Autologous, …")."""
+        return self.joined(self.arm(str(a)) for a in arm_ids or ())
+
+    def joined(self, items: Any) -> str:
+        """Words joined as a list in the page's language."""
+        return ("、" if self.zh else ", ").join(str(i) for i in items)
+
     def site(self, name: str | None) -> str:
         """A site's name, found by its registry (English) name."""
         for site in self.protocol.registry.sites:
@@ -71,7 +80,7 @@ class ProtocolTexts:
 
     def criterion(self, criterion_id: str, field: str = "title") -> str:
         """A criterion's title (or ``text``)."""
-        for crit in self.protocol.eligibility.criteria:
+        for crit in self.protocol.screening_criteria.criteria:
             if crit.id == criterion_id:
                 return crit.in_lang(field, self.locale) or crit.in_lang("text", self.locale)
         return criterion_id
@@ -96,6 +105,10 @@ class ProtocolTexts:
         """A consent form (``treatment`` …) in words."""
         return self.protocol.consent.form_name(form, self.locale)
 
+    def consent_forms(self, forms: Any) -> str:
+        """Several consent forms in words, joined."""
+        return self.joined(self.consent_form(str(f)) for f in forms or ())
+
     def consent_missing(self, text: str) -> str:
         """A stored "<form> consent form: <signer>" line in words (other lines as they are)."""
         match = _MISSING_SIGNATURE.match(text)
@@ -112,6 +125,38 @@ class ProtocolTexts:
             if known.name == visit:
                 return known.in_lang("label", self.locale)
         return visit or "—"
+
+    def dlt_reason(self, item: Mapping[str, Any] | None) -> str:
+        """Why the DLT rule gives what it gives (a participant's or an event's assessment, as
+        its dict) in the page's language; the stored English ``reason`` when it has no code."""
+        if not item:
+            return ""
+        lang: dlt_reasons.Lang = "zh" if self.zh else "en"
+        try:
+            if item.get("reason_parts"):
+                return dlt_reasons.event_text(
+                    dlt_reasons.stored_parts(item["reason_parts"]),
+                    lang,
+                    term=self._term,
+                    rule=self.rule,
+                )
+            if item.get("reason_code") in dlt_reasons.REASONS:
+                why = (str(item["reason_code"]), dict(item.get("reason_params") or {}))
+                return dlt_reasons.render(why, lang, term=self._term, rule=self.rule)
+        except (KeyError, IndexError, TypeError, ValueError):
+            pass
+        return str(item.get("reason") or "")
+
+    def _term(self, term: str) -> str:
+        """An AE term in words (Chinese when known)."""
+        return term_name(term, self.locale).text
+
+    def unit(self, unit: str | None) -> str:
+        """A regimen's dose unit (``mg/m2/day``) in the page's words (``mg/m²/天``)."""
+        shown = (unit or "").replace("m2", "m²")
+        if self.locale.startswith("zh"):
+            shown = shown.replace("/day", "/天")
+        return shown
 
     def ae(self, term: str | None) -> Markup:
         """An AE term: Chinese when known; else the English CTCAE term, marked as English."""

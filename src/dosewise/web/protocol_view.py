@@ -72,13 +72,14 @@ class TableGroup:
     arms: tuple[str, ...]
     params: Boin12Params
     tables: DecisionTables
-    settings: list[tuple[str, str]]
+    settings: list[tuple[str, str | tuple[str, ...]]]
     boundaries: list[dict[str, Any]]
     grids: list[tuple[int, list[int], list[tuple[int, list[str]]]]]
 
 
-def design_settings(tables: DecisionTables) -> list[tuple[str, str]]:
-    """(label message id, value) pairs of the design's settings."""
+def design_settings(tables: DecisionTables) -> list[tuple[str, str | tuple[str, ...]]]:
+    """(label message id, value) pairs of the design's settings; a value in parts is text and
+    message ids (each part is translated)."""
     p = tables.params
     b = boin_boundaries(p.phi_t, p.phi1, p.phi2)
     return [
@@ -97,8 +98,16 @@ def design_settings(tables: DecisionTables) -> list[tuple[str, str]]:
             N_("Cohort size / maximum N / n_earlystop"),
             f"{p.cohort_size} / {p.max_n} / {p.n_earlystop or '—'}",
         ),
-        (N_("Start dose / tie-break"), f"{p.start_dose} / {p.tie_break}"),
+        (N_("Start dose / tie-break"), (f"{p.start_dose} / ", TIE_BREAKS[p.tie_break])),
     ]
+
+
+#: How the design breaks a tie between doses of equal utility, in words.
+TIE_BREAKS: dict[str, str] = {
+    "random": N_("at random"),
+    "higher": N_("the higher dose"),
+    "lower": N_("the lower dose"),
+}
 
 
 def _grid(tables: DecisionTables, n: int) -> tuple[int, list[int], list[tuple[int, list[str]]]]:

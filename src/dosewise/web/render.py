@@ -10,6 +10,7 @@ else → the message, with its status. Forms handle their own errors, to show th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,10 +21,12 @@ import jinja2
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
+from markupsafe import Markup, escape
 
 from dosewise.errors import DosewiseError
 from dosewise.http.auth import Runtime, runtime
 from dosewise.trial.access import NotAuthenticated, PasswordChangeRequired
+from dosewise.trial.refusals import Lang, subject
 from dosewise.trial.state.later import NextStep
 from dosewise.trial.state.reasons import assignment_text, decision_text, known_code, reason_text
 from dosewise.trial.uow import UnitOfWork
@@ -63,6 +66,7 @@ def environment(locale: str) -> jinja2.Environment:
     )
     trans = translations(locale)
     env.install_gettext_translations(trans, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["zh_marked"] = zh_marked
     lang = reason_lang(locale)
     env.globals.update(
         reason=lambda item: reason_words(item, lang),
@@ -74,6 +78,16 @@ def environment(locale: str) -> jinja2.Environment:
         static=lambda path: f"/static/{path}?v={STATIC_VERSION}",
     )
     return env
+
+
+_HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+
+
+def zh_marked(text: Any) -> Markup:
+    """``text`` escaped, with each run of Chinese characters marked ``lang="zh"`` (a Chinese
+    name inside an English sentence: read, spoken and checked as Chinese)."""
+    escaped = str(escape(text))
+    return Markup(_HAN_RUN.sub(lambda m: f'<span lang="zh">{m.group(0)}</span>', escaped))
 
 
 def reason_lang(locale: str) -> str:
@@ -179,18 +193,20 @@ class FormErrors:
             self.general.append(_general(exc, exc.rule))
         self.sources.append((target, exc))
 
-    def localized(self, words: Callable[[DosewiseError], str]) -> FormErrors:
-        """The same errors with each service rule in ``words`` (the page's language)."""
+    def localized(self, words: Callable[[DosewiseError], str], locale: str = "en") -> FormErrors:
+        """The same errors with each service rule in ``words`` (the page's language), and the
+        field each names in that language's words."""
+        lang = reason_lang(locale)
         fields = dict(self.fields)
         general = [g for g in self.general]
         for target, exc in self.sources:
             text = words(exc)
             if target is not None:
                 aliases = {exc.field: target}
-                fields.update(_placed(exc, target, aliases, text))
+                fields.update(_placed(exc, target, aliases, text, lang))
             else:
                 english = _general(exc, exc.rule)
-                general = [_general(exc, text) if g == english else g for g in general]
+                general = [_general(exc, text, lang) if g == english else g for g in general]
         return FormErrors(fields, general, list(self.sources))
 
     @classmethod
@@ -214,16 +230,33 @@ def _target(exc: DosewiseError, known: Iterable[str], aliases: Mapping[str, str]
 
 
 def _placed(
-    exc: DosewiseError, target: str | None, aliases: Mapping[str, str], text: str
+    exc: DosewiseError,
+    target: str | None,
+    aliases: Mapping[str, str],
+    text: str,
+    lang: str = "en",
 ) -> dict[str, str]:
     if target is None:
         return {}
     name = aliases.get(exc.field, exc.field)
-    return {target: text if target == name else f"{exc.field}: {text}"}
+    if target == name:
+        return {target: text}
+    return {target: _headed(subject(exc.field, None, _lang(lang)), text, lang)}
 
 
-def _general(exc: DosewiseError, text: str) -> str:
-    return f"{exc.field}={exc.value!r}: {text}" if exc.value is not None else f"{exc.field}: {text}"
+def _general(exc: DosewiseError, text: str, lang: str = "en") -> str:
+    """``field=value: rule`` (in Chinese: the field's words, the value, the rule)."""
+    return _headed(subject(exc.field, exc.value, _lang(lang)), text, lang)
+
+
+def _headed(head: str, text: str, lang: str) -> str:
+    if not head:
+        return text
+    return f"{head}: {text}" if lang == "en" else f"{head}：{text}"
+
+
+def _lang(lang: str) -> Lang:
+    return "zh" if lang == "zh" else "en"
 
 
 def error_words(exc: DosewiseError, locale: str) -> str:
@@ -242,6 +275,11 @@ def error_words(exc: DosewiseError, locale: str) -> str:
         except (KeyError, ValueError, TypeError):
             return exc.rule
     return tr(exc.rule)
+
+
+def general_words(exc: DosewiseError, locale: str) -> str:
+    """A service error as one line in ``locale``: what it is about, then its rule."""
+    return _general(exc, error_words(exc, locale), reason_lang(locale))
 
 
 # --------------------------------------------------------------------------- the page
@@ -289,7 +327,9 @@ class Page:
         values.update(context)
         for key, value in list(values.items()):
             if isinstance(value, FormErrors) and value.sources:
-                values[key] = value.localized(lambda exc: error_words(exc, self.locale))
+                values[key] = value.localized(
+                    lambda exc: error_words(exc, self.locale), self.locale
+                )
         html = env.get_template(template).render(values)
         return HTMLResponse(html, status_code=status_code)
 
@@ -386,12 +426,13 @@ def error_page(request: Request, exc: DosewiseError) -> HTMLResponse:
     except DosewiseError:
         user = None
     page = _page(request, rt, user)
+    lang = reason_lang(page.locale)
     if status == 403:
-        # The page says in the user's language that the role or site does not allow this; the
-        # refusal's own rule (a form out of date, which act the role may not do) follows where
-        # it has words in that language (the access rules' texts are English only so far).
+        # The page says in the user's language that the role or site does not allow this, then
+        # the refusal's own rule in that language (which act the role may not do, which site
+        # the user works at, a form out of date); a rule without words in it is left out.
         words = error_words(exc, page.locale)
-        message = words if words != exc.rule or page.locale == "en" else ""
+        message = words if words != exc.rule or lang == "en" else ""
     else:
-        message = _general(exc, error_words(exc, page.locale))
+        message = _general(exc, error_words(exc, page.locale), lang)
     return page.render("error.html", status_code=status, status=status, message=message)

@@ -24,6 +24,7 @@ from dosewise.store.tables import Site
 from dosewise.trial import access
 from dosewise.trial.access import Forbidden, NotAuthenticated
 from dosewise.trial.audit import Actor
+from dosewise.trial.refusals import refusal
 from dosewise.trial.uow import UnitOfWork
 from dosewise.web.i18n import DEFAULT_TIMEZONE
 
@@ -119,7 +120,7 @@ def _trial_timezone(uow: UnitOfWork) -> str:
 def check_csrf(user: WebUser, sent: str | None) -> None:
     """A form's token must be the session's; otherwise the request is refused (403)."""
     if not sent or not hmac.compare_digest(sent, user.csrf):
-        raise Forbidden(CSRF_FIELD, None, "the form is out of date or not from this site: reload")
+        raise refusal(Forbidden, CSRF_FIELD, None, "form_stale")
 
 
 def new_login_csrf() -> str:
@@ -130,4 +131,4 @@ def check_login_csrf(request: Request, sent: str | None) -> None:
     """The login form's hidden token must match its cookie (double submit)."""
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not cookie or not sent or not hmac.compare_digest(cookie, sent):
-        raise Forbidden(CSRF_FIELD, None, "the sign-in form expired: reload the page")
+        raise refusal(Forbidden, CSRF_FIELD, None, "signin_expired")

@@ -32,6 +32,7 @@ from dosewise.trial.access import visible_sites
 from dosewise.trial.audit import canonical_json, jsonable, sha256_hex
 from dosewise.trial.calendar import local_today
 from dosewise.trial.esign import Signing as Signing
+from dosewise.trial.refusals import refusal
 from dosewise.trial.state.arm import decision_seed as decision_seed
 from dosewise.trial.state.sources import arm_protocol as arm_protocol
 from dosewise.trial.state.sources import death_date as death_date
@@ -134,7 +135,7 @@ def participant(uow: UnitOfWork, study_id: str, action: str) -> Participant:
         except NotFound:
             found = None
     if found is None or (sites is not None and found.site_id not in sites):
-        raise NotFound("study_id", study_id, "no such participant")
+        raise refusal(NotFound, "study_id", study_id, "no_such_participant")
     return found
 
 
@@ -145,7 +146,7 @@ def enrollment_of(session: Session, participant_id: int) -> Enrollment | None:
 def require_enrollment(session: Session, p: Participant) -> Enrollment:
     found = enrollment_of(session, p.id)
     if found is None:
-        raise WrongState("study_id", p.study_id, "is not enrolled in an arm yet")
+        raise refusal(WrongState, "study_id", p.study_id, "not_enrolled")
     return found
 
 
@@ -178,13 +179,13 @@ def infusion_of(session: Session, participant_id: int) -> Infusion | None:
 def user_id(uow: UnitOfWork) -> int:
     """The acting person's user id (clinical acts are always done by a person)."""
     if uow.actor.user_id is None:
-        raise WrongState("user", uow.actor.username, "clinical acts are done by a logged-in user")
+        raise refusal(WrongState, "user", uow.actor.username, "logged_in_user")
     return uow.actor.user_id
 
 
 def acting_user(uow: UnitOfWork) -> User:
     if uow.actor.user_id is None:
-        raise WrongState("user", uow.actor.username, "only a person can sign")
+        raise refusal(WrongState, "user", uow.actor.username, "person_signs")
     return uow.get(User, uow.actor.user_id)
 
 
@@ -217,13 +218,15 @@ def not_future(field: str, value: date, uow: UnitOfWork, site_id: str | None = N
     """``value`` unless it is after today at the site (the trial's zone when no site is given)."""
     now = today(uow, site_id)
     if value > now:
-        raise InvalidInput(field, value.isoformat(), f"is in the future (today is {now})")
+        raise refusal(InvalidInput, field, value.isoformat(), "in_future", today=now.isoformat())
     return value
 
 
 def not_before(field: str, value: date, other: date | None, what: str) -> None:
     if other is not None and value < other:
-        raise InvalidInput(field, value.isoformat(), f"is before {what} ({other.isoformat()})")
+        raise refusal(
+            InvalidInput, field, value.isoformat(), "before_what", what=what, date=other.isoformat()
+        )
 
 
 def study_day(on: date, infused_on: date | None) -> int | None:

@@ -34,6 +34,7 @@ from dosewise.clinical import (
 )
 from dosewise.errors import InvalidInput
 from dosewise.store.tables import AdverseEvent, Arm, Consent, DltAdjudication, Participant
+from dosewise.trial.refusals import refusal
 from dosewise.trial.services._common import (
     arm_protocol,
     as_json,
@@ -82,39 +83,47 @@ def _grade(
     kind = known.kind if known is not None else None
     if kind == "crs" or crs is not None:
         if crs is None:
-            raise InvalidInput("crs", None, "CRS is graded from its ASTCT components: give crs")
+            raise refusal(InvalidInput, "crs", None, "give_components", syndrome="CRS", part="crs")
         if kind != "crs":
-            raise InvalidInput("crs", "...", f"components given for {term!r}, which is not CRS")
+            raise refusal(
+                InvalidInput, "crs", "...", "components_not_syndrome", term=term, syndrome="CRS"
+            )
         result = grade_crs(CrsAssessment.from_mapping(crs))
         components = dict(crs)
     elif kind == "icans" or icans is not None:
         if icans is None:
-            raise InvalidInput(
-                "icans", None, "ICANS is graded from its ASTCT components: give icans"
+            raise refusal(
+                InvalidInput, "icans", None, "give_components", syndrome="ICANS", part="icans"
             )
         if kind != "icans":
-            raise InvalidInput("icans", "...", f"components given for {term!r}, which is not ICANS")
+            raise refusal(
+                InvalidInput, "icans", "...", "components_not_syndrome", term=term, syndrome="ICANS"
+            )
         components = dict(icans)
         if components.get("age_years") is None and age is not None:
             components["age_years"] = age
         result = grade_icans(IcansAssessment.from_mapping(components))
     else:
         if grade is None:
-            raise InvalidInput("grade", None, "required: the CTCAE v5.0 grade (1-5)")
+            raise refusal(InvalidInput, "grade", None, "grade_required")
         return grade, None, None
     if result.grade == 0:
-        raise InvalidInput(
+        raise refusal(
+            InvalidInput,
             "crs" if kind == "crs" else "icans",
             "...",
-            f"the ASTCT 2019 grade of these components is 0 (no {result.syndrome}): "
-            + ("; ".join(result.notes) or "nothing to grade"),
+            "astct_grade_zero",
+            syndrome=result.syndrome,
+            notes="; ".join(result.notes) or "nothing to grade",
         )
     if grade is not None and grade != result.grade:
-        raise InvalidInput(
+        raise refusal(
+            InvalidInput,
             "grade",
             grade,
-            f"ASTCT 2019 gives grade {result.grade} (set by {result.determined_by}); "
-            "leave grade out or correct the components",
+            "astct_grade_differs",
+            grade=result.grade,
+            determined_by=result.determined_by,
         )
     return result.grade, components, result.to_dict()
 
@@ -222,11 +231,9 @@ def update_adverse_event(
     p = participant(uow, study_id, "participant.write")
     row = uow.session.get(AdverseEvent, event_id)
     if row is None or row.participant_id != p.id:
-        raise NotFound("event_id", event_id, f"no such adverse event of {study_id}")
+        raise refusal(NotFound, "event_id", event_id, "no_such_event", study_id=study_id)
     if row.version != version:
-        raise ConcurrencyConflict(
-            "version", version, f"the event is at version {row.version}: reload it and try again"
-        )
+        raise refusal(ConcurrencyConflict, "version", version, "event_version", version=row.version)
     stored = dict((row.components or {}).get("event") or {})
     if resolved_on is not None:
         check_date(uow, p, "resolved_on", resolved_on, after=AE_AFTER)

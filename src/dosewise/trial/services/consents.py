@@ -17,6 +17,7 @@ from sqlalchemy import select
 from dosewise.errors import InvalidInput
 from dosewise.protocol import parse_consent
 from dosewise.store.tables import Arm, Consent
+from dosewise.trial.refusals import refusal
 from dosewise.trial.services._common import WrongState, as_json, participant, protocol_of, user_id
 from dosewise.trial.services.timeline import check_date
 from dosewise.trial.state import next_status
@@ -59,36 +60,43 @@ def record_consent(
     """
     p = participant(uow, study_id, "participant.write")
     if p.off_study_on is not None:
-        raise WrongState("study_id", study_id, "is off study")
+        raise refusal(WrongState, "study_id", study_id, "off_study")
     version = consent_version.strip()
     if not version:
-        raise InvalidInput("consent_version", consent_version, "is required")
+        raise refusal(InvalidInput, "consent_version", consent_version, "required")
     same = _consent_of_version(uow, p.id, version)
     correcting = correction_reason is not None
     if correcting and not (correction_reason or "").strip():
-        raise InvalidInput("correction_reason", correction_reason, "is required for a correction")
+        raise refusal(
+            InvalidInput, "correction_reason", correction_reason, "required_for_correction"
+        )
     if same is not None and not correcting:
         state = "complete" if same.valid else "incomplete"
-        raise WrongState(
+        raise refusal(
+            WrongState,
             "consent_version",
             version,
-            f"{study_id} already has consent version {version} ({state}, "
-            f"{same.consent_on.isoformat()}): correct that record with a reason"
-            + ("" if same.valid else ", void it")
-            + ", or record consent on a new version",
+            "consent_exists",
+            study_id=study_id,
+            version=version,
+            state=state,
+            date=same.consent_on.isoformat(),
+            void="" if same.valid else ", void it",
         )
     if same is None and correcting:
-        raise InvalidInput(
+        raise refusal(
+            InvalidInput,
             "correction_reason",
             correction_reason,
-            f"there is no consent version {version} to correct",
+            "no_consent_to_correct",
+            version=version,
         )
     rules = _protocol_for_site(uow)
     rec = parse_consent(record)
     check_date(uow, p, "consent_date", rec.consent_date, after=("birth",))
     check = rules.check_consent(rec)
     if check.age_years is None:
-        raise InvalidInput("age_years", None, "give date_of_birth or age_years")
+        raise refusal(InvalidInput, "age_years", None, "age_or_birth")
     values = {
         "consent_on": rec.consent_date,
         "age_years": check.age_years,
@@ -126,15 +134,13 @@ def void_consent(uow: UnitOfWork, study_id: str, consent_id: int, *, reason: str
     p = participant(uow, study_id, "participant.write")
     row = uow.session.get(Consent, consent_id)
     if row is None or row.participant_id != p.id:
-        raise NotFound("consent_id", consent_id, f"no such consent of {study_id}")
+        raise refusal(NotFound, "consent_id", consent_id, "no_such_consent", study_id=study_id)
     if not reason.strip():
-        raise InvalidInput("reason", reason, "is required to void a consent")
+        raise refusal(InvalidInput, "reason", reason, "void_reason")
     if row.voided_at is not None:
-        raise WrongState("consent_id", consent_id, "is already voided")
+        raise refusal(WrongState, "consent_id", consent_id, "already_voided")
     if row.valid:
-        raise WrongState(
-            "consent_id", consent_id, "is complete: only an incomplete consent can be voided"
-        )
+        raise refusal(WrongState, "consent_id", consent_id, "consent_complete")
     uow.act("consent.void", reason=reason.strip(), site_id=p.site_id)
     row.voided_at = uow.now()
     row.void_reason = reason.strip()
@@ -170,5 +176,5 @@ def _protocol_for_site(uow: UnitOfWork) -> Any:
     """The protocol of the arms (all arms share the protocol version loaded at setup)."""
     version_id = uow.session.scalar(select(Arm.protocol_version_id).limit(1))
     if version_id is None:
-        raise NotFound("arms", None, "no arm loaded: run `dosewise db upgrade`")
+        raise refusal(NotFound, "arms", None, "no_arms")
     return protocol_of(uow.session, version_id)

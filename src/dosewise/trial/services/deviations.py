@@ -18,6 +18,7 @@ from sqlalchemy import select
 from dosewise.errors import InvalidInput
 from dosewise.store.tables import Participant, ProtocolDeviation
 from dosewise.trial.access import authorize, visible_sites
+from dosewise.trial.refusals import refusal
 from dosewise.trial.services._common import Signing, participant, sign, user_id
 from dosewise.trial.services.timeline import check_date
 from dosewise.trial.signed import deviation_content
@@ -55,12 +56,12 @@ def add_deviation(
     """Write and sign a deviation inside the caller's act (the caller commits)."""
     authorize(uow.actor, "deviation.record", p.site_id)
     if category not in CATEGORIES:
-        raise InvalidInput("category", category, f"must be one of {', '.join(CATEGORIES)}")
+        raise refusal(InvalidInput, "category", category, "one_of", choices=CATEGORIES)
     reason = deviation.reason.strip()
     if not reason:
-        raise InvalidInput("deviation.reason", deviation.reason, "is required for a deviation")
+        raise refusal(InvalidInput, "deviation.reason", deviation.reason, "deviation_reason")
     if not description.strip():
-        raise InvalidInput("description", description, "is required")
+        raise refusal(InvalidInput, "description", description, "required")
     row = uow.add(
         ProtocolDeviation(
             participant_id=p.id,

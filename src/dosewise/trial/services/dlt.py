@@ -27,6 +27,7 @@ from dosewise.errors import InvalidInput
 from dosewise.protocol import Protocol
 from dosewise.store.tables import DltAdjudication, Participant
 from dosewise.trial import signed
+from dosewise.trial.refusals import refusal
 from dosewise.trial.services._common import (
     Signing,
     WrongState,
@@ -69,7 +70,7 @@ def evaluate(uow: UnitOfWork, p: Participant, protocol: Protocol) -> DltAssessme
     events = clinical_events(events_of(uow, p.id))
     if infusion is None:
         if p.off_study_on is None:
-            raise WrongState("study_id", p.study_id, "is not infused yet: nothing to adjudicate")
+            raise refusal(WrongState, "study_id", p.study_id, "not_infused_adjudicate")
         return classify_dlts(
             events, definition, p.off_study_on, assessed_on=p.off_study_on, infused=False
         )
@@ -88,13 +89,14 @@ def _not_evaluable_reason(protocol: Protocol, code: str | None, needed: bool) ->
     rules = adjudication_rules(protocol)
     if code is None:
         if needed and rules is not None:
-            codes = ", ".join(c.code for c in rules.not_evaluable_reasons)
-            rule = f"required to adjudicate not evaluable: one of {codes}"
-            raise InvalidInput("not_evaluable_reason", None, rule)
+            codes = [c.code for c in rules.not_evaluable_reasons]
+            raise refusal(
+                InvalidInput, "not_evaluable_reason", None, "not_evaluable_required", choices=codes
+            )
         return None
     if rules is not None and rules.reason(code) is None:
-        codes = ", ".join(c.code for c in rules.not_evaluable_reasons)
-        raise InvalidInput("not_evaluable_reason", code, f"must be one of {codes}")
+        codes = [c.code for c in rules.not_evaluable_reasons]
+        raise refusal(InvalidInput, "not_evaluable_reason", code, "one_of", choices=codes)
     return code
 
 
@@ -130,41 +132,43 @@ def adjudicate_dlt(
     decided_evaluable = rule_evaluable if evaluable is None else evaluable
     if decided_dlt:
         if decided_evaluable is False:
-            raise InvalidInput("evaluable", False, "a participant with a DLT is DLT-evaluable")
+            raise refusal(InvalidInput, "evaluable", False, "dlt_is_evaluable")
         decided_evaluable = True
     open_window = _window_open(assessment, p, today(uow))
     provisional = False
     if not decided_dlt and decided_evaluable is not False and open_window:
         if final is True:
-            raise DltWindowOpen(
+            raise refusal(
+                DltWindowOpen,
                 "final",
                 True,
-                f"{study_id} is in the DLT window until {assessment.window_end.isoformat()}: "
-                '"no DLT" can only be provisional ("no DLT so far") until then, or adjudicate '
-                "not evaluable with one of the protocol's reasons",
+                "dlt_window_open",
+                study_id=study_id,
+                date=assessment.window_end.isoformat(),
             )
         if is_dlt is False or final is False:
             provisional, decided_evaluable = True, True
     elif final is False:
-        raise InvalidInput(
-            "final", False, 'only a "no DLT" inside the DLT window can be provisional'
-        )
+        raise refusal(InvalidInput, "final", False, "provisional_only_in_window")
     if decided_evaluable is None:
-        raise WrongState(
+        raise refusal(
+            WrongState,
             "study_id",
             study_id,
-            f"the DLT assessment is still pending ({assessment.reason}; window ends "
-            f"{assessment.window_end.isoformat()}): adjudicate when it is known, or record a "
-            'provisional "no DLT so far" (is_dlt false)',
+            "dlt_pending",
+            why=assessment.reason,
+            date=assessment.window_end.isoformat(),
         )
     why = (rationale or "").strip() or None
     departs = not provisional and (decided_dlt != rule_dlt or decided_evaluable != rule_evaluable)
     if departs and why is None:
-        raise InvalidInput(
+        raise refusal(
+            InvalidInput,
             "rationale",
             None,
-            f"required to depart from the protocol's rule, which gives {assessment.status} "
-            f"({assessment.reason})",
+            "rationale_to_depart",
+            status=assessment.status,
+            why=assessment.reason,
         )
     reason_code = _not_evaluable_reason(
         protocol,
@@ -172,8 +176,8 @@ def adjudicate_dlt(
         needed=decided_evaluable is False and rule_evaluable is not False,
     )
     if reason_code is not None and decided_evaluable is not False:
-        raise InvalidInput(
-            "not_evaluable_reason", reason_code, "only for a participant adjudicated not evaluable"
+        raise refusal(
+            InvalidInput, "not_evaluable_reason", reason_code, "reason_only_not_evaluable"
         )
     rows = events_of(uow, p.id)
     previous = uow.session.scalar(
@@ -182,11 +186,7 @@ def adjudicate_dlt(
         )
     )
     if previous is not None and provisional:
-        raise WrongState(
-            "study_id",
-            study_id,
-            "already has a final adjudication: a provisional one cannot replace it",
-        )
+        raise refusal(WrongState, "study_id", study_id, "final_exists")
     reopened = None
     if previous is not None:
         infusion = infusion_of(uow.session, p.id)
@@ -202,19 +202,10 @@ def adjudicate_dlt(
                 off_study_date=p.off_study_on,
             )
     if previous is not None and why is None:
-        raise WrongState(
-            "study_id",
-            study_id,
-            "is already adjudicated: adjudicate again only with a rationale saying what changed",
-        )
+        raise refusal(WrongState, "study_id", study_id, "already_adjudicated")
     rules = adjudication_rules(protocol)
     if reopened is not None and signing is None and (rules is None or rules.readjudication_signed):
-        raise InvalidInput(
-            "password",
-            None,
-            "required: re-adjudicating a reopened DLT adjudication needs the investigator's "
-            "e-signature (re-enter your password)",
-        )
+        raise refusal(InvalidInput, "password", None, "readjudication_signature")
     uow.act(
         "dlt.adjudicate_provisional" if provisional else "dlt.adjudicate",
         site_id=p.site_id,

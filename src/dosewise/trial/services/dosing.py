@@ -21,6 +21,7 @@ from typing import Any
 from dosewise.store.tables import Arm, DoseAssignment, Enrollment, Participant
 from dosewise.trial import signed
 from dosewise.trial.confidential import redact_for
+from dosewise.trial.refusals import refusal
 from dosewise.trial.services._common import (
     DesignStopped,
     MustWait,
@@ -59,11 +60,13 @@ def check_assignable(
     p, enrollment = _assignable(uow, study_id)
     arm = uow.get(Arm, enrollment.arm_id)
     if expected_arm_version is not None and expected_arm_version != arm.version:
-        raise ConcurrencyConflict(
+        raise refusal(
+            ConcurrencyConflict,
             "version",
             expected_arm_version,
-            f"arm {arm.id} is now at version {arm.version}: someone else acted on it first; "
-            "reload the arm state and try again",
+            "arm_version",
+            arm=arm.id,
+            version=arm.version,
         )
     signed.refuse_if_broken(uow.session, arm.id)
     state = arm_state(uow.session, arm.id, as_of=today(uow))
@@ -75,9 +78,9 @@ def _assignable(uow: UnitOfWork, study_id: str) -> tuple[Participant, Enrollment
     p = participant(uow, study_id, "dose.assign")
     enrollment = require_enrollment(uow.session, p)
     if current_assignment(uow.session, p.id) is not None:
-        raise WrongState("study_id", study_id, "already has a dose assignment")
+        raise refusal(WrongState, "study_id", study_id, "has_assignment")
     if p.off_study_on is not None:
-        raise WrongState("study_id", study_id, "is off study")
+        raise refusal(WrongState, "study_id", study_id, "off_study")
     return p, enrollment
 
 
@@ -94,10 +97,13 @@ def assign_dose(
     if state.needs_readjudication or step.action != "assign" or step.dose is None:
         _refuse(uow, study_id, p.site_id, state)
     if step.phase != enrollment.phase:
-        raise WrongState(
+        raise refusal(
+            WrongState,
             "study_id",
             study_id,
-            f"was enrolled in phase {enrollment.phase} but the arm is in {arm.phase}",
+            "phase_mismatch",
+            phase=enrollment.phase,
+            arm_phase=arm.phase,
         )
     assert step.dose is not None and step.level is not None
     uow.act("dose.assign", site_id=p.site_id)
@@ -135,7 +141,7 @@ def _refuse(uow: UnitOfWork, study_id: str, site_id: str, state: ArmState) -> No
     step = state.next
     reopened = [p.study_id for p in state.needs_readjudication]
     reason = f"DLT re-adjudication needed first: {', '.join(reopened)}" if reopened else step.reason
-    refusal = {
+    refused = {
         "study_id": study_id,
         "arm_id": state.arm_id,
         "action": "needs_readjudication" if reopened else step.action,
@@ -148,20 +154,26 @@ def _refuse(uow: UnitOfWork, study_id: str, site_id: str, state: ArmState) -> No
     }
 
     def record(fresh: UnitOfWork) -> None:
-        fresh.event("dose.assign_refused", "arms", state.arm_id, after=refusal, site_id=site_id)
+        fresh.event("dose.assign_refused", "arms", state.arm_id, after=refused, site_id=site_id)
 
     uow.on_failure(record)
     shown = redact_for(uow.actor, state)  # the refusal may name only the actor's own site
     if reopened:
         own = shown.needs_readjudication
         others = len(reopened) - len(own)
-        names = [p.study_id for p in own] + ([f"{others} at another site"] if others else [])
+        names = [p.study_id for p in own]
         why = own[0].reopened.reason if own and own[0].reopened is not None else "reopened"
-        raise NeedsReadjudication(
+        code = "needs_readjudication"
+        if others:
+            code = "needs_readjudication_others" if names else "needs_readjudication_elsewhere"
+        raise refusal(
+            NeedsReadjudication,
             "study_id",
             own[0].study_id if own else None,
-            f"the arm's next dose waits for an investigator to re-adjudicate the DLT status of "
-            f"{', '.join(names)} (e-signed): {why}",
+            code,
+            names=names,
+            others=others,
+            why=why,
         )
     told = shown.next  # the reason may name other sites' patients
     if step.action == "wait":
@@ -192,9 +204,9 @@ def confirm_dose(uow: UnitOfWork, signing: Signing, study_id: str) -> DoseAssign
     p = participant(uow, study_id, "dose.confirm")
     a = current_assignment(uow.session, p.id)
     if a is None:
-        raise WrongState("study_id", study_id, "has no dose assignment to confirm")
+        raise refusal(WrongState, "study_id", study_id, "no_assignment_to_confirm")
     if a.status != "proposed":
-        raise WrongState("study_id", study_id, f"the dose assignment is already {a.status}")
+        raise refusal(WrongState, "study_id", study_id, "assignment_already", status=a.status)
     uow.act("dose.confirm", site_id=p.site_id)
     signature = sign(uow, signing, "dose_assignments", a.id, confirmation_content(a, study_id))
     a.status = "confirmed"

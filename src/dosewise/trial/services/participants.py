@@ -28,6 +28,7 @@ from dosewise.store.tables import (
     Site,
 )
 from dosewise.trial.access import authorize
+from dosewise.trial.refusals import as_reason, refusal
 from dosewise.trial.services._common import (
     OFF_STUDY_REASONS,
     LimitReached,
@@ -69,12 +70,12 @@ def register_participant(
     try:
         site = uow.lock(Site, site_id)
     except NotFound:
-        raise InvalidInput("site_id", site_id, "no such active site") from None
+        raise refusal(InvalidInput, "site_id", site_id, "no_such_site") from None
     if not site.active:
-        raise InvalidInput("site_id", site_id, "no such active site")
+        raise refusal(InvalidInput, "site_id", site_id, "no_such_site")
     on = not_in_future(uow, site_id, "registered_on", registered_on or today(uow, site_id))
     if year_of_birth is not None and not (1900 <= year_of_birth <= on.year):
-        raise InvalidInput("year_of_birth", year_of_birth, f"must be from 1900 to {on.year}")
+        raise refusal(InvalidInput, "year_of_birth", year_of_birth, "year_range", year=on.year)
     count = uow.session.scalar(
         select(func.count()).select_from(Participant).where(Participant.site_id == site_id)
     )
@@ -102,10 +103,10 @@ def screen(uow: UnitOfWork, study_id: str, arm_id: str, record: Mapping[str, Any
     """
     p = participant(uow, study_id, "participant.write")
     if enrollment_of(uow.session, p.id) is not None:
-        raise WrongState("study_id", study_id, "is already enrolled: screening comes before")
+        raise refusal(WrongState, "study_id", study_id, "enrolled_screen_first")
     arm = uow.session.get(Arm, arm_id)
     if arm is None:
-        raise InvalidInput("arm_id", arm_id, "no such arm")
+        raise refusal(InvalidInput, "arm_id", arm_id, "no_such_arm")
     protocol = arm_protocol(uow.session, arm)
     data = dict(record)
     if "consent" not in data:
@@ -157,7 +158,7 @@ def enroll(
     """
     p = participant(uow, study_id, "participant.write")
     if enrollment_of(uow.session, p.id) is not None:
-        raise WrongState("study_id", study_id, "is already enrolled")
+        raise refusal(WrongState, "study_id", study_id, "already_enrolled")
     screening = uow.session.scalar(
         select(Screening)
         .where(Screening.participant_id == p.id, Screening.arm_id == arm_id)
@@ -165,21 +166,19 @@ def enroll(
         .limit(1)
     )
     if screening is None or not screening.eligible:
-        raise WrongState(
-            "arm_id", arm_id, f"{study_id} has no eligible screening for this arm: screen first"
-        )
+        raise refusal(WrongState, "arm_id", arm_id, "no_eligible_screening", study_id=study_id)
     consent = latest_consent(uow, p.id)
     if consent is None or not consent.valid or consent.withdrawn_on is not None:
-        raise WrongState("study_id", study_id, "has no valid consent on record")
+        raise refusal(WrongState, "study_id", study_id, "no_valid_consent")
     if p.off_study_on is not None:
-        raise WrongState("study_id", study_id, "is off study")
+        raise refusal(WrongState, "study_id", study_id, "off_study")
     on = check_date(
         uow, p, "enrolled_on", enrolled_on or today(uow, p.site_id), after=ENROLLMENT_AFTER
     )
     not_before("enrolled_on", on, screening.screened_on, "the screening")
     arm = uow.session.get(Arm, arm_id)
     if arm is None:
-        raise InvalidInput("arm_id", arm_id, "no such arm")
+        raise refusal(InvalidInput, "arm_id", arm_id, "no_such_arm")
     # Lock order: the protocol version's row (one per trial: the trial-wide count), then the
     # arm's. Concurrent enrolments into any arm run one after the other, so no limit is passed.
     uow.lock(ProtocolVersion, arm.protocol_version_id)
@@ -216,11 +215,11 @@ def _enrolment_phase(uow: UnitOfWork, arm: Arm, on: date) -> tuple[int, ArmState
         state = arm_state(uow.session, arm.id, as_of=on)
         step = state.next
         if step.action in ("select_obd", "stop"):
-            raise WrongState("arm_id", arm.id, f"dose finding has ended: {step.reason}")
+            raise refusal(WrongState, "arm_id", arm.id, "dose_finding_ended", step=as_reason(step))
         return 1, state
     if arm.phase == "phase2":
         return 2, None
-    raise WrongState("arm_id", arm.id, "the arm is closed to enrollment")
+    raise refusal(WrongState, "arm_id", arm.id, "arm_closed")
 
 
 def _enrolled(uow: UnitOfWork, *where: Any) -> int:
@@ -257,10 +256,8 @@ def check_limits(uow: UnitOfWork, arm: Arm, phase: int, state: ArmState | None =
     if taken >= limit:
         taken -= replaced_in(arm.id).get(phase, 0)
     if taken >= limit:
-        raise LimitReached(
-            "arm_id",
-            arm.id,
-            f"the arm's {what} is reached ({taken} of {limit} participants enrolled)",
+        raise refusal(
+            LimitReached, "arm_id", arm.id, "arm_limit", limit_name=what, taken=taken, limit=limit
         )
     total = protocol_of(uow.session, arm.protocol_version_id).design.total_enrollment
     everyone = _enrolled(uow)
@@ -268,11 +265,7 @@ def check_limits(uow: UnitOfWork, arm: Arm, phase: int, state: ArmState | None =
         arm_ids = list(uow.session.scalars(select(Arm.id)))
         everyone -= sum(sum(replaced_in(a).values()) for a in arm_ids)
     if everyone >= total:
-        raise LimitReached(
-            "arm_id",
-            arm.id,
-            f"the trial's total enrolment is reached ({everyone} of {total} participants)",
-        )
+        raise refusal(LimitReached, "arm_id", arm.id, "trial_limit", taken=everyone, limit=total)
 
 
 def take_off_study(
@@ -281,11 +274,9 @@ def take_off_study(
     """Record that a participant left the study (death, withdrawal ...), when and why."""
     p = participant(uow, study_id, "participant.write")
     if p.off_study_on is not None:
-        raise WrongState("study_id", study_id, f"is already off study since {p.off_study_on}")
+        raise refusal(WrongState, "study_id", study_id, "off_study_since", date=str(p.off_study_on))
     if reason_code not in OFF_STUDY_REASONS:
-        raise InvalidInput(
-            "reason_code", reason_code, f"must be one of {', '.join(OFF_STUDY_REASONS)}"
-        )
+        raise refusal(InvalidInput, "reason_code", reason_code, "one_of", choices=OFF_STUDY_REASONS)
     check_date(uow, p, "off_study_on", off_study_on, after=("birth", "registration"))
     if p.arm_id is not None:
         uow.claim_arm(p.arm_id)

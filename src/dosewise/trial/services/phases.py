@@ -39,6 +39,7 @@ from dosewise.store.tables import Arm, Bop2Look, Phase1Closure
 from dosewise.trial import signed
 from dosewise.trial.access import authorize
 from dosewise.trial.confidential import redact_for
+from dosewise.trial.refusals import as_reason, refusal
 from dosewise.trial.services._common import (
     DesignStopped,
     MustWait,
@@ -112,7 +113,7 @@ def close_phase1(
     authorize(uow.actor, "phase1.close")
     arm = uow.claim_arm(arm_id, expected_arm_version)
     if arm.phase != "phase1":
-        raise WrongState("arm_id", arm_id, f"phase 1 is already closed (the arm is in {arm.phase})")
+        raise refusal(WrongState, "arm_id", arm_id, "phase1_closed", arm_phase=arm.phase)
     protocol = arm_protocol(uow.session, arm)
     state = arm_state(uow.session, arm_id, as_of=today(uow), protocol=protocol)
     step = state.next
@@ -126,7 +127,7 @@ def close_phase1(
             reason_params=told.reason_params,
         )
     if step.action not in ("select_obd", "stop"):
-        raise WrongState("arm_id", arm_id, f"the design has not ended dose finding: {told}")
+        raise refusal(WrongState, "arm_id", arm_id, "design_not_ended", step=as_reason(told))
     decision = step.decision or {}
     obd_result = decision.get("obd_result") or {}
     obd = obd_result.get("obd") if step.action == "select_obd" else None
@@ -175,13 +176,13 @@ def phase2_look(
     authorize(uow.actor, "phase2.look")
     arm = uow.claim_arm(arm_id, expected_arm_version)
     if arm.phase != "phase2":
-        raise WrongState("arm_id", arm_id, f"the arm is in {arm.phase}, not phase 2")
+        raise refusal(WrongState, "arm_id", arm_id, "not_phase2", arm_phase=arm.phase)
     protocol = arm_protocol(uow.session, arm)
     state = arm_state(uow.session, arm_id, as_of=today(uow), protocol=protocol)
     info = state.phase2 or {}
     stored = info.get("design")
     if not stored:
-        raise DesignStopped("arm_id", arm_id, "the arm has no phase 2 design")
+        raise refusal(DesignStopped, "arm_id", arm_id, "no_phase2_design")
     tox = stored.get("toxicity")
     design = Bop2Design(
         n_max=int(stored["n_max"]),
@@ -196,17 +197,13 @@ def phase2_look(
     n = counts["n"]
     previous = info.get("looks") or []
     if n < 1:
-        raise WrongState(
-            "arm_id", arm_id, "no participant at the RP2D is evaluable yet (BOR final)"
-        )
+        raise refusal(WrongState, "arm_id", arm_id, "none_evaluable")
     if previous and n <= int(previous[-1]["n"]):
-        raise WrongState(
-            "arm_id",
-            arm_id,
-            f"no new evaluable participant since look {previous[-1]['look']} (n={n})",
+        raise refusal(
+            WrongState, "arm_id", arm_id, "no_new_evaluable", look=previous[-1]["look"], n=n
         )
     if n > design.n_max:
-        raise InvalidInput("n", n, f"exceeds the design's N = {design.n_max}")
+        raise refusal(InvalidInput, "n", n, "exceeds_n", n_max=design.n_max)
     decision = bop2_decision(
         result, n, counts["responses"], counts["toxicities"] if tox is not None else None
     )

@@ -22,6 +22,7 @@ from dosewise.errors import InvalidInput
 from dosewise.protocol.model import Protocol
 from dosewise.store.tables import AdverseEvent, Infusion, Lymphodepletion, Product
 from dosewise.trial import signed
+from dosewise.trial.refusals import refusal
 from dosewise.trial.services._common import (
     Signing,
     WrongState,
@@ -50,14 +51,23 @@ def certificate_from(values: Mapping[str, Any]) -> ReleaseCertificate:
     """The release certificate (fractions in [0, 1]; the volume is needed to dose by volume)."""
     unknown = sorted(set(values) - set(CERTIFICATE_KEYS))
     if unknown:
-        raise InvalidInput(f"certificate.{unknown[0]}", values[unknown[0]], "unknown value")
+        raise refusal(
+            InvalidInput, f"certificate.{unknown[0]}", values[unknown[0]], "unknown_value"
+        )
     missing = [k for k in CERTIFICATE_KEYS if values.get(k) is None]
     if missing:
-        raise InvalidInput(f"certificate.{missing[0]}", None, "is required")
+        raise refusal(InvalidInput, f"certificate.{missing[0]}", None, "required")
     try:
         return ReleaseCertificate(**{k: float(values[k]) for k in CERTIFICATE_KEYS})
     except InvalidInput as exc:
-        raise InvalidInput(f"certificate.{exc.field}", exc.value, exc.rule) from None
+        raise InvalidInput(
+            f"certificate.{exc.field}",
+            exc.value,
+            exc.rule,
+            reason_code=exc.reason_code,
+            reason_params=exc.reason_params,
+            template=exc.template,
+        ) from None
 
 
 def release_product(
@@ -80,18 +90,16 @@ def release_product(
     enrollment = require_enrollment(uow.session, p)
     assignment = current_assignment(uow.session, p.id)
     if assignment is None or assignment.status != "confirmed":
-        raise WrongState("study_id", study_id, "needs a confirmed dose assignment first")
+        raise refusal(WrongState, "study_id", study_id, "needs_confirmed_dose")
     existing = released_product(uow.session, p.id)
     reason = correction(correction_reason, existing, "released product")
     if existing is not None and reason is None:
-        raise WrongState(
-            "study_id", study_id, "already has a released product: correct it with a reason"
-        )
+        raise refusal(WrongState, "study_id", study_id, "product_released")
     if existing is not None:
         if infusion_of(uow.session, p.id) is not None:
-            raise WrongState("study_id", study_id, "is infused: the release can no longer change")
+            raise refusal(WrongState, "study_id", study_id, "release_fixed")
         if existing.signature_id is not None and signing is None:
-            raise InvalidInput("password", None, "the release was signed: sign the correction")
+            raise refusal(InvalidInput, "password", None, "sign_correction")
     check_date(uow, p, "released_on", released_on, after=("enrollment",))
     not_before("released_on", released_on, assignment.assigned_at.date(), "the dose assignment")
     cert = certificate_from(certificate)
@@ -147,32 +155,30 @@ def record_lymphodepletion(
     p = participant(uow, study_id, "participant.write")
     assignment = current_assignment(uow.session, p.id)
     if assignment is None or assignment.status != "confirmed":
-        raise WrongState("study_id", study_id, "needs a confirmed dose assignment first")
+        raise refusal(WrongState, "study_id", study_id, "needs_confirmed_dose")
     done = uow.session.scalar(select(Lymphodepletion).where(Lymphodepletion.participant_id == p.id))
     reason = correction(correction_reason, done, "lymphodepleting regimen")
     infusion = infusion_of(uow.session, p.id)
     if infusion is not None and reason is None:
-        raise WrongState("study_id", study_id, "is already infused")
+        raise refusal(WrongState, "study_id", study_id, "already_infused")
     if done is not None and reason is None:
-        raise WrongState(
-            "study_id",
-            study_id,
-            f"already has its lymphodepleting regimen recorded (from {done.start_on.isoformat()})"
-            ": correct that record with a reason",
+        raise refusal(
+            WrongState, "study_id", study_id, "regimen_recorded", date=done.start_on.isoformat()
         )
     if not regimen.strip():
-        raise InvalidInput("regimen", regimen, "is required")
+        raise refusal(InvalidInput, "regimen", regimen, "required")
     check_date(uow, p, "start_on", start_on, after=("birth", "registration", "enrollment"))
     if end_on is not None:
         not_before("end_on", end_on, start_on, "start_on")
         check_date(uow, p, "end_on", end_on, after=("enrollment",))
     last = end_on or start_on
     if infusion is not None and last > infusion.infused_on:
-        raise InvalidInput(
+        raise refusal(
+            InvalidInput,
             "end_on" if end_on is not None else "start_on",
             last.isoformat(),
-            f"is after the infusion ({infusion.infused_on.isoformat()}): lymphodepletion ends "
-            "before the infusion",
+            "regimen_after_infusion",
+            date=infusion.infused_on.isoformat(),
         )
     values: dict[str, Any] = {
         "regimen": regimen.strip(),
@@ -202,9 +208,9 @@ def correction(reason: str | None, existing: object | None, what: str) -> str | 
     if reason is None:
         return None
     if not reason.strip():
-        raise InvalidInput("correction_reason", reason, "is required for a correction")
+        raise refusal(InvalidInput, "correction_reason", reason, "required_for_correction")
     if existing is None:
-        raise InvalidInput("correction_reason", reason, f"there is no {what} to correct")
+        raise refusal(InvalidInput, "correction_reason", reason, "nothing_to_correct", record=what)
     return reason.strip()
 
 
@@ -230,13 +236,13 @@ def record_infusion(
     enrollment = require_enrollment(uow.session, p)
     product = released_product(uow.session, p.id)
     if product is None:
-        raise WrongState("study_id", study_id, "has no released product to infuse")
+        raise refusal(WrongState, "study_id", study_id, "no_released_product")
     existing = infusion_of(uow.session, p.id)
     reason = correction(correction_reason, existing, "infusion")
     if existing is not None and reason is None:
-        raise WrongState("study_id", study_id, "is already infused: correct it with a reason")
+        raise refusal(WrongState, "study_id", study_id, "infused_correct")
     if p.off_study_on is not None and reason is None:
-        raise WrongState("study_id", study_id, "is off study")
+        raise refusal(WrongState, "study_id", study_id, "off_study")
     ld = uow.session.scalar(
         select(Lymphodepletion)
         .where(Lymphodepletion.participant_id == p.id)
@@ -244,7 +250,7 @@ def record_infusion(
         .limit(1)
     )
     if ld is None:
-        raise WrongState("study_id", study_id, "record the lymphodepleting regimen first")
+        raise refusal(WrongState, "study_id", study_id, "regimen_first")
     check_date(uow, p, "infused_on", infused_on, after=("enrollment", "lymphodepletion"))
     not_before("infused_on", infused_on, product.released_on, "the product release")
     weight = float(weight_kg if weight_kg is not None else product.weight_kg)
@@ -254,12 +260,13 @@ def record_infusion(
     given = actual_dose(weight, cert, infused_volume_ml, clinical_levels(protocol))
     level = given.actual_level
     if level is None and deviation is None:
-        raise InvalidInput(
+        raise refusal(
+            InvalidInput,
             "infused_volume_ml",
             float(infused_volume_ml),
-            f"gives {given.dose_per_kg:.3g} cells/kg, outside every dose level's window "
-            f"({windows_text(protocol)}): record it as a protocol deviation with a reason and "
-            "an investigator's e-signature",
+            "outside_windows",
+            dose=f"{given.dose_per_kg:.3g}",
+            windows=windows_text(protocol),
         )
     values: dict[str, Any] = {
         "product_id": product.id,

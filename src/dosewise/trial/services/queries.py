@@ -41,6 +41,7 @@ from dosewise.store.tables import (
     User,
 )
 from dosewise.trial.access import Forbidden, Role, authorize, visible_sites
+from dosewise.trial.refusals import refusal
 from dosewise.trial.services._common import WrongState, participant, today, user_id
 from dosewise.trial.uow import NotFound, UnitOfWork
 
@@ -90,9 +91,9 @@ def next_status(status: str, kind: str) -> str:
         "reopen": {"answered": "open", "closed": "open"},
     }
     if kind not in allowed:
-        raise InvalidInput("kind", kind, f"must be one of {', '.join(KINDS)}")
+        raise refusal(InvalidInput, "kind", kind, "one_of", choices=KINDS)
     if status not in allowed[kind]:
-        raise WrongState("status", status, f"a query that is {status} cannot be given an {kind}")
+        raise refusal(WrongState, "status", status, "query_state", status=status, kind=kind)
     return allowed[kind][status]
 
 
@@ -126,19 +127,24 @@ def check_field(record_type: str, field: str) -> str:
     head = name.split(".", 1)[0]
     columns = model.__table__.columns
     if not _KEY.match(name) or head in _NOT_FIELDS or head not in columns:
-        raise InvalidInput(
+        raise refusal(
+            InvalidInput,
             "field",
             field,
-            f"is not a field of {record_type} (one of {', '.join(field_names(record_type))})",
+            "not_a_field",
+            record=record_type,
+            choices=field_names(record_type),
         )
     if "." in name and not isinstance(columns[head].type, JSON):
-        raise InvalidInput("field", field, f"{head} has no parts: name the field alone")
+        raise refusal(InvalidInput, "field", field, "no_parts", head=head)
     return name
 
 
 def _model(record_type: str) -> type[Base]:
     if record_type not in RECORD_TYPES:
-        raise InvalidInput("record_type", record_type, f"must be one of {', '.join(RECORD_TYPES)}")
+        raise refusal(
+            InvalidInput, "record_type", record_type, "one_of", choices=list(RECORD_TYPES)
+        )
     return RECORD_TYPES[record_type]
 
 
@@ -146,10 +152,10 @@ def _text(field: str, value: str | None, *, required: bool) -> str | None:
     text = (value or "").strip()
     if not text:
         if required:
-            raise InvalidInput(field, value, "is required")
+            raise refusal(InvalidInput, field, value, "required")
         return None
     if len(text) > MAX_TEXT or "\x00" in text:
-        raise InvalidInput(field, text[:40], f"must be at most {MAX_TEXT} characters of text")
+        raise refusal(InvalidInput, field, text[:40], "text_too_long", max=MAX_TEXT)
     return text
 
 
@@ -172,14 +178,22 @@ def raise_query(
     model = RECORD_TYPES[record_type]
     if model is Participant:
         if record_id not in (None, p.id):
-            raise InvalidInput("record_id", record_id, "a query on the participant names no record")
+            raise refusal(InvalidInput, "record_id", record_id, "participant_no_record")
         record_id = p.id
     else:
         if record_id is None:
-            raise InvalidInput("record_id", None, f"is required for a query on {record_type}")
+            raise refusal(InvalidInput, "record_id", None, "record_required", record=record_type)
         row = uow.session.get(model, record_id)
         if row is None or getattr(row, "participant_id", None) != p.id:
-            raise NotFound("record_id", record_id, f"{study_id} has no {record_type} {record_id}")
+            raise refusal(
+                NotFound,
+                "record_id",
+                record_id,
+                "no_such_query_record",
+                study_id=study_id,
+                record=record_type,
+                record_id=record_id,
+            )
     now = uow.now()
     uow.act("query.raise", site_id=p.site_id)
     query = uow.add(
@@ -223,17 +237,18 @@ def reopen_query(uow: UnitOfWork, query_id: int, text: str) -> DataQuery:
 def _query(uow: UnitOfWork, query_id: int, action: str) -> DataQuery:
     query = uow.session.get(DataQuery, query_id)
     if query is None:
-        raise NotFound("query_id", query_id, "no such query")
+        raise refusal(NotFound, "query_id", query_id, "no_such_query")
     authorize(uow.actor, action, query.site_id)
     return query
 
 
 def _may_resolve(uow: UnitOfWork, query: DataQuery) -> None:
     if uow.actor.role != Role.DATA_MANAGER and uow.actor.user_id != query.raised_by:
-        raise Forbidden(
+        raise refusal(
+            Forbidden,
             "query_id",
             query.id,
-            "only who raised the query or a data manager may close or re-open it",
+            "query_closer",
         )
 
 
@@ -345,8 +360,8 @@ def _visible(uow: UnitOfWork, flt: QueryFilter) -> Any:
         stmt = stmt.where(DataQuery.status.in_(UNRESOLVED))
     elif flt.status is not None:
         if flt.status not in STATUSES:
-            raise InvalidInput(
-                "status", flt.status, f"must be one of {', '.join((*STATUSES, 'unresolved'))}"
+            raise refusal(
+                InvalidInput, "status", flt.status, "one_of", choices=(*STATUSES, "unresolved")
             )
         stmt = stmt.where(DataQuery.status == flt.status)
     return stmt

@@ -33,6 +33,7 @@ from dosewise.store.tables import (
 )
 from dosewise.trial import signed
 from dosewise.trial.access import Forbidden, authorize, visible_sites
+from dosewise.trial.refusals import refusal
 from dosewise.trial.services import queries
 from dosewise.trial.services._common import (
     arm_protocol,
@@ -85,11 +86,11 @@ def search_participants(
     """One page of the participants the actor may see (each summary with its phase and its
     unresolved data queries when the actor reads queries), and how many match in all."""
     if search.sort not in SORTS:
-        raise InvalidInput("sort", search.sort, f"must be one of {', '.join(SORTS)}")
+        raise refusal(InvalidInput, "sort", search.sort, "one_of", choices=SORTS)
     if search.limit is not None and not 1 <= search.limit <= 1000:
-        raise InvalidInput("limit", search.limit, "must be 1 to 1000")
+        raise refusal(InvalidInput, "limit", search.limit, "limit_range")
     if search.offset < 0:
-        raise InvalidInput("offset", search.offset, "must be 0 or more")
+        raise refusal(InvalidInput, "offset", search.offset, "offset_range")
     stmt = _search(uow, search)
     total = int(
         uow.session.scalar(stmt.with_only_columns(func.count(Participant.id)).order_by(None)) or 0
@@ -146,7 +147,7 @@ def _search(uow: UnitOfWork, search: ParticipantSearch) -> Any:
         stmt = stmt.where(Participant.status == search.status)
     if search.phase is not None:
         if search.phase not in (1, 2):
-            raise InvalidInput("phase", search.phase, "must be 1 or 2")
+            raise refusal(InvalidInput, "phase", search.phase, "phase_range")
         stmt = stmt.where(Enrollment.phase == search.phase)
     text = (search.text or "").strip()
     if text:

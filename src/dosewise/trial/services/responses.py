@@ -21,6 +21,7 @@ from dosewise.clinical import best_overall_response, classify
 from dosewise.clinical.response_io import assessment_from_mapping
 from dosewise.errors import InvalidInput
 from dosewise.store.tables import Arm, BestResponse, Participant, ResponseAssessment
+from dosewise.trial.refusals import refusal
 from dosewise.trial.services._common import (
     WrongState,
     arm_protocol,
@@ -55,13 +56,15 @@ def record_response(
     enrollment = require_enrollment(uow.session, p)
     infusion = infusion_of(uow.session, p.id)
     if infusion is None:
-        raise WrongState("study_id", study_id, "is not infused: responses are assessed after")
+        raise refusal(WrongState, "study_id", study_id, "not_infused_response")
     check_date(uow, p, "assessed_on", assessed_on, after=("infusion",))
     died = death_date(p)
     if died is not None and assessed_on > died:
-        raise InvalidInput("assessed_on", assessed_on.isoformat(), f"is after death ({died})")
+        raise refusal(
+            InvalidInput, "assessed_on", assessed_on.isoformat(), "after_death", date=str(died)
+        )
     if marrow is None and category is None and extramedullary == "none":
-        raise InvalidInput("marrow", None, "give the marrow assessment or a category")
+        raise refusal(InvalidInput, "marrow", None, "marrow_or_category")
     components: dict[str, Any] = {"extramedullary": extramedullary}
     if marrow is not None:
         components["marrow"] = dict(marrow)
@@ -99,7 +102,7 @@ def derive_best_response(uow: UnitOfWork, study_id: str) -> BestResponse:
     p = participant(uow, study_id, "participant.write")
     infusion = infusion_of(uow.session, p.id)
     if infusion is None:
-        raise WrongState("study_id", study_id, "is not infused: there is no response to derive")
+        raise refusal(WrongState, "study_id", study_id, "not_infused_derive")
     enrollment = require_enrollment(uow.session, p)
     row = _derive(uow, p, infusion.infused_on, enrollment.arm_id)
     uow.commit()

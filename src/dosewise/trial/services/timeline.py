@@ -27,6 +27,7 @@ from dosewise.store.tables import (
     Screening,
 )
 from dosewise.trial.calendar import local_today, site_zone
+from dosewise.trial.refusals import CHOICES, refusal
 from dosewise.trial.uow import UnitOfWork
 
 #: The points of a participant's timeline a date can be checked against.
@@ -34,16 +35,8 @@ Point = Literal[
     "birth", "registration", "consent", "screening", "enrollment", "lymphodepletion", "infusion"
 ]
 
-#: How each point reads in an error message.
-POINT_LABELS: dict[str, str] = {
-    "birth": "the participant's year of birth",
-    "registration": "the participant's registration",
-    "consent": "the participant's consent",
-    "screening": "the participant's first screening",
-    "enrollment": "the participant's enrolment",
-    "lymphodepletion": "the end of the lymphodepleting regimen",
-    "infusion": "the infusion (study day 0)",
-}
+#: How each point reads in an error message (the words are in the refusals' catalog).
+POINT_LABELS: dict[str, str] = {k: v["en"] for k, v in CHOICES["point"].items()}
 
 
 def site_today(uow: UnitOfWork, site_id: str | None) -> tuple[date, str]:
@@ -57,8 +50,13 @@ def not_in_future(uow: UnitOfWork, site_id: str | None, field: str, value: date)
     """``value`` unless it is after today at the site."""
     today, zone = site_today(uow, site_id)
     if value > today:
-        raise InvalidInput(
-            field, value.isoformat(), f"is in the future (today is {today} in {zone})"
+        raise refusal(
+            InvalidInput,
+            field,
+            value.isoformat(),
+            "in_future_at",
+            today=today.isoformat(),
+            zone=zone,
         )
     return value
 
@@ -84,8 +82,8 @@ def check_date(
         anchor = point_date(uow, p, point)
         if anchor is not None and value < anchor:
             shown = str(anchor.year) if point == "birth" else anchor.isoformat()
-            raise InvalidInput(
-                field, value.isoformat(), f"is before {POINT_LABELS[point]} ({shown})"
+            raise refusal(
+                InvalidInput, field, value.isoformat(), "before_point", point=point, date=shown
             )
     return value
 

@@ -57,6 +57,7 @@ from dosewise.design.tite import TiteDecision
 from dosewise.protocol import Protocol
 from dosewise.store.tables import Arm, Bop2Look, DoseAssignment, Phase1Closure
 from dosewise.trial.calendar import site_zone
+from dosewise.trial.refusals import refusal
 from dosewise.trial.state.cache import records_cache
 from dosewise.trial.state.later import (
     NextStep,
@@ -324,7 +325,7 @@ def arm_state(
     """
     arm = session.get(Arm, arm_id)
     if arm is None:
-        raise NotFound("arm_id", arm_id, "no such arm")
+        raise refusal(NotFound, "arm_id", arm_id, "no_such_arm")
     stored = arm_protocol(session, arm)
     if protocol is not None and protocol is not stored:
         return compute_arm_state(session, arm_id, as_of=as_of, protocol=protocol)
@@ -340,7 +341,7 @@ def compute_arm_state(
     """The arm's state on ``as_of`` computed from the records now (never cached)."""
     arm = session.get(Arm, arm_id)
     if arm is None:
-        raise NotFound("arm_id", arm_id, "no such arm")
+        raise refusal(NotFound, "arm_id", arm_id, "no_such_arm")
     protocol = protocol or arm_protocol(session, arm)
     params = protocol.design_params(arm_id)
     patients = patient_outcomes(session, arm, protocol, as_of)

@@ -23,6 +23,7 @@ from dosewise.design.reason_catalog import Lang
 from dosewise.design.reasons import ReasonCode, check_lang
 from dosewise.design.reasons import render as design_render
 from dosewise.errors import DosewiseError
+from dosewise.trial import refusals
 
 #: One template per step code, in each language.
 STEP_MESSAGES: Final[dict[str, dict[Lang, str]]] = {
@@ -169,8 +170,11 @@ _DESIGN_CODES: Final[frozenset[str]] = frozenset(str(c) for c in ReasonCode)
 
 
 def known_code(code: object) -> bool:
-    """Whether ``code`` has words in a catalog (a step code or a design reason code)."""
-    return isinstance(code, str) and (code in STEP_MESSAGES or code in _DESIGN_CODES)
+    """Whether ``code`` has words in a catalog (a step code, a design reason code or a
+    service's refusal code, :mod:`dosewise.trial.refusals`)."""
+    return isinstance(code, str) and (
+        code in STEP_MESSAGES or code in _DESIGN_CODES or refusals.known_refusal(code)
+    )
 
 
 def _word(kind: str, value: Any, lang: Lang) -> str:
@@ -202,6 +206,9 @@ def reason_text(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
     chosen = check_lang(lang)
     if code in _DESIGN_CODES:
         return design_render(code, _tuples(params), chosen)
+    if refusals.known_refusal(code):
+        steps = {k: decision_text(v, chosen) for k, v in params.items() if isinstance(v, Mapping)}
+        return refusals.render(code, {**params, **steps}, chosen)
     template = STEP_MESSAGES[code][chosen]  # KeyError for an unknown code
     context: dict[str, Any] = dict(params)
     if "decision" in params:

@@ -28,7 +28,9 @@ from dosewise.web.render import (
     FormErrors,
     Page,
     WebRoute,
+    error_words,
     form_data,
+    general_words,
     posted,
     public_page,
     redirect,
@@ -108,7 +110,10 @@ def login(
         if exc.field == "credentials":
             errors.general.append(page.tr(LOGIN_REFUSED))
         else:
-            errors.general.append(exc.rule if exc.field == CSRF_FIELD else exc.message)
+            words = error_words(exc, page.locale)
+            errors.general.append(
+                words if exc.field == CSRF_FIELD else general_words(exc, page.locale)
+            )
         return _login_page(page, kept, errors, int(getattr(exc, "http_status", 422)))
     target = safe_next(form.get("next"), "/")
     if result.user.must_change_password:  # a password an administrator set: replace it first

@@ -30,7 +30,16 @@ from dosewise.web import participant_view as pview
 from dosewise.web import protocol_view as pv
 from dosewise.web import records
 from dosewise.web.clinical_forms import CRS_FIELDS, ICANS_FIELDS, number
-from dosewise.web.render import Form, FormErrors, Page, WebRoute, page_for, posted, redirect
+from dosewise.web.render import (
+    Form,
+    FormErrors,
+    Page,
+    WebRoute,
+    general_words,
+    page_for,
+    posted,
+    redirect,
+)
 
 router = APIRouter(prefix="/participants", route_class=WebRoute, include_in_schema=False)
 
@@ -50,7 +59,10 @@ def casebook(study_id: str, page: Page = Depends(page_for("participant.read"))) 
     params = page.request.query_params
     lang = params.get("lang") or ("zh" if page.locale.startswith("zh") else "en")
     file = export_casebook(
-        page.rt.db, page.signed_in.actor, study_id, fmt=params.get("format"),
+        page.rt.db,
+        page.signed_in.actor,
+        study_id,
+        fmt=params.get("format"),
         lang=lang,
         via="web",
         clock=page.rt.clock,
@@ -139,7 +151,8 @@ def consent_check(study_id: str, posted_form: tuple[Page, Form] = Depends(posted
 
         check = protocol.check_consent(parse_consent(records.consent_record(form, protocol)))
     except DosewiseError as exc:
-        return page.render("participants/_consent_check.html", check=None, message=exc.message)
+        message = general_words(exc, page.locale)
+        return page.render("participants/_consent_check.html", check=None, message=message)
     return page.render("participants/_consent_check.html", check=check, message=None)
 
 

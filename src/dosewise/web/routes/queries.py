@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Response
 from dosewise.errors import DosewiseError
 from dosewise.store.tables import DataQuery
 from dosewise.trial.access import Forbidden
+from dosewise.trial.refusals import refusal
 from dosewise.trial.services import queries
 from dosewise.trial.uow import NotFound
 from dosewise.web import participant_view as pview
@@ -77,7 +78,7 @@ def query_step(
     with page.uow(readonly=True) as uow:
         found = uow.session.get(DataQuery, query_id)
         if found is None:
-            raise NotFound("query_id", query_id, "no such query")
+            raise refusal(NotFound, "query_id", query_id, "no_such_query")
         study_id = queries.read_query(uow, query_id)["study_id"]
     text = form.get("text")
     try:

@@ -14,6 +14,7 @@ from dosewise.trial import signed
 from dosewise.trial.access import Forbidden, reaches_every_site, visible_sites
 from dosewise.trial.confidential import redact_for
 from dosewise.trial.esign import Signing
+from dosewise.trial.refusals import refusal
 from dosewise.trial.services import phases, queries
 from dosewise.trial.state import arm_state, category_tally
 from dosewise.web import arm_stats
@@ -143,9 +144,7 @@ def dsmb(page: Page = Depends(page_for("report.read"))) -> Response:
     Every site's participants are on it: a user of one site gets 403 (issue 15)."""
     user = page.signed_in
     if not reaches_every_site(user.actor, "report.read"):
-        raise Forbidden(
-            "site_id", user.actor.site_id, "the DSMB view holds every site's participants"
-        )
+        raise refusal(Forbidden, "site_id", user.actor.site_id, "dsmb_every_site")
     sites: frozenset[str] | None = (
         visible_sites(user.actor, "participant.read")
         if user.can("participant.read")
