@@ -21,10 +21,10 @@ from dosewise.trial.confidential import confined_site, redact_for
 from dosewise.trial.esign import Signing
 from dosewise.trial.services import phases
 from dosewise.trial.services.calendar import today
-from dosewise.trial.uow import UnitOfWork
 from dosewise.trial.state import arm_state
 from dosewise.trial.state.cache import records_cache
 from dosewise.trial.state.reasons import decision_text
+from dosewise.trial.uow import UnitOfWork
 
 router = APIRouter(prefix="/arms", tags=["arms"])
 
