@@ -44,6 +44,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dosewise.protocol import default_protocol
 from dosewise.trial.demo import plan
 from results import write_section
 
@@ -170,7 +171,8 @@ def prepare(base: str) -> tuple[list[tuple[str, str, str]], list[float]]:
 
 
 def plan_cells(dose: int) -> float:
-    return {1: 5e5, 2: 1e6, 3: 2e6}[dose]
+    """The cells per kg of the protocol's design dose ``dose`` (DL1 is design dose 1)."""
+    return default_protocol().dose_levels.by_index(dose).cells_per_kg
 
 
 def load(

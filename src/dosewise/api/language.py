@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from fastapi import Depends, Request
 
-from dosewise.api.auth import CurrentUser, Runtime, current_user, runtime
+from dosewise.api.auth import CurrentUser, current_user
 from dosewise.http.language import negotiate
-from dosewise.store.tables import User
 
 
 def header_lang(request: Request) -> str | None:
@@ -20,18 +19,9 @@ def header_lang(request: Request) -> str | None:
     return "zh" if negotiate(header) == "zh_CN" else "en"
 
 
-def reason_lang(
-    request: Request,
-    user: CurrentUser = Depends(current_user),
-    rt: Runtime = Depends(runtime),
-) -> str:
+def reason_lang(request: Request, user: CurrentUser = Depends(current_user)) -> str:
     """A dependency: the language of the words in this request's answer (``en``/``zh``)."""
     chosen = header_lang(request)
     if chosen is not None:
         return chosen
-    if user.actor.user_id is None:  # pragma: no cover - sessions always belong to users
-        return "en"
-    with user.uow(rt, readonly=True) as uow:
-        row = uow.session.get(User, user.actor.user_id)
-        stored = row.locale if row is not None else None
-    return "zh" if (stored or "").startswith("zh") else "en"
+    return "zh" if (user.locale or "").startswith("zh") else "en"

@@ -27,6 +27,7 @@ from dosewise.store.session import Database
 from dosewise.trial import access
 from dosewise.trial.access import NotAuthenticated, Passwords
 from dosewise.trial.audit import Actor
+from dosewise.trial.session_cache import session_cache
 from dosewise.trial.uow import Clock, UnitOfWork
 
 COOKIE = "dosewise_session"
@@ -88,6 +89,8 @@ class CurrentUser:
     expires_at: datetime
     via: Literal["bearer", "cookie"]
     context: dict[str, Any] = field(default_factory=dict)
+    #: The interface language the user chose (None: not chosen).
+    locale: str | None = None
 
     def uow(self, rt: Runtime, *, readonly: bool = False) -> UnitOfWork:
         """A unit of work acting as this user, with the request's context."""
@@ -113,21 +116,23 @@ def current_user(
     if len(token) > 512:
         raise NotAuthenticated("token", None, "unknown or ended session: log in")
     with rt.uow(Actor.system("auth"), readonly=True) as uow:
-        info = access.resolve(uow, rt.settings, token)
+        # One query when the session is known and nothing about it changed (see the module).
+        info = session_cache(uow).resolve(uow, rt.settings, token)
     if via == "cookie":
         check_header(request.method, request.headers.get(CSRF_HEADER), token)
     if (request.method, request.url.path) not in BEFORE_OWN_PASSWORD:
-        access.require_own_password(info.user)
+        access.require_own_password(info)
     if info.needs_touch:
         with rt.uow(info.actor) as uow:
             access.touch(uow, info.session_id)
     return CurrentUser(
         actor=info.actor,
-        full_name=info.user.full_name,
+        full_name=info.full_name,
         session_id=info.session_id,
         expires_at=info.expires_at,
         via=via,
         context=request_context(request),
+        locale=info.locale,
     )
 
 

@@ -12,7 +12,8 @@ unless the unit of work is committing.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, exc
@@ -43,10 +44,18 @@ class GuardedSession(Session):
 
 @dataclass(frozen=True)
 class Database:
-    """An engine and the session factory bound to it."""
+    """An engine and the session factory bound to it.
+
+    ``writers``: the lock a writing unit of work of this process holds on SQLite from its
+    ``BEGIN IMMEDIATE`` to its end. SQLite lets one writer in at a time and makes the others
+    poll with growing sleeps (up to 100 ms each) until the busy timeout; queueing the threads of
+    one process on a lock instead hands the database over the moment it is free, which keeps
+    the tail of concurrent writes short. Other processes still meet the busy timeout.
+    """
 
     engine: Engine
     sessions: sessionmaker[GuardedSession]
+    writers: Any = field(default_factory=threading.RLock, compare=False, repr=False)
 
     @property
     def url(self) -> URL:

@@ -651,6 +651,29 @@ class AuditHead(Base):
     last_hash: Mapped[str] = mapped_column(String(64))
 
 
+class DataVersion(Base):
+    """Counters the database raises itself on every change of the rows they watch.
+
+    Triggers (migration 0011) add one to :data:`RECORDS_VERSION` on any insert, update or
+    delete of a trial record (every table but the users, sessions, the audit trail and this
+    one) and to :data:`ACCESS_VERSION` on any change of a user, the end of a session or its
+    deletion, whoever made it: the service, another process, or a direct ``UPDATE`` in the
+    database. Caches of what is computed from those rows (the arm state, its signature checks,
+    a session's user) are keyed by them (:mod:`dosewise.store.versions`).
+    """
+
+    __tablename__ = "data_version"
+    __audited__ = False
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+#: ``data_version.id`` of the trial records' counter and of the users' and sessions' counter.
+RECORDS_VERSION = 1
+ACCESS_VERSION = 2
+
+
 #: Every model, in dependency order (for docs and tests).
 MODELS: tuple[type[Base], ...] = (
     Site,
@@ -677,4 +700,5 @@ MODELS: tuple[type[Base], ...] = (
     DataQueryMessage,
     AuditRecord,
     AuditHead,
+    DataVersion,
 )

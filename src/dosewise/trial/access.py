@@ -21,7 +21,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -581,8 +581,14 @@ def login(
     return Login(token=token, user=user, expires_at=expires)
 
 
-def require_own_password(user: User) -> None:
-    """:class:`PasswordChangeRequired` if ``user`` still has a password someone else set."""
+class _PasswordFlag(Protocol):
+    @property
+    def must_change_password(self) -> bool: ...
+
+
+def require_own_password(user: _PasswordFlag) -> None:
+    """:class:`PasswordChangeRequired` if ``user`` (a :class:`User`, or a remembered session's
+    copy of its flag) still has a password someone else set."""
     if user.must_change_password:
         raise PasswordChangeRequired(
             "password",
@@ -601,6 +607,8 @@ class SessionInfo:
     actor: Actor
     expires_at: datetime
     needs_touch: bool
+    #: The session's last recorded use (written back every :data:`TOUCH_EVERY_S` seconds).
+    last_seen_at: datetime
 
 
 def resolve(uow: UnitOfWork, settings: Settings, token: str) -> SessionInfo:
@@ -626,7 +634,9 @@ def resolve(uow: UnitOfWork, settings: Settings, token: str) -> SessionInfo:
     if not user.active or is_locked(user, now):
         raise NotAuthenticated("token", None, "the account is inactive or locked")
     touch = (now - session.last_seen_at).total_seconds() >= TOUCH_EVERY_S
-    return SessionInfo(session.id, user, Actor.of(user), session.expires_at, touch)
+    return SessionInfo(
+        session.id, user, Actor.of(user), session.expires_at, touch, session.last_seen_at
+    )
 
 
 def touch(uow: UnitOfWork, session_id: int) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dosewise.store.tables import Site
+from dosewise.trial.state.cache import records_cache
 from dosewise.trial.uow import UnitOfWork
 
 #: Used only when the database has no site yet.
@@ -31,11 +32,20 @@ def _zone(name: str | None) -> ZoneInfo:
 
 
 def site_zone(session: Session, site_id: str | None = None) -> ZoneInfo:
-    """The time zone of ``site_id``, or the trial's (the first site's) when None or unknown."""
+    """The time zone of ``site_id``, or the trial's (the first site's) when None or unknown
+    (remembered until the records change: :mod:`dosewise.trial.state.cache`)."""
+    return _zone(
+        records_cache(session).get(
+            session, ("site_zone", site_id), lambda: _zone_name(session, site_id)
+        )
+    )
+
+
+def _zone_name(session: Session, site_id: str | None) -> str | None:
     name = session.scalar(select(Site.timezone).where(Site.id == site_id)) if site_id else None
     if name is None:
         name = session.scalar(select(Site.timezone).order_by(Site.id).limit(1))
-    return _zone(name)
+    return name
 
 
 def local_date(moment: datetime, zone: ZoneInfo) -> date:

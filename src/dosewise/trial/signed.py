@@ -31,6 +31,7 @@ from dosewise.store.tables import (
     ProtocolDeviation,
 )
 from dosewise.trial import esign
+from dosewise.trial.state.cache import records_cache
 
 
 class SignatureBroken(DosewiseError):
@@ -192,15 +193,34 @@ def status(session: Session, sig: ESignature) -> dict[str, Any]:
     return {**esign.manifestation(sig), "valid": result.ok, "problems": list(result.problems)}
 
 
-def _arm_checks(session: Session, arm_id: str) -> list[tuple[str, Base, esign.SignatureCheck]]:
-    """Every signed record of the arm with its check (a handful of queries, not one per row)."""
+@dataclass(frozen=True)
+class RecordCheck:
+    """One signed record of an arm and whether its signature still binds it."""
+
+    entity: str
+    id: int
+    signature_id: int | None
+    result: esign.SignatureCheck
+
+
+def _arm_checks(session: Session, arm_id: str) -> list[RecordCheck]:
+    """Every signed record of the arm with its check, shared by readers until the records
+    change (:mod:`dosewise.trial.state.cache`: the version the database raises on any change of
+    a record, a direct ``UPDATE`` included, so a change made outside the service shows at once)."""
+    return records_cache(session).get(
+        session, ("arm_checks", arm_id), lambda: _compute_arm_checks(session, arm_id)
+    )
+
+
+def _compute_arm_checks(session: Session, arm_id: str) -> list[RecordCheck]:
+    """The checks from the records now (a handful of queries, not one per row)."""
     study_ids: dict[int, str] = {
         pid: sid
         for pid, sid in session.execute(
             select(Participant.id, Participant.study_id).where(Participant.arm_id == arm_id)
         )
     }
-    rows: list[tuple[str, Base]] = []
+    rows: list[tuple[str, Any]] = []
     for entity in ("dose_assignments", "products", "dlt_adjudications"):
         model: Any = SIGNED[entity].model
         stmt = select(model).where(model.signature_id.is_not(None))
@@ -214,11 +234,11 @@ def _arm_checks(session: Session, arm_id: str) -> list[tuple[str, Base, esign.Si
         ("phase1_closures", c)
         for c in session.scalars(select(Phase1Closure).where(Phase1Closure.arm_id == arm_id))
     ]
-    sig_ids = [r.signature_id for _e, r in rows]  # type: ignore[attr-defined]
+    sig_ids = [r.signature_id for _e, r in rows]
     sigs = {s.id: s for s in session.scalars(select(ESignature).where(ESignature.id.in_(sig_ids)))}
     out = []
     for entity, row in rows:
-        sig = sigs.get(row.signature_id)  # type: ignore[attr-defined]
+        sig = sigs.get(row.signature_id)
         pid = getattr(row, "participant_id", None)
         content = SIGNED[entity].content(row, None if pid is None else study_ids.get(pid))
         result = (
@@ -226,20 +246,20 @@ def _arm_checks(session: Session, arm_id: str) -> list[tuple[str, Base, esign.Si
             if sig is None
             else esign.verify(sig, content)
         )
-        out.append((entity, row, result))
+        out.append(RecordCheck(entity, row.id, row.signature_id, result))
     return out
 
 
-def _broken(checks: list[tuple[str, Base, esign.SignatureCheck]]) -> list[dict[str, Any]]:
+def _broken(checks: list[RecordCheck]) -> list[dict[str, Any]]:
     return [
         {
-            "entity": entity,
-            "id": row.id,  # type: ignore[attr-defined]
-            "signature_id": row.signature_id,  # type: ignore[attr-defined]
-            "problems": list(result.problems),
+            "entity": c.entity,
+            "id": c.id,
+            "signature_id": c.signature_id,
+            "problems": list(c.result.problems),
         }
-        for entity, row, result in checks
-        if not result.ok
+        for c in checks
+        if not c.result.ok
     ]
 
 
@@ -272,11 +292,7 @@ def with_signatures(session: Session, arm_id: str, state: dict[str, Any]) -> dic
     broken ones (``broken_signatures``) and each dose decision's ``signature_valid``. The one
     place the API and the CLI add them, so both show the same state."""
     checks = _arm_checks(session, arm_id)
-    by_assignment = {
-        row.id: result  # type: ignore[attr-defined]
-        for entity, row, result in checks
-        if entity == "dose_assignments"
-    }
+    by_assignment = {c.id: c.result for c in checks if c.entity == "dose_assignments"}
     return {
         **state,
         "history": annotate_history(list(state.get("history", [])), by_assignment),

@@ -124,6 +124,13 @@ class UnitOfWork:
         self._done = False
         self.txn = audit.new_txn()
         self.committed_records: list[dict[str, Any]] = []
+        self._writer = False
+
+    def _release_writer(self) -> None:
+        """Let the next writer of this process in (see ``Database.writers``)."""
+        if self._writer:
+            self._writer = False
+            self.db.writers.release()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -134,10 +141,14 @@ class UnitOfWork:
         options: dict[str, Any] = {WRITE_OPTION: not self.readonly}
         if self.readonly and self.db.engine.dialect.name == "postgresql":
             options["postgresql_readonly"] = True
+        if not self.readonly and self.db.is_sqlite:
+            self.db.writers.acquire()  # queue in this process before SQLite's own lock
+            self._writer = True
         try:
             session.connection(execution_options=options)
         except OperationalError as exc:
             session.close()
+            self._release_writer()
             raise _translate(exc) from None
         event.listen(session, "after_flush", self._after_flush)
         self._session = session
@@ -159,6 +170,7 @@ class UnitOfWork:
                 session.rollback()
         finally:
             session.close()
+            self._release_writer()
         hooks, self._failure_hooks = self._failure_hooks, []
         if exc_type is not None:
             for hook in hooks:

@@ -3,9 +3,10 @@ phase 1 (OBD and RP2D, e-signed) and the phase 2 BOP2 looks."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 from sqlalchemy import select
 
 from dosewise.api.auth import CurrentUser, Runtime, require, runtime
@@ -16,12 +17,14 @@ from dosewise.api.routers._trial_schemas import ArmIdPath, ClosePhase1In, LookIn
 from dosewise.api.routers._trial_views import closure_out, look_out
 from dosewise.store.tables import Arm
 from dosewise.trial import signed
-from dosewise.trial.confidential import redact_for
+from dosewise.trial.confidential import confined_site, redact_for
 from dosewise.trial.esign import Signing
 from dosewise.trial.services import phases
 from dosewise.trial.services.calendar import today
 from dosewise.trial.state import arm_state
+from dosewise.trial.state.cache import records_cache
 from dosewise.trial.state.reasons import decision_text
+from dosewise.trial.uow import UnitOfWork
 
 router = APIRouter(prefix="/arms", tags=["arms"])
 
@@ -46,15 +49,35 @@ def list_arms(
         return [_arm_out(a) for a in uow.session.scalars(select(Arm).order_by(Arm.id))]
 
 
+def _state_of(uow: UnitOfWork, arm_id: str, lang: str, as_of: date) -> dict[str, Any]:
+    """The arm state's answer as ``uow``'s actor may see it, its words in ``lang``."""
+    state = redact_for(uow.actor, arm_state(uow.session, arm_id, as_of=as_of))
+    data = state.to_dict()
+    data["next"] = state.next.to_dict(lang)
+    if lang != "en":  # English: the stored reasons, exactly as `dosewise arm state` prints
+        data["history"] = [{**h, "reason": decision_text(h, lang)} for h in data["history"]]
+        data["notes"] = [decision_text(n, lang) for n in data["note_codes"]]
+    return signed.with_signatures(uow.session, arm_id, data)
+
+
 def _state(user: CurrentUser, rt: Runtime, arm_id: str, lang: str = "en") -> dict[str, Any]:
     with user.uow(rt, readonly=True) as uow:
-        state = redact_for(uow.actor, arm_state(uow.session, arm_id, as_of=today(uow)))
-        data = state.to_dict()
-        data["next"] = state.next.to_dict(lang)
-        if lang != "en":  # English: the stored reasons, exactly as `dosewise arm state` prints
-            data["history"] = [{**h, "reason": decision_text(h, lang)} for h in data["history"]]
-            data["notes"] = [decision_text(n, lang) for n in data["note_codes"]]
-        return signed.with_signatures(uow.session, arm_id, data)
+        return _state_of(uow, arm_id, lang, today(uow))
+
+
+def _state_json(user: CurrentUser, rt: Runtime, arm_id: str, lang: str) -> bytes:
+    """The validated ``ArmStateOut`` as JSON, shared by every reader with the same audience
+    (the site the redaction confines them to), language and day until the records change
+    (:func:`dosewise.trial.state.cache.records_cache`): a read that finds it costs one query of
+    the records' version, the day's zone and the serialisation already done."""
+    with user.uow(rt, readonly=True) as uow:
+        as_of = today(uow)
+        key = ("api.arm_state", arm_id, as_of, lang, confined_site(uow.actor))
+        return records_cache(uow.session).get(
+            uow.session,
+            key,
+            lambda: ArmStateOut(**_state_of(uow, arm_id, lang, as_of)).model_dump_json().encode(),
+        )
 
 
 @router.get(
@@ -68,8 +91,8 @@ def state(
     user: CurrentUser = Depends(require("arm.read")),
     rt: Runtime = Depends(runtime),
     lang: str = Depends(reason_lang),
-) -> ArmStateOut:
-    return ArmStateOut(**_state(user, rt, arm_id, lang))
+) -> Response:
+    return Response(_state_json(user, rt, arm_id, lang), media_type="application/json")
 
 
 @router.get(

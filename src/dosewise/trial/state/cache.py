@@ -1,33 +1,29 @@
-"""The arm state, computed once per version of the records and shared by every reader.
+"""Results computed from the records, shared by every reader until the records change.
 
 Computing an arm's state from its records takes tens of milliseconds (15 queries and the
-derivation of every participant's outcomes); under load most requests ask for a state nothing
-has changed since the last request. So :func:`dosewise.trial.state.arm_state` keeps each result
-here, keyed by what the result depends on:
+derivation of every participant's outcomes), checking its e-signatures against the records
+another handful of queries; under load most requests ask for what nothing has changed since the
+last request. So :func:`dosewise.trial.state.arm_state`, the signature checks
+(:mod:`dosewise.trial.signed`) and the API's arm-state answer keep each result here, keyed by
+what it depends on:
 
 - the database (one cache per engine: two databases never share an entry),
-- the arm, its ``version`` and the protocol version it runs under,
-- the calendar day ``as_of`` (windows close and follow-up grows with the day),
-- **the records**, versioned by the audit chain. Every row a unit of work changes is written to
-  the chain in the same transaction, and the chain's head (:class:`AuditHead`: last ``seq`` and
-  ``hash``) moves with it, in every process and on every back end. An entry remembers the head
-  it was computed at and the head it was last confirmed at; a reader who finds the head moved
-  looks at the records appended since (``seq`` range on the primary key): if none of them
-  changed a row (only events: logins, exports, refused assignments), the entry still holds and
-  is confirmed at the new head; otherwise it is recomputed. The hash of the confirmed record is
-  checked too, so a database rebuilt under the same engine (seq restarting) never matches.
+- the caller's key (the arm, the calendar day ``as_of``, the language, the audience, ...),
+- **the records' version**: ``data_version`` row 1 (:mod:`dosewise.store.versions`), which
+  the database's own triggers raise in the same transaction as any insert, update or delete of
+  a trial record, whoever makes it — a unit of work, another server process, or a direct
+  ``UPDATE`` in a database shell. Audit events that change no record (logins, exports, refused
+  assignments) leave it alone, so they keep the entries.
 
-Only read-only units of work use the cache: a writing unit of work sees its own uncommitted
-changes, which the chain does not show yet, so it always computes afresh (the dose assignment
-decides under the arm's lock on a fresh state). The head is read before the state is computed,
-so an entry can only be newer than its key, never older. Writes made outside the unit of work
-(a direct ``UPDATE`` in the database) are not on the chain: the state does not see them until
-the next audited change, while the signature checks, which are not cached, flag any change to
-a signed record at once (:mod:`dosewise.trial.signed`).
+One read of the version per unit of work (kept in the session's ``info``) is the price of a
+hit. Only read-only units of work use the cache: a writing unit of work sees its own
+uncommitted changes, so it always computes afresh (the dose assignment decides under the arm's
+lock on a fresh state). The version is read before anything is computed, so an entry can only
+be newer than its key, never older (on SQLite the whole read is one snapshot anyway).
 
-The entry keeps the state pickled: each reader gets its own copy, so nothing a caller does to
+The entry keeps the value pickled: each reader gets its own copy, so nothing a caller does to
 the nested dictionaries can reach the next reader. The state is cached unredacted; what a site
-user may see is applied on the way out.
+user may see is applied on the way out (or is part of the caller's key).
 """
 
 from __future__ import annotations
@@ -40,31 +36,19 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from dosewise.store.session import WRITE_OPTION
-from dosewise.store.tables import AuditHead, AuditRecord
+from dosewise.store.versions import read as read_versions
 
 T = TypeVar("T")
 
-#: Entries kept per database (least recently used dropped first): arms × days × versions.
-MAX_ENTRIES = 64
-
-
-@dataclass(frozen=True)
-class ChainHead:
-    """Where the audit chain ends: every committed row change has a ``seq`` up to here."""
-
-    seq: int
-    hash: str
-
-
-@dataclass
-class _Entry:
-    value: bytes
-    computed_at: int
-    confirmed: ChainHead
+#: Entries kept per database (least recently used dropped first): arms × days × languages ×
+#: audiences × kinds of result; entries of older versions fall out first.
+MAX_ENTRIES = 256
+#: ``Session.info`` key of the version a read-only unit of work reads at.
+_VERSION_KEY = "dosewise_records_version"
 
 
 @dataclass
@@ -77,56 +61,37 @@ class Stats:
 
 
 class RecordsCache:
-    """Results computed from the records, keyed by a caller's key and the audit chain head."""
+    """Results computed from the records, keyed by a caller's key and the records' version."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self.max_entries = max_entries
         self.stats = Stats()
-        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._entries: OrderedDict[Hashable, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, session: Session, key: Hashable, compute: Callable[[], T]) -> T:
         """The value of ``compute()`` for ``key`` at the records ``session`` sees."""
-        if not reads_committed_only(session):
+        version = records_version(session)
+        if version is None:
             self.stats.bypassed += 1
             return compute()
-        head = chain_head(session)
-        if head is not None:
-            with self._lock:
-                entry = self._entries.get(key)
-            if entry is not None and self._holds(session, entry, head):
-                with self._lock:
-                    self._entries.move_to_end(key)
-                    self.stats.hits += 1
-                return pickle.loads(entry.value)  # type: ignore[no-any-return]
+        full = (key, version)
+        with self._lock:
+            entry = self._entries.get(full)
+            if entry is not None:
+                self._entries.move_to_end(full)
+                self.stats.hits += 1
+        if entry is not None:
+            return pickle.loads(entry)  # type: ignore[no-any-return]
         value = compute()
+        data = pickle.dumps(value)
         with self._lock:
             self.stats.misses += 1
-            if head is None:
-                return value
-            current = self._entries.get(key)
-            if current is None or current.computed_at <= head.seq:
-                self._entries[key] = _Entry(pickle.dumps(value), head.seq, head)
-                self._entries.move_to_end(key)
-                while len(self._entries) > self.max_entries:
-                    self._entries.popitem(last=False)
+            self._entries[full] = data
+            self._entries.move_to_end(full)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
         return value
-
-    def _holds(self, session: Session, entry: _Entry, head: ChainHead) -> bool:
-        """Whether ``entry`` is the value at ``head`` (and confirm it there if so)."""
-        confirmed = entry.confirmed
-        if head.seq < entry.computed_at:
-            return False  # an older snapshot than the entry's: compute for it
-        if head.seq == confirmed.seq:
-            return head.hash == confirmed.hash
-        if head.seq < confirmed.seq:
-            return _record_hash(session, head.seq) == head.hash
-        if not _only_events_since(session, confirmed, head.seq):
-            return False
-        with self._lock:
-            if entry.confirmed.seq < head.seq:
-                entry.confirmed = head
-        return True
 
     def clear(self) -> None:
         with self._lock:
@@ -141,33 +106,16 @@ def reads_committed_only(session: Session) -> bool:
     return options.get(WRITE_OPTION, True) is False
 
 
-def chain_head(session: Session) -> ChainHead | None:
-    """The audit chain's head as ``session`` sees it (None before the database is migrated)."""
-    row = session.execute(
-        select(AuditHead.last_seq, AuditHead.last_hash).where(AuditHead.id == 1)
-    ).one_or_none()
-    return None if row is None else ChainHead(int(row.last_seq), str(row.last_hash))
-
-
-def _only_events_since(session: Session, confirmed: ChainHead, upto: int) -> bool:
-    """Whether the chain still holds ``confirmed`` and records only events after it, up to
-    ``upto`` (one range read on the primary key)."""
-    rows = session.execute(
-        select(AuditRecord.seq, AuditRecord.hash)
-        .where(AuditRecord.seq >= confirmed.seq, AuditRecord.seq <= upto)
-        .where((AuditRecord.seq == confirmed.seq) | (AuditRecord.operation != "event"))
-        .order_by(AuditRecord.seq)
-        .limit(2)
-    ).all()
-    if confirmed.seq > 0:
-        if not rows or rows[0].seq != confirmed.seq or rows[0].hash != confirmed.hash:
-            return False
-        rows = rows[1:]
-    return not rows
-
-
-def _record_hash(session: Session, seq: int) -> str | None:
-    return session.scalar(select(AuditRecord.hash).where(AuditRecord.seq == seq))
+def records_version(session: Session) -> int | None:
+    """The records' version ``session`` reads at, read once per unit of work; None when the
+    cache must not be used (a writing unit of work, or a database without the counters)."""
+    if not reads_committed_only(session):
+        return None
+    if _VERSION_KEY not in session.info:
+        versions = read_versions(session)
+        session.info[_VERSION_KEY] = None if versions is None else versions.records
+    value: int | None = session.info[_VERSION_KEY]
+    return value
 
 
 _CACHES: weakref.WeakKeyDictionary[Engine, RecordsCache] = weakref.WeakKeyDictionary()
@@ -195,11 +143,10 @@ def clear_all() -> None:
 
 __all__ = [
     "MAX_ENTRIES",
-    "ChainHead",
     "RecordsCache",
     "Stats",
-    "chain_head",
     "clear_all",
     "reads_committed_only",
     "records_cache",
+    "records_version",
 ]

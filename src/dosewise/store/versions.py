@@ -1,0 +1,42 @@
+"""The database's change counters (``data_version``, migration 0011), read in one query.
+
+The database raises them itself, by triggers, in the transaction that changes a watched row,
+whoever changes it: so a value computed from the rows a counter watches, and remembered with
+the counter's value, is still right exactly while the counter has not moved — across requests,
+server processes and writes made outside the service (a direct ``UPDATE``). That makes the
+per-request price of a cache one read of two integers (:func:`read`).
+
+- :data:`~dosewise.store.tables.RECORDS_VERSION`: every trial record (participants, arms,
+  assignments, products, signatures, ...), not the audit trail, users or sessions;
+- :data:`~dosewise.store.tables.ACCESS_VERSION`: users, and the end of a session (logout,
+  expiry moved, deletion).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dosewise.store.tables import ACCESS_VERSION, RECORDS_VERSION, DataVersion
+
+
+@dataclass(frozen=True)
+class Versions:
+    """The counters as one transaction sees them."""
+
+    records: int
+    access: int
+
+
+def read(session: Session) -> Versions | None:
+    """Both counters in ``session``'s transaction; None before migration 0011 (no table or no
+    rows), when nothing may be cached."""
+    rows = {int(k): int(v) for k, v in session.execute(select(DataVersion.id, DataVersion.version))}
+    if RECORDS_VERSION not in rows or ACCESS_VERSION not in rows:
+        return None
+    return Versions(rows[RECORDS_VERSION], rows[ACCESS_VERSION])
+
+
+__all__ = ["Versions", "read"]
