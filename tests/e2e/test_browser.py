@@ -30,8 +30,9 @@ ROLE_LABELS = {
     "monitor": "Monitor",
     "data_manager": "Data manager",
 }
-#: Where each role lands after signing in (the first page its role may open).
-LANDING = {"admin": "/admin/users", "dsmb": "/trial", "monitor": "/trial"}
+#: Where each role lands after signing in: the worklist for everyone who reads participants
+#: (issue 17 item 2), the users page for the administrator.
+LANDING = {"admin": "/admin/users"}
 
 
 def today() -> str:
@@ -42,7 +43,7 @@ def today() -> str:
 def test_sign_in_as_each_role(page: Page, username: str) -> None:
     role, site = USERS[username]
     sign_in(page, username)
-    expect(page).to_have_url(re.compile(LANDING.get(role, "/trial") + "$"))
+    expect(page).to_have_url(re.compile(LANDING.get(role, "/worklist") + "$"))
     who = page.locator("#who")
     expect(who).to_contain_text(f"Test {username}")
     expect(who).to_contain_text(ROLE_LABELS[role])
@@ -129,6 +130,7 @@ def test_grade_3_crs_becomes_a_dlt_and_changes_the_next_decision(
 ) -> None:
     third = seeded["cohort"][2]
     sign_in(page, "inv1")
+    page.goto("/trial")
     card = page.locator(f"section.arm[data-arm='{ARM}'] .next")
     expect(card).to_have_attribute("data-action", "wait")
 

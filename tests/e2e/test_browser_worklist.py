@@ -87,7 +87,7 @@ def late(seeded: dict[str, Any]) -> str:
 
 
 def test_sign_in_lands_on_the_worklist_and_an_overdue_visit_links_to_its_page(
-    page: Page, late: str, seeded: dict[str, Any]
+    page: Page, late: str
 ) -> None:
     page.set_viewport_size({"width": 1366, "height": 900})
     sign_in(page, "coord1")
@@ -97,9 +97,8 @@ def test_sign_in_lands_on_the_worklist_and_an_overdue_visit_links_to_its_page(
     expect(row).to_be_visible()
     expect(row.locator(".status.overdue")).to_contain_text("Days overdue:")
     expect(row).to_contain_text("Day 28")
-    # the seed's third participant still waits for the DLT adjudication: overdue too
-    waiting = seeded["cohort"][2]
-    adjudication = f'tr[data-kind="dlt_adjudication"][data-overdue="yes"][data-study="{waiting}"]'
+    # nobody adjudicated the DLT window that closed 42 days ago: overdue too
+    adjudication = f'tr[data-kind="dlt_adjudication"][data-overdue="yes"][data-study="{late}"]'
     expect(page.locator(adjudication)).to_have_count(1)
     row.locator("a.work-link").click()
     expect(page).to_have_url(re.compile(rf".*/participants/{late}#visits$"))
