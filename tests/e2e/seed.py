@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -16,10 +17,26 @@ from dosewise.store.session import Database
 from dosewise.store.tables import User
 from dosewise.trial import Actor, UnitOfWork
 from dosewise.trial.access import Passwords
+from dosewise.trial.calendar import local_date
 from dosewise.trial.esign import Signing
 from dosewise.trial.services import dlt, dosing, participants, products, responses
 
 ARM = "prior_sct_donor"
+#: The sites' time zone (the protocol's sites are in China): a clinical date is the site's
+#: calendar day, which from 16:00 UTC on is a day ahead of the UTC date.
+SITE_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def site_date(on: datetime) -> date:
+    """The calendar day at the sites at the moment ``on``."""
+    return local_date(on, SITE_ZONE)
+
+
+def site_today() -> date:
+    """Today at the sites (what the service checks a date against)."""
+    return site_date(datetime.now(UTC))
+
+
 #: The coordinator of each site among the test users (tests/pg.py).
 COORD = {"S01": "coord1", "S02": "coord2"}
 #: A 70 kg adult's product with 6.84×10⁷ CAR+ viable T cells: DL1 is feasible (≥ 5.6×10⁷).
@@ -87,7 +104,7 @@ def recruit(
     """Register, consent and screen (eligible for ``arm``) a participant of ``site``; then, as
     far as ``until`` says (``screen``, ``enroll`` or ``assign``), enroll it and have the
     design's dose assigned and confirmed by the statistician. The study ID."""
-    day = on.date()
+    day = site_date(on)
     p: Any = s.act(COORD[site], on, lambda u: participants.register_participant(u, site))
     sid: str = p.study_id
     record = _screening(day) if screening is None else screening
@@ -118,7 +135,7 @@ def release(s: Seeder, sid: str, on: datetime, lot: str | None = None) -> Any:
             lot=lot or f"LOT-{sid}",
             certificate=CERTIFICATE,
             weight_kg=70.0,
-            released_on=on.date(),
+            released_on=site_date(on),
         ),
     )
 
@@ -129,7 +146,7 @@ def deplete(s: Seeder, sid: str, on: datetime) -> None:
         "coord1",
         on,
         lambda u: products.record_lymphodepletion(
-            u, sid, regimen="Flu/Cy", agents=[], start_on=on.date(), end_on=on.date()
+            u, sid, regimen="Flu/Cy", agents=[], start_on=site_date(on), end_on=site_date(on)
         ),
     )
 
@@ -140,7 +157,7 @@ def infuse(s: Seeder, sid: str, on: datetime, volume_ml: float = 50.0) -> None:
         "coord1",
         on,
         lambda u: products.record_infusion(
-            u, sid, infused_on=on.date(), infused_volume_ml=volume_ml
+            u, sid, infused_on=site_date(on), infused_volume_ml=volume_ml
         ),
     )
 
@@ -165,7 +182,7 @@ def waiting_cohort(db: Database, settings: Settings, password: str) -> list[str]
             "coord1",
             assessed,
             lambda u, sid=sid: responses.record_response(
-                u, sid, assessed_on=assessed.date(), marrow=marrow, timepoint="day_28"
+                u, sid, assessed_on=site_date(assessed), marrow=marrow, timepoint="day_28"
             ),
         )
     for sid in ids[:2]:

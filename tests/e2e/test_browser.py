@@ -7,13 +7,13 @@ changes; a site coordinator cannot open another site's participant."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from e2e_helpers import sign_in, sign_out
 from playwright.sync_api import Page, expect
-from seed import ARM
+from seed import ARM, site_today
 from web_forms import FALLBACK_PRODUCT, screening_form
 
 from dosewise.store.session import open_database
@@ -36,7 +36,7 @@ LANDING = {"admin": "/admin/users"}
 
 
 def today() -> str:
-    return datetime.now(UTC).date().isoformat()
+    return site_today().isoformat()
 
 
 @pytest.mark.parametrize("username", ["admin1", "inv1", "coord1", "stat", "dsmb", "mon1", "dm1"])
@@ -65,7 +65,7 @@ def test_switch_the_interface_to_chinese_and_back(page: Page) -> None:
 
 
 def _fill_consent(page: Page) -> None:
-    on = (datetime.now(UTC).date() - timedelta(days=2)).isoformat()
+    on = (site_today() - timedelta(days=2)).isoformat()
     page.get_by_label("Consent date").fill(on)
     page.get_by_label("Age at consent (completed years)").fill("34")
     page.get_by_label("Patient able to sign").select_option("yes")
@@ -95,7 +95,7 @@ def test_screen_enroll_confirm_and_release_a_product_that_falls_back(page: Page)
 
     _fill_consent(page)
     expect(page.locator("#done")).to_be_visible()
-    values = screening_form(datetime.now(UTC).date())
+    values = screening_form(site_today())
     _fill_screening(page, values)
     expect(page.locator("#screening-result")).to_have_attribute("data-eligible", "true")
     page.get_by_role("button", name="Enroll").click()
@@ -139,7 +139,7 @@ def test_grade_3_crs_becomes_a_dlt_and_changes_the_next_decision(
     page.get_by_label("Cytokine release syndrome (CRS) — ASTCT").check()
     infused = page.locator("#infusion-record").inner_text()
     assert infused  # the onset is two days after the infusion
-    onset = (datetime.now(UTC).date() - timedelta(days=38)).isoformat()
+    onset = (site_today() - timedelta(days=38)).isoformat()
     page.get_by_label("Onset date").fill(onset)
     page.get_by_label("Fever ≥ 38.0 °C (no other cause)").check()
     page.get_by_label("Hypotension", exact=True).check()
@@ -159,7 +159,7 @@ def test_grade_3_crs_becomes_a_dlt_and_changes_the_next_decision(
     db = open_database(seeded["settings"])
     try:
         with UnitOfWork(db, Actor.system("e2e"), readonly=True) as uow:
-            state = arm_state(uow.session, ARM, as_of=datetime.now(UTC).date())
+            state = arm_state(uow.session, ARM, as_of=site_today())
     finally:
         db.dispose()
     # the third participant now has a DLT and a response; DL1 is design dose 1 (safety_only)

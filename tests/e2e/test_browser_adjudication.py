@@ -10,7 +10,7 @@ from typing import Any
 
 from e2e_helpers import sign_in, sign_out
 from playwright.sync_api import Page, expect
-from seed import ARM, Seeder, deplete, infuse, recruit, release
+from seed import ARM, Seeder, deplete, infuse, recruit, release, site_today
 
 from dosewise.store.session import open_database
 from pg import PASSWORD
@@ -52,7 +52,7 @@ def test_provisional_no_dlt_reopening_and_bor_not_final(page: Page, seeded: dict
     expect(page.locator("#needs-readjudication")).to_have_count(0)
     page.get_by_text("Record an adverse event").click()
     page.get_by_label("Cytokine release syndrome (CRS) — ASTCT").check()
-    onset = (datetime.now(UTC).date() - timedelta(days=38)).isoformat()
+    onset = (site_today() - timedelta(days=38)).isoformat()
     page.get_by_label("Onset date").fill(onset)
     page.get_by_label("Fever ≥ 38.0 °C (no other cause)").check()
     page.get_by_label("Hypotension", exact=True).check()

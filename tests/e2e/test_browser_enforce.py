@@ -10,7 +10,7 @@ from typing import Any
 
 from e2e_helpers import sign_in
 from playwright.sync_api import Page, expect
-from seed import Seeder, deplete, recruit, release
+from seed import Seeder, deplete, recruit, release, site_date, site_today
 
 from dosewise.store.session import open_database
 from dosewise.trial.demo import plan
@@ -26,7 +26,7 @@ def _depleted(seeded: dict[str, Any]) -> tuple[str, float]:
     try:
         s = Seeder(db, seeded["settings"], PASSWORD)
         now = datetime.now(UTC).replace(microsecond=0)
-        sid = recruit(s, ARM, now, screening=plan.screening_record(now.date(), 34, "male"))
+        sid = recruit(s, ARM, now, screening=plan.screening_record(site_date(now), 34, "male"))
         product = release(s, sid, now)
         deplete(s, sid, now)
         return sid, float(product.feasibility["volume_ml"])
@@ -38,7 +38,7 @@ def test_impossible_date_then_out_of_window_infusion_recorded_as_a_deviation(
     page: Page, seeded: dict[str, Any]
 ) -> None:
     sid, volume = _depleted(seeded)
-    today = datetime.now(UTC).date()
+    today = site_today()
     sign_in(page, "inv1")
     page.goto(f"/participants/{sid}")
 

@@ -15,7 +15,7 @@ import pytest
 from e2e_helpers import sign_in
 from e2e_server import serve
 from playwright.sync_api import Browser, Page, expect
-from seed import Seeder, deplete, infuse, recruit, release
+from seed import Seeder, deplete, infuse, recruit, release, site_date
 
 from dosewise.store.session import open_database
 from pg import PASSWORD, backend_params, fresh_url, make_settings
@@ -73,7 +73,7 @@ def test_enrolment_past_the_phase1_maximum_is_refused_naming_the_limit(
     expect(page.locator("#enrollment")).to_have_count(0)
 
     # the same participant's consent, recorded twice, is refused; with a reason it is corrected
-    page.get_by_label("Consent date").fill(now.date().isoformat())
+    page.get_by_label("Consent date").fill(site_date(now).isoformat())
     page.get_by_label("Age at consent (completed years)").fill("35")
     page.locator("#sig__treatment__patient").check()
     page.locator("#sig__voluntary__patient").check()
@@ -92,7 +92,7 @@ def test_enrolment_past_the_phase1_maximum_is_refused_naming_the_limit(
 def test_second_records_are_refused_then_corrected_with_a_reason(own_page: Page, own: Any) -> None:
     s, _base = own
     now = _now()
-    today = now.date().isoformat()
+    today = site_date(now).isoformat()
     sid = recruit(s, "new_donor", now, screening=_new_donor_screening(now))
     page = own_page
     sign_in(page, "inv1")
@@ -164,4 +164,4 @@ def test_second_records_are_refused_then_corrected_with_a_reason(own_page: Page,
 def _new_donor_screening(now: datetime) -> dict[str, object]:
     from dosewise.trial.demo import plan
 
-    return plan.screening_record(now.date(), 34, "male")
+    return plan.screening_record(site_date(now), 34, "male")

@@ -177,11 +177,6 @@ class ArmState:
     #: against the arm's phase 1 maximum or phase 2 size (not in :meth:`to_dict`: study IDs).
     replaced_by_phase: dict[int, int] = field(default_factory=dict)
 
-    def places_taken(self, phase: int) -> int:
-        """Participants enrolled in ``phase`` who count against its limit (not replaced)."""
-        enrolled = sum(1 for p in self.patients if p.phase == phase)
-        return enrolled - self.replaced_by_phase.get(phase, 0)
-
     @property
     def notes(self) -> tuple[str, ...]:
         """The notes in English (the ``notes`` of the JSON, as before the codes)."""
