@@ -153,3 +153,23 @@ def test_the_plain_summary_names_the_protocol_level_and_the_counts() -> None:
 def test_a_waiting_step_says_how_many_outcomes_are_pending() -> None:
     step = NextStep.of("wait", "wait_pending", SAMPLES["wait_pending"], phase=1)
     assert plain_step(step, LEVELS, "zh") == "下一位受试者需等待：仍有 2 例结局待定。"
+
+
+def test_a_phase1_closure_has_a_plain_summary_too() -> None:
+    closure = {
+        "kind": "phase1_closure",
+        "obd_level": "DL1",
+        "rp2d_level": "DL1",
+        "reason_code": "trial_end_max_n",
+        "outcomes": "2NEN 2EBT 2EEE",
+    }
+    assert plain_summary(closure, LEVELS, "en") == (
+        "Phase 1 closed: the OBD is DL1 (1×10⁶/kg); the phase 2 dose (RP2D) is DL1. "
+        "Basis: 2 DLTs and 6 responses in 9 participants at DL1."
+    )
+    assert plain_summary(closure, LEVELS, "zh") == (
+        "第一阶段已关闭：OBD 为 DL1（1×10⁶/kg），II 期推荐剂量 (RP2D) 为 DL1。"
+        "依据：DL1 的 9 例中 2 例 DLT，6 例缓解。"
+    )
+    none = {"kind": "phase1_closure", "obd_level": None, "rp2d_level": None}
+    assert plain_summary(none, LEVELS, "zh") == "第一阶段已关闭，无 OBD。"

@@ -298,6 +298,14 @@ PLAIN_MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "en": "Basis: no participant yet; the protocol's starting dose.",
         "zh": "依据：尚无受试者，采用方案规定的起始剂量。",
     },
+    "closed": {
+        "en": "Phase 1 closed: the OBD is {obd} ({cells}/kg); the phase 2 dose (RP2D) is {rp2d}.",
+        "zh": "第一阶段已关闭：OBD 为 {obd}（{cells}/kg），II 期推荐剂量 (RP2D) 为 {rp2d}。",
+    },
+    "closed_no_obd": {
+        "en": "Phase 1 closed with no OBD.",
+        "zh": "第一阶段已关闭，无 OBD。",
+    },
     "wait_pending": {
         "en": "The next participant waits: {count} outcomes still pending.",
         "zh": "下一位受试者需等待：仍有 {count} 例结局待定。",
@@ -342,6 +350,8 @@ def plain_summary(decision: Mapping[str, Any] | None, levels: Levels, lang: str 
     "Next cohort: DL1 (1×10⁶/kg). Basis: 0 DLTs and 2 responses in 3 participants at DL1."
     """
     chosen = check_lang(lang)
+    if decision and decision.get("kind") == "phase1_closure":
+        return _closure_summary(decision, levels, chosen)
     if not decision or str(decision.get("reason_code")) not in _DESIGN_CODES:
         return ""
     words = PLAIN_MESSAGES
@@ -363,11 +373,31 @@ def plain_summary(decision: Mapping[str, Any] | None, levels: Levels, lang: str 
     counts = None if current is None else _counts_at(decision, int(current))
     if counts is None:
         return head
-    n, dlt, responses = counts
     name = levels.get(int(str(current)), (f"#{current}", ""))[0]
+    return f"{head}{_space(chosen)}{_basis(counts, name, chosen)}"
+
+
+def _basis(counts: tuple[int, int, int], level: str, lang: Lang) -> str:
+    n, dlt, responses = counts
     plural = {"s_dlt": _s(dlt), "s_resp": _s(responses), "s_n": _s(n)}
-    basis = words["basis"][chosen].format(level=name, n=n, dlt=dlt, responses=responses, **plural)
-    return f"{head}{_space(chosen)}{basis}"
+    return PLAIN_MESSAGES["basis"][lang].format(
+        level=level, n=n, dlt=dlt, responses=responses, **plural
+    )
+
+
+def _closure_summary(closure: Mapping[str, Any], levels: Levels, lang: Lang) -> str:
+    """A phase 1 closure in plain words: the OBD and RP2D by name, and the counts at the OBD."""
+    obd = closure.get("obd_level")
+    if not obd:
+        return PLAIN_MESSAGES["closed_no_obd"][lang]
+    dose = next((d for d, (name, _) in levels.items() if name == obd), None)
+    cells = levels[dose][1] if dose is not None else "?"
+    rp2d = closure.get("rp2d_level") or obd
+    head = PLAIN_MESSAGES["closed"][lang].format(obd=obd, cells=cells, rp2d=rp2d)
+    counts = None if dose is None else _counts_at(closure, dose)
+    if not counts or not counts[0]:
+        return head
+    return f"{head}{_space(lang)}{_basis(counts, str(obd), lang)}"
 
 
 def plain_step(step: Any, levels: Levels, lang: str = "en") -> str:
