@@ -380,7 +380,7 @@ def _screenings(words: Words, trail: _Trail, r: Mapping[str, Any]) -> list[Entry
                 [
                     f"{c.get('id')} {words.criterion(str(c.get('id')), str(c.get('text') or ''))}",
                     words.result_text(code),
-                    "; ".join(words.evidence(c)),
+                    words.semicolon.join(words.evidence(c)),
                 ]
             )
             e.tones.append(good)
@@ -448,7 +448,7 @@ def _lymphodepletion(words: Words, trail: _Trail, r: Mapping[str, Any]) -> list[
             ("regimen", "start_on", "end_on"),
         )
         agents = [words.agent(a) for a in ld.get("agents") or [] if isinstance(a, Mapping)]
-        e.rows.append((words.field("agents"), "; ".join(agents) or "—"))
+        e.rows.append((words.field("agents"), words.semicolon.join(agents) or "—"))
         out.append(e)
     return out
 

@@ -230,6 +230,10 @@ class Words:
         return "：" if self.lang == "zh" else ": "
 
     @property
+    def semicolon(self) -> str:
+        return "；" if self.lang == "zh" else "; "
+
+    @property
     def joiner(self) -> str:
         return "、" if self.lang == "zh" else ", "
 
@@ -284,12 +288,13 @@ class Words:
         if isinstance(value, str):
             return self.code(value)
         if key == "course" and isinstance(value, list):
-            return "; ".join(self.course_point(p) for p in value if isinstance(p, Mapping))
+            points = [self.course_point(p) for p in value if isinstance(p, Mapping)]
+            return self.semicolon.join(points)
         if isinstance(value, list):
             return self.joiner.join(self.value(key, v) for v in value)
         if isinstance(value, Mapping):
-            return "; ".join(
-                f"{self.field(str(k))}: {self.value(str(k), v)}" for k, v in value.items()
+            return self.semicolon.join(
+                f"{self.field(str(k))}{self.colon}{self.value(str(k), v)}" for k, v in value.items()
             )
         return str(value)
 
