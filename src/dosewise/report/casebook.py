@@ -121,12 +121,10 @@ class _Trail:
     """The participant's audit rows by (table, id), with the names of the ids they hold."""
 
     def __init__(self, uow: UnitOfWork, study_id: str, words: Words) -> None:
-        rows = audit.query(
-            uow.session,
-            audit.AuditQuery(
-                records=audit_names.participant_rows(uow.session, study_id), limit=_MAX_AUDIT
-            ),
-        )
+        records = audit_names.participant_rows(uow.session, study_id)
+        #: The participant's row id (its audit records are about ``participants/<id>``).
+        self.participant_id = records[0][1][0]
+        rows = audit.query(uow.session, audit.AuditQuery(records=records, limit=_MAX_AUDIT))
         named = audit_names.name_records(uow.session, [audit.as_dict(r) for r in rows])
         self.words = words
         self.by_record: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
@@ -315,7 +313,7 @@ def _toxicity(words: Words, status: str | None) -> str:
 
 
 def _participant(words: Words, trail: _Trail, r: Mapping[str, Any]) -> Entry:
-    row = {**r, "id": _participant_id(trail, r)}
+    row = {**r, "id": trail.participant_id}
     return _entry(
         words,
         trail,
@@ -324,13 +322,6 @@ def _participant(words: Words, trail: _Trail, r: Mapping[str, Any]) -> Entry:
         words.tr("Participant %(study_id)s", study_id=r["study_id"]),
         ("registered_on", "year_of_birth", "status", "arm_id"),
     )
-
-
-def _participant_id(trail: _Trail, r: Mapping[str, Any]) -> str:
-    for table, row_id in trail.by_record:
-        if table == "participants":
-            return row_id
-    return str(r["study_id"])
 
 
 def _consents(words: Words, trail: _Trail, r: Mapping[str, Any], protocol: Any) -> list[Entry]:
@@ -589,7 +580,7 @@ def _queries(words: Words, trail: _Trail, found: list[dict[str, Any]]) -> list[E
             title=words.tr(
                 "Query %(id)s on %(record)s · %(field)s",
                 id=q["id"],
-                record=f"{q['record_type']} #{q['record_id']}",
+                record=words.record(str(q["record_type"]), q["record_id"]),
                 field=words.field(str(q["field"])),
             ),
             rows=[

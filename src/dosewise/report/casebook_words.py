@@ -157,6 +157,22 @@ VALUES: dict[str, str] = {
     "other": N_("other"),
 }
 
+#: The records a data query can name, by table (``services.queries.RECORD_TYPES``).
+RECORDS: dict[str, str] = {
+    "participants": N_("Participant record"),
+    "consents": N_("Informed consent"),
+    "screenings": N_("Screening"),
+    "enrollments": N_("Enrolment"),
+    "dose_assignments": N_("Dose assignment"),
+    "products": N_("Product release"),
+    "lymphodepletions": N_("Lymphodepletion"),
+    "infusions": N_("Infusion"),
+    "adverse_events": N_("Adverse event"),
+    "dlt_adjudications": N_("DLT adjudication"),
+    "response_assessments": N_("Response assessment"),
+    "best_responses": N_("Best overall response (BOR)"),
+}
+
 #: What each e-signature meaning commits the signer to (``trial.esign.MEANING_TEXT``).
 STATEMENTS: dict[str, str] = {
     "authorship": N_("I am the author of this record"),
@@ -243,6 +259,11 @@ class Words:
             if part in FIELDS:
                 return self.tr(FIELDS[part])
         return key
+
+    def record(self, table: str, row_id: Any) -> str:
+        """A record a query names: its kind in words and its number."""
+        kind = RECORDS.get(table)
+        return f"{self.tr(kind) if kind else table} #{row_id}"
 
     def code(self, value: Any) -> str:
         text = VALUES.get(str(value))
