@@ -50,7 +50,10 @@ def casebook(study_id: str, page: Page = Depends(page_for("participant.read"))) 
     params = page.request.query_params
     lang = params.get("lang") or ("zh" if page.locale.startswith("zh") else "en")
     file = export_casebook(
-        page.rt.db, page.signed_in.actor, study_id, fmt=params.get("format"),
+        page.rt.db,
+        page.signed_in.actor,
+        study_id,
+        fmt=params.get("format"),
         lang=lang,
         via="web",
         clock=page.rt.clock,
