@@ -165,7 +165,11 @@ def infuse(s: Seeder, sid: str, on: datetime, volume_ml: float = 50.0) -> None:
 def waiting_cohort(db: Database, settings: Settings, password: str) -> list[str]:
     """The three participants (study IDs); the third still needs its DLT adjudication."""
     s = Seeder(db, settings, password)
-    now = datetime.now(UTC).replace(microsecond=0)
+    # 04:00 UTC of a past day is the same calendar day in UTC and at the sites (Asia/Shanghai,
+    # UTC+8): a moment after 16:00 UTC would be the next day at the site and the acts' dates
+    # (the UTC date) would fall before the site's registration date.
+    earlier = datetime.now(UTC) - timedelta(hours=4)
+    now = earlier.replace(hour=4, minute=0, second=0, microsecond=0)
     start = now - timedelta(days=45)
     ids = []
     for _ in range(3):

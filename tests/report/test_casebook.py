@@ -27,6 +27,7 @@ from dosewise.settings import Settings
 from dosewise.store.session import Database, open_database
 from dosewise.store.tables import AdverseEvent, AuditRecord, Enrollment, Participant, User
 from dosewise.trial.audit import Actor
+from dosewise.trial.services import queries
 from dosewise.trial.services.adverse_events import update_adverse_event
 from dosewise.trial.state import arm_protocol, participant_outcome
 from dosewise.trial.uow import NotFound, UnitOfWork
@@ -35,6 +36,8 @@ from pg import make_settings
 
 STUDY_ID = "S01-0002"
 REASON = "Source document shows the event resolved a day later"
+QUESTION = "Please check the resolution date against the nursing notes"
+ANSWER = "Checked: the nursing notes give the later date"
 POPPLER = shutil.which("pdftotext") is not None and shutil.which("pdffonts") is not None
 
 
@@ -65,6 +68,17 @@ def copy(demo_db: DemoTrial, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             reason=REASON,
             resolved_on=date.fromordinal(resolved.toordinal() + 1),
         )  # the act commits
+    with UnitOfWork(db, _reader(db, "monitor.demo")) as uow:
+        query = queries.raise_query(
+            uow,
+            STUDY_ID,
+            record_type="adverse_events",
+            record_id=event_id,
+            field="resolved_on",
+            question=QUESTION,
+        )
+    with UnitOfWork(db, actor) as uow:
+        queries.answer_query(uow, query.id, ANSWER)
     yield db
     db.dispose()
 
@@ -114,6 +128,15 @@ def test_every_kind_of_record_is_there_with_its_signatures(book: Casebook) -> No
     e1 = screening.table[criteria.index("E1")]  # type: ignore[attr-defined]
     assert e1[1] == "not present" and screening.tones[criteria.index("E1")] is True  # type: ignore[attr-defined]
     assert "Impaired consciousness: no" in e1[2]
+
+
+def test_the_query_and_its_thread(book: Casebook) -> None:
+    (query,) = _entries(book, "queries")
+    assert query.title.startswith("Query ") and "Adverse event #" in query.title  # type: ignore[attr-defined]
+    assert query.title.endswith("Resolved on")  # type: ignore[attr-defined]
+    assert ("Question", QUESTION) in query.rows  # type: ignore[attr-defined]
+    assert query.entered.startswith("Raised by monitor.demo at ")  # type: ignore[attr-defined]
+    assert query.table[0][:3] == ["answer", ANSWER, "crc.s01"]  # type: ignore[attr-defined]
 
 
 def test_the_correction_is_in_the_change_history(book: Casebook) -> None:
@@ -210,7 +233,8 @@ def test_the_chinese_casebook_is_chinese(copy: Database, tmp_path: Path) -> None
     with copy.sessions() as s:
         names = " ".join(f"{u.username} {u.full_name}" for u in s.scalars(select(User)))
         reasons = " ".join(r or "" for r in s.scalars(select(AuditRecord.reason)))
-    allowed = set(re.findall(r"[A-Za-z]+", f"{names} {reasons} {STUDY_ID}"))
+    typed = f"{names} {reasons} {QUESTION} {ANSWER}"
+    allowed = set(re.findall(r"[A-Za-z]+", typed))
     allowed |= {"CD", "CDS"}  # the lot CD5-S01-0002
     words = (
         set(re.findall(r"[A-Za-z]{2,}", text)) - KEPT_IN_CHINESE - allowed

@@ -157,6 +157,22 @@ VALUES: dict[str, str] = {
     "other": N_("other"),
 }
 
+#: The records a data query can name, by table (``services.queries.RECORD_TYPES``).
+RECORDS: dict[str, str] = {
+    "participants": N_("Participant record"),
+    "consents": N_("Informed consent"),
+    "screenings": N_("Screening"),
+    "enrollments": N_("Enrolment"),
+    "dose_assignments": N_("Dose assignment"),
+    "products": N_("Product release"),
+    "lymphodepletions": N_("Lymphodepletion"),
+    "infusions": N_("Infusion"),
+    "adverse_events": N_("Adverse event"),
+    "dlt_adjudications": N_("DLT adjudication"),
+    "response_assessments": N_("Response assessment"),
+    "best_responses": N_("Best overall response (BOR)"),
+}
+
 #: What each e-signature meaning commits the signer to (``trial.esign.MEANING_TEXT``).
 STATEMENTS: dict[str, str] = {
     "authorship": N_("I am the author of this record"),
@@ -230,6 +246,10 @@ class Words:
         return "：" if self.lang == "zh" else ": "
 
     @property
+    def semicolon(self) -> str:
+        return "；" if self.lang == "zh" else "; "
+
+    @property
     def joiner(self) -> str:
         return "、" if self.lang == "zh" else ", "
 
@@ -239,6 +259,11 @@ class Words:
             if part in FIELDS:
                 return self.tr(FIELDS[part])
         return key
+
+    def record(self, table: str, row_id: Any) -> str:
+        """A record a query names: its kind in words and its number."""
+        kind = RECORDS.get(table)
+        return f"{self.tr(kind) if kind else table} #{row_id}"
 
     def code(self, value: Any) -> str:
         text = VALUES.get(str(value))
@@ -284,12 +309,13 @@ class Words:
         if isinstance(value, str):
             return self.code(value)
         if key == "course" and isinstance(value, list):
-            return "; ".join(self.course_point(p) for p in value if isinstance(p, Mapping))
+            points = [self.course_point(p) for p in value if isinstance(p, Mapping)]
+            return self.semicolon.join(points)
         if isinstance(value, list):
             return self.joiner.join(self.value(key, v) for v in value)
         if isinstance(value, Mapping):
-            return "; ".join(
-                f"{self.field(str(k))}: {self.value(str(k), v)}" for k, v in value.items()
+            return self.semicolon.join(
+                f"{self.field(str(k))}{self.colon}{self.value(str(k), v)}" for k, v in value.items()
             )
         return str(value)
 
