@@ -135,3 +135,28 @@ def test_the_command_reproduces_the_arm_design() -> None:
     assert args is not None
     assert args[args.index("--max-n") + 1] == "12" and args[args.index("--doses") + 1] == "2"
     assert args[args.index("--tox-window") + 1] == "28.0"
+
+
+def test_the_chinese_section_and_progress_have_no_english_words(
+    client: TestClient, signed_in: Callable[..., str]
+) -> None:
+    csrf = signed_in("stat")
+    client.cookies.set("dosewise_lang", "zh_CN")
+    page = client.get("/protocol").text
+    start = page.index(">", page.index('id="custom-simulation"')) + 1
+    section = page[start : page.index("</form>", start)]
+    r = client.post(
+        "/protocol/simulate-custom",
+        data={**FORM, "scenario_trials": "10000", "csrf_token": csrf},
+        headers=HX,
+    )
+    progress = r.text[r.text.index("</form>") :]
+    assert "<progress" in progress or 'id="custom-table"' in progress
+    result = re.sub(r"<pre>.*?</pre>", " ", _wait(client, r.text), flags=re.S)  # the command
+    for html in (section, progress, result):
+        html = re.sub(r"<(option|input|select|form|button|div|label|p|progress)\b[^>]*>", " ", html)
+        text = re.sub(r"<[^>]+>|φ[TE]|\bDL-?\d\b|TITE-BOIN12", " ", htmllib.unescape(html))
+        words = set(re.findall(r"[A-Za-z][A-Za-z0-9-]*", text))
+        # The arms' names are the protocol's own Chinese labels (the product "CD5 CAR-T").
+        # "OC" (operating characteristics) is the existing heading's abbreviation.
+        assert words <= {"DLT", "OBD", "OC", "BOIN12", "CD5", "CAR-T", "SCT"}, words
