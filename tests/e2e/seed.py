@@ -97,6 +97,10 @@ def waiting_cohort(db: Database, settings: Settings, password: str) -> list[str]
     """The three participants (study IDs); the third still needs its DLT adjudication."""
     s = Seeder(db, settings, password)
     now = datetime.now(UTC).replace(microsecond=0)
+    # The services date records by the site's calendar (Asia/Shanghai, UTC+8) and this seed by
+    # UTC: from 16:00 UTC the two days differ, so act a little earlier on the same UTC day.
+    if now.hour >= 16:
+        now = now.replace(hour=15, minute=30, second=0)
     start = now - timedelta(days=45)
     ids = []
     for _ in range(3):

@@ -94,19 +94,23 @@ def test_every_wrong_field_is_named_at_once(
         "scenario_trials": "20000",
         "correlation": "copula",
     }
+    r = client.post("/protocol/simulate-custom", data={**bad, "csrf_token": csrf})
+    assert r.status_code == 422 and "p_tox_2-error" in r.text  # a plain post: the whole page
     r = client.post("/protocol/simulate-custom", data={**bad, "csrf_token": csrf}, headers=HX)
-    assert r.status_code == 422
+    assert r.status_code == 200  # htmx swaps only 2xx answers: the form with its errors
     for name in ("p_tox_2", "p_eff_1", "scenario_trials", "correlation"):
         assert re.search(rf'id="{name}-error"', r.text) or f"{name}-error" in r.text, name
     assert "must be a probability from 0 to 1" in r.text
     assert "must be from 1 to 10000" in r.text
     assert "<progress" not in r.text
+    # The form comes back with what was typed, the arm still chosen among the protocol's arms.
+    assert re.search(r'<option value="autologous"[^>]*selected', r.text), r.text
     r = client.post(
         "/protocol/simulate-custom",
         data={**FORM, "correlation": "independent", "csrf_token": csrf},
         headers=HX,
     )
-    assert r.status_code == 422 and "needs a correlation model" in r.text
+    assert "needs a correlation model" in r.text
 
 
 def test_only_roles_the_access_table_allows(
