@@ -100,6 +100,11 @@ def test_a_custom_scenario_simulates_with_progress_and_the_clis_json(
         ("True response rate at DL2", "0.5"),
     ):
         form.get_by_label(label).fill(value)
+    form.get_by_label("True DLT rate at DL2").fill("1.5")  # refused, with the field named
+    form.get_by_role("button", name="Simulate my scenario").click()
+    expect(page.locator("#p_tox_2-error")).to_contain_text("must be a probability from 0 to 1")
+    form = page.locator("#custom-sim form")
+    form.get_by_label("True DLT rate at DL2").fill("0.25")
     form.get_by_label("Association of DLT and response").select_option("odds_ratio")
     form.get_by_label("Association parameter (optional)").fill("2")
     form.get_by_label("Simulated trials").fill("10000")

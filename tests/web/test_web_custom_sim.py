@@ -94,19 +94,23 @@ def test_every_wrong_field_is_named_at_once(
         "scenario_trials": "20000",
         "correlation": "copula",
     }
+    r = client.post("/protocol/simulate-custom", data={**bad, "csrf_token": csrf})
+    assert r.status_code == 422 and "p_tox_2-error" in r.text  # a plain post: the whole page
     r = client.post("/protocol/simulate-custom", data={**bad, "csrf_token": csrf}, headers=HX)
-    assert r.status_code == 422
+    assert r.status_code == 200  # htmx swaps only 2xx answers: the form with its errors
     for name in ("p_tox_2", "p_eff_1", "scenario_trials", "correlation"):
         assert re.search(rf'id="{name}-error"', r.text) or f"{name}-error" in r.text, name
     assert "must be a probability from 0 to 1" in r.text
     assert "must be from 1 to 10000" in r.text
     assert "<progress" not in r.text
+    # The form comes back with what was typed, the arm still chosen among the protocol's arms.
+    assert re.search(r'<option value="autologous"[^>]*selected', r.text), r.text
     r = client.post(
         "/protocol/simulate-custom",
         data={**FORM, "correlation": "independent", "csrf_token": csrf},
         headers=HX,
     )
-    assert r.status_code == 422 and "needs a correlation model" in r.text
+    assert "needs a correlation model" in r.text
 
 
 def test_only_roles_the_access_table_allows(
@@ -135,3 +139,28 @@ def test_the_command_reproduces_the_arm_design() -> None:
     assert args is not None
     assert args[args.index("--max-n") + 1] == "12" and args[args.index("--doses") + 1] == "2"
     assert args[args.index("--tox-window") + 1] == "28.0"
+
+
+def test_the_chinese_section_and_progress_have_no_english_words(
+    client: TestClient, signed_in: Callable[..., str]
+) -> None:
+    csrf = signed_in("stat")
+    client.cookies.set("dosewise_lang", "zh_CN")
+    page = client.get("/protocol").text
+    start = page.index(">", page.index('id="custom-simulation"')) + 1
+    section = page[start : page.index("</form>", start)]
+    r = client.post(
+        "/protocol/simulate-custom",
+        data={**FORM, "scenario_trials": "10000", "csrf_token": csrf},
+        headers=HX,
+    )
+    progress = r.text[r.text.index("</form>") :]
+    assert "<progress" in progress or 'id="custom-table"' in progress
+    result = re.sub(r"<pre>.*?</pre>", " ", _wait(client, r.text), flags=re.S)  # the command
+    for html in (section, progress, result):
+        html = re.sub(r"<(option|input|select|form|button|div|label|p|progress)\b[^>]*>", " ", html)
+        text = re.sub(r"<[^>]+>|φ[TE]|\bDL-?\d\b|TITE-BOIN12", " ", htmllib.unescape(html))
+        words = set(re.findall(r"[A-Za-z][A-Za-z0-9-]*", text))
+        # The arms' names are the protocol's own Chinese labels (the product "CD5 CAR-T").
+        # "OC" (operating characteristics) is the existing heading's abbreviation.
+        assert words <= {"DLT", "OBD", "OC", "BOIN12", "CD5", "CAR-T", "SCT"}, words

@@ -41,6 +41,11 @@ def _defaults(page: Page) -> Form:
     )
 
 
+def _arm_choices(page: Page) -> list[tuple[str, str]]:
+    protocol = pv.loaded_protocol(page.rt.settings).protocol
+    return [(arm.id, arm.in_lang("label", page.locale)) for arm in protocol.arms]
+
+
 def _custom_defaults(page: Page) -> Form:
     """The custom scenario form's first values: the protocol's first arm, rates to edit."""
     protocol = pv.loaded_protocol(page.rt.settings).protocol
@@ -71,6 +76,7 @@ def _custom_context(page: Page, **context: Any) -> dict[str, Any]:
     context.setdefault("custom_errors", FormErrors())
     return {
         "design_levels": [lv.name for lv in protocol.dose_levels.design_levels],
+        "arm_choices": _arm_choices(page),
         "correlation_choices": [(c, names[c]) for c in cs.CORRELATIONS],
         "custom_max_trials": cs.MAX_TRIALS,
         "labels": pv.dose_labels(protocol),
@@ -82,6 +88,7 @@ def _protocol_page(page: Page, *, status_code: int = 200, **context: object) -> 
     loaded = pv.loaded_protocol(page.rt.settings)
     protocol = loaded.protocol
     context.setdefault("form", _defaults(page))
+    context.setdefault("arm_choices", _arm_choices(page))
     if page.signed_in.can("scenario.simulate"):
         context = {**_custom_context(page), **context}
     return page.render(
@@ -93,7 +100,6 @@ def _protocol_page(page: Page, *, status_code: int = 200, **context: object) -> 
         tags=pv.Tags(protocol),
         groups=pv.table_groups(protocol),
         scenario_choices=[(name, name) for name in pv.scenario_names(protocol)],
-        arm_choices=[(arm.id, arm.in_lang("label", page.locale)) for arm in protocol.arms],
         max_trials=pv.MAX_SIM_TRIALS,
         report_trials=pv.REPORT_TRIALS,
         **context,
@@ -160,10 +166,8 @@ def simulate_custom(
                 status = int(getattr(exc, "http_status", 422))
         else:
             context["custom_result"] = cs.run(protocol, req)
-    if fragment:
-        return page.render(
-            "protocol/_custom.html", status_code=status, **_custom_context(page, **context)
-        )
+    if fragment:  # htmx swaps only 2xx answers: the errors come back with the form, as 200
+        return page.render("protocol/_custom.html", **_custom_context(page, **context))
     return _protocol_page(page, status_code=status, **context)
 
 
