@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from e2e_helpers import sign_in
 from playwright.sync_api import Page, expect
-from seed import CERTIFICATE, Seeder, _consent
+from seed import CERTIFICATE, Seeder, _consent, site_date
 from test_browser_language import TEXT_JS, latin_words
 
 from dosewise.store.session import open_database
@@ -34,8 +34,8 @@ def _screening(on: datetime) -> dict[str, object]:
     for key in ("subject_id", "date_of_birth", "consent"):
         record.pop(key, None)
     record["age_years"] = 34
-    record["screening_date"] = on.date().isoformat()
-    record["last_antineoplastic_therapy_date"] = (on.date() - timedelta(days=30)).isoformat()
+    record["screening_date"] = site_date(on).isoformat()
+    record["last_antineoplastic_therapy_date"] = (site_date(on) - timedelta(days=30)).isoformat()
     return record
 
 
@@ -46,7 +46,7 @@ def late(seeded: dict[str, Any]) -> str:
     try:
         s = Seeder(db, seeded["settings"], PASSWORD)
         start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=75)
-        day = start.date()
+        day = site_date(start)
         p = s.act("coord1", start, lambda u: participants.register_participant(u, "S01"))
         sid = str(p.study_id)  # type: ignore[attr-defined]
         s.act(
@@ -70,7 +70,7 @@ def late(seeded: dict[str, Any]) -> str:
             "coord1",
             ld,
             lambda u: products.record_lymphodepletion(
-                u, sid, regimen="Flu/Cy", agents=[], start_on=ld.date(), end_on=ld.date()
+                u, sid, regimen="Flu/Cy", agents=[], start_on=site_date(ld), end_on=site_date(ld)
             ),
         )
         infused = start + timedelta(days=5)
@@ -78,7 +78,7 @@ def late(seeded: dict[str, Any]) -> str:
             "coord1",
             infused,
             lambda u: products.record_infusion(
-                u, sid, infused_on=infused.date(), infused_volume_ml=50.0
+                u, sid, infused_on=site_date(infused), infused_volume_ml=50.0
             ),
         )
         return sid
