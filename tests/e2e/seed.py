@@ -96,7 +96,9 @@ def _enroll_and_release(s: Seeder, sid: str, start: datetime) -> None:
 def waiting_cohort(db: Database, settings: Settings, password: str) -> list[str]:
     """The three participants (study IDs); the third still needs its DLT adjudication."""
     s = Seeder(db, settings, password)
-    now = datetime.now(UTC).replace(microsecond=0)
+    # 04:00 UTC of yesterday: the same calendar day in UTC and at the site (Asia/Shanghai), so
+    # the dates typed here (UTC) and the site's "today" defaults agree at any hour of the run.
+    now = (datetime.now(UTC) - timedelta(days=1)).replace(hour=4, minute=0, second=0, microsecond=0)
     start = now - timedelta(days=45)
     ids = []
     for _ in range(3):
