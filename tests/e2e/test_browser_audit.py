@@ -21,7 +21,7 @@ def test_filter_the_audit_trail_by_study_id(page: Page, seeded: dict[str, Any]) 
     rows = page.locator("#audit-records tbody tr[data-seq]")
     expect(rows.first).to_be_visible()
     expect(page.locator("#audit-records")).to_contain_text("participant.register")
-    expect(page.locator("#audit-records")).to_contain_text(f"participants {sid}")
+    expect(page.locator("#audit-records")).to_contain_text(f"Participant {sid}")
     expect(page.locator("#audit-records")).to_contain_text("infusion")
     seqs = [int(s) for s in rows.evaluate_all("rows => rows.map(r => r.dataset.seq)")]
     assert seqs == sorted(seqs, reverse=True)

@@ -56,7 +56,8 @@ def test_protocol_page_prints_the_designs_boundaries(
         assert int(row[0]) == int(want["n"])
         assert int(row[1]) == int(want["escalate_if_tox_le"])
         assert int(row[2]) == int(want["deescalate_if_tox_ge"])
-    assert "Arms: autologous, prior_sct_donor, new_donor" in page  # one design for all three
+    # One design for all three arms, named by their labels.
+    assert "Arms: Autologous CD5 CAR T-cells, Prior stem-cell transplantation" in page
 
 
 def test_simulation_shows_the_engines_operating_characteristics(

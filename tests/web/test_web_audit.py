@@ -32,8 +32,10 @@ def test_filter_by_study_id_with_names_and_sign_ins(
     page = client.get("/audit", params={"study_id": sid}).text
     rows = _seqs(page)
     assert len(rows) == 1 and 'data-total="1"' in page
-    assert "participant.register" in page and f"participants {sid}" in page
-    assert re.search(r"<strong>created_by</strong>: coord1<", page)  # not the user id
+    assert "participant.register" in page and f"Participant {sid}" in page
+    assert re.search(
+        r"<strong><code>created_by</code></strong>: <code>coord1</code>", page
+    )  # not the user id
     signins = client.get("/audit", params={"username": "coord1", "action": "auth.login"}).text
     who = re.findall(r'<td class="who">([^<]+)<br>', signins)
     assert who and set(who) == {"coord1"} and "anonymous" not in who
