@@ -13,7 +13,7 @@ the cookie helpers with their own form-based CSRF (:mod:`dosewise.web.session`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -138,7 +138,7 @@ def current_user(
     )
 
 
-def require(action: str) -> Callable[..., CurrentUser]:
+def require(action: str) -> Callable[..., Awaitable[CurrentUser]]:
     """A dependency: the current user, if their role may do ``action`` somewhere (else 403)."""
     access.scope_of(None, action)  # an unknown action is a programming error, raised at import
 
