@@ -37,7 +37,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +127,8 @@ def prepare(base: str) -> tuple[list[tuple[str, str, str]], list[float]]:
     """First cohorts assigned and infused (timed), waiting participants enrolled."""
     coords = {site: Client(base, f"crc.{site.lower()}") for site in SITES}
     stat = Client(base, "stat.bench")
-    today = datetime.now(UTC).date().isoformat()
+    # The service's today (the trial's zone, Asia/Shanghai), not the UTC date.
+    today = str(stat.call("GET", f"/arms/{ARMS[0]}/state")["as_of"])
     waiting: list[tuple[str, str, str]] = []
     assign_ms: list[float] = []
     k = 0
