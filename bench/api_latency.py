@@ -37,7 +37,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +127,8 @@ def prepare(base: str) -> tuple[list[tuple[str, str, str]], list[float]]:
     """First cohorts assigned and infused (timed), waiting participants enrolled."""
     coords = {site: Client(base, f"crc.{site.lower()}") for site in SITES}
     stat = Client(base, "stat.bench")
-    today = datetime.now(UTC).date().isoformat()
+    # The service's today (the trial's zone, Asia/Shanghai), not the UTC date.
+    today = str(stat.call("GET", f"/arms/{ARMS[0]}/state")["as_of"])
     waiting: list[tuple[str, str, str]] = []
     assign_ms: list[float] = []
     k = 0
@@ -414,11 +415,13 @@ def report(
             f"{args.seconds:g} s. Each arm holds a first cohort of three infused participants "
             f"with outcomes pending and {WAITING_PER_ARM} enrolled participants waiting, so the "
             "design answers every concurrent assignment with 409 `must_wait`: each request "
-            "authenticates (a session lookup), reads the arm state (cached: one read of the "
-            "audit chain head and of the records appended since, see "
-            "`dosewise.trial.state.cache`), checks the arm's e-signatures against the records "
-            "(not cached: it catches changes made outside the service), and a refusal appends "
-            "its audit event. Reads write nothing.",
+            "authenticates (the session remembered by its token's digest while the database's "
+            "access counter has not moved: one query), reads the records' version (the "
+            "`data_version` counter the database's triggers raise on any change of a record, "
+            "see `dosewise.store.versions`) and takes the arm state, its e-signature checks and "
+            "(for a read) the serialised answer per audience and language from the cache keyed "
+            "by it (`dosewise.trial.state.cache`); a refusal appends its audit event in one "
+            "short transaction. Reads write nothing.",
             "",
             *rows,
             "",
@@ -430,8 +433,10 @@ def report(
             'work of one request (the rows "one client alone" show that), and the '
             "client process competes with the server for the two cores. Refused assignments are "
             "decided in a read-only transaction and take the write lock only to append their "
-            "audit event; those writers queue on it (one at a time on SQLite), which stretches "
-            "the assignment tail.",
+            "audit event; those writers queue on it (one at a time on SQLite, in the server "
+            "process on a lock before SQLite's own), and each commit waits for the disk "
+            "(SQLite `synchronous=FULL`, PostgreSQL fsync on), which stretches the assignment "
+            "tail.",
         ]
     )
 

@@ -19,8 +19,9 @@ def header_lang(request: Request) -> str | None:
     return "zh" if negotiate(header) == "zh_CN" else "en"
 
 
-def reason_lang(request: Request, user: CurrentUser = Depends(current_user)) -> str:
-    """A dependency: the language of the words in this request's answer (``en``/``zh``)."""
+async def reason_lang(request: Request, user: CurrentUser = Depends(current_user)) -> str:
+    """A dependency: the language of the words in this request's answer (``en``/``zh``);
+    async, as it reads only the request and the session's user (no thread-pool hop)."""
     chosen = header_lang(request)
     if chosen is not None:
         return chosen

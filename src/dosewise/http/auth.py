@@ -13,7 +13,7 @@ the cookie helpers with their own form-based CSRF (:mod:`dosewise.web.session`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -67,8 +67,10 @@ class Runtime:
         return UnitOfWork(self.db, actor, clock=self.clock, readonly=readonly, context=context)
 
 
-def runtime(request: Request) -> Runtime:
-    """The app's :class:`Runtime` (set by :func:`dosewise.server.create_app`)."""
+async def runtime(request: Request) -> Runtime:
+    """The app's :class:`Runtime` (set by :func:`dosewise.server.create_app`); async, as it
+    only reads memory: FastAPI runs a plain ``def`` dependency in its thread pool, a hop that
+    costs more than the lookup."""
     rt: Runtime = request.app.state.runtime
     return rt
 
@@ -136,12 +138,12 @@ def current_user(
     )
 
 
-def require(action: str) -> Callable[..., CurrentUser]:
+def require(action: str) -> Callable[..., Awaitable[CurrentUser]]:
     """A dependency: the current user, if their role may do ``action`` somewhere (else 403)."""
     access.scope_of(None, action)  # an unknown action is a programming error, raised at import
 
-    def dependency(user: CurrentUser = Depends(current_user)) -> CurrentUser:
-        access.authorize(user.actor, action)
+    async def dependency(user: CurrentUser = Depends(current_user)) -> CurrentUser:
+        access.authorize(user.actor, action)  # pure: no thread-pool hop (see runtime)
         return user
 
     dependency.__name__ = f"require_{action.replace('.', '_')}"

@@ -56,6 +56,8 @@ class Database:
     engine: Engine
     sessions: sessionmaker[GuardedSession]
     writers: Any = field(default_factory=threading.RLock, compare=False, repr=False)
+    #: How long a writer waits for ``writers`` (SQLite's busy timeout, from the settings).
+    busy_timeout_s: float = 30.0
 
     @property
     def url(self) -> URL:
@@ -103,7 +105,7 @@ def open_database(settings: Settings, url: str | None = None) -> Database:
     """The engine and session factory for the settings' database."""
     engine = make_engine(settings, url)
     factory = sessionmaker(bind=engine, class_=GuardedSession, expire_on_commit=False)
-    return Database(engine=engine, sessions=factory)
+    return Database(engine=engine, sessions=factory, busy_timeout_s=settings.sqlite_busy_timeout_s)
 
 
 def _fork_safe(engine: Engine) -> None:

@@ -142,7 +142,10 @@ class UnitOfWork:
         if self.readonly and self.db.engine.dialect.name == "postgresql":
             options["postgresql_readonly"] = True
         if not self.readonly and self.db.is_sqlite:
-            self.db.writers.acquire()  # queue in this process before SQLite's own lock
+            # Queue in this process before SQLite's own lock, as long as SQLite would wait.
+            if not self.db.writers.acquire(timeout=self.db.busy_timeout_s):
+                session.close()
+                raise DatabaseBusy("database", None, "busy with other writers; try again")
             self._writer = True
         try:
             session.connection(execution_options=options)

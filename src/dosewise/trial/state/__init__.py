@@ -12,8 +12,9 @@ once per unit of work, at any day (a data cut-off passes the session of the cut 
   endpoint, best overall response, worst AE grade per category;
 - :mod:`.arm` — per arm: the design's data and decision, and per dose treated, evaluable, DLTs,
   responders and worst AE grades;
-- :mod:`.cache` — each arm's state kept until a write changes the records (keyed by the audit
-  chain head), shared by every reader of a read-only unit of work;
+- :mod:`.cache` — each arm's state kept until a write changes the records (keyed by the
+  database-maintained records' version, ``data_version``), shared by every reader of a
+  read-only unit of work;
 - :mod:`.trial` — all arms and participants at once (:class:`TrialState`);
 - :mod:`.schedule` — the protocol's visit schedule with its windows, and each participant's
   visits due, overdue or done.
