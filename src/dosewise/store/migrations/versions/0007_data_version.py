@@ -14,7 +14,7 @@ session's user) are keyed by the counters, so a reader pays one query to know wh
 changed (:mod:`dosewise.store.versions`). PostgreSQL: one statement-level trigger per table
 calling one function; SQLite: one row-level trigger per table and operation.
 
-Revision ID: 0011
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-07
 """
