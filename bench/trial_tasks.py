@@ -30,9 +30,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import write_section
+from results import compile_bytecode, write_section
 
-ENTRY = "import sys; from dosewise.cli.app import main; main(sys.argv[1:])"
+ENTRY = "from dosewise.cli.app import main; main()"
 WARM = """
 import json, statistics, sys, time
 from pathlib import Path
@@ -90,6 +90,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-write", action="store_true", help="Do not update RESULTS.md")
     args = parser.parse_args()
+    compiled = compile_bytecode()
+    before = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     reference = numpy_import_ms()
     with tempfile.TemporaryDirectory(prefix="dosewise-bench-") as tmp:
         env = {
@@ -123,7 +125,7 @@ def main() -> int:
             "Wall time of one fresh `dosewise` process each, production settings, a temporary "
             "SQLite database and cache folder (`DOSEWISE_CACHE_DIR`). The demo trial: "
             f"{summary['participants']} participants, {summary['screen_failures']} screen "
-            f"failures, {summary['requests']} acts through the services.",
+            f"failures, {summary['requests']} acts through the services; {compiled}.",
             "",
             "| task | wall | goal | met |",
             "|---|---|---|---|",
@@ -133,7 +135,8 @@ def main() -> int:
                 for label, wall, goal in rows
             ),
             "",
-            f"Load average when the run ended: {load} on {os.cpu_count()} cores; "
+            f"Load average before the run: {before}; when it ended: {load} on "
+            f"{os.cpu_count()} cores; "
             f'`python -c "import numpy"` took {reference:.0f} ms before the run (about 130 ms '
             "on this machine when it is quiet), a gauge of how much the figures above are "
             "stretched by other work.",
