@@ -181,7 +181,7 @@ def _export(
     """Read the trial's records, write the export, and audit-log it (:mod:`report.exports`)."""
     from sqlalchemy import select
 
-    from dosewise.cli.trial import cli_actor
+    from dosewise.cli.actor import cli_actor
     from dosewise.report.exports import export_kind, parse_as_of, run_export
     from dosewise.settings import get_settings
     from dosewise.store import migrate
