@@ -151,7 +151,7 @@ def main() -> int:
             "that registers it (`dosewise.cli.app.COMMANDS`); a single decision runs the rule's "
             "loop interpreted (`dosewise.design.kernel`), so it loads neither Numba nor "
             "`scipy.stats`; SQLAlchemy, FastAPI, WeasyPrint, Matplotlib and Dask load only for "
-            f"the commands that use them. {compiled[0].upper()}{compiled[1:]}.",
+            f"the commands that use them; {compiled}.",
             "",
             *table,
             "",
