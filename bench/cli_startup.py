@@ -24,12 +24,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import write_section
+from results import compile_bytecode, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 GOAL_RATIO = 5.0
-ENTRY = "import sys; from dosewise.cli.app import main; main(sys.argv[1:])"
+ENTRY = "from dosewise.cli.app import main; main()"
 
 
 def commands(tmp: Path) -> list[tuple[str, list[str]]]:
@@ -125,6 +125,8 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help="Do not update RESULTS.md")
     parser.add_argument("--importtime", action="store_true", help="Show decide's heaviest imports")
     args = parser.parse_args()
+    compiled = compile_bytecode()
+    before = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     (base_s, base_kb), rows = measure(args.repeat)
     table = [
         "| command | wall (median) | × `import numpy` | peak RSS | goal |",
@@ -149,12 +151,13 @@ def main() -> int:
             "that registers it (`dosewise.cli.app.COMMANDS`); a single decision runs the rule's "
             "loop interpreted (`dosewise.design.kernel`), so it loads neither Numba nor "
             "`scipy.stats`; SQLAlchemy, FastAPI, WeasyPrint, Matplotlib and Dask load only for "
-            "the commands that use them.",
+            f"the commands that use them; {compiled}.",
             "",
             *table,
             "",
             f"Slowest command: {worst:.1f}× the baseline (goal ≤ {GOAL_RATIO:g}×). "
-            f"Load average when the run ended: {load} on {os.cpu_count()} cores.",
+            f"Load average before the run: {before}; when it ended: {load} on "
+            f"{os.cpu_count()} cores.",
         ]
     )
     print(body)

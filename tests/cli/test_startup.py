@@ -8,6 +8,7 @@ the start-up time is made of (``bench/cli_startup.py`` measures the time).
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -111,3 +112,20 @@ def test_help_lists_every_command(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     listed = {line.split()[1] for line in proc.stdout.splitlines() if line.startswith("│ ")}
     assert set(COMMANDS) <= listed
+
+
+def test_a_command_collects_garbage_less_often_and_puts_the_setting_back(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from dosewise.cli.app import GC_THRESHOLD, fewer_collections, main
+
+    before = gc.get_threshold()
+    with fewer_collections(["decide"]):
+        assert gc.get_threshold() == GC_THRESHOLD
+    with fewer_collections(["serve"]):  # a server keeps Python's settings
+        assert gc.get_threshold() == before
+    assert gc.get_threshold() == before
+    frozen = gc.get_freeze_count()
+    main(["decide", "--outcomes", "1NNN", "--json"])  # in-process: nothing frozen, reset after
+    assert json.loads(capsys.readouterr().out)["next_dose"] == 2
+    assert gc.get_threshold() == before and gc.get_freeze_count() == frozen

@@ -38,7 +38,7 @@ CASES: dict[str, list[str]] = {
         "45", "--doses", "5", "--c-t", "0.9", "--c-e", "0.8", "--format", "html",
     ],
     "json_other": [
-        "table", "--n-max", "20", "--phi-t", "0.25", "--phi-e", "0.4", "--u11", "55", "--u00",
+        "table", "--n-max", "9", "--phi-t", "0.25", "--phi-e", "0.4", "--u11", "55", "--u00",
         "45", "--c-e", "0.8", "--cohort-size", "1", "--json",
     ],
     "csv_other": [

@@ -179,7 +179,7 @@ def _export(
     lang: str = "en",
 ) -> dict[str, Any]:
     """Read the trial's records, write the export, and audit-log it (:mod:`report.exports`)."""
-    from dosewise.cli.trial import cli_actor
+    from dosewise.cli.actor import cli_actor
     from dosewise.report.exports import export_kind, parse_as_of, run_export
     from dosewise.settings import get_settings
     from dosewise.store import migrate
@@ -273,7 +273,7 @@ def casebook_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """One participant's casebook: every record, its e-signatures and per-field change history."""
-    from dosewise.cli.trial import cli_actor
+    from dosewise.cli.actor import cli_actor
     from dosewise.report.casebook_export import export_casebook
     from dosewise.settings import get_settings
     from dosewise.store import migrate
@@ -312,7 +312,7 @@ def _actor(db: Any, user: str) -> Any:
     """The active user ``user`` as the actor the export is logged as (a clear error if none)."""
     from sqlalchemy import select
 
-    from dosewise.cli.trial import cli_actor
+    from dosewise.cli.actor import cli_actor
     from dosewise.store.tables import User
     from dosewise.trial.audit import Actor
     from dosewise.trial.uow import UnitOfWork

@@ -8,7 +8,6 @@ command to run.
 
 from __future__ import annotations
 
-import getpass
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from dosewise.cli.actor import cli_actor
 from dosewise.cli.app import app
 from dosewise.cli.options import print_json
 from dosewise.errors import InvalidInput, InvalidParameter
@@ -28,7 +28,6 @@ from dosewise.store import migrate
 from dosewise.store.session import Database, open_database
 from dosewise.store.tables import Arm, Site, User
 from dosewise.trial import access, audit, bootstrap, replay
-from dosewise.trial.audit import Actor
 from dosewise.trial.uow import UnitOfWork
 
 console = Console(highlight=False)
@@ -52,15 +51,6 @@ DatabaseOption = Annotated[
 def _settings(database_url: str | None) -> Settings:
     settings = get_settings()
     return settings.replace(database_url=database_url) if database_url else settings
-
-
-def cli_actor() -> Actor:
-    """The operating-system user running the CLI, as a system actor ``cli:<user>``."""
-    try:
-        who = getpass.getuser()
-    except (KeyError, OSError):
-        who = "unknown"
-    return Actor.system(f"cli:{who}"[:64])
 
 
 @contextmanager
