@@ -31,9 +31,9 @@ from __future__ import annotations
 import pickle
 import threading
 import weakref
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
@@ -58,6 +58,14 @@ class Stats:
     hits: int = 0
     misses: int = 0
     bypassed: int = 0
+    #: The same three counts per kind of entry (a key's first item, e.g. ``"arm_state"``).
+    by_kind: dict[str, Counter[str]] = field(default_factory=dict)
+
+    def count(self, key: Hashable, outcome: str) -> None:
+        """Count one ``outcome`` (hits, misses or bypassed) of ``key``'s kind."""
+        setattr(self, outcome, getattr(self, outcome) + 1)
+        kind = str(key[0]) if isinstance(key, tuple) and key else type(key).__name__
+        self.by_kind.setdefault(kind, Counter())[outcome] += 1
 
 
 class RecordsCache:
@@ -73,20 +81,20 @@ class RecordsCache:
         """The value of ``compute()`` for ``key`` at the records ``session`` sees."""
         version = records_version(session)
         if version is None:
-            self.stats.bypassed += 1
+            self.stats.count(key, "bypassed")
             return compute()
         full = (key, version)
         with self._lock:
             entry = self._entries.get(full)
             if entry is not None:
                 self._entries.move_to_end(full)
-                self.stats.hits += 1
+                self.stats.count(key, "hits")
         if entry is not None:
             return pickle.loads(entry)  # type: ignore[no-any-return]
         value = compute()
         data = pickle.dumps(value)
         with self._lock:
-            self.stats.misses += 1
+            self.stats.count(key, "misses")
             self._entries[full] = data
             self._entries.move_to_end(full)
             while len(self._entries) > self.max_entries:
