@@ -40,6 +40,7 @@ from dosewise.web.i18n import (
     translations,
     translator,
 )
+from dosewise.report.names import source_words
 from dosewise.web.protocol_texts import protocol_texts
 from dosewise.web.session import CSRF_FIELD, WebUser, check_csrf, resolve_user
 
@@ -67,6 +68,7 @@ def environment(locale: str) -> jinja2.Environment:
     trans = translations(locale)
     env.install_gettext_translations(trans, newstyle=True)  # type: ignore[attr-defined]
     env.filters["zh_marked"] = zh_marked
+    env.filters["source_words"] = source_words
     lang = reason_lang(locale)
     env.globals.update(
         reason=lambda item: reason_words(item, lang),
