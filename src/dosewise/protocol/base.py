@@ -119,9 +119,7 @@ def _zh_text(owner: Any, name: str) -> str:
     return str(fact.value) if isinstance(fact, Fact) else ""
 
 
-def _walk(
-    obj: Any, path: str, translations: bool, value_zh: str = ""
-) -> Iterator[AssumptionNote]:
+def _walk(obj: Any, path: str, translations: bool, value_zh: str = "") -> Iterator[AssumptionNote]:
     """Assumptions under ``obj``: the clinical ones, or (``translations``) those in ``zh`` texts."""
     inside_zh = path.endswith(".zh") or ".zh." in path
     if isinstance(obj, Assumable) and obj.assumption and inside_zh == translations:

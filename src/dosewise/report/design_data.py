@@ -206,9 +206,7 @@ def parameter_rows(protocol: Protocol, arm_id: str, params: Boin12Params) -> tup
         source: str | None = None,
     ) -> None:
         found, why, why_zh = _fact_source(fact)
-        rows.append(
-            ParamRow(symbol, meaning, _fmt(value), source or found, why, translate, why_zh)
-        )
+        rows.append(ParamRow(symbol, meaning, _fmt(value), source or found, why, translate, why_zh))
 
     ladder = protocol.dose_levels
     add("J", N_("Number of dose levels"), params.n_doses, None, source="registry")

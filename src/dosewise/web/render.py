@@ -25,6 +25,7 @@ from markupsafe import Markup, escape
 
 from dosewise.errors import DosewiseError
 from dosewise.http.auth import Runtime, runtime
+from dosewise.report.names import source_words
 from dosewise.trial.access import NotAuthenticated, PasswordChangeRequired
 from dosewise.trial.refusals import Lang, subject
 from dosewise.trial.state.later import NextStep
@@ -40,7 +41,6 @@ from dosewise.web.i18n import (
     translations,
     translator,
 )
-from dosewise.report.names import source_words
 from dosewise.web.protocol_texts import protocol_texts
 from dosewise.web.session import CSRF_FIELD, WebUser, check_csrf, resolve_user
 
