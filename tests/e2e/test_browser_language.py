@@ -13,7 +13,8 @@ Chinese names marked ``lang="zh"``).
 Exempt by markup: ``<code>`` (the outcome notation, rule ids, the protocol file, the audit
 trail's recorded values), English CTCAE terms (``class="en-term"``, with an "(English CTCAE
 term)" note) and English quoted from an English-only source (``class="en-source"``, with an
-"(English original)" note: the registry's titles and the protocol file's reasons).
+"(English original)" note: the registry's titles; in the protocol file's Chinese reasons, the
+English names they quote).
 """
 
 from __future__ import annotations

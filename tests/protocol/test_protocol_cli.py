@@ -55,11 +55,13 @@ def test_show_json_is_the_whole_protocol_with_assumptions(
         "value": 0.35,
         "assumption": True,
         "why": proto["design"]["boin12"]["phi_t"]["why"],
+        "why_zh": proto["design"]["boin12"]["phi_t"]["why_zh"],
     }
     assert len(proto["eligibility"]["criteria"]) == 24
     paths = {a["path"] for a in data["assumptions"]}
     assert "design.boin12.phi_t" in paths and "dlt" in paths
     assert all(a["why"] for a in data["assumptions"])
+    assert all(a["why_zh"] for a in data["assumptions"])  # each reason in Chinese too
 
 
 def test_show_marks_assumptions_in_the_table_view(capsys: pytest.CaptureFixture[str]) -> None:

@@ -235,6 +235,25 @@ def test_fact_round_trip_plain_and_assumed() -> None:
     assert assumed.model_dump() == {"value": 3, "assumption": True, "why": "Because."}
 
 
+def test_an_assumption_gives_its_reason_in_chinese_too(protocol: Protocol) -> None:
+    fact = Fact[int].model_validate(
+        {"value": 3, "assumption": True, "why": "Because.", "why_zh": "因为。"}
+    )
+    assert fact.why_in("en") == "Because." and fact.why_in("zh_CN") == "因为。"
+    assert fact.model_dump()["why_zh"] == "因为。"
+    for bad in ({"why": "Because.", "why_zh": " "}, {"why_zh": "因为。"}):
+        with pytest.raises(ValueError, match="why_zh"):
+            Fact[int].model_validate({"value": 3, **bad})
+    # Every assumption of the embedded protocol has its reason in Chinese (the Chinese pages
+    # and reports show it), and a translated value its Chinese text.
+    notes = assumptions(protocol)
+    assert notes and all(n.why_zh and n.why_in("zh") == n.why_zh for n in notes)
+    assert all(n.why_in("en") == n.why for n in notes)
+    unit = next(n for n in notes if n.path == "dose_levels.unit")
+    assert unit.value_in("zh") == protocol.dose_levels.zh["unit"].value
+    assert unit.value_in("en") == unit.value
+
+
 def test_dump_and_reload_is_the_same_protocol(protocol: Protocol) -> None:
     dumped = protocol.model_dump(mode="json")
     again = parse_protocol(yaml.safe_dump(dumped, allow_unicode=True))

@@ -4,10 +4,11 @@ every Chinese PDF dosewise writes (the DSMB safety report and the statistical de
 and each of them draws its Chinese with an embedded CJK font (``pdffonts``).
 
 Exempt by markup, as on the pages: text marked ``lang="en"`` (an AE term or system organ class
-without a Chinese name, marked as English; the design report's quotations of the protocol file's
-English reasons, the scenario library's descriptions and the bibliography) and ``<code>``
-(protocol-file paths, commands). The outcome notation (``2NEN 1E``) and the design report's
-formulas (single-letter and subscripted symbols such as ``x_j``, ``n_earlystop``) are notation.
+without a Chinese name, marked as English; an English name quoted in a Chinese reason of the
+protocol file, the English of a reason or scenario a data file gives no Chinese for, and the
+bibliography) and ``<code>`` (protocol-file paths, file references, commands). The outcome
+notation (``2NEN 1E``) and the design report's formulas (single-letter and subscripted symbols
+such as ``x_j``, ``n_earlystop``) are notation.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -149,3 +150,15 @@ def test_bad_yaml_and_unknown_names(tmp_path: Path) -> None:
         resolve_scenario("no-such-scenario")
     with pytest.raises(InvalidInput, match="file not found"):
         resolve_scenario(str(tmp_path / "missing.yaml"))
+
+
+def test_builtin_scenarios_describe_themselves_in_chinese_too() -> None:
+    han = re.compile(r"[\u3400-\u9fff]")
+    for name in builtin_names():
+        sc = builtin_scenario(name)
+        assert sc.description and han.search(sc.description_zh), name
+        assert not han.search(sc.description), name
+        again = scenario_from_dict(sc.to_dict())
+        assert again.description_zh == sc.description_zh
+    plain = scenario_from_dict({"p_tox": [0.1], "p_eff": [0.3]})
+    assert plain.description_zh == "" and "description_zh" not in plain.to_dict()

@@ -149,3 +149,22 @@ def test_dose_calculator_shows_feasibility_and_the_fallback(
     )
     assert 'id="assigned-level" data-level="DL2" data-fallback="false"' in r.text
     assert re.search(r'data-level="DL2" data-feasible="true">.*?73%', r.text, re.S)
+
+
+def test_chinese_protocol_page_gives_every_assumption_its_chinese_reason(
+    client: TestClient, signed_in: Callable[[str], str]
+) -> None:
+    signed_in("coord1")
+    client.get("/lang/zh_CN")
+    page = client.get("/protocol").text
+    listed = page.split('<ol class="assumptions">', 1)[1].split("</ol>", 1)[0]
+    items = re.findall(r'<li id="A\d+">(.*?)</li>', listed, re.S)
+    notes = assumptions(default_protocol())
+    assert len(items) == len(notes)
+    for item, note in zip(items, notes, strict=True):
+        words = re.sub(r"<[^>]+>", "", item).replace("`", "")
+        assert note.why_zh.replace("`", "") in words, note.path
+        assert note.why not in words and "英文原文" not in words
+    # the registry's file references as code, an English name quoted as English
+    assert "<code>clinical.md §4.1</code>" in listed
+    assert '“<span lang="en" class="en-source">Liquan</span>”' in listed

@@ -39,7 +39,7 @@ from dosewise.clinical.dlt import (
 )
 from dosewise.errors import InvalidInput, InvalidParameter
 
-_PROVENANCE = ("assumption", "why", "source")
+_PROVENANCE = ("assumption", "why", "why_zh", "source")
 DEFINITION_KEYS = (
     "version",
     "window_days",

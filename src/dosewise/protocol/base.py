@@ -3,8 +3,9 @@
 A trial registry never says everything a system needs (BOIN12 utilities, the DLT list, how a
 month becomes days). Every value the protocol file supplies beyond the registry carries
 ``assumption: true`` and a one-sentence ``why``, either on the object it belongs to
-(:class:`Assumable`) or on a single value (:class:`Fact`). :func:`assumptions` finds them all, so
-every view of a protocol can show them.
+(:class:`Assumable`) or on a single value (:class:`Fact`), and the reason in Chinese beside it
+(``why_zh``) for the Chinese pages and reports. :func:`assumptions` finds them all, so every view
+of a protocol can show them.
 """
 
 from __future__ import annotations
@@ -30,13 +31,21 @@ class Assumable(Frozen):
 
     assumption: bool = False
     why: str | None = None
+    #: The reason in Chinese (the Chinese pages and reports show it instead of ``why``).
+    why_zh: str | None = None
     source: str | None = None
 
     @model_validator(mode="after")
     def _assumption_has_reason(self) -> Assumable:
         if self.assumption and not (self.why and self.why.strip()):
             raise ValueError("an assumption needs a one-sentence 'why'")
+        if self.why_zh is not None and not (self.why_zh.strip() and self.why):
+            raise ValueError("'why_zh' is the Chinese of a non-empty 'why' and must not be empty")
         return self
+
+    def why_in(self, lang: str | None = "en") -> str:
+        """The reason in ``lang``: its Chinese when there is one, else the English."""
+        return _reason(self.why or "", self.why_zh, lang)
 
 
 class Fact(Assumable, Generic[T]):
@@ -59,21 +68,38 @@ class Fact(Assumable, Generic[T]):
     @model_serializer(mode="wrap")
     def _plain_when_fact(self, handler: SerializerFunctionWrapHandler) -> Any:
         dumped = handler(self)
-        if not self.assumption and self.why is None and self.source is None:
+        if not self.assumption and self.why is None and self.source is None and not self.why_zh:
             return dumped["value"]
         return {k: v for k, v in dumped.items() if v is not None}
 
 
 @dataclass(frozen=True, slots=True)
 class AssumptionNote:
-    """Where an assumption sits in the protocol (a dotted path), what it says, and why."""
+    """Where an assumption sits in the protocol (a dotted path), what it says, and why (in
+    English, and in Chinese when the file gives it; ``value_zh``: the value's own Chinese text
+    when the object translates that field)."""
 
     path: str
     value: str
     why: str
+    why_zh: str = ""
+    value_zh: str = ""
 
     def to_dict(self) -> dict[str, str]:
-        return {"path": self.path, "value": self.value, "why": self.why}
+        return {"path": self.path, "value": self.value, "why": self.why, "why_zh": self.why_zh}
+
+    def why_in(self, lang: str | None = "en") -> str:
+        """The reason in ``lang`` (the English when it has no Chinese)."""
+        return _reason(self.why, self.why_zh, lang)
+
+    def value_in(self, lang: str | None = "en") -> str:
+        """The value in ``lang`` (the English when it has no Chinese)."""
+        return _reason(self.value, self.value_zh, lang)
+
+
+def _reason(en: str, zh: str | None, lang: str | None) -> str:
+    """``zh`` for a Chinese ``lang`` when there is one, else ``en``."""
+    return zh if zh and bool(lang) and str(lang).lower().startswith("zh") else en
 
 
 def _summary(obj: Assumable) -> str:
@@ -86,16 +112,30 @@ def _summary(obj: Assumable) -> str:
     return type(obj).__name__
 
 
-def _walk(obj: Any, path: str, translations: bool) -> Iterator[AssumptionNote]:
+def _zh_text(owner: Any, name: str) -> str:
+    """The Chinese of ``owner``'s field ``name`` from its ``zh`` mapping (empty when none)."""
+    zh = getattr(owner, "zh", None)
+    fact = zh.get(name) if isinstance(zh, dict) else None
+    return str(fact.value) if isinstance(fact, Fact) else ""
+
+
+def _walk(obj: Any, path: str, translations: bool, value_zh: str = "") -> Iterator[AssumptionNote]:
     """Assumptions under ``obj``: the clinical ones, or (``translations``) those in ``zh`` texts."""
     inside_zh = path.endswith(".zh") or ".zh." in path
     if isinstance(obj, Assumable) and obj.assumption and inside_zh == translations:
-        yield AssumptionNote(path or "(protocol)", _summary(obj), obj.why or "")
+        yield AssumptionNote(
+            path or "(protocol)", _summary(obj), obj.why or "", obj.why_zh or "", value_zh
+        )
     if isinstance(obj, BaseModel):
         for name in type(obj).model_fields:
-            if name in ("assumption", "why", "source"):
+            if name in ("assumption", "why", "why_zh", "source"):
                 continue
-            yield from _walk(getattr(obj, name), f"{path}.{name}" if path else name, translations)
+            yield from _walk(
+                getattr(obj, name),
+                f"{path}.{name}" if path else name,
+                translations,
+                _zh_text(obj, name),
+            )
     elif isinstance(obj, list | tuple):
         for i, item in enumerate(obj):
             yield from _walk(item, f"{path}[{i}]", translations)

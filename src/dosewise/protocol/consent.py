@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 
 from dosewise.errors import InvalidInput
 from dosewise.protocol.base import Fact, Frozen
-from dosewise.protocol.localized import LocalText
+from dosewise.protocol.localized import Localized, LocalText
 from dosewise.protocol.problems import raise_problems
 
 Role = Literal["patient", "guardian"]
@@ -51,8 +51,10 @@ def _own_role_only() -> dict[Role, tuple[Signer, ...]]:
     return {"patient": ("patient",), "guardian": ("guardian",)}
 
 
-class ConsentRules(Frozen):
+class ConsentRules(Localized):
     """The protocol's consent rules: forms, age bands and who may act in each role."""
+
+    ZH_FIELDS = ("age_basis",)
 
     forms: tuple[str, ...] = Field(min_length=1)
     bands: tuple[ConsentBand, ...] = Field(min_length=1)

@@ -55,6 +55,7 @@ LEGACY_PHASE2: dict[str, Any] = {
         "value": value,
         "assumption": True,
         "why": "Stored before protocols had design.phase2: the values the trial service applied.",
+        "why_zh": "在协议文件有 `design.phase2` 之前保存：试验服务当时采用的数值。",
     }
     for name, value in (
         ("p0", 0.30),

@@ -130,6 +130,13 @@ _DERIVED_WHY = {
         "actual dose (boin12.md §11)."
     ),
 }
+#: The same reasons in Chinese.
+_DERIVED_WHY_ZH = {
+    "analyse_at_actual": (
+        "后备剂量策略 `analyse_at_actual`：每个剂量水平都是设计剂量，从最低剂量起编号，因此后备"
+        "剂量水平是设计剂量 1，其受试者按实际剂量计入（`boin12.md §11`）。"
+    ),
+}
 
 
 #: How a participant infused outside every level's window (a recorded protocol deviation) is
@@ -146,6 +153,10 @@ def _deviation_default() -> Fact[DeviationAnalysis]:
             "Not in the registry. The dose finding learns about the dose actually given, so a "
             "participant infused outside every window counts at the level nearest that dose "
             "(on the log scale); the deviation is recorded and reported."
+        ),
+        why_zh=(
+            "注册记录未给出。剂量探索学习的是实际给予的剂量，因此输注剂量超出所有剂量水平时间窗的"
+            "受试者按（对数尺度上）最接近该剂量的水平计入；该偏离被记录并报告。"
         ),
     )
 
@@ -177,7 +188,14 @@ class DoseLadder(Localized):
         for lv, number in zip(levels, numbers, strict=True):
             if "design_index" not in lv:
                 lv["design_index"] = (
-                    {"value": number, "assumption": True, "why": why} if why else number
+                    {
+                        "value": number,
+                        "assumption": True,
+                        "why": why,
+                        "why_zh": _DERIVED_WHY_ZH[str(policy)],
+                    }
+                    if why
+                    else number
                 )
         return {**data, "levels": levels}
 

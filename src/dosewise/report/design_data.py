@@ -69,6 +69,7 @@ class ParamRow:
     source: str  # "registry", "assumption" or "default"
     why: str | None = None
     translate: bool = False  # the value is itself a message id (e.g. the tie-break rule)
+    why_zh: str | None = None  # the reason in Chinese, when the protocol file gives it
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,10 +168,13 @@ def _count(value: Any) -> Any:
     return value
 
 
-def _fact_source(fact: Fact[Any] | None) -> tuple[str, str | None]:
+def _fact_source(fact: Fact[Any] | None) -> tuple[str, str | None, str | None]:
+    """Where a value comes from, and the assumption's reason in English and Chinese."""
     if fact is None:
-        return "default", None
-    return ("assumption", fact.why) if fact.assumption else ("registry", None)
+        return "default", None, None
+    if fact.assumption:
+        return "assumption", fact.why, fact.why_zh
+    return "registry", None, None
 
 
 def _fmt(value: Any) -> str:
@@ -201,8 +205,8 @@ def parameter_rows(protocol: Protocol, arm_id: str, params: Boin12Params) -> tup
         translate: bool = False,
         source: str | None = None,
     ) -> None:
-        found, why = _fact_source(fact)
-        rows.append(ParamRow(symbol, meaning, _fmt(value), source or found, why, translate))
+        found, why, why_zh = _fact_source(fact)
+        rows.append(ParamRow(symbol, meaning, _fmt(value), source or found, why, translate, why_zh))
 
     ladder = protocol.dose_levels
     add("J", N_("Number of dose levels"), params.n_doses, None, source="registry")

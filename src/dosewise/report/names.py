@@ -8,6 +8,7 @@ catalog; a code nobody knows is printed as it is.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -72,3 +73,18 @@ class ReportNames:
 
     def next_step(self, code: str) -> str:
         return Translator(self.lang)(NEXT_STEPS[code]) if code in NEXT_STEPS else code
+
+
+_TICKED = re.compile(r"`([^`]+)`")
+_QUOTED_ENGLISH = re.compile(r"“([\x20-\x7e]+)”")
+
+
+def source_words(text: str | None) -> Markup:
+    """A protocol file's Chinese text (an assumption's ``why_zh``) as HTML: a `ticked` name (a
+    file reference, a setting) as ``<code>``, an English name quoted “…” marked as English
+    quoted from its source (``lang="en"``), so the Chinese pages and reports can tell them from
+    untranslated words."""
+    escaped = str(Markup.escape(text or ""))
+    escaped = _TICKED.sub(r"<code>\1</code>", escaped)
+    escaped = _QUOTED_ENGLISH.sub(r'“<span lang="en" class="en-source">\1</span>”', escaped)
+    return Markup(escaped)

@@ -25,6 +25,7 @@ import jinja2
 from dosewise.errors import InvalidParameter
 from dosewise.report.fonts import CJK_TEXT, PACKAGED_FAMILY, font_face_css, require_cjk_font
 from dosewise.report.i18n import check_lang, html_lang, translations
+from dosewise.report.names import source_words
 
 OutputKind = Literal["pdf", "html"]
 
@@ -105,6 +106,7 @@ def environment(lang: str) -> jinja2.Environment:
     env.filters["fmt_g"] = fmt_g
     env.filters["sci"] = sci
     env.filters["dose_name"] = dose_name
+    env.filters["source_words"] = source_words
     env.globals["font_stack"] = ", ".join(
         f'"{name}"' if " " in name else name for name in FONT_STACK
     )

@@ -133,6 +133,8 @@ class Scenario:
     eff_window: float = 90.0
     event_times: EventTimes = field(default_factory=EventTimes)
     description: str = ""
+    #: The description in Chinese (the Chinese design report shows it); empty when none.
+    description_zh: str = ""
     dose_labels: tuple[str, ...] = ()
     design: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     tags: tuple[str, ...] = ()
@@ -218,6 +220,7 @@ class Scenario:
         out: dict[str, Any] = {
             "name": self.name,
             "description": self.description,
+            **({"description_zh": self.description_zh} if self.description_zh else {}),
             "n_doses": self.n_doses,
             "p_tox": [round(float(v), 10) for v in self.p_tox],
             "p_eff": [round(float(v), 10) for v in self.p_eff],
@@ -315,6 +318,7 @@ def _joint_rows(joint: Any) -> tuple[tuple[float, float, float, float], ...]:
 _TOP_KEYS = {
     "name",
     "description",
+    "description_zh",
     "p_tox",
     "p_eff",
     "rho",
@@ -359,6 +363,7 @@ def scenario_from_dict(data: Any, default_name: str = "scenario") -> Scenario:
         "accrual": accrual,
         "event_times": events,
         "description": str(data.get("description", "")),
+        "description_zh": str(data.get("description_zh", "")),
         "dose_labels": tuple(str(x) for x in data.get("dose_labels", ()) or ()),
         "design": dict(data.get("design", {}) or {}),
         "tags": tuple(str(x) for x in data.get("tags", ()) or ()),

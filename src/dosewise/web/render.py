@@ -25,6 +25,7 @@ from markupsafe import Markup, escape
 
 from dosewise.errors import DosewiseError
 from dosewise.http.auth import Runtime, runtime
+from dosewise.report.names import source_words
 from dosewise.trial.access import NotAuthenticated, PasswordChangeRequired
 from dosewise.trial.refusals import Lang, subject
 from dosewise.trial.state.later import NextStep
@@ -67,6 +68,7 @@ def environment(locale: str) -> jinja2.Environment:
     trans = translations(locale)
     env.install_gettext_translations(trans, newstyle=True)  # type: ignore[attr-defined]
     env.filters["zh_marked"] = zh_marked
+    env.filters["source_words"] = source_words
     lang = reason_lang(locale)
     env.globals.update(
         reason=lambda item: reason_words(item, lang),

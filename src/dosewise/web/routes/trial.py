@@ -4,6 +4,9 @@ states, and the participants by worst AE grade per category (each counted once).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
 
@@ -168,6 +171,9 @@ def dsmb(page: Page = Depends(page_for("report.read"))) -> Response:
                 "is_dlt": adj.is_dlt,
                 "evaluable": adj.evaluable,
                 "rule_id": adj.rule_id,
+                # The column holds the DLT definition's version; the rules are the DLT events'.
+                "version": adj.rule_id,
+                "rules": dlt_rules(adj.evaluation),
                 "rationale": adj.rationale,
                 "status": adj.status,
                 "by": names.get(adj.adjudicated_by),
@@ -190,3 +196,14 @@ def dsmb(page: Page = Depends(page_for("report.read"))) -> Response:
             else []
         ),
     )
+
+
+def dlt_rules(evaluation: Mapping[str, Any] | None) -> list[str]:
+    """The DLT rules an adjudication's DLT events met (in order, once each; none for an
+    adjudication without DLT events or an older record without its evaluation)."""
+    events = (evaluation or {}).get("events")
+    found: list[str] = []
+    for event in events if isinstance(events, list) else []:
+        if isinstance(event, Mapping) and event.get("status") == "dlt":
+            found += [str(r) for r in event.get("rules") or () if str(r) not in found]
+    return found
