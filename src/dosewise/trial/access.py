@@ -268,19 +268,23 @@ def _check_site(uow: UnitOfWork, role: Role, site_id: str | None) -> None:
     if rule == "required" and not site_id:
         raise InvalidInput("site_id", site_id, f"a {role.value} must belong to a site")
     if rule == "none" and site_id:
-        raise InvalidInput("site_id", site_id, f"a {role.value} works across sites: leave it empty")
+        raise refusal(InvalidInput, "site_id", site_id, "site_not_for_role", role=role.value)
     if site_id:
         site = uow.session.get(Site, site_id)
         if site is None:
             known = ", ".join(uow.session.scalars(select(Site.id).order_by(Site.id)))
-            raise InvalidInput("site_id", site_id, f"no such site (known: {known or 'none'})")
+            raise refusal(
+                InvalidInput, "site_id", site_id, "no_such_site_known", known=known or "none"
+            )
 
 
 def _role(value: str) -> Role:
     try:
         return Role(value)
     except ValueError:
-        raise InvalidInput("role", value, f"must be one of {', '.join(ROLES)}") from None
+        raise refusal(
+            InvalidInput, "role", value, "one_of", choices=list(ROLES), choice_of="role"
+        ) from None
 
 
 def _locale(value: str) -> str:

@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dosewise.store.tables import Site
-from dosewise.trial.state.cache import records_cache
 from dosewise.trial.uow import UnitOfWork
 
 #: Used only when the database has no site yet.
@@ -34,6 +33,10 @@ def _zone(name: str | None) -> ZoneInfo:
 def site_zone(session: Session, site_id: str | None = None) -> ZoneInfo:
     """The time zone of ``site_id``, or the trial's (the first site's) when None or unknown
     (remembered until the records change: :mod:`dosewise.trial.state.cache`)."""
+    # Imported here: the read model's package imports this module (arm.py), so a module-level
+    # import broke whoever imported the calendar first (``dosewise report casebook``).
+    from dosewise.trial.state.cache import records_cache
+
     return _zone(
         records_cache(session).get(
             session, ("site_zone", site_id), lambda: _zone_name(session, site_id)

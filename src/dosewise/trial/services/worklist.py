@@ -40,6 +40,7 @@ from dosewise.protocol import Protocol
 from dosewise.store.tables import Arm, DoseAssignment, Participant, Site
 from dosewise.trial.access import Role, authorize, scope_of, visible_sites
 from dosewise.trial.calendar import local_date, local_today, site_zone
+from dosewise.trial.refusals import refusal
 from dosewise.trial.services import queries
 from dosewise.trial.state import (
     NextStep,
@@ -170,11 +171,13 @@ class Worklist:
 
 def _check(uow: UnitOfWork, flt: WorklistFilter) -> None:
     if flt.kind is not None and flt.kind not in KINDS:
-        raise InvalidInput("kind", flt.kind, f"must be one of {', '.join(KINDS)}")
+        raise refusal(
+            InvalidInput, "kind", flt.kind, "one_of", choices=KINDS, choice_of="worklist_kind"
+        )
     if flt.site_id is not None:
         authorize(uow.actor, "participant.read", flt.site_id)
         if uow.session.get(Site, flt.site_id) is None:
-            raise InvalidInput("site_id", flt.site_id, "no such site")
+            raise refusal(InvalidInput, "site_id", flt.site_id, "no_such_site_any")
 
 
 def worklist(uow: UnitOfWork, flt: WorklistFilter = WorklistFilter()) -> Worklist:
