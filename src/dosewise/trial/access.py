@@ -266,7 +266,7 @@ def token_digest(token: str) -> str:
 def _check_site(uow: UnitOfWork, role: Role, site_id: str | None) -> None:
     rule = SITE_RULE[role]
     if rule == "required" and not site_id:
-        raise InvalidInput("site_id", site_id, f"a {role.value} must belong to a site")
+        raise refusal(InvalidInput, "site_id", site_id, "site_required_for_role", role=role.value)
     if rule == "none" and site_id:
         raise refusal(InvalidInput, "site_id", site_id, "site_not_for_role", role=role.value)
     if site_id:
@@ -321,16 +321,14 @@ def create_user(
     """
     username = username.strip().lower()
     if not USERNAME_PATTERN.match(username):
-        raise InvalidInput(
-            "username", username, "3-64 characters: lower-case letters, digits, '.', '_', '-'"
-        )
+        raise refusal(InvalidInput, "username", username, "username_pattern")
     if not full_name.strip():
-        raise InvalidInput("full_name", full_name, "the printed name signatures show is required")
+        raise refusal(InvalidInput, "full_name", full_name, "full_name_required")
     the_role = _role(role)
     site_id = site_id or None
     _check_site(uow, the_role, site_id)
     if uow.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise DuplicateRecord("username", username, "already exists")
+        raise refusal(DuplicateRecord, "username", username, "already_exists")
     generated = None
     if password is None:
         password = generated = generate_password()

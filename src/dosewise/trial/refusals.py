@@ -89,6 +89,19 @@ REFUSALS: Final[dict[str, dict[Lang, str]]] = {
         "en": "is at revision {current}, the code needs revision {head}: run `{command}`",
         "zh": "处于修订版 {current}，当前代码需要修订版 {head}：请运行 `{command}`",
     },
+    "site_required_for_role": {
+        "en": "a {role} must belong to a site",
+        "zh": "{role}必须隶属于一个中心",
+    },
+    "username_pattern": {
+        "en": "3-64 characters: lower-case letters, digits, '.', '_', '-'",
+        "zh": "须为 3–64 个字符：小写字母、数字、“.”、“_”、“-”",
+    },
+    "full_name_required": {
+        "en": "the printed name signatures show is required",
+        "zh": "必须填写签名上显示的姓名",
+    },
+    "already_exists": {"en": "already exists", "zh": "已存在"},
     "site_not_for_role": {
         "en": "a {role} works across sites: leave it empty",
         "zh": "{role}可处理所有中心的数据：请留空",
@@ -649,6 +662,7 @@ FIELDS: Final[dict[str, str]] = {
     "query_id": "质疑",
     "event_id": "不良事件",
     "username": "用户名",
+    "full_name": "姓名",
     "participants": "受试者",
     "arms": "组别",
     "sort": "排序",
@@ -662,6 +676,7 @@ FIELDS: Final[dict[str, str]] = {
     "csrf_token": "表单令牌",
     "X-CSRF-Token": "CSRF 令牌",
     "outcomes": "结局序列",
+    "role": "角色",
     "database": "数据库",
     "lang": "语言",
     "out": "输出文件",
