@@ -44,12 +44,16 @@ def test_the_root_option_is_split_off_before_the_command() -> None:
 
 
 def test_a_coded_refusal_reads_in_chinese_and_english_stays_as_it_was() -> None:
-    exc = refusal(InvalidInput, "role", "nurse", "one_of", choices=["admin", "dsmb"], choice_of="role")
+    exc = refusal(
+        InvalidInput, "role", "nurse", "one_of", choices=["admin", "dsmb"], choice_of="role"
+    )
     assert error_line(exc, "en") == exc.message == "role='nurse': must be one of admin, dsmb"
     assert error_line(exc, "zh") == "角色「nurse」：须为以下之一：管理员、DSMB 成员"
     # An error without a code keeps its English rule (no text is invented).
     plain = InvalidParameter("outcomes", "1NNX", "character 4 ('X') must be one of N, E, T, B")
-    assert error_line(plain, "zh") == "结局序列「1NNX」：character 4 ('X') must be one of N, E, T, B"
+    assert (
+        error_line(plain, "zh") == "结局序列「1NNX」：character 4 ('X') must be one of N, E, T, B"
+    )
 
 
 def test_json_error_objects_add_the_reason_for_a_coded_error_only() -> None:

@@ -48,6 +48,7 @@ def root(
     if lang is not None:
         language.choose(lang)
 
+
 #: Each top-level command (or command group) and the module that registers it on `app`; a
 #: test checks this against what the modules register.
 COMMANDS: dict[str, str] = {

@@ -15,8 +15,8 @@ from typing import Annotated, Any
 import typer
 
 from dosewise.cli.app import app
-from dosewise.cli.options import print_json
 from dosewise.cli.language import resolve
+from dosewise.cli.options import print_json
 from dosewise.errors import InvalidParameter
 from dosewise.protocol import Protocol, default_protocol, load_protocol
 from dosewise.report.design_defaults import DEFAULT_SEED, DEFAULT_TRIALS

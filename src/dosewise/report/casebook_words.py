@@ -191,6 +191,7 @@ RESULTS: dict[str, str] = {
     "not_applicable": N_("not applicable"),
 }
 
+
 class Words:
     """Labels, values, moments and evidence for one casebook (language, protocol, site zone)."""
 
@@ -337,4 +338,3 @@ class Words:
         lang = evidence_words.lang_of(self.lang)
         said = evidence_words.sentences(items, self.protocol, lang, style)
         return said if said is not None else [str(e) for e in criterion.get("evidence") or ()]
-
