@@ -127,7 +127,7 @@ def test_every_kind_of_record_is_there_with_its_signatures(book: Casebook) -> No
     # an exclusion correctly absent is "not present", good; never a red "not met"
     e1 = screening.table[criteria.index("E1")]  # type: ignore[attr-defined]
     assert e1[1] == "not present" and screening.tones[criteria.index("E1")] is True  # type: ignore[attr-defined]
-    assert "Impaired consciousness: no" in e1[2]
+    assert "Impaired consciousness: No" in e1[2]
 
 
 def test_the_query_and_its_thread(book: Casebook) -> None:

@@ -251,3 +251,26 @@ def test_upgrade_and_serve_from_any_directory_with_the_installed_command(
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_user_add_refusals_read_in_the_chosen_language(
+    migrated_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16 item 1: ``dosewise --lang zh`` (or DOSEWISE_LANG) renders a service's refusal
+    from its code; English stays the default and reads as before."""
+    monkeypatch.delenv("DOSEWISE_LANG", raising=False)
+    args = ["user", "add", "--username", "xuser", "--generate", "--database-url", migrated_url]
+    code, _, err = run([*args, "--role", "nurse"], capsys)
+    assert code == 2 and err.startswith("error: role='nurse': must be one of admin, investigator")
+    code, _, err = run(["--lang", "zh", *args, "--role", "nurse"], capsys)
+    assert code == 2
+    assert err.startswith("错误：角色「nurse」：须为以下之一：管理员、研究者、研究协调员")
+    monkeypatch.setenv("DOSEWISE_LANG", "zh")
+    code, _, err = run([*args, "--role", "dsmb", "--site", "S01"], capsys)
+    assert code == 2 and err == "错误：中心「S01」：DSMB 成员可处理所有中心的数据：请留空\n"
+    code, _, err = run([*args, "--role", "coordinator", "--site", "S09"], capsys)
+    assert code == 2 and err == "错误：中心「S09」：没有该中心（已有：S01, S02, S03, S04）\n"
+    code, _, err = run(["--lang", "en", *args, "--role", "coordinator", "--site", "S09"], capsys)
+    assert err == "error: site_id='S09': no such site (known: S01, S02, S03, S04)\n"
+    code, _, err = run(["worklist", "--user", "ghost", "--database-url", migrated_url], capsys)
+    assert code == 2 and err == "错误：用户「ghost」：没有该用户\n"

@@ -123,3 +123,45 @@ def test_the_scan_finds_a_refusal_without_a_code(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text('def f():\n    raise WrongState("study_id", 1, "is off study")\n')
     assert _raises_without_code(sample) == ["sample.py:2"]
+
+
+def test_allowed_values_read_in_words_where_a_catalog_has_them() -> None:
+    """Issue 16 item 3: "must be one of …" lists the values in words in Chinese (the codes one
+    types stay in English); without a catalog the codes are shown."""
+    exc = refusal(
+        InvalidInput, "kind", "x", "one_of", choices=("answer", "close"), choice_of="kind"
+    )
+    assert exc.rule == "must be one of answer, close"
+    assert render("one_of", exc.reason_params, "zh") == "须为以下之一：回复、关闭"
+    status = refusal(
+        InvalidInput, "status", "x", "one_of", choices=("open", "unresolved"), choice_of="status"
+    )
+    assert "未解决、未关闭" in render("one_of", status.reason_params, "zh")
+
+
+def test_a_reopened_adjudication_gives_its_reason_as_a_code() -> None:
+    """Issue 16 item 3: the reason a final adjudication is reopened reads in Chinese, with the
+    AE term in Chinese words; the English text is as before."""
+    from dosewise.trial.state.adjudication import Reopening
+
+    event = {"id": 7, "term": "Cytokine release syndrome", "grade": 3, "onset_day": 5}
+    reopened = Reopening(1, ({**event, "status": "dlt"},))
+    assert reopened.reason == (
+        "needs re-adjudication: Cytokine release syndrome grade 3 (day 5, rule: dlt) "
+        "recorded or corrected after adjudication"
+    )
+    assert reopened.to_dict()["reason_code"] == "reopened"
+    zh = reason_text("reopened", reopened.reason_params, "zh")
+    assert zh == "需重新判定：判定后录入或更正了 细胞因子释放综合征 3 级（第 5 天，规则判定：DLT）"
+    # Passed on inside a refusal, it is rendered in the refusal's language.
+    exc = refusal(
+        WrongState,
+        "study_id",
+        "S01-0001",
+        "needs_readjudication",
+        names=["S01-0001"],
+        others=0,
+        why=reopened.as_reason(),
+    )
+    assert "needs re-adjudication: Cytokine" in exc.rule
+    assert "细胞因子释放综合征" in reason_text(exc.reason_code or "", exc.reason_params, "zh")

@@ -64,6 +64,11 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "note_fallback_actual": {"level": "DL-1", "design_dose": 1},
     "note_no_fallback": {},
     "note_calendar": {"zone": "Asia/Shanghai"},
+    "reopened": {
+        "events": [
+            {"term": "Cytokine release syndrome", "grade": 3, "onset_day": 5, "status": "dlt"}
+        ]
+    },
 }
 
 

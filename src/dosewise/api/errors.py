@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dosewise.errors import DosewiseError
 from dosewise.http.language import negotiate
-from dosewise.trial.state.reasons import known_code, reason_text
+from dosewise.trial.state.reasons import error_reason
 
 log = logging.getLogger("dosewise.api")
 
@@ -130,14 +130,15 @@ async def _dosewise_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DosewiseError)
     status = int(getattr(exc, "http_status", 422))
     code = str(getattr(exc, "code", "invalid"))
-    if exc.reason_code and known_code(exc.reason_code):
-        lang = "zh" if negotiate(request.headers.get("accept-language")) == "zh_CN" else "en"
+    lang = "zh" if negotiate(request.headers.get("accept-language")) == "zh_CN" else "en"
+    reason = error_reason(exc, lang)
+    if reason is not None:
         body = {
             "error": {
                 "code": code,
                 "field": exc.field,
                 "message": _message(exc),
-                "reason": reason_text(exc.reason_code, exc.reason_params, lang),
+                "reason": reason,
                 "reason_code": exc.reason_code,
                 "reason_params": exc.reason_params,
             }

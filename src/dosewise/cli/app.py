@@ -14,9 +14,11 @@ import importlib
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Annotated
 
 import typer
 
+from dosewise.cli import language
 from dosewise.errors import DosewiseError
 
 app = typer.Typer(
@@ -26,6 +28,26 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def root(
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help=(
+                "Language of the messages of every command, errors included: en or zh "
+                f"(default: ${language.ENV}, else en). A command's own --lang wins; "
+                "JSON keys stay the same."
+            ),
+        ),
+    ] = None,
+) -> None:
+    """Design, simulate and run BOIN12 / TITE-BOIN12 dose-finding trials."""
+    if lang is not None:
+        language.choose(lang)
+
 
 #: Each top-level command (or command group) and the module that registers it on `app`; a
 #: test checks this against what the modules register.
@@ -134,8 +156,11 @@ def fewer_collections(args: list[str]) -> Iterator[None]:
 
 
 def fail(message: str) -> None:
-    """Print a one-line error to stderr and exit with code 2 (bad input)."""
-    print(f"error: {message}", file=sys.stderr)
+    """Print a one-line error to stderr and exit with code 2 (bad input).
+
+    The line starts ``error: `` (``错误：`` when the run's language is Chinese).
+    """
+    print(f"{language.ERROR_PREFIX[language.cli_lang()]}{message}", file=sys.stderr)
     raise SystemExit(2)
 
 
@@ -146,10 +171,18 @@ def main(argv: list[str] | None = None) -> None:
         if hasattr(stream, "reconfigure") and "utf" not in (stream.encoding or "").lower():
             stream.reconfigure(errors="replace")
     args = expand_variadic(list(sys.argv[1:] if argv is None else argv))
+    root_lang, args = language.split_root(args)
     try:
+        language.choose(None)
+        try:
+            language.env_lang()
+            language.choose(root_lang)
+        except DosewiseError as exc:
+            fail(exc.message)
         with fewer_collections(args):
             result = _run(args)
     finally:
+        language.choose(None)
         if argv is None:  # the process ends now (the console script): see quick_exit
             quick_exit()
     if isinstance(result, int) and result:
@@ -173,7 +206,7 @@ def _run(args: list[str]) -> object:
     try:
         return command.main(args=args, prog_name="dosewise", standalone_mode=False)
     except DosewiseError as exc:
-        fail(exc.message)
+        fail(language.error_line(exc))
     except _CLICK_ERROR as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":
             raise SystemExit(0) from None  # help was printed for a bare command group

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dosewise.cli.app import app
+from dosewise.cli.language import error_fields, resolve
 from dosewise.cli.options import print_json, with_design_options
 from dosewise.design.boin import boundary_table
 from dosewise.design.boin12 import Boin12
@@ -27,8 +28,12 @@ OutcomesOpt = Annotated[
     typer.Option("--outcomes", help='Cohorts in treatment order, e.g. "1NNE 2TBN" ("" = none).'),
 ]
 LangOpt = Annotated[
-    str,
-    typer.Option("--lang", help="Language of the reason: en or zh (JSON keys stay the same)."),
+    str | None,
+    typer.Option(
+        "--lang",
+        help="Language of the reason: en or zh (JSON keys stay the same; default: "
+        "dosewise --lang, else $DOSEWISE_LANG, else en).",
+    ),
 ]
 OutcomesFileOpt = Annotated[
     Path | None,
@@ -122,7 +127,8 @@ def _many(lines: list[str], run: Any) -> None:
         try:
             result = run(line.strip())
         except (InvalidOutcomes, InvalidInput) as exc:
-            result = {"error": {"line": number, "field": exc.field, "message": exc.message}}
+            error = {"line": number, "field": exc.field, "message": exc.message}
+            result = {"error": {**error, **error_fields(exc)}}
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
 
 
@@ -133,10 +139,10 @@ def decide(
     outcomes: OutcomesOpt = None,
     outcomes_file: OutcomesFileOpt = None,
     as_json: JsonOpt = False,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """The next dose (or a stop) after the outcomes so far, with the reason."""
-    check_lang(lang)
+    lang = check_lang(resolve(lang))
     model = Boin12(design)
     rng = np.random.default_rng(design.seed)
     lines = _outcome_lines(outcomes, outcomes_file)
@@ -177,13 +183,13 @@ def obd(
     outcomes: OutcomesOpt = None,
     outcomes_file: OutcomesFileOpt = None,
     as_json: JsonOpt = False,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """Select the optimal biological dose from the final data (isotonic MTD, utility).
 
     When ``decide`` on the same data stops without an OBD, there is none, for that reason.
     """
-    check_lang(lang)
+    lang = check_lang(resolve(lang))
     model = Boin12(design)
     rng = np.random.default_rng(design.seed)  # the same draws as ``decide`` (random ties)
     lines = _outcome_lines(outcomes, outcomes_file)
@@ -255,10 +261,10 @@ def decide_tite(
         float, typer.Option("--eff-window", help="Efficacy window, days.")
     ] = 90.0,
     as_json: JsonOpt = False,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
 ) -> None:
     """TITE-BOIN12: the next dose with pending outcomes, a stop, or why accrual waits."""
-    check_lang(lang)
+    lang = check_lang(resolve(lang))
     patients, eliminated = _read_tite_patients(patients_file)
     model = TiteBoin12(design, tox_window, eff_window)
     result = model.decide(patients, eliminated, rng=np.random.default_rng(design.seed))

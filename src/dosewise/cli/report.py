@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from dosewise.cli.app import app
+from dosewise.cli.language import resolve
 from dosewise.cli.options import print_json
 from dosewise.errors import InvalidParameter
 from dosewise.protocol import Protocol, default_protocol, load_protocol
@@ -37,7 +38,12 @@ ProtocolOpt = Annotated[
     typer.Option("--protocol", help="Protocol file (default: the embedded NCT07070323)."),
 ]
 LangOpt = Annotated[
-    str, typer.Option("--lang", help=f"Language of the report: {' or '.join(LANGS)}.")
+    str | None,
+    typer.Option(
+        "--lang",
+        help=f"Language of the report: {' or '.join(LANGS)} "
+        "(default: dosewise --lang, else $DOSEWISE_LANG, else en).",
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
@@ -62,7 +68,7 @@ def _command(argv: dict[str, object]) -> str:
 def design_cmd(
     out: OutOpt,
     protocol: ProtocolOpt = None,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
     trials: Annotated[
         int,
         typer.Option("--trials", help="Simulated TITE-BOIN12 trials per scenario."),
@@ -91,6 +97,7 @@ def design_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """The protocol's statistical design section: rules, tables and operating characteristics."""
+    lang = resolve(lang)
     kind = output_kind(out)  # bad endings and languages fail before any computation
     check_lang(lang)
     proto = read_protocol(protocol)
@@ -213,14 +220,14 @@ def _say(result: dict[str, Any], as_json: bool) -> None:
 @report_app.command("dsmb")
 def dsmb_cmd(
     out: OutOpt,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
     as_of: AsOfOpt = None,
     user: UserOpt = None,
     database_url: DatabaseOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The DSMB safety report from the trial database (PDF or HTML)."""
-    _say(_export("dsmb", out, database_url, user, as_of, lang), as_json)
+    _say(_export("dsmb", out, database_url, user, as_of, resolve(lang)), as_json)
 
 
 @report_app.command("ctgov")
@@ -267,7 +274,7 @@ def casebook_cmd(
         str, typer.Option("--study-id", help="The participant's study ID (S01-0001).")
     ],
     out: OutOpt,
-    lang: LangOpt = "en",
+    lang: LangOpt = None,
     user: UserOpt = None,
     database_url: DatabaseOpt = None,
     as_json: JsonOpt = False,
@@ -279,10 +286,13 @@ def casebook_cmd(
     from dosewise.store import migrate
     from dosewise.store.session import open_database
 
+    lang = resolve(lang)
     fmt = output_kind(out)  # bad endings, folders and languages fail before the database opens
     check_lang(lang)
     if out.parent and not out.parent.exists():
-        raise InvalidParameter("out", str(out), "the folder does not exist")
+        from dosewise.trial.refusals import refusal
+
+        raise refusal(InvalidParameter, "out", str(out), "no_such_folder")
     settings = get_settings()
     if database_url:
         settings = settings.replace(database_url=database_url)
@@ -315,10 +325,11 @@ def _actor(db: Any, user: str) -> Any:
     from dosewise.cli.actor import cli_actor
     from dosewise.store.tables import User
     from dosewise.trial.audit import Actor
+    from dosewise.trial.refusals import refusal
     from dosewise.trial.uow import UnitOfWork
 
     with UnitOfWork(db, cli_actor(), readonly=True) as uow:
         found = uow.session.scalar(select(User).where(User.username == user))
         if found is None or not found.active:
-            raise InvalidParameter("user", user, "no such active user")
+            raise refusal(InvalidParameter, "user", user, "no_such_active_user")
         return Actor.of(found)

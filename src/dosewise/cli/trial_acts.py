@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import select
 
 from dosewise.cli.app import app
+from dosewise.cli.language import cli_lang
 from dosewise.cli.options import print_json
 from dosewise.cli.trial import DatabaseOption, JsonFlag, _database, _settings, _table, _uow, console
 from dosewise.store.tables import Arm
@@ -107,7 +108,7 @@ def arm_state_cmd(
             f"pending: {p.study_id} at dose {p.analysed_dose}: {', '.join(p.waiting_for)}"
             + (f" (by {p.known_by}, {p.days_left} days left)" if p.known_by else "")
         )
-    console.print(f"[bold]next: {state.next.action}[/bold] — {state.next.reason}")
+    console.print(f"[bold]next: {state.next.action}[/bold] — {state.next.text(cli_lang())}")
     for b in data["broken_signatures"]:
         console.print(
             f"[red]signature broken[/red]: {b['entity']} {b['id']}: {'; '.join(b['problems'])} "

@@ -15,6 +15,7 @@ from dosewise.cli.trial import DatabaseOption, JsonFlag, _database, _settings, _
 from dosewise.errors import InvalidInput
 from dosewise.store.tables import User
 from dosewise.trial.audit import Actor
+from dosewise.trial.refusals import refusal
 from dosewise.trial.services import worklist as service
 from dosewise.trial.uow import UnitOfWork
 
@@ -39,7 +40,7 @@ def worklist_cmd(
         with UnitOfWork(db, Actor.system("cli"), readonly=True) as uow:
             found = uow.session.scalar(select(User).where(User.username == user))
             if found is None:
-                raise InvalidInput("user", user, "no such user")
+                raise refusal(InvalidInput, "user", user, "no_such_user")
             actor = Actor.of(found)
         context = {"via": "cli", "command": "worklist"}
         with UnitOfWork(db, actor, readonly=True, context=context) as uow:

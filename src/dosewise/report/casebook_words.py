@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dosewise.protocol import Protocol
+from dosewise.protocol import Protocol, evidence_words
 from dosewise.report.i18n import N_, Translator
 from dosewise.report.render import fmt_g, sci
 from dosewise.trial.calendar import local_moment
@@ -191,46 +191,6 @@ RESULTS: dict[str, str] = {
     "not_applicable": N_("not applicable"),
 }
 
-#: One sentence per evidence code (``protocol.checks.EvidenceItem``).
-EVIDENCE: dict[str, str] = {
-    "missing": N_("%(what)s: not recorded"),
-    "sex": N_("Sex: %(sex)s"),
-    "age": N_("Age %(age)s on %(date)s (rule: %(min)s–%(max)s years)"),
-    "ecog": N_("ECOG %(ecog)s (rule: 0–%(max)s)"),
-    "life_expectancy": N_("Life expectancy %(days)s days (rule: at least %(min)s days)"),
-    "blasts": N_("Peripheral blood blasts %(pct)s (rule: below %(below)s)"),
-    "washout": N_(
-        "Last anti-neoplastic therapy on %(date)s, %(days)s days before screening "
-        "(rule: more than %(more)s days)"
-    ),
-    "cd5": N_("CD5 by %(method)s on %(specimen)s: %(pct)s positive (rule: more than %(rule)s)"),
-    "cd5_mfi": N_(
-        "CD5 by %(method)s on %(specimen)s: %(pct)s positive, blast MFI %(log)s log from "
-        "normal T cells (rule: more than %(rule)s and less than %(max_log)s log)"
-    ),
-    "cd5_no_mfi": N_("CD5 by %(method)s on %(specimen)s: %(pct)s positive; MFI not recorded"),
-    "cd5_none": N_("CD5: no assay on a specimen this criterion accepts"),
-    "lab": N_("%(analyte)s %(value)s = %(times)s × ULN (rule: at least %(rule)s × ULN)"),
-    "consent_ok": N_("Consent complete for the age band, before screening"),
-    "consent_incomplete": N_("Consent not complete for the age band"),
-    "consent_late": N_("Consent completed on %(done)s, after screening on %(screening)s"),
-    "not_applicable": N_("Not applicable: this criterion applies to %(arms)s only"),
-}
-
-#: Words for codes inside evidence items.
-EVIDENCE_WORDS: dict[str, str] = {
-    "female": N_("female"),
-    "male": N_("male"),
-    "flow_cytometry": N_("flow cytometry"),
-    "immunohistochemistry": N_("immunohistochemistry"),
-    "bone_marrow": N_("bone marrow"),
-    "csf": N_("cerebrospinal fluid"),
-    "tumour_tissue": N_("tumour tissue"),
-    "peripheral_blood": N_("peripheral blood"),
-    "creatinine": N_("creatinine"),
-    "bun": N_("blood urea nitrogen"),
-}
-
 
 class Words:
     """Labels, values, moments and evidence for one casebook (language, protocol, site zone)."""
@@ -367,77 +327,14 @@ class Words:
     def result_text(self, code: str) -> str:
         return self.tr(RESULTS[code])
 
-    def _word(self, code: Any) -> str:
-        text = EVIDENCE_WORDS.get(str(code))
-        return self.tr(text) if text else str(code).replace("_", " ")
-
-    def _pct(self, value: Any) -> str:
-        return f"{float(value):.1f}%"
-
-    def _what(self, field: str) -> str:
-        if field.startswith("findings."):
-            return self.protocol.eligibility.finding_name(field.split(".", 1)[1], self.lang)
-        return self.field(field.split(".")[-1])
-
-    def _params(self, code: str, p: Mapping[str, Any]) -> dict[str, Any]:
-        if code == "missing":
-            return {"what": self._what(str(p.get("field", "")))}
-        if code == "finding":
-            name = self.protocol.eligibility.finding_name(str(p["name"]), self.lang)
-            return {"finding": name, "answer": self.yes_no(bool(p["seen"]))}
-        if code == "sex":
-            return {"sex": self._word(p["sex"])}
-        if code == "age":
-            return {"age": p["age"], "date": p["on"], "min": p["min"], "max": p["max"]}
-        if code == "ecog":
-            return {"ecog": p["ecog"], "max": p["max"]}
-        if code == "life_expectancy":
-            return {"days": fmt_g(p["days"]), "min": fmt_g(p["min"])}
-        if code == "blasts":
-            return {"pct": self._pct(p["pct"]), "below": self._pct(p["below"])}
-        if code == "washout":
-            return {"date": p["last"], "days": p["days"], "more": p["more_than"]}
-        if code in ("cd5", "cd5_mfi", "cd5_no_mfi"):
-            values = {
-                "method": self._word(p["method"]),
-                "specimen": self._word(p["specimen"]),
-                "pct": self._pct(p["pct"]),
-            }
-            if "rule" in p:
-                values["rule"] = self._pct(p["rule"])
-            if code == "cd5_mfi":
-                values |= {"log": f"{float(p['log']):.2f}", "max_log": fmt_g(p["max_log"])}
-            return values
-        if code == "lab":
-            return {
-                "analyte": self._word(p["analyte"]),
-                "value": p["value"],
-                "times": f"{float(p['times_uln']):.2f}",
-                "rule": fmt_g(p["rule"]),
-            }
-        if code == "consent_late":
-            return {"done": p["done"], "screening": p["screening"]}
-        if code == "not_applicable":
-            return {"arms": self.joiner.join(self.arm(a) for a in p.get("arms", ()))}
-        return {}
-
     def evidence(self, criterion: Mapping[str, Any]) -> list[str]:
-        """The criterion's evidence as sentences; the stored English when an item cannot be said
-        (a screening stored before evidence items existed)."""
+        """The criterion's evidence as sentences (:mod:`dosewise.protocol.evidence_words`,
+        the participant page's rule and catalog); the stored English when an item cannot be
+        said (a screening stored before evidence items existed)."""
+        style = evidence_words.Style(
+            arm=self.arm, field=lambda name: self.field(name.split(".")[-1])
+        )
         items: Iterable[Mapping[str, Any]] = criterion.get("evidence_items") or ()
-        said = []
-        for item in items:
-            code = str(item.get("code", ""))
-            if code == "finding":  # "Pregnant: no" needs no sentence, only the colon
-                p = self._params(code, item.get("params") or {})
-                said.append(f"{p['finding']}{self.colon}{p['answer']}")
-                continue
-            if code not in EVIDENCE:
-                return [str(e) for e in criterion.get("evidence") or ()]
-            try:
-                said.append(self.tr(EVIDENCE[code], **self._params(code, item.get("params") or {})))
-            except (KeyError, TypeError, ValueError):
-                return [str(e) for e in criterion.get("evidence") or ()]
-        if not said:
-            return [str(e) for e in criterion.get("evidence") or ()]
-        return [s[:1].upper() + s[1:] if s[:1].islower() else s for s in said]
+        lang = evidence_words.lang_of(self.lang)
+        said = evidence_words.sentences(items, self.protocol, lang, style)
+        return said if said is not None else [str(e) for e in criterion.get("evidence") or ()]

@@ -94,10 +94,15 @@ def ensure_migrated(engine: Engine) -> MigrationStatus:
     state = status(engine)
     if not state.up_to_date:
         where = "empty (no schema)" if state.current is None else f"at revision {state.current}"
+        # The code and its parameters are rendered in other languages by the services'
+        # refusal catalog (dosewise.trial.refusals), a layer above this one.
+        params = {"current": state.current, "head": state.head, "command": UPGRADE_COMMAND}
         raise DatabaseNotMigrated(
             "database",
             state.url,
             f"is {where}, the code needs revision {state.head}: run `{UPGRADE_COMMAND}`",
+            reason_code="db_empty" if state.current is None else "db_behind",
+            reason_params=params,
         )
     return state
 

@@ -266,21 +266,25 @@ def token_digest(token: str) -> str:
 def _check_site(uow: UnitOfWork, role: Role, site_id: str | None) -> None:
     rule = SITE_RULE[role]
     if rule == "required" and not site_id:
-        raise InvalidInput("site_id", site_id, f"a {role.value} must belong to a site")
+        raise refusal(InvalidInput, "site_id", site_id, "site_required_for_role", role=role.value)
     if rule == "none" and site_id:
-        raise InvalidInput("site_id", site_id, f"a {role.value} works across sites: leave it empty")
+        raise refusal(InvalidInput, "site_id", site_id, "site_not_for_role", role=role.value)
     if site_id:
         site = uow.session.get(Site, site_id)
         if site is None:
             known = ", ".join(uow.session.scalars(select(Site.id).order_by(Site.id)))
-            raise InvalidInput("site_id", site_id, f"no such site (known: {known or 'none'})")
+            raise refusal(
+                InvalidInput, "site_id", site_id, "no_such_site_known", known=known or "none"
+            )
 
 
 def _role(value: str) -> Role:
     try:
         return Role(value)
     except ValueError:
-        raise InvalidInput("role", value, f"must be one of {', '.join(ROLES)}") from None
+        raise refusal(
+            InvalidInput, "role", value, "one_of", choices=list(ROLES), choice_of="role"
+        ) from None
 
 
 def _locale(value: str) -> str:
@@ -317,16 +321,14 @@ def create_user(
     """
     username = username.strip().lower()
     if not USERNAME_PATTERN.match(username):
-        raise InvalidInput(
-            "username", username, "3-64 characters: lower-case letters, digits, '.', '_', '-'"
-        )
+        raise refusal(InvalidInput, "username", username, "username_pattern")
     if not full_name.strip():
-        raise InvalidInput("full_name", full_name, "the printed name signatures show is required")
+        raise refusal(InvalidInput, "full_name", full_name, "full_name_required")
     the_role = _role(role)
     site_id = site_id or None
     _check_site(uow, the_role, site_id)
     if uow.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise DuplicateRecord("username", username, "already exists")
+        raise refusal(DuplicateRecord, "username", username, "already_exists")
     generated = None
     if password is None:
         password = generated = generate_password()

@@ -33,8 +33,8 @@ def _zone(name: str | None) -> ZoneInfo:
 def site_zone(session: Session, site_id: str | None = None) -> ZoneInfo:
     """The time zone of ``site_id``, or the trial's (the first site's) when None or unknown
     (remembered until the records change: :mod:`dosewise.trial.state.cache`)."""
-    # imported here: the read model (``trial.state``) reads the calendar, and importing its
-    # cache module first runs the package's ``__init__`` (a cycle when this module loads first)
+    # Imported here: the read model's package imports this module (arm.py), so a module-level
+    # import broke whoever imported the calendar first (``dosewise report casebook``).
     from dosewise.trial.state.cache import records_cache
 
     return _zone(

@@ -71,6 +71,7 @@ REFUSALS: Final[dict[str, dict[Lang, str]]] = {
     "one_of": {"en": "must be one of {choices}", "zh": "须为以下之一：{choices}"},
     "unknown_value": {"en": "unknown value", "zh": "未知的值"},
     "no_such_site": {"en": "no such active site", "zh": "没有该启用中的中心"},
+    "no_such_site_any": {"en": "no such site", "zh": "没有该中心"},
     "no_such_arm": {"en": "no such arm", "zh": "没有该组别"},
     "no_arms": {
         "en": "no arm loaded: run `dosewise db upgrade`",
@@ -79,6 +80,37 @@ REFUSALS: Final[dict[str, dict[Lang, str]]] = {
     "no_such_participant": {"en": "no such participant", "zh": "没有该受试者"},
     "no_such_record": {"en": "no such record", "zh": "没有该记录"},
     "no_such_user": {"en": "no such user", "zh": "没有该用户"},
+    "no_such_active_user": {"en": "no such active user", "zh": "没有该启用中的用户"},
+    "db_empty": {
+        "en": "is empty (no schema), the code needs revision {head}: run `{command}`",
+        "zh": "为空（无表结构），当前代码需要修订版 {head}：请运行 `{command}`",
+    },
+    "db_behind": {
+        "en": "is at revision {current}, the code needs revision {head}: run `{command}`",
+        "zh": "处于修订版 {current}，当前代码需要修订版 {head}：请运行 `{command}`",
+    },
+    "site_required_for_role": {
+        "en": "a {role} must belong to a site",
+        "zh": "{role}必须隶属于一个中心",
+    },
+    "username_pattern": {
+        "en": "3-64 characters: lower-case letters, digits, '.', '_', '-'",
+        "zh": "须为 3–64 个字符：小写字母、数字、“.”、“_”、“-”",
+    },
+    "full_name_required": {
+        "en": "the printed name signatures show is required",
+        "zh": "必须填写签名上显示的姓名",
+    },
+    "already_exists": {"en": "already exists", "zh": "已存在"},
+    "site_not_for_role": {
+        "en": "a {role} works across sites: leave it empty",
+        "zh": "{role}可处理所有中心的数据：请留空",
+    },
+    "no_such_site_known": {
+        "en": "no such site (known: {known})",
+        "zh": "没有该中心（已有：{known}）",
+    },
+    "no_such_folder": {"en": "the folder does not exist", "zh": "该文件夹不存在"},
     "no_such_query": {"en": "no such query", "zh": "没有该质疑"},
     "no_such_query_record": {
         "en": "{study_id} has no {record} {record_id}",
@@ -487,6 +519,15 @@ CHOICES: Final[dict[str, dict[str, dict[Lang, str]]]] = {
         },
         "query.answer": {"en": "answer data queries", "zh": "回复数据质疑"},
     },
+    "worklist_kind": {
+        "readjudication": {"en": "readjudication", "zh": "重新判定"},
+        "dlt_adjudication": {"en": "dlt_adjudication", "zh": "DLT 判定"},
+        "signature": {"en": "signature", "zh": "签名"},
+        "dose_decision": {"en": "dose_decision", "zh": "剂量决策"},
+        "visit": {"en": "visit", "zh": "访视"},
+        "bor_assessment": {"en": "bor_assessment", "zh": "最佳总体疗效评估"},
+        "query": {"en": "query", "zh": "数据质疑"},
+    },
     "point": {
         "birth": {"en": "the participant's year of birth", "zh": "受试者出生年份"},
         "registration": {"en": "the participant's registration", "zh": "受试者登记日期"},
@@ -514,6 +555,7 @@ CHOICES: Final[dict[str, dict[str, dict[Lang, str]]]] = {
         "open": {"en": "open", "zh": "未解决"},
         "answered": {"en": "answered", "zh": "已回复"},
         "closed": {"en": "closed", "zh": "已关闭"},
+        "unresolved": {"en": "unresolved", "zh": "未关闭（未解决或已回复）"},
         "dlt": {"en": "dlt", "zh": "DLT"},
         "no_dlt": {"en": "no_dlt", "zh": "无 DLT"},
         "pending": {"en": "pending", "zh": "待定"},
@@ -620,6 +662,7 @@ FIELDS: Final[dict[str, str]] = {
     "query_id": "质疑",
     "event_id": "不良事件",
     "username": "用户名",
+    "full_name": "姓名",
     "participants": "受试者",
     "arms": "组别",
     "sort": "排序",
@@ -632,6 +675,13 @@ FIELDS: Final[dict[str, str]] = {
     "kind_of_report": "报告",
     "csrf_token": "表单令牌",
     "X-CSRF-Token": "CSRF 令牌",
+    "outcomes": "结局序列",
+    "role": "角色",
+    "database": "数据库",
+    "lang": "语言",
+    "out": "输出文件",
+    "file": "文件",
+    "input": "输入",
 }
 
 _LIST_SEPARATOR: Final[dict[Lang, str]] = {"en": ", ", "zh": "、"}
@@ -657,10 +707,16 @@ def render(code: str, params: Mapping[str, Any], lang: Lang = "en") -> str:
     """The words of refusal ``code`` with ``params`` in ``lang`` (``KeyError`` if unknown).
 
     A mapping parameter (a step of the arm state) shows its English ``reason`` here; callers
-    with a renderer of steps pass the parameter already in words.
+    with a renderer of steps pass the parameter already in words. The allowed values of a
+    ``one_of`` (``choices``) read in words when ``choice_of`` names their catalog in
+    :data:`CHOICES` (in English they stay the codes one types).
     """
     template = REFUSALS[code][lang]
-    return template.format(**{k: _words(k, v, lang) for k, v in params.items()})
+    catalog = params.get("choice_of")
+    words = {k: _words(k, v, lang) for k, v in params.items()}
+    if "choices" in params and isinstance(catalog, str) and catalog in CHOICES and lang != "en":
+        words["choices"] = _words(catalog, params["choices"], lang)
+    return template.format(**words)
 
 
 def refusal(cls: type[E], field: str, value: Any, code: str, /, **params: Any) -> E:
@@ -683,11 +739,19 @@ def joined(items: Sequence[str], lang: Lang) -> str:
     return _LIST_SEPARATOR[lang].join(items)
 
 
+def headed(head: str, text: str, lang: Lang) -> str:
+    """``head: text`` (``head：text`` in Chinese); ``text`` alone when there is no head."""
+    if not head:
+        return text
+    return f"{head}: {text}" if lang == "en" else f"{head}：{text}"
+
+
 __all__ = [
     "CHOICES",
     "FIELDS",
     "REFUSALS",
     "as_reason",
+    "headed",
     "joined",
     "known_refusal",
     "refusal",

@@ -24,7 +24,7 @@ from dosewise.protocol.localized import is_zh
 from dosewise.settings import Settings
 from dosewise.trial.state.reasons import plain_step, plain_summary
 from dosewise.web.evidence import EvidenceWords
-from dosewise.web.i18n import N_, translations, translator
+from dosewise.web.i18n import N_, translations
 
 #: What each e-signature meaning commits the signer to (the catalog has the Chinese); the same
 #: English as ``dosewise.trial.esign.MEANING_TEXT`` (a test keeps them equal).
@@ -176,7 +176,7 @@ class ProtocolTexts:
         return self.protocol.eligibility.finding_name(name, self.locale)
 
     def _evidence(self) -> EvidenceWords:
-        return EvidenceWords(self.protocol, self.locale, translator(self.locale), self.arm)
+        return EvidenceWords(self.protocol, self.locale, self.arm)
 
     def evidence(self, items: Any) -> list[str] | None:
         """A criterion's evidence items as sentences (None: show the stored English)."""

@@ -27,9 +27,9 @@ from dosewise.errors import DosewiseError
 from dosewise.http.auth import Runtime, runtime
 from dosewise.report.names import source_words
 from dosewise.trial.access import NotAuthenticated, PasswordChangeRequired
-from dosewise.trial.refusals import Lang, subject
+from dosewise.trial.refusals import Lang, headed, subject
 from dosewise.trial.state.later import NextStep
-from dosewise.trial.state.reasons import assignment_text, decision_text, known_code, reason_text
+from dosewise.trial.state.reasons import assignment_text, decision_text, error_reason
 from dosewise.trial.uow import UnitOfWork
 from dosewise.web import labels
 from dosewise.web.i18n import (
@@ -252,9 +252,7 @@ def _general(exc: DosewiseError, text: str, lang: str = "en") -> str:
 
 
 def _headed(head: str, text: str, lang: str) -> str:
-    if not head:
-        return text
-    return f"{head}: {text}" if lang == "en" else f"{head}：{text}"
+    return headed(head, text, _lang(lang))
 
 
 def _lang(lang: str) -> Lang:
@@ -265,11 +263,10 @@ def error_words(exc: DosewiseError, locale: str) -> str:
     """A service error's rule in ``locale``: its reason code from the reason catalogs, its
     ``template`` or its English rule through the web catalog (the English text if neither)."""
     lang = reason_lang(locale)
-    if exc.reason_code and known_code(exc.reason_code):
-        try:
-            return reason_text(exc.reason_code, exc.reason_params, lang)
-        except (KeyError, IndexError, ValueError, TypeError):
-            return exc.rule
+    if exc.reason_code:
+        reason = error_reason(exc, lang)
+        if reason is not None:
+            return reason
     tr = translator(locale)
     if exc.template:
         try:

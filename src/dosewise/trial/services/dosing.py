@@ -162,7 +162,8 @@ def _refuse(uow: UnitOfWork, study_id: str, site_id: str, state: ArmState) -> No
         own = shown.needs_readjudication
         others = len(reopened) - len(own)
         names = [p.study_id for p in own]
-        why = own[0].reopened.reason if own and own[0].reopened is not None else "reopened"
+        first = own[0].reopened if own else None
+        why: Any = first.as_reason() if first is not None else "reopened"
         code = "needs_readjudication"
         if others:
             code = "needs_readjudication_others" if names else "needs_readjudication_elsewhere"

@@ -91,7 +91,7 @@ def next_status(status: str, kind: str) -> str:
         "reopen": {"answered": "open", "closed": "open"},
     }
     if kind not in allowed:
-        raise refusal(InvalidInput, "kind", kind, "one_of", choices=KINDS)
+        raise refusal(InvalidInput, "kind", kind, "one_of", choices=KINDS, choice_of="kind")
     if status not in allowed[kind]:
         raise refusal(WrongState, "status", status, "query_state", status=status, kind=kind)
     return allowed[kind][status]
@@ -361,7 +361,12 @@ def _visible(uow: UnitOfWork, flt: QueryFilter) -> Any:
     elif flt.status is not None:
         if flt.status not in STATUSES:
             raise refusal(
-                InvalidInput, "status", flt.status, "one_of", choices=(*STATUSES, "unresolved")
+                InvalidInput,
+                "status",
+                flt.status,
+                "one_of",
+                choices=(*STATUSES, "unresolved"),
+                choice_of="status",
             )
         stmt = stmt.where(DataQuery.status == flt.status)
     return stmt

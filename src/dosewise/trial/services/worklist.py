@@ -171,11 +171,13 @@ class Worklist:
 
 def _check(uow: UnitOfWork, flt: WorklistFilter) -> None:
     if flt.kind is not None and flt.kind not in KINDS:
-        raise refusal(InvalidInput, "kind", flt.kind, "one_of", choices=KINDS)
+        raise refusal(
+            InvalidInput, "kind", flt.kind, "one_of", choices=KINDS, choice_of="worklist_kind"
+        )
     if flt.site_id is not None:
         authorize(uow.actor, "participant.read", flt.site_id)
         if uow.session.get(Site, flt.site_id) is None:
-            raise refusal(InvalidInput, "site_id", flt.site_id, "no_such_site")
+            raise refusal(InvalidInput, "site_id", flt.site_id, "no_such_site_any")
 
 
 def worklist(uow: UnitOfWork, flt: WorklistFilter = WorklistFilter()) -> Worklist:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from dosewise.clinical import AdverseEvent as ClinicalEvent
 from dosewise.clinical import DltDefinition, classify_dlts, definition_from_mapping
@@ -29,6 +29,7 @@ from dosewise.protocol import Protocol
 from dosewise.protocol.evaluation import DltAdjudicationRules
 from dosewise.store.tables import AdverseEvent, DltAdjudication
 from dosewise.trial.audit import canonical_json, sha256_hex
+from dosewise.trial.state.reasons import reason_text
 
 _DEFINITIONS: dict[str, DltDefinition] = {}
 #: Without an ``evaluation`` block: an event the rule calls DLT or possible DLT reopens.
@@ -119,19 +120,36 @@ class Reopening:
     def event_ids(self) -> tuple[int, ...]:
         return tuple(int(e["id"]) for e in self.events)
 
+    #: The reason's code in the reason catalog (:mod:`dosewise.trial.state.reasons`).
+    reason_code: ClassVar[str] = "reopened"
+
+    @property
+    def reason_params(self) -> dict[str, Any]:
+        keys = ("term", "grade", "onset_day", "status")
+        return {"events": [{k: e[k] for k in keys} for e in self.events]}
+
     @property
     def reason(self) -> str:
-        items = ", ".join(
-            f"{e['term']} grade {e['grade']} (day {e['onset_day']}, rule: {e['status']})"
-            for e in self.events
-        )
-        return f"needs re-adjudication: {items} recorded or corrected after adjudication"
+        """The reason in English (the stored and logged text)."""
+        return self.text("en")
+
+    def text(self, lang: str = "en") -> str:
+        """The reason in ``lang`` ("en" or "zh")."""
+        return reason_text(self.reason_code, self.reason_params, lang)
+
+    def as_reason(self) -> dict[str, Any]:
+        """The reason as a refusal's parameter: code, parameters and English text."""
+        return {
+            "reason_code": self.reason_code,
+            "reason_params": self.reason_params,
+            "reason": self.reason,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "adjudication_id": self.adjudication_id,
             "events": list(self.events),
-            "reason": self.reason,
+            **self.as_reason(),
         }
 
 

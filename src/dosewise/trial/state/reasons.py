@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
+from dosewise.clinical.ctcae_zh import term_name
 from dosewise.design.outcomes import parse_outcomes
 from dosewise.design.reason_catalog import Lang
 from dosewise.design.reasons import ReasonCode, check_lang
@@ -130,7 +131,16 @@ STEP_MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         ),
         "zh": "日历日期为试验时区（{zone}）的日期；时间以 UTC 存储。",
     },
+    # -- a final adjudication reopened (adjudication.Reopening) -----------------------------
+    "reopened": {
+        "en": "needs re-adjudication: {items} recorded or corrected after adjudication",
+        "zh": "需重新判定：判定后录入或更正了 {items}",
+    },
     # -- fragments ----------------------------------------------------------------------------
+    "_reopened_event": {
+        "en": "{term} grade {grade} (day {onset_day}, rule: {status})",
+        "zh": "{term} {grade} 级（第 {onset_day} 天，规则判定：{status}）",
+    },
     "_until": {
         "en": (
             "until {until} at the earliest (the last window closes then), and until every "
@@ -156,6 +166,12 @@ STEP_CHOICES: Final[dict[str, dict[str, dict[Lang, str]]]] = {
         "dlt_window": {"en": "dlt_window", "zh": "DLT 观察窗"},
         "dlt_adjudication": {"en": "dlt_adjudication", "zh": "DLT 判定"},
         "response_assessment": {"en": "response_assessment", "zh": "疗效评估"},
+    },
+    "rule_status": {
+        "dlt": {"en": "dlt", "zh": "DLT"},
+        "possible_dlt": {"en": "possible_dlt", "zh": "可能为 DLT"},
+        "not_dlt": {"en": "not_dlt", "zh": "非 DLT"},
+        "indeterminate": {"en": "indeterminate", "zh": "无法判定"},
     },
     "look_decision": {
         "continue": {"en": "continue", "zh": "继续"},
@@ -197,6 +213,21 @@ def _pending_text(items: Sequence[Mapping[str, Any]], lang: Lang) -> str:
     return outer.join(parts)
 
 
+def _reopened_items(events: Sequence[Mapping[str, Any]], lang: Lang) -> str:
+    """The new or changed events of a reopened adjudication, in words (AE terms in Chinese
+    where the term list has them)."""
+    template = STEP_MESSAGES["_reopened_event"][lang]
+    return _SEPARATORS[lang][0].join(
+        template.format(
+            term=term_name(str(e.get("term", "")), lang).text,
+            grade=e.get("grade"),
+            onset_day=e.get("onset_day"),
+            status=_word("rule_status", e.get("status"), lang),
+        )
+        for e in events
+    )
+
+
 def reason_text(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
     """The words of a step or design reason ``code`` with ``params``, in ``lang``.
 
@@ -216,6 +247,8 @@ def reason_text(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
         context["decision"] = decision_text(nested if isinstance(nested, Mapping) else {}, chosen)
     if "look_decision" in params:
         context["look_decision"] = _word("look_decision", params["look_decision"], chosen)
+    if code == "reopened":
+        context["items"] = _reopened_items(params.get("events", []), chosen)
     if code == "wait_pending":
         until = params.get("until")
         context["when"] = (
@@ -225,6 +258,35 @@ def reason_text(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
         )
         context["pending"] = _pending_text(params.get("pending", []), chosen)
     return template.format(**context)
+
+
+def error_reason(exc: DosewiseError, lang: str = "en") -> str | None:
+    """The rule of a service error in ``lang`` when it carries a code of a catalog, else None.
+
+    The one renderer of refusals the API (``reason``), the web pages and the CLI share; an
+    error without a code (or whose parameters no longer fit its template) gives None and the
+    caller shows the English ``rule``.
+    """
+    if not (exc.reason_code and known_code(exc.reason_code)):
+        return None
+    try:
+        return reason_text(exc.reason_code, exc.reason_params, lang)
+    except (KeyError, IndexError, ValueError, TypeError):
+        return None
+
+
+def error_line(exc: DosewiseError, lang: str = "en") -> str:
+    """A service error as one line in ``lang``: what it is about, then its rule.
+
+    English reads as the error's own message (``field=value: rule``); Chinese names the field
+    in words (``研究编号「S01-0001」：已入组``) and falls back to the English rule when the
+    error has no code.
+    """
+    chosen = check_lang(lang)
+    if chosen == "en":
+        return exc.message
+    rule = error_reason(exc, chosen) or exc.rule
+    return refusals.headed(refusals.subject(exc.field, exc.value, chosen), rule, chosen)
 
 
 def decision_text(decision: Mapping[str, Any] | None, lang: str = "en") -> str:
@@ -424,6 +486,8 @@ __all__ = [
     "STEP_MESSAGES",
     "assignment_text",
     "decision_text",
+    "error_line",
+    "error_reason",
     "known_code",
     "level_names",
     "nested",
