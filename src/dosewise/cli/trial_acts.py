@@ -132,7 +132,9 @@ def demo_data(
     ] = None,
     start: Annotated[
         str | None,
-        typer.Option("--start", help="First trial day (default: 400 days ago: the trial ends in the past)."),
+        typer.Option(
+            "--start", help="First trial day (default: 400 days ago: the trial ends in the past)."
+        ),
     ] = None,
     database_url: DatabaseOption = None,
     as_json: JsonFlag = False,
