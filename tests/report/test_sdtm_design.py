@@ -128,7 +128,12 @@ def test_trial_design_domains_from_the_protocol(sdtm: dict[str, Dataset], trial:
     assert te.loc[te["ETCD"] == "CART", "TEDUR"].item() == f"P{protocol.windows.dlt_days}D"
     assert ta["ARMCD"].nunique() == 2 * len(protocol.arms) * len(protocol.dose_levels.levels)
     assert set(ta["ETCD"]) == set(te["ETCD"])
-    assert list(tv["VISITDY"].dropna()) == [1.0, 29.0, 91.0]
+    # infusion, day 28, the protocol's month-2 response visit (day 60 ± 7), month 3
+    assert list(tv["VISITDY"].dropna()) == [1.0, 29.0, 61.0, 91.0]
+    month2 = tv[tv["VISIT"] == "MONTH 2"]
+    assert list(month2[["VISITNUM", "TVSTRL", "TVENRL"]].itertuples(index=False, name=None)) == [
+        (5.0, "Protocol day 53", "Protocol day 67")
+    ]
     assert set(ti["IETESTCD"]) == {c.id for c in protocol.screening_criteria.criteria}
     params = dict(zip(ts["TSPARMCD"], ts["TSVAL"], strict=False))
     assert params["REGID"] == "NCT07070323" and params["TPHASE"] == "PHASE I/II TRIAL"

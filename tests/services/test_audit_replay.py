@@ -17,7 +17,8 @@ from svc_helpers import Acts, outcome
 from dosewise.cli.app import main
 from dosewise.store.tables import AdverseEvent
 from dosewise.trial import replay
-from dosewise.trial.services import adverse_events
+from dosewise.trial.services import adverse_events, deviations
+from dosewise.trial.services.deviations import DeviationIn
 from pg import backend_params
 
 pytestmark = pytest.mark.parametrize("backend", backend_params(), indirect=True)
@@ -116,3 +117,21 @@ def test_rows_inserted_or_deleted_outside_the_service_are_named(
     kinds = {(d.table, d.kind) for d in _deep(acts).drifts}
     assert ("response_assessments", "deleted_outside") in kinds
     assert ("sites", "not_in_trail") in kinds
+
+
+def test_a_direct_edit_of_a_protocol_deviation_is_named(trial: tuple[Acts, str]) -> None:
+    """Deviations are audited like every clinical record (``MODELS`` once left them out)."""
+    acts, sid = trial
+    acts.run(
+        "inv1",
+        deviations.record_deviation,
+        sid,
+        category="visit_window",
+        description="Day 14 visit done on day 18",
+        occurred_on=acts.today,
+        deviation=DeviationIn(reason="Patient travelled", signing=acts.signing()),
+    )
+    assert _deep(acts).ok
+    _sql(acts, "UPDATE protocol_deviations SET description = 'Nothing happened'")
+    changed = {(d.table, d.column): d.current for d in _deep(acts).drifts}
+    assert changed == {("protocol_deviations", "description"): "Nothing happened"}

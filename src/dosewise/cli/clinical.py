@@ -168,7 +168,7 @@ def dose(
         weight_kg,
         level,
         product,
-        policy=policy,  # type: ignore[arg-type]
+        policy=policy,
         volume_step_ml=volume_step_ml,
     )
     result = plan.to_dict()

@@ -90,7 +90,7 @@ def with_design_options(func: Callable[..., Any]) -> Callable[..., Any]:
     params = own + _parameters()
     wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
     wrapper.__annotations__ = {p.name: p.annotation for p in params}
-    del wrapper.__wrapped__  # type: ignore[attr-defined]
+    del wrapper.__wrapped__
     return wrapper
 
 

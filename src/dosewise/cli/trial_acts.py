@@ -133,7 +133,9 @@ def demo_data(
     ] = None,
     start: Annotated[
         str | None,
-        typer.Option("--start", help="First trial day (default: about a year before today)."),
+        typer.Option(
+            "--start", help="First trial day (default: 400 days ago: the trial ends in the past)."
+        ),
     ] = None,
     database_url: DatabaseOption = None,
     as_json: JsonFlag = False,
@@ -145,7 +147,7 @@ def demo_data(
     demo being loaded (run it again), never corrupt the database.
     """
     settings = _settings(database_url).replace(sqlite_synchronous="NORMAL")
-    first = _day(start) if start else datetime.now(UTC).date() - timedelta(days=380)
+    first = _day(start) if start else datetime.now(UTC).date() - timedelta(days=400)
     clock = DemoClock(datetime(first.year, first.month, first.day, 9, 0, tzinfo=UTC))
     with _database(settings) as db:
         with _uow(db, "demo-data") as uow:

@@ -26,8 +26,8 @@ from dosewise.report.sdtm_base import (
 )
 from dosewise.report.sdtm_design import (
     UNSCHEDULED,
-    VISITS,
     visit_names,
+    visit_numbers,
 )
 from dosewise.report.sdtm_elements import Timeline, end_of_study
 from dosewise.report.sdtm_elements import epoch_of as _epoch
@@ -215,11 +215,12 @@ def rs(data: TrialData, lines: Mapping[str, Timeline]) -> Dataset:
     """Disease response: each overall response assessment (with its visit) and each BOR."""
     people = data.participants.set_index("study_id")
     names = visit_names(data.protocol)
+    numbers = visit_numbers(data.protocol)
     category = "LEUKEMIA RESPONSE"
     by_subject: dict[str, list[dict[str, Any]]] = {}
     for r in records(data.responses):
         start = people.loc[r.study_id, "infused_on"]
-        visit = VISITS.get(str(r.timepoint), UNSCHEDULED)
+        visit = numbers.get(str(r.timepoint), UNSCHEDULED)
         by_subject.setdefault(r.study_id, []).append(
             {
                 "STUDYID": data.nct_id,

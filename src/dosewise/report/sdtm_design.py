@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from dosewise.clinical import Visit
 from dosewise.protocol import Protocol
 from dosewise.report.sdtm_base import (
     Dataset,
@@ -208,9 +209,29 @@ def ta(data: TrialData) -> Dataset:
     )
 
 
-#: Visit numbers: the response time points of the records map onto these.
-VISITS = {"screening": 1.0, "lymphodepletion": 2.0, "infusion": 3.0, "day_28": 4.0, "month_3": 5.0}
+#: Visit numbers of the visits before the response visits after day 28.
+VISITS = {"screening": 1.0, "lymphodepletion": 2.0, "infusion": 3.0, "day_28": 4.0}
 UNSCHEDULED = 99.0
+
+
+def _later_response_visits(protocol: Protocol) -> list[Visit]:
+    """The protocol's response visits between day 28 and month 3 (month 2 for NCT07070323)."""
+    return [
+        v
+        for v in protocol.visit_schedule()
+        if "response" in v.assessments and v.name not in ("day_28", "month_3")
+    ]
+
+
+def visit_numbers(protocol: Protocol) -> dict[str, float]:
+    """Response time point → VISITNUM: :data:`VISITS`, then the protocol's response visits
+    after day 28 (``visits:``) in order, then month 3 (the BOR visit) last."""
+    later = _later_response_visits(protocol)
+    numbers = dict(VISITS)
+    numbers.update({v.name: 5.0 + i for i, v in enumerate(later)})
+    numbers["month_3"] = 5.0 + len(later)
+    return numbers
+
 
 TV_VARS = (
     V("STUDYID", "Study Identifier", origin="Assigned"),
@@ -226,12 +247,14 @@ TV_VARS = (
 
 def visit_names(protocol: Protocol) -> dict[float, str]:
     """VISITNUM → VISIT."""
+    numbers = visit_numbers(protocol)
     return {
         1.0: "SCREENING",
         2.0: "LYMPHODEPLETION",
         3.0: "CAR-T INFUSION",
         4.0: f"DAY {protocol.windows.dlt_days}",
-        5.0: "MONTH 3",
+        **{numbers[v.name]: v.label.upper() for v in _later_response_visits(protocol)},
+        numbers["month_3"]: "MONTH 3",
         UNSCHEDULED: "UNSCHEDULED",
     }
 
@@ -241,13 +264,23 @@ def tv(data: TrialData) -> Dataset:
     w = data.protocol.windows
     target = int(w.bor.target_day.value)
     names = visit_names(data.protocol)
+    numbers = visit_numbers(data.protocol)
     plan = (
         (1.0, float("nan"), "Informed consent and screening", "Screening verdict"),
         (2.0, float("nan"), "First lymphodepleting dose", "Last lymphodepleting dose"),
         (3.0, 1.0, "CD5 CAR-T infusion (protocol day 0 = study day 1)", ""),
         (4.0, float(w.dlt_days + 1), f"Protocol day {w.dlt_days}: end of the DLT window", ""),
+        *(
+            (
+                numbers[v.name],
+                float(v.day + 1),
+                f"Protocol day {v.day - v.before}",
+                f"Protocol day {v.day + v.after}",
+            )
+            for v in _later_response_visits(data.protocol)
+        ),
         (
-            5.0,
+            numbers["month_3"],
             float(target + 1),
             f"Protocol day {w.bor.first_day}",
             f"Protocol day {w.bor.last_day}",

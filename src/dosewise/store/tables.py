@@ -674,7 +674,9 @@ RECORDS_VERSION = 1
 ACCESS_VERSION = 2
 
 
-#: Every model, in dependency order (for docs and tests).
+#: Every model, in dependency order: the audited ones are the tables ``audit verify --deep``
+#: replays (:func:`dosewise.trial.replay.audited_models`), so a model left out here is a table
+#: whose direct edits go unnoticed.
 MODELS: tuple[type[Base], ...] = (
     Site,
     ProtocolVersion,
@@ -690,6 +692,7 @@ MODELS: tuple[type[Base], ...] = (
     Product,
     Lymphodepletion,
     Infusion,
+    ProtocolDeviation,
     AdverseEvent,
     DltAdjudication,
     ResponseAssessment,

@@ -142,7 +142,7 @@ def replay(session: Session) -> dict[str, dict[str, dict[str, Any]]]:
 
 
 def _row_id(model: type[Base], row: Base) -> str:
-    identity = inspect(model).primary_key_from_instance(row)  # type: ignore[union-attr]
+    identity = inspect(model).primary_key_from_instance(row)
     return "/".join(str(k) for k in identity)
 
 

@@ -18,6 +18,7 @@ script can move (``advance(days=...)``), e.g. :class:`DemoClock` or the tests' `
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -81,7 +82,6 @@ class Patient:
     dlt: bool = False
     responder: bool = False
     kind: int = 0
-    month3: bool = False
 
 
 @dataclass
@@ -157,9 +157,16 @@ class _Script:
         self.sites = itertools.cycle(plan.SITES)
         self.counter = itertools.count()
         self.analysed: dict[tuple[str, str], int] = {}
-        self.ladder = default_protocol().dose_levels
+        protocol = default_protocol()
+        self.ladder = protocol.dose_levels
+        #: Each visit's study day (protocol ``visits``): the days the assessments are dated.
+        self.day = {v.name: v.day for v in protocol.visit_schedule()}
         self.kinds = itertools.count()
         self.confirmers = itertools.cycle(("inv", "stat"))
+        #: Response assessments a site records later, on their day: (day, order, patient,
+        #: timepoint, marrow); :meth:`advance_to` records each as the clock reaches it.
+        self.follow_ups: list[tuple[date, int, Patient, str, dict[str, Any]]] = []
+        self.follow_order = itertools.count()
 
     def treated(self, p: Patient) -> None:
         """Count ``p`` among the participants treated (and move the progress bar)."""
@@ -171,8 +178,29 @@ class _Script:
         return self.clock().date()
 
     def advance_to(self, day: date) -> None:
+        """Move the clock to ``day``, recording on its day each follow-up assessment due by then."""
+        while self.follow_ups and self.follow_ups[0][0] <= day:
+            on, _, p, timepoint, marrow = heapq.heappop(self.follow_ups)
+            self._forward(on)
+            self._assess(p, on, timepoint, marrow)
+        self._forward(day)
+
+    def _forward(self, day: date) -> None:
         if day > self.today:
             self.clock.advance(days=(day - self.today).days)
+
+    def _assess(self, p: Patient, on: date, timepoint: str, marrow: dict[str, Any]) -> None:
+        self.desk.response(
+            f"crc.{p.site.lower()}",
+            p.study_id,
+            {"assessed_on": on.isoformat(), "timepoint": timepoint, "marrow": marrow},
+        )
+
+    def follow_up(self, p: Patient, timepoint: str, marrow: dict[str, Any]) -> None:
+        """Record ``p``'s ``timepoint`` assessment on the visit's day, when the clock gets there."""
+        assert p.infused_on is not None
+        on = p.infused_on + timedelta(days=self.day[timepoint])
+        heapq.heappush(self.follow_ups, (on, next(self.follow_order), p, timepoint, marrow))
 
     # -- people ---------------------------------------------------------------------------
     def register(self, arm: str, site: str | None = None) -> Patient:
@@ -280,10 +308,11 @@ class _Script:
         return plan.PHASE1_TRUTH[p.arm][key[1]][k]
 
     def record_outcomes(self, p: Patient, dlt: bool, responds: bool, late: bool = False) -> None:
-        """AEs, the day-28 assessment (and day 90 when ``late``), then the DLT adjudication."""
+        """AEs, the day-28 assessment (and months 2 and 3 when ``late``), then the DLT
+        adjudication; months 2 and 3 otherwise follow on their days (:meth:`follow_up`)."""
         assert p.infused_on is not None
         kind = next(self.kinds)
-        p.kind, p.month3 = kind, late
+        p.kind = kind
         crc, inv = f"crc.{p.site.lower()}", f"inv.{p.site.lower()}"
         events = (
             plan.toxicity_events(kind, p.infused_on, p.arm != "autologous", p.age)
@@ -292,48 +321,24 @@ class _Script:
         )
         for event in events:
             self.desk.adverse_event(crc, p.study_id, event)
+        # The response visits of the protocol's schedule. Month 2 repeats the day-28 marrow (no
+        # better than the best so far: neither the day-28 efficacy read-out nor the BOR moves);
+        # month 3 gives the BOR. A ``late`` participant (phase 2, everything recorded at once
+        # here) does not respond by day 28 and may respond by month 3.
         day28 = plan.marrow(False, 0) if late else plan.marrow(responds, kind)
-        self.desk.response(
-            crc,
-            p.study_id,
-            {
-                "assessed_on": (p.infused_on + timedelta(days=28)).isoformat(),
-                "timepoint": "day_28",
-                "marrow": day28,
-            },
-        )
-        if late:
-            self.desk.response(
-                crc,
-                p.study_id,
-                {
-                    "assessed_on": (p.infused_on + timedelta(days=90)).isoformat(),
-                    "timepoint": "month_3",
-                    "marrow": plan.marrow(responds, kind),
-                },
-            )
+        visits = {"day_28": day28, "month_2": day28, "month_3": plan.marrow(responds, kind)}
+        for timepoint, marrow in visits.items():
+            if late or timepoint == "day_28":
+                self._assess(
+                    p, p.infused_on + timedelta(days=self.day[timepoint]), timepoint, marrow
+                )
+            else:  # phase 1: the site records it on its day, as the clock reaches it
+                self.follow_up(p, timepoint, marrow)
         adjudication = self.desk.adjudicate(inv, p.study_id)
         if adjudication["is_dlt"] != dlt:
             raise DemoError(f"{p.study_id}: the DLT rule gave {adjudication}, the script {dlt}")
         self.result.adjudications.append(adjudication)
         p.dlt, p.responder = dlt, responds
-
-    def month3(self, p: Patient) -> None:
-        """The month-3 assessment that makes a phase 1 participant's BOR final (as at day 28)."""
-        assert p.infused_on is not None
-        on = p.infused_on + timedelta(days=90)
-        if p.month3 or on > self.today:
-            return
-        self.desk.response(
-            f"crc.{p.site.lower()}",
-            p.study_id,
-            {
-                "assessed_on": on.isoformat(),
-                "timepoint": "month_3",
-                "marrow": plan.marrow(p.responder, p.kind),
-            },
-        )
-        p.month3 = True
 
 
 # --------------------------------------------------------------------------- the run
@@ -453,11 +458,6 @@ def _phase2(s: _Script) -> None:
             expansion = [q for q in s.result.patients if q.arm == p.arm and q.phase == 2]
             dlt, responds = plan.PHASE2_TRUTH[p.arm][expansion.index(p)]
             s.record_outcomes(p, dlt, responds, late=True)
-        # A BOR is final only after the month-3 assessment (issue 14 item 7): the phase 1
-        # participants' month-3 forms come in before the first look.
-        for p in s.result.patients:
-            if p.phase == 1 and p.arm in arms and p.infused_on is not None:
-                s.month3(p)
         for arm in arms:
             look = s.desk.look("stat.demo", arm)
             s.result.looks.setdefault(arm, []).append(look)
