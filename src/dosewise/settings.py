@@ -51,8 +51,9 @@ class Settings:
     #: Largest request body the service reads (bytes); a larger one is refused with 413 before
     #: it is read (by its Content-Length, or as its chunks arrive).
     max_body_bytes: int = 1_048_576
-    #: Cache of protocol-only computations (the design report's operating characteristics):
-    #: a folder, empty for ``$XDG_CACHE_HOME/dosewise`` (``~/.cache/dosewise``), or ``off``.
+    #: Cache of protocol-only computations (the design report's operating characteristics and
+    #: BOP2 boundaries) and of report figures (keyed by what they show): a folder, empty for
+    #: ``$XDG_CACHE_HOME/dosewise`` (``~/.cache/dosewise``), or ``off``.
     cache_dir: str = ""
     #: Where ``dosewise serve`` listens by default.
     host: str = "127.0.0.1"

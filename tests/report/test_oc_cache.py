@@ -31,12 +31,14 @@ def numbers(report: DesignReport) -> str:
     )
 
 
-def entries(report: DesignReport) -> tuple[int, int]:
-    """Cached computations of a report: scenario OCs, and the exact OCs of both fallback
-    readings (Table 14, which depend on neither the seed nor the number of trials)."""
+def entries(report: DesignReport) -> tuple[int, int, int]:
+    """Cached computations of a report: scenario OCs, the exact OCs of both fallback readings
+    (Table 14) and the phase 2 BOP2 boundaries (the last two depend on neither the seed nor
+    the number of trials)."""
     return (
         sum(len(g.ocs) for g in report.groups),
         sum(len(g.readings) for g in report.groups),
+        sum(g.group.phase2 is not None for g in report.groups),
     )
 
 
@@ -62,8 +64,8 @@ def test_other_inputs_or_a_spoilt_entry_compute_again(protocol: Protocol, tmp_pa
     first = build_design_report(protocol, trials=30, seed=5, scenarios=SCENARIO, cache=cache)
     build_design_report(protocol, trials=30, seed=6, scenarios=SCENARIO, cache=cache)
     build_design_report(protocol, trials=31, seed=5, scenarios=SCENARIO, cache=cache)
-    # Only the exact readings (seed and trials do not enter them) are read back.
-    assert cache.hits == 2 * entries(first)[1]
+    # Only the exact readings and the BOP2 plan (seed and trials do not enter them) are read back.
+    assert cache.hits == 2 * (entries(first)[1] + entries(first)[2])
     for entry in tmp_path.glob("oc-*.pickle"):
         entry.write_bytes(b"not a pickle")
     fresh = OcCache(tmp_path)

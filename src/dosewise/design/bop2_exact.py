@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 from scipy.special import betainc
-from scipy.stats import binom
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -116,6 +115,8 @@ class PathSums:
 
 def _increment_matrix(n_max: int, m: int, p: float) -> FloatArray:
     """T[x, y] = Pr(y - x events among m new patients), a banded Toeplitz matrix."""
+    from scipy.stats import binom  # here: SciPy's statistics take most of a second to import
+
     pmf = np.asarray(binom.pmf(np.arange(m + 1), m, p), dtype=np.float64)
     size = n_max + 1
     out = np.zeros((size, size), dtype=np.float64)

@@ -11,6 +11,7 @@ where each parameter came from (a registry fact, a protocol assumption or a desi
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,10 @@ from dosewise.errors import InvalidParameter
 from dosewise.protocol.base import Fact
 from dosewise.protocol.model import Arm, Protocol
 from dosewise.report.i18n import N_
+
+#: ``compute(inputs, thunk)``: ``thunk()``'s result, perhaps kept under ``inputs``
+#: (:meth:`dosewise.report.oc_cache.OcCache.get_or_compute`).
+Memo = Callable[[tuple[Any, ...], Callable[[], Bop2Result]], Bop2Result]
 
 #: Largest n with a printed RDS grid (a grid has (n + 1)² cells).
 MAX_GRID_N = 24
@@ -350,13 +355,19 @@ def tite_examples(
 
 
 def phase2_plan(
-    protocol: Protocol, arm_id: str, p0: float | None = None, p1: float | None = None
+    protocol: Protocol,
+    arm_id: str,
+    p0: float | None = None,
+    p1: float | None = None,
+    compute: Memo | None = None,
 ) -> Phase2Plan | None:
     """BOP2 for the arm's phase 2 from the protocol's ``design.phase2`` (§ docs/bop2).
 
     N counts the most phase 1 patients the RP2D can have (the phase 1 maximum, or n_earlystop if
     less) plus the expansion. ``p0``/``p1`` (the CLI's ``--p0``/``--p1``) replace the protocol's
     rates for this report only; everything else is the design the trial service signs.
+    ``compute(inputs, thunk)`` may cache the optimised boundaries (the report passes its OC
+    cache: a pure function of the BOP2 design, and what needs SciPy's statistics).
     """
     plan = protocol.bop2_plan(arm_id)
     if plan.expansion <= 0:
@@ -370,8 +381,12 @@ def phase2_plan(
     used += [] if p0 is not None and p1 is not None else ["p0", "p1"]
     used += ["phi_t0", "phi_t1"] if plan.monitor_toxicity else []
     facts = [protocol.design.phase2_fact(arm_id, name) for name in used]
+
+    def optimise() -> Bop2Result:
+        return optimise_bop2(design)
+
     return Phase2Plan(
-        result=optimise_bop2(design),
+        result=optimise() if compute is None else compute(("bop2", design), optimise),
         rates_overridden=p0 is not None or p1 is not None,
         protocol_p0=plan.p0,
         protocol_p1=plan.p1,
@@ -386,8 +401,10 @@ def design_group(
     arms: tuple[Arm, ...],
     p0: float | None = None,
     p1: float | None = None,
+    compute: Memo | None = None,
 ) -> DesignGroup:
-    """Everything the report says about the design shared by ``arms``."""
+    """Everything the report says about the design shared by ``arms`` (``compute``: see
+    :func:`phase2_plan`)."""
     arm_id = arms[0].id
     params = protocol.design_params(arm_id)
     step = params.cohort_size
@@ -409,12 +426,15 @@ def design_group(
         first_decisions=first_decisions(params) if params.additive else (),
         pending_limits=pending_limits(params),
         tite_examples=tite_examples(params, windows.dlt_days, windows.bor.target_day.value),
-        phase2=phase2_plan(protocol, arm_id, p0, p1),
+        phase2=phase2_plan(protocol, arm_id, p0, p1, compute),
     )
 
 
 def design_groups(
-    protocol: Protocol, p0: float | None = None, p1: float | None = None
+    protocol: Protocol,
+    p0: float | None = None,
+    p1: float | None = None,
+    compute: Memo | None = None,
 ) -> tuple[DesignGroup, ...]:
     """Arms grouped by identical design (the same BOIN12 settings and BOP2 plan)."""
     keyed: dict[str, list[Arm]] = {}
@@ -422,4 +442,4 @@ def design_groups(
         params = protocol.design_params(arm.id)
         key = repr((sorted(params.to_dict().items()), protocol.bop2_plan(arm.id)))
         keyed.setdefault(key, []).append(arm)
-    return tuple(design_group(protocol, tuple(arms), p0, p1) for arms in keyed.values())
+    return tuple(design_group(protocol, tuple(arms), p0, p1, compute) for arms in keyed.values())

@@ -30,16 +30,15 @@ import numpy as np
 from dosewise.design.params import Boin12Params
 from dosewise.errors import InvalidInput
 from dosewise.protocol.model import FALLBACK_POLICIES, FallbackPolicy, Protocol
-from dosewise.simulate import (
+from dosewise.simulate.exact import ExactResult, exact_operating_characteristics
+from dosewise.simulate.scenario import (
+    DAYS_PER_MONTH,
     Scenario,
-    Summary,
     builtin_names,
     builtin_scenario,
     resolve_scenario,
-    simulate,
 )
-from dosewise.simulate.exact import ExactResult, exact_operating_characteristics
-from dosewise.simulate.scenario import DAYS_PER_MONTH
+from dosewise.simulate.summary import Summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +280,9 @@ def design_differences(scenario: Scenario, params: Boin12Params) -> dict[str, tu
 
 def scenario_oc(scenario: Scenario, params: Boin12Params, trials: int, seed: int) -> ScenarioOC:
     """Exact BOIN12 and simulated TITE-BOIN12 / waiting BOIN12 for one scenario."""
+    # Here, not at the top: the engines import Numba, which a report from cached OCs never needs.
+    from dosewise.simulate.run import simulate
+
     exact = exact_operating_characteristics(params, scenario.joint_array)
     tite = simulate(scenario, params, trials, seed, tite=True, workers=1)
     waiting = simulate(scenario, params, trials, seed, tite=False, workers=1)

@@ -119,7 +119,7 @@ def build_design_report(
         raise InvalidParameter(missing, None, "give both phase 2 rates, p0 and p1, or neither")
     start = time.perf_counter()
     results = []
-    for group in design_groups(protocol, p0, p1):
+    for group in design_groups(protocol, p0, p1, None if cache is None else cache.get_or_compute):
         params = group.params
         ocs = []
         oc_inputs = []

@@ -2,12 +2,13 @@
 
 :func:`build_dsmb` computes every table from :class:`~dosewise.report.trial_data.TrialData`
 (counts once, no language); :func:`dsmb_html` renders them with ``templates/dsmb.html.j2`` in
-English or Chinese and draws the figures (a swimmer plot of each participant's course and the
-observed toxicity and efficacy by dose in each arm). Dose decisions are quoted from each arm's
-state (:func:`dosewise.trial.state.arm_state`), never re-derived; the counts by arm and dose
-(treated, DLT-evaluable, DLTs, responders, participants by worst AE grade) are the read model's
-(:func:`dosewise.trial.state.dose_tally`), the numbers the arm page, the API and the DSMB page
-show.
+English or Chinese with the figures (a swimmer plot of each participant's course and the
+observed toxicity and efficacy by dose in each arm; :mod:`dosewise.report.dsmb_figures` draws
+them or reads them from the report cache by what they show). Dose decisions are quoted from
+each arm's state (:func:`dosewise.trial.state.arm_state`), never re-derived; the counts by arm
+and dose (treated, DLT-evaluable, DLTs, responders, participants by worst AE grade) are the read
+model's (:func:`dosewise.trial.state.dose_tally`), the numbers the arm page, the API and the DSMB
+page show.
 
 Counting rules: adverse events are counted per participant at the worst grade; CRS and ICANS
 onset is the study day (day 0 = infusion) and duration counts onset and resolution days.
@@ -23,11 +24,13 @@ from typing import Any
 
 from dosewise import __version__
 from dosewise.protocol import OUTSIDE_DESIGN
-from dosewise.report.figures import figure_uri, new_figure
+from dosewise.report.dsmb_figures import dsmb_figures
 from dosewise.report.i18n import Translator
 from dosewise.report.names import ReportNames
+from dosewise.report.oc_cache import OcCache
 from dosewise.report.render import OutputKind, render_html, sci, write_document
 from dosewise.report.trial_data import TrialData, records
+from dosewise.settings import get_settings
 from dosewise.trial.state import category_tally
 from dosewise.trial.state.reasons import decision_text, plain_summary
 
@@ -366,70 +369,14 @@ def _swimmer(data: TrialData) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- rendering
 
 
-_ARM_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7")
-
-
-def _figures(report: DsmbReport, lang: str) -> dict[str, str]:
-    tr = Translator(lang)
-    names = ReportNames(lang, report.arm_names)
-    colour = {a["arm_id"]: _ARM_COLOURS[i % 4] for i, a in enumerate(report.arms)}
-    rows = report.swimmer
-    height = max(3.0, 0.12 * len(rows) + 1.2)
-    with new_figure(lang, 7.0, height) as (fig, ax):
-        for y, r in enumerate(rows):
-            ax.barh(y, r["days"], color=colour[r["arm_id"]], height=0.7)
-            if r["response_day"] is not None:
-                ax.plot(r["response_day"], y, marker="o", color="black", ms=3)
-            if r["dlt_day"] is not None:
-                ax.plot(r["dlt_day"], y, marker="x", color="#D55E00", ms=5)
-            if r["death_day"] is not None:
-                ax.plot(r["death_day"], y, marker="s", color="black", ms=4)
-        ax.set_yticks(range(len(rows)))
-        ax.set_yticklabels([f"{r['study_id']} {r['level']}" for r in rows], fontsize=4.5)
-        ax.invert_yaxis()
-        ax.set_xlabel("Study day (0 = infusion)")
-        from matplotlib.lines import Line2D
-        from matplotlib.patches import Patch
-
-        handles: list[Any] = [
-            Patch(color=colour[a["arm_id"]], label=names.arm(a["arm_id"])) for a in report.arms
-        ]
-        handles += [
-            Line2D([], [], marker="o", color="black", ls="", label="CR/CRi"),
-            Line2D([], [], marker="x", color="#D55E00", ls="", label="DLT"),
-            Line2D([], [], marker="s", color="black", ls="", label=tr("Deaths")),
-        ]
-        ax.legend(handles=handles, loc="lower right", fontsize=6)
-        swimmer = figure_uri(fig)
-    arms = report.states
-    with new_figure(lang, 7.0, 2.4, ncols=max(len(arms), 1), sharey=True) as (fig, axes):
-        axes = axes if hasattr(axes, "__len__") else [axes]
-        for ax, state in zip(axes, arms, strict=True):
-            levels = [d["level"] for d in state["doses"]]
-            tox = [d["dlt"] / d["n"] if d["n"] else 0.0 for d in state["doses"]]
-            eff = [d["responses"] / d["n"] if d["n"] else 0.0 for d in state["doses"]]
-            xs = range(len(levels))
-            ax.bar([x - 0.2 for x in xs], tox, width=0.4, color="#D55E00", label="DLT")
-            ax.bar([x + 0.2 for x in xs], eff, width=0.4, color="#0072B2", label=tr("Responses"))
-            for x, d in zip(xs, state["doses"], strict=True):
-                ax.text(x, 1.02, f"n={d['n']}", ha="center", fontsize=6)
-            ax.set_xticks(list(xs))
-            ax.set_xticklabels(levels)
-            ax.set_ylim(0, 1.1)
-            ax.set_title(names.arm(state["arm_id"]), fontsize=7)
-        axes[0].legend(fontsize=6, loc="upper left")
-        rates = figure_uri(fig)
-    return {"swimmer": swimmer, "rates": rates}
-
-
-def dsmb_html(report: DsmbReport, lang: str = "en") -> str:
-    """The report as one self-contained HTML document (figures embedded)."""
+def dsmb_html(report: DsmbReport, lang: str = "en", cache: OcCache | None = None) -> str:
+    """The report as one self-contained HTML document (figures embedded, kept in ``cache``)."""
     tr = Translator(lang)
     return render_html(
         "dsmb.html.j2",
         {
             "r": report,
-            "figures": _figures(report, lang),
+            "figures": dsmb_figures(report, lang, cache),
             "grades": GRADES,
             "nm": ReportNames(lang, report.arm_names),
             "running_head": f"{report.nct_id} — {tr('DSMB safety report')} — {report.as_of}",
@@ -439,12 +386,15 @@ def dsmb_html(report: DsmbReport, lang: str = "en") -> str:
     )
 
 
-def write_dsmb(report: DsmbReport, out: str | Path, lang: str = "en") -> tuple[Path, OutputKind]:
+def write_dsmb(
+    report: DsmbReport, out: str | Path, lang: str = "en", cache: OcCache | None = None
+) -> tuple[Path, OutputKind]:
     """Write the report to ``out`` (``.pdf`` or ``.html``)."""
-    return write_document(dsmb_html(report, lang), out)
+    return write_document(dsmb_html(report, lang, cache), out)
 
 
 def export_dsmb(data: TrialData, out: Path, lang: str) -> dict[str, Any]:
     """The export writer (:mod:`dosewise.report.exports`): the report as PDF or HTML."""
-    _, kind = write_dsmb(build_dsmb(data), out, lang)
+    cache = OcCache.from_settings(get_settings())
+    _, kind = write_dsmb(build_dsmb(data), out, lang, cache)
     return {"format": kind, "lang": lang, "treated": len(data.treated)}

@@ -11,7 +11,9 @@ engine gives a new key, never a stale answer.
 
 The design report's figures are drawn from those OCs alone, so they are kept in the same folder,
 keyed by the OCs' inputs, the language and :func:`figure_fingerprint` (the drawing code, the
-report's translations and the versions of the libraries that draw and encode them).
+report's translations and the versions of the libraries that draw and encode them). The DSMB
+report's figures are kept there too, keyed by what they show
+(:mod:`dosewise.report.dsmb_figures`).
 
 The folder is ``DOSEWISE_CACHE_DIR`` (default ``$XDG_CACHE_HOME/dosewise`` or
 ``~/.cache/dosewise``; ``off`` turns the cache off). It is created private to the user (0700):
@@ -49,6 +51,7 @@ def default_folder() -> Path:
 FIGURE_SOURCES = (
     "report/figures.py",
     "report/design_figures.py",
+    "report/dsmb_figures.py",
     "report/fonts.py",
     "report/locale",
 )

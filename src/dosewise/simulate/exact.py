@@ -20,6 +20,7 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -31,7 +32,9 @@ from dosewise.design.params import Boin12Params
 from dosewise.design.rule import NO_DOSE, Reason, decide_batch
 from dosewise.design.utility import desirability, score
 from dosewise.errors import DosewiseError, InvalidInput
-from dosewise.simulate.exact_states import StateKeys, expand_merge
+
+if TYPE_CHECKING:
+    from dosewise.simulate.exact_states import StateKeys
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -203,6 +206,9 @@ def exact_operating_characteristics(
     Raises :class:`TooManyStates` before a step would expand more than ``max_states`` (state x
     cohort outcome) children, so memory stays bounded (under about 2 GB at the default).
     """
+    # Here, not at the top: the state kernels import Numba, which reading stored results skips.
+    from dosewise.simulate.exact_states import StateKeys, expand_merge
+
     p = params
     J = p.n_doses
     probs = _check_joint(joint, J)

@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from dosewise.design.params import Boin12Params
 from dosewise.design.rule import Reason
 from dosewise.simulate.results import TrialResults
 from dosewise.simulate.scenario import DAYS_PER_MONTH, Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -264,6 +266,8 @@ class OperatingCharacteristics:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per dose plus a 'none' row: truth, selection, allocation, with MC errors."""
+        import pandas as pd  # here: reading a stored summary need not import pandas
+
         f = self.figures()
         j = self.params.n_doses
         utility = self.scenario.utility(self.params)
