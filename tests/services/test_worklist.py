@@ -108,7 +108,10 @@ def test_site_filter_and_confidentiality(acts: Acts) -> None:
     with pytest.raises(InvalidInput, match="no such site") as bad_site:
         _list(acts, "stat", site_id="S99")
     # Refusals as codes (trial/refusals.py), so the pages and the API word them in zh and en.
-    assert (bad_kind.value.reason_code, bad_site.value.reason_code) == ("one_of", "no_such_site_any")
+    assert (bad_kind.value.reason_code, bad_site.value.reason_code) == (
+        "one_of",
+        "no_such_site_any",
+    )
     with pytest.raises(Forbidden):
         _list(acts, "admin1")
     data = _list(acts, "stat").to_dict()
