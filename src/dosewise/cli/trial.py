@@ -413,6 +413,26 @@ def check_port(host: str, port: int) -> None:
             ) from None
 
 
+def server_options() -> dict[str, str]:
+    """uvicorn's compiled HTTP parser (httptools) and event loop (uvloop) when installed (they
+    are dependencies; uvloop has no Windows build): with them the server spends about half the
+    CPU per request it spends with the pure-Python parser and asyncio's loop (``bench/RESULTS.md``,
+    API latency)."""
+    import importlib
+
+    def importable(name: str) -> bool:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            return False
+        return True
+
+    return {
+        "http": "httptools" if importable("httptools") else "h11",
+        "loop": "uvloop" if importable("uvloop") else "asyncio",
+    }
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface (default 127.0.0.1).")] = None,
@@ -452,8 +472,11 @@ def serve(
         f"dosewise serving on http://{bind_host}:{bind_port}/ (pages) and /api/v1/docs (API)",
         flush=True,
     )
+    fast = server_options()
     if workers == 1:
-        uvicorn.run(create_app(settings, db=db), host=bind_host, port=bind_port, log_level="info")
+        uvicorn.run(
+            create_app(settings, db=db), host=bind_host, port=bind_port, log_level="info", **fast
+        )
         return
     # Each worker process builds its own app (and database connections) from the environment.
     db.dispose()
@@ -465,4 +488,5 @@ def serve(
         port=bind_port,
         workers=workers,
         log_level="info",
+        **fast,
     )
