@@ -249,17 +249,20 @@ def client_process(
 
 
 def load(
+    server_pid: int,
     port: int,
     waiting: list[tuple[str, str, str]],
     clients: int,
     max_requests: int,
     seconds: float,
     kinds: tuple[str, ...] = ("assign", "state"),
-) -> tuple[dict[str, list[float]], dict[str, int], float]:
+) -> tuple[dict[str, list[float]], dict[str, int], float, float]:
     """``clients`` processes, one client each, taking turns at ``kinds`` (by default
-    alternating assign and state) until the count (shared out evenly) or the time bound."""
+    alternating assign and state) until the count (shared out evenly) or the time bound; the
+    timings, the responses, the wall time and the server's CPU seconds from the start (every
+    client logged in) to the end."""
     ctx = multiprocessing.get_context("fork")
-    barrier = ctx.Barrier(clients)
+    barrier = ctx.Barrier(clients + 1)  # the clients and this process
     start_at = ctx.Value("d", 0.0)
     shares = [max_requests // clients + (i < max_requests % clients) for i in range(clients)]
     pipes, procs = [], []
@@ -276,6 +279,10 @@ def load(
         sender.close()
         pipes.append(receiver)
         procs.append(proc)
+    if barrier.wait() == 0:
+        start_at.value = time.perf_counter()
+    cpu = server_cpu_s(server_pid)  # after the logins (Argon2), before the timed requests
+    barrier.wait()
     timings: dict[str, list[float]] = {"assign": [], "state": []}
     statuses: dict[str, int] = {}
     ended = 0.0
@@ -285,11 +292,12 @@ def load(
         for kind, elapsed, key in rows:
             timings[kind].append(elapsed)
             statuses[key] = statuses.get(key, 0) + 1
+    cpu = server_cpu_s(server_pid) - cpu
     for proc in procs:
         proc.join(timeout=30)
         if proc.exitcode != 0:
             raise RuntimeError(f"a client process ended with {proc.exitcode}")
-    return timings, statuses, ended - start_at.value
+    return timings, statuses, ended - start_at.value, cpu
 
 
 def sequential(port: int, who: tuple[str, str, str], n: int = 30) -> dict[str, list[float]]:
@@ -311,15 +319,29 @@ def sequential(port: int, who: tuple[str, str, str], n: int = 30) -> dict[str, l
 
 def server_stack(env: dict[str, str]) -> str:
     """uvicorn's HTTP parser and event loop as ``dosewise serve`` chooses them here."""
-    code = (
-        "from dosewise.cli.trial import server_options; o = server_options(); "
-        "print(o['http'], o['loop'])"
-    )
+    code = "from dosewise.cli.trial import server_options; print(*server_options())"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     if out.returncode != 0:  # an older dosewise: uvicorn's own choice
         return "uvicorn's default choice"
     http, loop = out.stdout.split()
     return f"{http} and {loop}"
+
+
+def server_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` and its worker processes,
+    from /proc (0 where there is none): the server's own work, whatever else the machine runs."""
+    total, todo = 0.0, [pid]
+    tick = os.sysconf("SC_CLK_TCK")
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
 
 
 def load_average() -> str:
@@ -433,9 +455,11 @@ def run(url: str, workers: int, args: argparse.Namespace) -> tuple[dict[str, Any
         waiting, assign_ok = prepare(base)
         alone = sequential(port, waiting[0])
         before = load_average()
-        timings, statuses, wall = load(port, waiting, args.clients, args.requests, args.seconds)
-        reads, read_statuses, read_wall = load(
-            port, waiting, args.clients, args.requests, args.seconds, ("state",)
+        timings, statuses, wall, cpu_mixed = load(
+            server.pid, port, waiting, args.clients, args.requests, args.seconds
+        )
+        reads, read_statuses, read_wall, cpu_reads = load(
+            server.pid, port, waiting, args.clients, args.requests, args.seconds, ("state",)
         )
         after = load_average()
     finally:
@@ -454,6 +478,8 @@ def run(url: str, workers: int, args: argparse.Namespace) -> tuple[dict[str, Any
         "reads": reads["state"],
         "read_wall": read_wall,
         "read_statuses": read_statuses,
+        "cpu_mixed": cpu_mixed,
+        "cpu_reads": cpu_reads,
     }
     return figures, f"{before} before the run, {after} when it ended"
 
@@ -525,6 +551,11 @@ def report(
             + ", ".join(f"{k}: {v}" for k, v in sorted(figures["read_statuses"].items()))
             + ".",
             f"Load average: {loads}.",
+            f"Server CPU (user + system, every server process, from /proc): "
+            f"{1000 * figures['cpu_mixed'] / max(total, 1):.2f} ms per request in the "
+            f"alternating mix, {1000 * figures['cpu_reads'] / max(len(figures['reads']), 1):.2f} "
+            "ms per arm-state read when only reading: the server's own work, which the load "
+            "average does not stretch.",
             "",
             f"{workers} uvicorn process(es) serve every request. The clients run closed loops: "
             "the latency is mostly queueing (p50 ≈ clients / throughput, Little's law), not the "
