@@ -3,7 +3,9 @@
 Starts ``dosewise serve`` on 127.0.0.1 (a free port) with a temporary SQLite database and the
 embedded NCT07070323 protocol, prepares each arm through the API (a first cohort of three
 assigned, confirmed, released and infused, and seven more participants enrolled and waiting),
-then runs 20 client threads (httpx, one keep-alive connection each) that alternate
+then runs 20 clients (a process each, one keep-alive ``http.client`` connection: the
+standard library's client costs a few dozen microseconds a request, httpx several times that,
+and separate processes do not share one interpreter lock) that alternate
 
 - ``POST /participants/{id}/dose-assignment`` for their waiting participant — the full
   assignment path: the arm row lock, the arm state from the records, the design's verdict (the
@@ -12,11 +14,11 @@ then runs 20 client threads (httpx, one keep-alive connection each) that alterna
 
 Bounded in count (2,000 timed requests) and time (60 s); the server is stopped by its PID. The
 nine successful assignments of the first cohorts are timed too (sequentially). The clients run
-in this process, the server in its own (``--workers N`` server processes). Reports p50 / p99 and
-throughput per request kind beside the goals of issue 19, with the load average before and after,
-and writes the sections "Trial service API latency (issue 6)" (SQLite, one worker) and "Trial
-service API latency, PostgreSQL (issue 19)" (a throwaway server on 127.0.0.1, ``--pg-workers``
-processes) of bench/RESULTS.md.
+in their own processes, the server in its own (``--workers N`` server processes). Reports p50 /
+p99 and throughput per request kind beside the goals of issue 19, with the load average before
+and after, and writes the sections "Trial service API latency (issue 6)" (SQLite, one worker)
+and "Trial service API latency, PostgreSQL (issue 19)" (a throwaway server on 127.0.0.1,
+``--pg-workers`` processes) of bench/RESULTS.md.
 
     python bench/api_latency.py [--backend sqlite|postgresql|both] [--requests 2000]
         [--seconds 60] [--clients 20] [--workers 1] [--pg-workers 2]
@@ -27,6 +29,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import glob
+import http.client
+import json
+import multiprocessing
 import os
 import shutil
 import socket
@@ -34,7 +39,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -176,74 +180,168 @@ def plan_cells(dose: int) -> float:
     return default_protocol().dose_levels.by_index(dose).cells_per_kg
 
 
+class RawClient:
+    """One keep-alive HTTP/1.1 connection through the standard library's ``http.client``: a
+    request costs the client a few dozen microseconds (httpx costs several times that), so the
+    figures are the server's, not the client's."""
+
+    def __init__(self, port: int, username: str) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.headers: dict[str, str] = {}
+        login = {"username": username, "password": PASSWORD}
+        status, data = self.request("POST", "/api/v1/auth/login", login)
+        if status != 200:
+            raise RuntimeError(f"login {username}: {status} {data[:300]!r}")
+        self.headers = {"Authorization": f"Bearer {json.loads(data)['access_token']}"}
+
+    def request(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
+        headers = dict(self.headers)
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        self.conn.request(method, path, body=payload, headers=headers)
+        response = self.conn.getresponse()
+        return response.status, response.read()
+
+    def assign(self, sid: str) -> str:
+        status, data = self.request("POST", f"/api/v1/participants/{sid}/dose-assignment", {})
+        code = json.loads(data).get("error", {}).get("code", "") if status >= 400 else ""
+        return f"assign {status} {code}"
+
+    def state(self, arm: str) -> str:
+        status, _ = self.request("GET", f"/api/v1/arms/{arm}/state")
+        return f"state {status}"
+
+
+def client_process(
+    port: int,
+    who: tuple[str, str, str],
+    requests: int,
+    seconds: float,
+    barrier: Any,
+    start_at: Any,
+    out: Any,
+    kinds: tuple[str, ...],
+) -> None:
+    """One client in its own process: log in, wait for the others, then take turns at
+    ``kinds`` (assign, state) until its share of the requests is done or the time is up; send
+    the timings back."""
+    sid, site, arm = who
+    c = RawClient(port, f"crc.{site.lower()}")
+    if barrier.wait() == 0:  # once every client has logged in (Argon2 takes a while)
+        start_at.value = time.perf_counter()  # CLOCK_MONOTONIC: one clock for all processes
+    barrier.wait()
+    # The server closes a connection idle for 5 s (uvicorn's keep-alive timeout), as the
+    # logins may have taken: start on a fresh one (http.client opens it on the next request).
+    c.conn.close()
+    deadline = start_at.value + seconds
+    rows: list[tuple[str, float, str]] = []
+    for n in range(requests):
+        if time.perf_counter() >= deadline:
+            break
+        kind = kinds[n % len(kinds)]
+        start = time.perf_counter()
+        key = c.assign(sid) if kind == "assign" else c.state(arm)
+        rows.append((kind, 1000 * (time.perf_counter() - start), key))
+    out.send((rows, time.perf_counter()))
+    out.close()
+
+
 def load(
-    base: str,
+    server_pid: int,
+    port: int,
     waiting: list[tuple[str, str, str]],
     clients: int,
     max_requests: int,
     seconds: float,
-) -> tuple[dict[str, list[float]], dict[str, int], float]:
-    """``clients`` threads alternating assign and state until the count or time bound."""
+    kinds: tuple[str, ...] = ("assign", "state"),
+) -> tuple[dict[str, list[float]], dict[str, int], float, float]:
+    """``clients`` processes, one client each, taking turns at ``kinds`` (by default
+    alternating assign and state) until the count (shared out evenly) or the time bound; the
+    timings, the responses, the wall time and the server's CPU seconds from the start (every
+    client logged in) to the end."""
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(clients + 1)  # the clients and this process
+    start_at = ctx.Value("d", 0.0)
+    shares = [max_requests // clients + (i < max_requests % clients) for i in range(clients)]
+    pipes, procs = [], []
+    for i in range(clients):
+        receiver, sender = ctx.Pipe(duplex=False)
+        proc = ctx.Process(
+            target=client_process,
+            args=(
+                *(port, waiting[i % len(waiting)], shares[i], seconds),
+                *(barrier, start_at, sender, kinds),
+            ),
+        )
+        proc.start()
+        sender.close()
+        pipes.append(receiver)
+        procs.append(proc)
+    if barrier.wait() == 0:
+        start_at.value = time.perf_counter()
+    cpu = server_cpu_s(server_pid)  # after the logins (Argon2), before the timed requests
+    barrier.wait()
     timings: dict[str, list[float]] = {"assign": [], "state": []}
     statuses: dict[str, int] = {}
-    lock = threading.Lock()
-    budget = [max_requests]
-    deadline = [0.0]
-    started = [0.0]
-
-    def go() -> None:  # once every client has logged in (Argon2 takes a while)
-        started[0] = time.perf_counter()
-        deadline[0] = started[0] + seconds
-
-    barrier = threading.Barrier(clients, action=go)
-
-    def worker(i: int) -> None:
-        sid, site, arm = waiting[i % len(waiting)]
-        c = Client(base, f"crc.{site.lower()}")
-        barrier.wait()
-        n = 0
-        while time.perf_counter() < deadline[0]:
-            with lock:
-                if budget[0] <= 0:
-                    return
-                budget[0] -= 1
-            kind = "assign" if n % 2 == 0 else "state"
-            n += 1
-            start = time.perf_counter()
-            if kind == "assign":
-                r = c.http.post(f"/api/v1/participants/{sid}/dose-assignment", json={})
-                key = f"assign {r.status_code} {r.json().get('error', {}).get('code', '')}"
-            else:
-                r = c.http.get(f"/api/v1/arms/{arm}/state")
-                key = f"state {r.status_code}"
-            elapsed = 1000 * (time.perf_counter() - start)
-            with lock:
-                timings[kind].append(elapsed)
-                statuses[key] = statuses.get(key, 0) + 1
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return timings, statuses, time.perf_counter() - started[0]
+    ended = 0.0
+    for receiver in pipes:
+        rows, finished = receiver.recv()
+        ended = max(ended, finished)
+        for kind, elapsed, key in rows:
+            timings[kind].append(elapsed)
+            statuses[key] = statuses.get(key, 0) + 1
+    cpu = server_cpu_s(server_pid) - cpu
+    for proc in procs:
+        proc.join(timeout=30)
+        if proc.exitcode != 0:
+            raise RuntimeError(f"a client process ended with {proc.exitcode}")
+    return timings, statuses, ended - start_at.value, cpu
 
 
-def sequential(base: str, who: tuple[str, str, str], n: int = 30) -> dict[str, list[float]]:
+def sequential(port: int, who: tuple[str, str, str], n: int = 30) -> dict[str, list[float]]:
     """One client alone, one request at a time: what a request costs without queueing."""
     sid, site, arm = who
-    c = Client(base, f"crc.{site.lower()}")
+    c = RawClient(port, f"crc.{site.lower()}")
     out: dict[str, list[float]] = {"assign": [], "state": []}
     for i in range(2 * n + 4):
         kind = "assign" if i % 2 == 0 else "state"
         start = time.perf_counter()
         if kind == "assign":
-            c.http.post(f"/api/v1/participants/{sid}/dose-assignment", json={})
+            c.assign(sid)
         else:
-            c.http.get(f"/api/v1/arms/{arm}/state")
+            c.state(arm)
         if i >= 4:  # the first two of each warm up
             out[kind].append(1000 * (time.perf_counter() - start))
     return out
+
+
+def server_stack(env: dict[str, str]) -> str:
+    """uvicorn's HTTP parser and event loop as ``dosewise serve`` chooses them here."""
+    code = "from dosewise.cli.trial import server_options; print(*server_options())"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    if out.returncode != 0:  # an older dosewise: uvicorn's own choice
+        return "uvicorn's default choice"
+    http, loop = out.stdout.split()
+    return f"{http} and {loop}"
+
+
+def server_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` and its worker processes,
+    from /proc (0 where there is none): the server's own work, whatever else the machine runs."""
+    total, todo = 0.0, [pid]
+    tick = os.sysconf("SC_CLK_TCK")
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
 
 
 def load_average() -> str:
@@ -355,9 +453,14 @@ def run(url: str, workers: int, args: argparse.Namespace) -> tuple[dict[str, Any
         else:
             raise RuntimeError("dosewise serve did not start")
         waiting, assign_ok = prepare(base)
-        alone = sequential(base, waiting[0])
+        alone = sequential(port, waiting[0])
         before = load_average()
-        timings, statuses, wall = load(base, waiting, args.clients, args.requests, args.seconds)
+        timings, statuses, wall, cpu_mixed = load(
+            server.pid, port, waiting, args.clients, args.requests, args.seconds
+        )
+        reads, read_statuses, read_wall, cpu_reads = load(
+            server.pid, port, waiting, args.clients, args.requests, args.seconds, ("state",)
+        )
         after = load_average()
     finally:
         server.terminate()
@@ -366,11 +469,17 @@ def run(url: str, workers: int, args: argparse.Namespace) -> tuple[dict[str, Any
         except subprocess.TimeoutExpired:
             server.kill()
     figures = {
+        "server": server_stack(env),
         "timings": timings,
         "statuses": statuses,
         "wall": wall,
         "assign_ok": assign_ok,
         "alone": alone,
+        "reads": reads["state"],
+        "read_wall": read_wall,
+        "read_statuses": read_statuses,
+        "cpu_mixed": cpu_mixed,
+        "cpu_reads": cpu_reads,
     }
     return figures, f"{before} before the run, {after} when it ended"
 
@@ -395,6 +504,12 @@ def report(
             f"| {label} | {len(v)} | {p50:.1f} | {p99:.1f} | {max(v):.1f} | "
             f"{len(v) / wall:.0f} | {goal} |"
         )
+    v = figures["reads"]
+    rows.append(
+        f"| arm state, {args.clients} clients reading only | {len(v)} | "
+        f"{statistics.median(v):.1f} | {pct(v, 0.99):.1f} | {max(v):.1f} | "
+        f"{len(v) / figures['read_wall']:.0f} | p99 ≤ 50 ms, ≥ 400/s |"
+    )
     for kind, label in (("assign", "assign dose, refused"), ("state", "arm state")):
         v = figures["alone"][kind]
         rows.append(
@@ -408,30 +523,44 @@ def report(
     name = "SQLite" if backend == "sqlite" else "PostgreSQL (its own server on 127.0.0.1, fsync on)"
     return "\n".join(
         [
-            f"{args.clients} concurrent client threads (one process) on loopback against "
+            f"{args.clients} concurrent clients (a process each, one keep-alive `http.client` "
+            "connection, so the client's own cost is small) on loopback against "
             f"`dosewise serve --workers {workers}` in its own process(es) "
             f"(uvicorn, {name}, the embedded protocol), {total} timed requests in {wall:.1f} s "
             f"({total / wall:.0f} requests/s), bounded at {args.requests} requests and "
             f"{args.seconds:g} s. Each arm holds a first cohort of three infused participants "
             f"with outcomes pending and {WAITING_PER_ARM} enrolled participants waiting, so the "
             "design answers every concurrent assignment with 409 `must_wait`: each request "
-            "authenticates (the session remembered by its token's digest while the database's "
-            "access counter has not moved: one query), reads the records' version (the "
-            "`data_version` counter the database's triggers raise on any change of a record, "
-            "see `dosewise.store.versions`) and takes the arm state, its e-signature checks and "
-            "(for a read) the serialised answer per audience and language from the cache keyed "
-            "by it (`dosewise.trial.state.cache`); a refusal appends its audit event in one "
-            "short transaction. Reads write nothing.",
+            "checks its session and answers in one read-only transaction, on one thread-pool "
+            "call (`dosewise.http.auth.acting`): one query reads the database's change counters "
+            "(`data_version`, raised by its triggers on any change of a record or of access, "
+            "see `dosewise.store.versions`), which say that the session remembered by its "
+            "token's digest still holds and key the arm state, its e-signature checks and (for "
+            "a read) the serialised answer per audience and language "
+            "(`dosewise.trial.state.cache`); a refusal appends its audit event in one short "
+            "transaction. Reads write nothing. Each client alternates the two kinds; then "
+            f"the {args.clients} clients only read (the row 'reading only', the same bounds), "
+            "where no write's disk flush holds a client back. "
+            f"The server's HTTP parser and event loop: {figures['server']}.",
             "",
             *rows,
             "",
-            "Responses: " + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())) + ".",
+            "Responses: "
+            + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))
+            + "; reading only: "
+            + ", ".join(f"{k}: {v}" for k, v in sorted(figures["read_statuses"].items()))
+            + ".",
             f"Load average: {loads}.",
+            f"Server CPU (user + system, every server process, from /proc): "
+            f"{1000 * figures['cpu_mixed'] / max(total, 1):.2f} ms per request in the "
+            f"alternating mix, {1000 * figures['cpu_reads'] / max(len(figures['reads']), 1):.2f} "
+            "ms per arm-state read when only reading: the server's own work, which the load "
+            "average does not stretch.",
             "",
             f"{workers} uvicorn process(es) serve every request. The clients run closed loops: "
             "the latency is mostly queueing (p50 ≈ clients / throughput, Little's law), not the "
             'work of one request (the rows "one client alone" show that), and the '
-            "client process competes with the server for the two cores. Refused assignments are "
+            "client processes share the two cores with the server. Refused assignments are "
             "decided in a read-only transaction and take the write lock only to append their "
             "audit event; those writers queue on it (one at a time on SQLite, in the server "
             "process on a lock before SQLite's own), and each commit waits for the disk "
@@ -474,6 +603,9 @@ def main() -> int:
                 for k, v in figures["statuses"].items()
                 if k not in ("assign 409 must_wait", "state 200")
             }
+        )
+        unexpected.update(
+            {f"{backend}: {k}": v for k, v in figures["read_statuses"].items() if k != "state 200"}
         )
     if unexpected:
         print(f"unexpected responses: {unexpected}", file=sys.stderr)

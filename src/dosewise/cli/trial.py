@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -413,6 +413,26 @@ def check_port(host: str, port: int) -> None:
             ) from None
 
 
+def server_options() -> tuple[Literal["httptools", "h11"], Literal["uvloop", "asyncio"]]:
+    """uvicorn's compiled HTTP parser (httptools) and event loop (uvloop) when they import (both
+    are dependencies; uvloop has no Windows build), else the pure-Python h11 and asyncio's loop:
+    the compiled pair takes about a sixth less server CPU per arm-state read and answers a third
+    more reads per second under 20 clients (``bench/api_latency.py``)."""
+    import importlib
+
+    def importable(name: str) -> bool:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            return False
+        return True
+
+    return (
+        "httptools" if importable("httptools") else "h11",
+        "uvloop" if importable("uvloop") else "asyncio",
+    )
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface (default 127.0.0.1).")] = None,
@@ -452,8 +472,16 @@ def serve(
         f"dosewise serving on http://{bind_host}:{bind_port}/ (pages) and /api/v1/docs (API)",
         flush=True,
     )
+    http, loop = server_options()
     if workers == 1:
-        uvicorn.run(create_app(settings, db=db), host=bind_host, port=bind_port, log_level="info")
+        uvicorn.run(
+            create_app(settings, db=db),
+            host=bind_host,
+            port=bind_port,
+            log_level="info",
+            http=http,
+            loop=loop,
+        )
         return
     # Each worker process builds its own app (and database connections) from the environment.
     db.dispose()
@@ -465,4 +493,6 @@ def serve(
         port=bind_port,
         workers=workers,
         log_level="info",
+        http=http,
+        loop=loop,
     )

@@ -3,6 +3,8 @@ the API, so both answer a browser or a client in the same language."""
 
 from __future__ import annotations
 
+from starlette.requests import Request
+
 DEFAULT_LOCALE = "en"
 
 
@@ -26,3 +28,21 @@ def negotiate(accept_language: str | None) -> str:
         if chosen is not None and quality > 0 and (best is None or quality > best[0]):
             best = (quality, chosen)
     return best[1] if best is not None else DEFAULT_LOCALE
+
+
+def header_language(request: Request) -> str | None:
+    """``zh``/``en`` if the request's ``Accept-Language`` names one of them, else None (the
+    API's answers then use the user's stored language)."""
+    header = (request.headers.get("accept-language") or "").lower()
+    if "zh" not in header and "en" not in header:
+        return None
+    return "zh" if negotiate(header) == "zh_CN" else "en"
+
+
+def answer_language(header_choice: str | None, locale: str | None) -> str:
+    """``en``/``zh``, the language of an API answer's words: the request's ``Accept-Language``
+    choice (:func:`header_language`) if any, else the user's stored interface language, else
+    English."""
+    if header_choice is not None:
+        return header_choice
+    return "zh" if (locale or "").startswith("zh") else "en"

@@ -30,6 +30,10 @@ class Versions:
     access: int
 
 
+#: ``Session.info`` key of the counters a read-only transaction read first (:func:`read_once`).
+_ONCE_KEY = "dosewise_versions"
+
+
 def read(session: Session) -> Versions | None:
     """Both counters in ``session``'s transaction; None before migration 0011 (no table or no
     rows), when nothing may be cached."""
@@ -39,4 +43,17 @@ def read(session: Session) -> Versions | None:
     return Versions(rows[RECORDS_VERSION], rows[ACCESS_VERSION])
 
 
-__all__ = ["Versions", "read"]
+def read_once(session: Session) -> Versions | None:
+    """The counters as :func:`read` first found them in ``session`` (kept in its ``info``), so
+    the session check and the result caches of one request share one query.
+
+    For a session that writes nothing: a writing transaction raises the counters itself, so
+    what it read first may be behind what it has done (use :func:`read`). An earlier value is
+    always safe for a cache key: a result computed after it can only be newer than its key."""
+    if _ONCE_KEY not in session.info:
+        session.info[_ONCE_KEY] = read(session)
+    value: Versions | None = session.info[_ONCE_KEY]
+    return value
+
+
+__all__ = ["Versions", "read", "read_once"]

@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from dosewise.settings import Settings
-from dosewise.store.versions import read as read_versions
+from dosewise.store.versions import read, read_once
 from dosewise.trial import access
 from dosewise.trial.audit import Actor
 from dosewise.trial.uow import UnitOfWork
@@ -77,7 +77,8 @@ class SessionCache:
         """The live session of ``token`` (:class:`~dosewise.trial.access.NotAuthenticated`
         if it no longer holds), from memory when nothing it depends on changed."""
         digest = access.token_digest(token)
-        versions = read_versions(uow.session)
+        # A read-only unit of work shares this query with the result caches of its request.
+        versions = read_once(uow.session) if uow.readonly else read(uow.session)
         now = uow.now()
         with self._lock:
             entry = self._entries.get(digest)

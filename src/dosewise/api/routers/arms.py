@@ -8,13 +8,23 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Response, status
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
-from dosewise.api.auth import CurrentUser, Runtime, require, runtime
+from dosewise.api.auth import (
+    Caller,
+    CurrentUser,
+    Runtime,
+    acting,
+    require,
+    require_in_handler,
+    runtime,
+)
 from dosewise.api.errors import responses
 from dosewise.api.language import reason_lang
 from dosewise.api.routers._trial_outputs import ArmOut, ArmStateOut, Bop2LookOut, ClosureOut
 from dosewise.api.routers._trial_schemas import ArmIdPath, ClosePhase1In, LookIn
 from dosewise.api.routers._trial_views import closure_out, look_out
+from dosewise.http.language import answer_language
 from dosewise.store.tables import Arm
 from dosewise.trial import signed
 from dosewise.trial.confidential import confined_site, redact_for
@@ -65,12 +75,15 @@ def _state(user: CurrentUser, rt: Runtime, arm_id: str, lang: str = "en") -> dic
         return _state_of(uow, arm_id, lang, today(uow))
 
 
-def _state_json(user: CurrentUser, rt: Runtime, arm_id: str, lang: str) -> bytes:
+def _state_json(rt: Runtime, caller: Caller, arm_id: str) -> bytes:
     """The validated ``ArmStateOut`` as JSON, shared by every reader with the same audience
     (the site the redaction confines them to), language and day until the records change
-    (:func:`dosewise.trial.state.cache.records_cache`): a read that finds it costs one query of
-    the records' version, the day's zone and the serialisation already done."""
-    with user.uow(rt, readonly=True) as uow:
+    (:func:`dosewise.trial.state.cache.records_cache`). One read-only unit of work checks the
+    session and answers (:func:`~dosewise.api.auth.acting`): a read that finds the answer
+    cached costs one query (the database's change counters, which the session check and the
+    cache share), the day's zone and the serialisation already done."""
+    with acting(rt, caller) as (user, uow):
+        lang = answer_language(caller.header_language, user.locale)
         as_of = today(uow)
         key = ("api.arm_state", arm_id, as_of, lang, confined_site(uow.actor))
         return records_cache(uow.session).get(
@@ -86,13 +99,15 @@ def _state_json(user: CurrentUser, rt: Runtime, arm_id: str, lang: str) -> bytes
     summary="The arm's dose-finding state now: counts, pending, RDS, admissibility, next step",
     responses=responses(401, 403, 404, 422),
 )
-def state(
+async def state(
     arm_id: str = ArmIdPath,
-    user: CurrentUser = Depends(require("arm.read")),
+    caller: Caller = Depends(require_in_handler("arm.read")),
     rt: Runtime = Depends(runtime),
-    lang: str = Depends(reason_lang),
 ) -> Response:
-    return Response(_state_json(user, rt, arm_id, lang), media_type="application/json")
+    # Async with one explicit hop: the session check and the (usually cached) answer share
+    # one thread-pool call and one transaction; the database is never touched on the loop.
+    body = await run_in_threadpool(_state_json, rt, caller, arm_id)
+    return Response(body, media_type="application/json")
 
 
 @router.get(

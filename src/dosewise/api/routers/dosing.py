@@ -5,12 +5,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, status
 
-from dosewise.api.auth import CurrentUser, Runtime, require, runtime
+from dosewise.api.auth import (
+    Caller,
+    CurrentUser,
+    Runtime,
+    acting,
+    require,
+    require_in_handler,
+    runtime,
+)
 from dosewise.api.errors import responses
 from dosewise.api.language import reason_lang
 from dosewise.api.routers._trial_outputs import DoseAssignmentOut
 from dosewise.api.routers._trial_schemas import AssignIn, SignatureSpec, StudyIdPath
 from dosewise.api.routers._trial_views import assignment_out
+from dosewise.http.language import answer_language
 from dosewise.trial.esign import Signing
 from dosewise.trial.services import dosing
 
@@ -33,11 +42,13 @@ router = APIRouter(prefix="/participants", tags=["dosing"])
 def assign(
     body: AssignIn,
     study_id: str = StudyIdPath,
-    user: CurrentUser = Depends(require("dose.assign")),
+    caller: Caller = Depends(require_in_handler("dose.assign")),
     rt: Runtime = Depends(runtime),
-    lang: str = Depends(reason_lang),
 ) -> DoseAssignmentOut:
-    with user.uow(rt, readonly=True) as uow:
+    # The session check and the early refusal share one read-only transaction (and the one
+    # thread-pool call of this handler); the assignment itself then runs in its own.
+    with acting(rt, caller) as (user, uow):
+        lang = answer_language(caller.header_language, user.locale)
         dosing.check_assignable(uow, study_id, expected_arm_version=body.expected_arm_version)
     with user.uow(rt) as uow:
         a = dosing.assign_dose(uow, study_id, expected_arm_version=body.expected_arm_version)

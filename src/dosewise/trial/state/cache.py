@@ -40,15 +40,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from dosewise.store.session import WRITE_OPTION
-from dosewise.store.versions import read as read_versions
+from dosewise.store.versions import read_once
 
 T = TypeVar("T")
 
 #: Entries kept per database (least recently used dropped first): arms × days × languages ×
 #: audiences × kinds of result; entries of older versions fall out first.
 MAX_ENTRIES = 256
-#: ``Session.info`` key of the version a read-only unit of work reads at.
-_VERSION_KEY = "dosewise_records_version"
 
 
 @dataclass
@@ -119,11 +117,8 @@ def records_version(session: Session) -> int | None:
     cache must not be used (a writing unit of work, or a database without the counters)."""
     if not reads_committed_only(session):
         return None
-    if _VERSION_KEY not in session.info:
-        versions = read_versions(session)
-        session.info[_VERSION_KEY] = None if versions is None else versions.records
-    value: int | None = session.info[_VERSION_KEY]
-    return value
+    versions = read_once(session)
+    return None if versions is None else versions.records
 
 
 _CACHES: weakref.WeakKeyDictionary[Engine, RecordsCache] = weakref.WeakKeyDictionary()
