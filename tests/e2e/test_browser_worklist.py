@@ -9,34 +9,20 @@ seed leaves empty)."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from e2e_helpers import sign_in
 from playwright.sync_api import Page, expect
-from seed import CERTIFICATE, Seeder, _consent, site_date
+from seed import Seeder, deplete, infuse, recruit, release
 from test_browser_language import TEXT_JS, latin_words
 
 from dosewise.store.session import open_database
-from dosewise.trial.services import dosing, participants, products
 from pg import PASSWORD
 
 ARM = "autologous"
-
-
-def _screening(on: datetime) -> dict[str, object]:
-    example = Path(__file__).parents[2] / "examples" / "screening" / "eligible_autologous.json"
-    record = json.loads(example.read_text(encoding="utf-8"))
-    for key in ("subject_id", "date_of_birth", "consent"):
-        record.pop(key, None)
-    record["age_years"] = 34
-    record["screening_date"] = site_date(on).isoformat()
-    record["last_antineoplastic_therapy_date"] = (site_date(on) - timedelta(days=30)).isoformat()
-    return record
 
 
 @pytest.fixture(scope="module")
@@ -46,41 +32,10 @@ def late(seeded: dict[str, Any]) -> str:
     try:
         s = Seeder(db, seeded["settings"], PASSWORD)
         start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=75)
-        day = site_date(start)
-        p = s.act("coord1", start, lambda u: participants.register_participant(u, "S01"))
-        sid = str(p.study_id)  # type: ignore[attr-defined]
-        s.act(
-            "coord1",
-            start,
-            lambda u: participants.record_consent(u, sid, _consent(day), consent_version="1.0"),
-        )
-        s.act("coord1", start, lambda u: participants.screen(u, sid, ARM, _screening(start)))
-        s.act("coord1", start, lambda u: participants.enroll(u, sid, ARM))
-        s.act("coord1", start, lambda u: dosing.assign_dose(u, sid))
-        s.act("stat", start, lambda u: dosing.confirm_dose(u, s.signing(), sid))
-        s.act(
-            "coord1",
-            start,
-            lambda u: products.release_product(
-                u, sid, lot=f"LOT-{sid}", certificate=CERTIFICATE, weight_kg=70.0, released_on=day
-            ),
-        )
-        ld = start + timedelta(days=2)
-        s.act(
-            "coord1",
-            ld,
-            lambda u: products.record_lymphodepletion(
-                u, sid, regimen="Flu/Cy", agents=[], start_on=site_date(ld), end_on=site_date(ld)
-            ),
-        )
-        infused = start + timedelta(days=5)
-        s.act(
-            "coord1",
-            infused,
-            lambda u: products.record_infusion(
-                u, sid, infused_on=site_date(infused), infused_volume_ml=50.0
-            ),
-        )
+        sid = recruit(s, ARM, start)
+        release(s, sid, start)
+        deplete(s, sid, start + timedelta(days=2))
+        infuse(s, sid, start + timedelta(days=5))
         return sid
     finally:
         db.dispose()

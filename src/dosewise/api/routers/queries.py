@@ -3,8 +3,9 @@ close or re-open it (the raiser or a data manager), list them with counts by age
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -238,13 +239,26 @@ def read_query(
     user: CurrentUser = Depends(require("query.read")),
     rt: Runtime = Depends(runtime),
 ) -> QueryOut:
-    with user.uow(rt, readonly=True) as uow:
-        return QueryOut(**queries.read_query(uow, query_id))
+    return _then_read(user, rt, query_id)
 
 
 def _then_read(user: CurrentUser, rt: Runtime, query_id: int) -> QueryOut:
     with user.uow(rt, readonly=True) as uow:
         return QueryOut(**queries.read_query(uow, query_id))
+
+
+def _step(
+    act: Callable[[Any, int, Any], object],
+    user: CurrentUser,
+    rt: Runtime,
+    query_id: int,
+    text: str | None,
+) -> QueryOut:
+    """One step of a query's thread (answer, close, re-open) by its service act, then the
+    query as it now reads."""
+    with user.uow(rt) as uow:
+        act(uow, query_id, text)
+    return _then_read(user, rt, query_id)
 
 
 @router.post(
@@ -259,9 +273,7 @@ def answer(
     user: CurrentUser = Depends(require("query.answer")),
     rt: Runtime = Depends(runtime),
 ) -> QueryOut:
-    with user.uow(rt) as uow:
-        queries.answer_query(uow, query_id, body.text)
-    return _then_read(user, rt, query_id)
+    return _step(queries.answer_query, user, rt, query_id, body.text)
 
 
 @router.post(
@@ -276,9 +288,7 @@ def close(
     user: CurrentUser = Depends(require("query.raise")),
     rt: Runtime = Depends(runtime),
 ) -> QueryOut:
-    with user.uow(rt) as uow:
-        queries.close_query(uow, query_id, body.text)
-    return _then_read(user, rt, query_id)
+    return _step(queries.close_query, user, rt, query_id, body.text)
 
 
 @router.post(
@@ -293,6 +303,4 @@ def reopen(
     user: CurrentUser = Depends(require("query.raise")),
     rt: Runtime = Depends(runtime),
 ) -> QueryOut:
-    with user.uow(rt) as uow:
-        queries.reopen_query(uow, query_id, body.text)
-    return _then_read(user, rt, query_id)
+    return _step(queries.reopen_query, user, rt, query_id, body.text)
