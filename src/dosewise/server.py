@@ -12,6 +12,7 @@ code's revision, naming the command to run (``dosewise db upgrade``).
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
@@ -36,8 +37,15 @@ def create_app(
     clock: Clock = utcnow,
     db: Database | None = None,
     extra_routers: Iterable[APIRouter] = (),
+    freeze_at_start: bool = False,
 ) -> FastAPI:
-    """The app for ``settings`` (default: from the environment): API, pages, middleware."""
+    """The app for ``settings`` (default: from the environment): API, pages, middleware.
+
+    ``freeze_at_start`` (``dosewise serve``): once started, move everything alive to the garbage
+    collector's permanent generation (:func:`gc.freeze`). The modules, the protocol, the ORM
+    mappings are never freed, yet a full collection walked them all: about 100 ms, in which the
+    server answers nobody, a few times a minute under load (the p99 of the API bench). After
+    the freeze a full collection walks only what was made since."""
     settings = settings or get_settings()
     owns_db = db is None
     database = db if db is not None else open_database(settings)
@@ -46,6 +54,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         migrate.ensure_migrated(database.engine)
+        if freeze_at_start:
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
@@ -61,4 +72,9 @@ def create_app(
     return app
 
 
-__all__ = ["create_app"]
+def serve_app() -> FastAPI:
+    """The app of one ``dosewise serve --workers N`` process (settings from the environment)."""
+    return create_app(freeze_at_start=True)
+
+
+__all__ = ["create_app", "serve_app"]

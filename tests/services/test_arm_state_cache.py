@@ -18,14 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from svc_helpers import COORD, Acts, outcome
 
 from dosewise.settings import Settings
 from dosewise.store.session import Database, open_database
+from dosewise.store.tables import AuditRecord
 from dosewise.trial.services import adverse_events, dosing
 from dosewise.trial.state import arm_state, compute_arm_state
 from dosewise.trial.state.cache import records_cache
-from dosewise.trial.uow import UnitOfWork
+from dosewise.trial.uow import ConcurrencyConflict, UnitOfWork
 from pg import backend_params
 
 pytestmark = pytest.mark.parametrize("backend", backend_params(), indirect=True)
@@ -203,3 +205,56 @@ with UnitOfWork(db, actor) as uow:
     assert done.returncode == 0, done.stderr[-2000:]
     after = read(acts)
     assert after["patients"] != before["patients"]
+
+
+def test_a_repeated_refusal_is_decided_once_audited_every_time_and_redecided_after_a_write(
+    acts: Acts,
+) -> None:
+    """``check_assignable`` keeps its verdict per actor, participant and day until a record
+    changes: each asking still gets its own error object and its own audited refusal; a stale
+    ``expected_arm_version`` is still refused; a write makes it decide afresh, and once the
+    outcomes are in the same participant passes."""
+    treated = first_cohort(acts)
+    day0 = acts.today  # the cohort's infusions (acts.treat infuses today)
+    waiting = acts.recruit()
+
+    def ask(**kwargs: Any) -> None:
+        with acts.uow(COORD["S01"], readonly=True) as uow:
+            dosing.check_assignable(uow, waiting, **kwargs)
+
+    def counts() -> Counter[str]:
+        with acts.uow("stat", readonly=True) as uow:
+            return Counter(records_cache(uow.session).stats.by_kind.get("dose.assignable", {}))
+
+    def refusals() -> list[AuditRecord]:
+        with acts.uow("stat", readonly=True) as uow:
+            stmt = select(AuditRecord).where(AuditRecord.action == "dose.assign_refused")
+            return list(uow.session.scalars(stmt))
+
+    start = counts()
+    errors = []
+    for _ in range(3):
+        with pytest.raises(dosing.MustWait) as err:
+            ask()
+        errors.append(err.value)
+    assert errors[0] is not errors[1] and errors[1] is not errors[2]
+    assert len({(e.message, e.value, e.reason_code) for e in errors}) == 1
+    assert errors[0].reason_params == errors[2].reason_params
+    assert counts() - start == Counter(misses=1, hits=2)
+    audited = refusals()
+    assert len(audited) == 3 and len({r.txn for r in audited}) == 3
+    assert {r.site_id for r in audited} == {"S01"}
+    version = read(acts)["version"]
+    with pytest.raises(ConcurrencyConflict):
+        ask(expected_arm_version=version - 1)
+    with pytest.raises(dosing.MustWait):
+        ask(expected_arm_version=version)
+    acts.recruit("S02")  # any record written: decided afresh
+    with pytest.raises(dosing.MustWait):
+        ask()
+    assert (counts() - start)["misses"] == 2
+    acts.advance(31)
+    for sid in treated:
+        outcome(acts, sid, "N", day0)
+    ask()  # the design now gives the next cohort a dose
+    assert len(refusals()) == 5

@@ -8,6 +8,7 @@ any deletion, needs a reason.
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date
 
@@ -25,6 +26,7 @@ from dosewise.trial.uow import (
     DuplicateRecord,
     NotFound,
     UnitOfWork,
+    event_group,
 )
 from pg import FakeClock
 
@@ -360,3 +362,69 @@ def test_lock_needs_a_writing_unit_and_an_existing_row(db: Database) -> None:
         with pytest.raises(NotFound):
             uow.lock(Site, "S99")
         assert uow.lock(Site, where=Site.id == "S02").id == "S02"
+
+
+# --------------------------------------------------------------------------- failure events
+
+
+class _Refused(Exception):
+    pass
+
+
+def test_failure_events_outlive_the_rollback_and_concurrent_ones_share_commits(
+    db: Database,
+) -> None:
+    """``event_on_failure``: the event is written (durably, before the exception leaves the
+    block) only when the unit of work fails, with its own actor and transaction id, nothing of
+    the failed act kept; twelve units failing at once need fewer commits than events, and the
+    chain stays whole."""
+    with UnitOfWork(db, INV1, readonly=True) as uow:  # a unit that ends well records nothing
+        uow.event_on_failure("dose.assign_refused", "arms", "autologous", after={"n": -1})
+    assert _records(db, action="dose.assign_refused") == []
+    txns: dict[int, str] = {}
+    errors: list[BaseException] = []
+    start = threading.Barrier(12)
+
+    def refused(i: int) -> None:
+        actor = Actor(user_id=100 + i, username=f"crc{i}", role="coordinator", site_id="S02")
+        try:
+            with UnitOfWork(db, actor, readonly=True) as uow:
+                txns[i] = uow.txn
+                uow.event_on_failure(
+                    "dose.assign_refused", "arms", "autologous", after={"n": i}, site_id="S02"
+                )
+                start.wait(timeout=30)
+                raise _Refused(i)
+        except _Refused:
+            return
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    with pytest.raises(_Refused), UnitOfWork(db, INV1) as uow:  # its row goes, its event stays
+        uow.act("participant.register", site_id="S01")
+        _participant(uow, "S01-0099")
+        uow.flush()
+        uow.event_on_failure("participant.register_refused", "participants", "S01-0099")
+        raise _Refused(0)
+    (kept,) = _records(db, action="participant.register_refused")
+    assert (
+        kept.username == INV1.username
+        and _records(db, entity="participants", operation="insert") == []
+    )
+    group = event_group(db)
+    batches_before = group.batches
+    threads = [threading.Thread(target=refused, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors
+    records = _records(db, action="dose.assign_refused")
+    assert sorted(json.loads(r.after)["n"] for r in records) == list(range(12))
+    assert group.batches - batches_before <= 6  # twelve events, a few commits
+    for r in records:
+        i = r.user_id - 100
+        assert r.username == f"crc{i}" and r.txn == txns[i] and r.site_id == "S02"
+    assert len({r.txn for r in records}) == 12
+    with UnitOfWork(db, INV1, readonly=True) as uow:
+        assert audit.verify_chain(uow.session).ok

@@ -475,7 +475,7 @@ def serve(
     http, loop = server_options()
     if workers == 1:
         uvicorn.run(
-            create_app(settings, db=db),
+            create_app(settings, db=db, freeze_at_start=True),
             host=bind_host,
             port=bind_port,
             log_level="info",
@@ -487,7 +487,7 @@ def serve(
     db.dispose()
     os.environ["DOSEWISE_DATABASE_URL"] = settings.database_url
     uvicorn.run(
-        "dosewise.server:create_app",
+        "dosewise.server:serve_app",
         factory=True,
         host=bind_host,
         port=bind_port,

@@ -28,9 +28,11 @@ from dosewise.settings import Settings
 WRITE_OPTION = "dosewise_write"
 #: ``Session.info`` key that lets :meth:`GuardedSession.commit` through.
 COMMITTING = "dosewise_uow_committing"
-#: SQLite connections kept open per process, and how many more may open under a burst.
-SQLITE_POOL_SIZE = 8
-SQLITE_POOL_OVERFLOW = 56
+#: SQLite connections kept open per process (as many as the server's worker threads, 40 in
+#: AnyIO's default limiter, may use at once: a connection opened and closed per request under
+#: load costs its PRAGMAs each time), and how many more may open under a burst.
+SQLITE_POOL_SIZE = 40
+SQLITE_POOL_OVERFLOW = 24
 
 
 class GuardedSession(Session):

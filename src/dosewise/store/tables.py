@@ -654,7 +654,7 @@ class AuditHead(Base):
 class DataVersion(Base):
     """Counters the database raises itself on every change of the rows they watch.
 
-    Triggers (migration 0011) add one to :data:`RECORDS_VERSION` on any insert, update or
+    Triggers (migration 0007) add one to :data:`RECORDS_VERSION` on any insert, update or
     delete of a trial record (every table but the users, sessions, the audit trail and this
     one) and to :data:`ACCESS_VERSION` on any change of a user, the end of a session or its
     deletion, whoever made it: the service, another process, or a direct ``UPDATE`` in the

@@ -1,4 +1,4 @@
-"""The database's change counters (``data_version``, migration 0011), read in one query.
+"""The database's change counters (``data_version``, migration 0007), read in one query.
 
 The database raises them itself, by triggers, in the transaction that changes a watched row,
 whoever changes it: so a value computed from the rows a counter watches, and remembered with
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dosewise.store.tables import ACCESS_VERSION, RECORDS_VERSION, DataVersion
@@ -34,10 +33,15 @@ class Versions:
 _ONCE_KEY = "dosewise_versions"
 
 
+#: The one query (plain SQL on the session's connection: it runs on every request, and the
+#: ORM's statement handling would cost more than the read itself).
+_READ = f"SELECT id, version FROM {DataVersion.__tablename__}"
+
+
 def read(session: Session) -> Versions | None:
-    """Both counters in ``session``'s transaction; None before migration 0011 (no table or no
+    """Both counters in ``session``'s transaction; None before migration 0007 (no table or no
     rows), when nothing may be cached."""
-    rows = {int(k): int(v) for k, v in session.execute(select(DataVersion.id, DataVersion.version))}
+    rows = {int(k): int(v) for k, v in session.connection().exec_driver_sql(_READ)}
     if RECORDS_VERSION not in rows or ACCESS_VERSION not in rows:
         return None
     return Versions(rows[RECORDS_VERSION], rows[ACCESS_VERSION])

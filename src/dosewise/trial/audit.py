@@ -181,6 +181,23 @@ def new_txn() -> str:
     return uuid.uuid4().hex
 
 
+@dataclass(frozen=True)
+class Batch:
+    """One transaction's entries with who made them, when, and where from."""
+
+    actor: Actor
+    entries: Sequence[Entry]
+    now: datetime
+    txn: str
+    context: Mapping[str, Any] | None = None
+
+
+#: The statements of :func:`append_batches`, built once (SQLAlchemy Core: no ORM unit of work).
+_HEAD = select(AuditHead.last_seq, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update()
+_INSERT = insert(AuditRecord)
+_MOVE_HEAD = update(AuditHead).where(AuditHead.id == 1)
+
+
 def append(
     session: Session,
     actor: Actor,
@@ -190,46 +207,56 @@ def append(
     txn: str,
     context: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Append ``entries`` to the chain inside the session's transaction; the stored rows.
+    """Append ``entries`` to the chain inside the session's transaction; the stored rows."""
+    return append_batches(session, [Batch(actor, entries, now, txn, context)])
+
+
+def append_batches(session: Session, batches: Sequence[Batch]) -> list[dict[str, Any]]:
+    """Append the entries of several transactions' batches, in order, inside the session's
+    transaction (one head read, one insert, one head update); the stored rows.
 
     Locks the head row first (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite writers already
-    hold the database lock), so the sequence stays contiguous under concurrent writers.
+    hold the database lock), so the sequence stays contiguous under concurrent writers. Each
+    batch keeps its own actor, time, transaction id and context: grouped events
+    (:class:`dosewise.trial.group_commit.GroupCommit`) are recorded exactly as if each had been
+    committed alone.
     """
-    if not entries:
+    if not any(b.entries for b in batches):
         return []
-    head = session.execute(
-        select(AuditHead.last_seq, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update()
-    ).one_or_none()
+    head = session.execute(_HEAD).one_or_none()
     if head is None:
         raise RuntimeError("audit_head is missing: the database was not migrated")
     seq, prev = int(head.last_seq), str(head.last_hash)
-    stamp = iso_utc(now)
-    context_text = canonical_json(context) if context else None
     rows: list[dict[str, Any]] = []
-    for entry in entries:
-        seq += 1
-        row: dict[str, Any] = {
-            "seq": seq,
-            "txn": txn,
-            "recorded_at": stamp,
-            "user_id": actor.user_id,
-            "username": actor.username,
-            "role": actor.role,
-            "site_id": entry.site_id if entry.site_id is not None else actor.site_id,
-            "action": entry.action,
-            "entity": entry.entity,
-            "entity_id": entry.entity_id,
-            "operation": entry.operation,
-            "before": _text(entry.before),
-            "after": _text(entry.after),
-            "reason": entry.reason or None,
-            "context": context_text,
-            "prev_hash": prev,
-        }
-        row["hash"] = prev = record_hash(row)
-        rows.append(row)
-    session.execute(insert(AuditRecord), rows)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_seq=seq, last_hash=prev))
+    for batch in batches:
+        actor = batch.actor
+        stamp = iso_utc(batch.now)
+        context_text = canonical_json(batch.context) if batch.context else None
+        for entry in batch.entries:
+            seq += 1
+            row: dict[str, Any] = {
+                "seq": seq,
+                "txn": batch.txn,
+                "recorded_at": stamp,
+                "user_id": actor.user_id,
+                "username": actor.username,
+                "role": actor.role,
+                "site_id": entry.site_id if entry.site_id is not None else actor.site_id,
+                "action": entry.action,
+                "entity": entry.entity,
+                "entity_id": entry.entity_id,
+                "operation": entry.operation,
+                "before": _text(entry.before),
+                "after": _text(entry.after),
+                "reason": entry.reason or None,
+                "context": context_text,
+                "prev_hash": prev,
+            }
+            row["hash"] = prev = record_hash(row)
+            rows.append(row)
+    connection = session.connection()
+    connection.execute(_INSERT, rows)
+    connection.execute(_MOVE_HEAD.values(last_seq=seq, last_hash=prev))
     return rows
 
 

@@ -5,7 +5,7 @@ What decides whether a session still holds lives in :func:`dosewise.trial.access
 token's session exists and is not revoked, has not expired, has not been idle too long, and its
 user is active and not locked. Everything in that list but the clock is a row of ``users`` or
 the end of a session (``revoked_at``, ``expires_at``), whose every change the database counts
-itself (``data_version`` row 2, migration 0011: a logout, a password change, which ends the
+itself (``data_version`` row 2, migration 0007: a logout, a password change, which ends the
 user's other sessions, a lock-out, a deactivation, a role or site change, also when made by
 another process or in a database shell). So an entry holds while:
 

@@ -29,13 +29,15 @@ arm changed since.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+import threading
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import Engine, event, inspect, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -46,6 +48,7 @@ from dosewise.store.session import COMMITTING, WRITE_OPTION, Database
 from dosewise.store.tables import Arm
 from dosewise.trial import audit
 from dosewise.trial.audit import Actor, Entry
+from dosewise.trial.group_commit import GroupCommit
 from dosewise.trial.refusals import refusal
 
 Clock = Callable[[], datetime]
@@ -121,6 +124,7 @@ class UnitOfWork:
         self._entries: list[Entry] = []
         self._inserted: set[tuple[str, str | None]] = set()
         self._failure_hooks: list[Callable[[UnitOfWork], None]] = []
+        self._failure_events: list[Entry] = []
         self._done = False
         self.txn = audit.new_txn()
         self.committed_records: list[dict[str, Any]] = []
@@ -175,6 +179,14 @@ class UnitOfWork:
             session.close()
             self._release_writer()
         hooks, self._failure_hooks = self._failure_hooks, []
+        events, self._failure_events = self._failure_events, []
+        if exc_type is not None and events:
+            try:
+                event_group(self.db).submit(
+                    audit.Batch(self.actor, tuple(events), self.now(), self.txn, self.context)
+                )
+            except Exception:  # never hide the error that ended the act
+                log.exception("the failure events of %s could not be recorded", self.txn)
         if exc_type is not None:
             for hook in hooks:
                 try:
@@ -237,6 +249,33 @@ class UnitOfWork:
         towards lock-out even though the act it was meant to sign is abandoned.
         """
         self._failure_hooks.append(hook)
+
+    def event_on_failure(
+        self,
+        action: str,
+        entity: str,
+        entity_id: object | None = None,
+        *,
+        after: Mapping[str, Any] | None = None,
+        site_id: str | None = None,
+    ) -> None:
+        """Record an event (as :meth:`event`) only if this unit of work ends with an exception:
+        a refusal's own audit record, which must outlive the rollback of the act refused.
+
+        Written after the rollback, durably, before the exception leaves the ``with`` block;
+        events of concurrent units of work share one transaction and one disk flush
+        (:class:`~dosewise.trial.group_commit.GroupCommit`), so twenty sites refused at once
+        do not queue for twenty flushes."""
+        self._failure_events.append(
+            Entry(
+                action=action,
+                entity=entity,
+                entity_id=None if entity_id is None else str(entity_id),
+                operation="event",
+                after=after,
+                site_id=site_id,
+            )
+        )
 
     @property
     def pending_entries(self) -> tuple[Entry, ...]:
@@ -373,6 +412,32 @@ class UnitOfWork:
         self.session.rollback()
         self._entries.clear()
         self._done = True
+
+
+# ---------------------------------------------------------------------- grouped failure events
+
+
+#: One group per engine (per database of this process).
+_groups: weakref.WeakKeyDictionary[Engine, GroupCommit[audit.Batch]] = weakref.WeakKeyDictionary()
+_groups_lock = threading.Lock()
+
+
+def event_group(db: Database) -> GroupCommit[audit.Batch]:
+    """The group that writes ``db``'s failure events in this process (its counters say how
+    many commits they took)."""
+    with _groups_lock:
+        group = _groups.get(db.engine)
+        if group is None:
+            group = _groups[db.engine] = GroupCommit(lambda batch: _write_events(db, batch))
+        return group
+
+
+def _write_events(db: Database, batches: Sequence[audit.Batch]) -> None:
+    """Append every unit of work's events (each with its actor, time and transaction id) in one
+    writing transaction, committed once."""
+    with UnitOfWork(db, Actor.system("audit")) as uow:
+        audit.append_batches(uow.session, batches)
+        uow.commit()
 
 
 # ---------------------------------------------------------------------- change capture

@@ -16,8 +16,10 @@ would say.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, NoReturn
 
+from dosewise.errors import DosewiseError
 from dosewise.store.tables import Arm, DoseAssignment, Enrollment, Participant
 from dosewise.trial import signed
 from dosewise.trial.confidential import redact_for
@@ -38,6 +40,7 @@ from dosewise.trial.services._common import (
     user_id,
 )
 from dosewise.trial.state import ArmState, arm_state, next_status
+from dosewise.trial.state.cache import records_cache
 from dosewise.trial.uow import ConcurrencyConflict, UnitOfWork
 
 
@@ -55,23 +58,84 @@ def check_assignable(
     Run in a read-only unit of work before the assignment: a refusal (the design says wait,
     or dose finding has ended) then costs no write lock but its own short audited event, so
     the many sites asking while a cohort's outcomes are pending do not queue behind each other.
-    Whatever this lets through, :func:`assign_dose` decides again under the arm's lock.
+    The verdict is kept (:func:`~dosewise.trial.state.cache.records_cache`) for this actor,
+    participant and day until any record changes, so asking again costs one query and the
+    audited event. Whatever this lets through, :func:`assign_dose` decides again under the
+    arm's lock.
     """
-    p, enrollment = _assignable(uow, study_id)
-    arm = uow.get(Arm, enrollment.arm_id)
-    if expected_arm_version is not None and expected_arm_version != arm.version:
+    verdict = records_cache(uow.session).get(
+        uow.session,
+        ("dose.assignable", study_id, uow.actor, today(uow)),
+        lambda: _assignability(uow, study_id),
+    )
+    if verdict.early is not None:
+        raise verdict.early.thawed()
+    if expected_arm_version is not None and expected_arm_version != verdict.arm_version:
         raise refusal(
             ConcurrencyConflict,
             "version",
             expected_arm_version,
             "arm_version",
-            arm=arm.id,
-            version=arm.version,
+            arm=verdict.arm_id,
+            version=verdict.arm_version,
         )
-    signed.refuse_if_broken(uow.session, arm.id)
-    state = arm_state(uow.session, arm.id, as_of=today(uow))
-    if state.needs_readjudication or state.next.action != "assign" or state.next.dose is None:
-        _refuse(uow, study_id, p.site_id, state)
+    if verdict.refused is not None and verdict.site_id is not None:
+        _audit_refusal(uow, verdict.refused, verdict.site_id)
+    if verdict.error is not None:
+        raise verdict.error.thawed()
+
+
+@dataclass(frozen=True)
+class _Frozen:
+    """A refusal kept in the cache: its class and fields, raised anew (a fresh exception
+    object, with its own traceback) by each request that meets it."""
+
+    cls: type[DosewiseError]
+    args: tuple[Any, ...]
+    fields: dict[str, Any]
+
+    @classmethod
+    def of(cls, error: DosewiseError) -> _Frozen:
+        return cls(type(error), error.args, dict(vars(error)))
+
+    def thawed(self) -> DosewiseError:
+        error = self.cls.__new__(self.cls)
+        error.args = self.args
+        vars(error).update(self.fields)
+        return error
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """What :func:`check_assignable` finds for one actor, participant and day."""
+
+    #: Why the participant cannot be assigned at all (unknown, another site's, has a dose, ...).
+    early: _Frozen | None = None
+    arm_id: str | None = None
+    arm_version: int | None = None
+    #: The design's (or the signatures') refusal, and the refusal event to audit with it.
+    error: _Frozen | None = None
+    refused: dict[str, Any] | None = None
+    #: The participant's site (where the refusal is recorded).
+    site_id: str | None = None
+
+
+def _assignability(uow: UnitOfWork, study_id: str) -> _Verdict:
+    try:
+        p, enrollment = _assignable(uow, study_id)
+    except DosewiseError as early:
+        return _Verdict(early=_Frozen.of(early))
+    arm = uow.get(Arm, enrollment.arm_id)
+    found = _Verdict(arm_id=arm.id, arm_version=arm.version)
+    try:
+        signed.refuse_if_broken(uow.session, arm.id)
+        state = arm_state(uow.session, arm.id, as_of=today(uow))
+        if state.needs_readjudication or state.next.action != "assign" or state.next.dose is None:
+            refused, error = _refusal(uow, study_id, p.site_id, state)
+            return replace(found, error=_Frozen.of(error), refused=refused, site_id=p.site_id)
+    except DosewiseError as error:
+        return replace(found, error=_Frozen.of(error))
+    return found
 
 
 def _assignable(uow: UnitOfWork, study_id: str) -> tuple[Participant, Enrollment]:
@@ -136,8 +200,25 @@ def assign_dose(
     return assignment
 
 
-def _refuse(uow: UnitOfWork, study_id: str, site_id: str, state: ArmState) -> None:
+def _refuse(uow: UnitOfWork, study_id: str, site_id: str, state: ArmState) -> NoReturn:
     """Raise why no dose can be given now, and audit the refusal (in its own transaction)."""
+    refused, error = _refusal(uow, study_id, site_id, state)
+    _audit_refusal(uow, refused, site_id)
+    raise error
+
+
+def _audit_refusal(uow: UnitOfWork, refused: dict[str, Any], site_id: str) -> None:
+    """Record the refusal if the unit of work ends with it (it does: the caller raises)."""
+    uow.event_on_failure(
+        "dose.assign_refused", "arms", refused["arm_id"], after=refused, site_id=site_id
+    )
+
+
+def _refusal(
+    uow: UnitOfWork, study_id: str, site_id: str, state: ArmState
+) -> tuple[dict[str, Any], DosewiseError]:
+    """Why no dose can be given now: the refusal event's content (with the site it is
+    recorded at) and the error the actor is shown."""
     step = state.next
     reopened = [p.study_id for p in state.needs_readjudication]
     reason = f"DLT re-adjudication needed first: {', '.join(reopened)}" if reopened else step.reason
@@ -153,10 +234,6 @@ def _refuse(uow: UnitOfWork, study_id: str, site_id: str, state: ArmState) -> No
         "arm_version": state.version,
     }
 
-    def record(fresh: UnitOfWork) -> None:
-        fresh.event("dose.assign_refused", "arms", state.arm_id, after=refused, site_id=site_id)
-
-    uow.on_failure(record)
     shown = redact_for(uow.actor, state)  # the refusal may name only the actor's own site
     if reopened:
         own = shown.needs_readjudication
@@ -167,7 +244,7 @@ def _refuse(uow: UnitOfWork, study_id: str, site_id: str, state: ArmState) -> No
         code = "needs_readjudication"
         if others:
             code = "needs_readjudication_others" if names else "needs_readjudication_elsewhere"
-        raise refusal(
+        return refused, refusal(
             NeedsReadjudication,
             "study_id",
             own[0].study_id if own else None,
@@ -179,14 +256,14 @@ def _refuse(uow: UnitOfWork, study_id: str, site_id: str, state: ArmState) -> No
     told = shown.next  # the reason may name other sites' patients
     if step.action == "wait":
         until = step.wait_until.isoformat() if step.wait_until else None
-        raise MustWait(
+        return refused, MustWait(
             "wait_until",
             until,
             told.reason,
             reason_code=told.reason_code,
             reason_params=told.reason_params,
         )
-    raise DesignStopped(
+    return refused, DesignStopped(
         "arm_id",
         state.arm_id,
         told.reason,
