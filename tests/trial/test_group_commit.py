@@ -46,7 +46,7 @@ def test_items_arriving_while_a_batch_is_written_share_the_next_write() -> None:
         t.start()
     # every follower is queued behind the leader's write before it finishes
     for _ in range(1000):
-        with group._turn:
+        with group._lock:
             if len(group._queue) == 8:
                 break
         threading.Event().wait(0.005)
@@ -90,7 +90,7 @@ def test_a_failed_write_raises_in_every_caller_of_its_batch_and_the_next_batch_p
     for t in queued:
         t.start()
     for _ in range(1000):
-        with group._turn:
+        with group._lock:
             if len(group._queue) == 2:
                 break
         threading.Event().wait(0.005)

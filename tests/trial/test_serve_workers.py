@@ -52,7 +52,7 @@ def test_two_workers_serve_the_same_database(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [
             *(sys.executable, "-c", ENTRY, "serve", "--port", str(port)),
-            *("--workers", "2", "--database-url", url),
+            *("--workers", "2", "--database-url", url, "--access-log"),
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -100,3 +100,6 @@ def test_two_workers_serve_the_same_database(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    # --access-log: each worker logs its requests (off by default, see `dosewise serve --help`)
+    assert proc.stdout is not None
+    assert '"GET /api/v1/users HTTP/1.1" 200' in proc.stdout.read()

@@ -22,20 +22,24 @@ T = TypeVar("T")
 @dataclass(eq=False)
 class _Waiter(Generic[T]):
     item: T
+    #: Set when the item is written (or failed), or when this caller is to lead the next batch.
+    wake: threading.Event = field(default_factory=threading.Event)
     done: bool = False
-    error: BaseException | None = field(default=None)
+    lead: bool = False
+    error: BaseException | None = None
 
 
 class GroupCommit(Generic[T]):
     """Batches the items of concurrent :meth:`submit` calls into calls of ``write``.
 
     ``write(items)`` must write all of ``items`` in one transaction, or raise (then every
-    caller of that batch gets the error).
+    caller of that batch gets the error). Each waiting caller is woken once: when its batch is
+    written, or when it is its turn to lead (the first of those who queued meanwhile).
     """
 
     def __init__(self, write: Callable[[Sequence[T]], None]) -> None:
         self._write = write
-        self._turn = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
         self._queue: list[_Waiter[T]] = []
         self._leading = False
         #: How many batches were written, and how many items they held (for the benchmark).
@@ -45,32 +49,40 @@ class GroupCommit(Generic[T]):
     def submit(self, item: T) -> None:
         """Write ``item`` (with whatever else is waiting); return once it is committed."""
         me = _Waiter(item)
-        with self._turn:
+        with self._lock:
             self._queue.append(me)
-            while self._leading and not me.done:
-                self._turn.wait()
-            if not me.done:
-                self._leading = True
-                batch, self._queue = self._queue, []
-        if not me.done:
-            self._lead(batch)
+            me.lead = not self._leading
+            self._leading = True
+        if not me.lead:
+            me.wake.wait()
+        if not me.done:  # this caller leads: it writes everything queued by now
+            self._lead()
         if me.error is not None:
             raise me.error
 
-    def _lead(self, batch: list[_Waiter[T]]) -> None:
+    def _lead(self) -> None:
+        with self._lock:
+            batch, self._queue = self._queue, []
         error: BaseException | None = None
         try:
             self._write([w.item for w in batch])
         except BaseException as exc:  # handed to every caller of the batch, the leader too
             error = exc
-        with self._turn:
+        with self._lock:
             for waiter in batch:
                 waiter.error = error
                 waiter.done = True
             self.batches += 1
             self.items += len(batch)
-            self._leading = False
-            self._turn.notify_all()
+            following = self._queue[0] if self._queue else None
+            if following is not None:
+                following.lead = True
+            else:
+                self._leading = False
+        for waiter in batch:
+            waiter.wake.set()
+        if following is not None:
+            following.wake.set()
 
 
 __all__ = ["GroupCommit"]
