@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,7 +101,9 @@ def make_engine(settings: Settings, url: str | None = None) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, settings)
     # Room for the 20 concurrent clients of the benchmark plus background work.
-    return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(parsed, pool_size=10, max_overflow=20)
+    _ping_when_idle(engine)
+    return engine
 
 
 def open_database(settings: Settings, url: str | None = None) -> Database:
@@ -108,6 +111,36 @@ def open_database(settings: Settings, url: str | None = None) -> Database:
     engine = make_engine(settings, url)
     factory = sessionmaker(bind=engine, class_=GuardedSession, expire_on_commit=False)
     return Database(engine=engine, sessions=factory, busy_timeout_s=settings.sqlite_busy_timeout_s)
+
+
+#: A PostgreSQL connection that has waited in the pool longer than this is checked (one round
+#: trip) before it is handed out.
+PING_IDLE_S = 10.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only if it sat idle for :data:`PING_IDLE_S`.
+
+    A connection that has been idle may have been closed by a database restart, a failover or a
+    firewall; a dead one is replaced before any request sees it (as SQLAlchemy's
+    ``pool_pre_ping``). Pinging on every checkout instead costs a round trip per request, a
+    tenth of a busy server's CPU (``bench/api_latency.py``), for connections used a moment ago.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+            dbapi_connection.rollback()  # the ping's SELECT opened a transaction
+        except Exception:
+            raise exc.DisconnectionError("the pooled connection no longer answers") from None
 
 
 def _fork_safe(engine: Engine) -> None:
