@@ -217,8 +217,8 @@ def _audit_refusal(uow: UnitOfWork, refused: dict[str, Any], site_id: str) -> No
 def _refusal(
     uow: UnitOfWork, study_id: str, site_id: str, state: ArmState
 ) -> tuple[dict[str, Any], DosewiseError]:
-    """Why no dose can be given now: the refusal event's content (with the site it is
-    recorded at) and the error the actor is shown."""
+    """Why no dose can be given now: the refusal event's content (what the audit trail keeps,
+    unredacted) and the error the actor is shown (naming only what the actor may see)."""
     step = state.next
     reopened = [p.study_id for p in state.needs_readjudication]
     reason = f"DLT re-adjudication needed first: {', '.join(reopened)}" if reopened else step.reason
