@@ -29,6 +29,9 @@ from dosewise.settings import Settings
 WRITE_OPTION = "dosewise_write"
 #: ``Session.info`` key that lets :meth:`GuardedSession.commit` through.
 COMMITTING = "dosewise_uow_committing"
+#: ``Session.info`` key of the engine whose caches a session's results belong to (see
+#: :func:`owner_engine`).
+OWNER = "dosewise_owner_engine"
 #: SQLite connections kept open per process (as many as the server's worker threads, 40 in
 #: AnyIO's default limiter, may use at once: a connection opened and closed per request under
 #: load costs its PRAGMAs each time), and how many more may open under a burst.
@@ -61,6 +64,12 @@ class Database:
     writers: Any = field(default_factory=threading.RLock, compare=False, repr=False)
     #: How long a writer waits for ``writers`` (SQLite's busy timeout, from the settings).
     busy_timeout_s: float = 30.0
+    #: PostgreSQL: sessions whose statements each run alone (autocommit) in read-only
+    #: transactions the server enforces (``default_transaction_read_only``): one round trip per
+    #: statement, no ``BEGIN`` and ``ROLLBACK`` around them. For the busiest read-only requests
+    #: (:func:`dosewise.http.auth.acting`); under READ COMMITTED each statement has its own
+    #: snapshot anyway. None on SQLite, where a transaction costs no round trip.
+    statement_sessions: sessionmaker[GuardedSession] | None = None
 
     @property
     def url(self) -> URL:
@@ -72,6 +81,9 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.statement_sessions is not None:
+            bind = self.statement_sessions.kw["bind"]
+            bind.dispose()
 
 
 def parse_url(url: str) -> URL:
@@ -110,7 +122,37 @@ def open_database(settings: Settings, url: str | None = None) -> Database:
     """The engine and session factory for the settings' database."""
     engine = make_engine(settings, url)
     factory = sessionmaker(bind=engine, class_=GuardedSession, expire_on_commit=False)
-    return Database(engine=engine, sessions=factory, busy_timeout_s=settings.sqlite_busy_timeout_s)
+    statements = None
+    if engine.dialect.name == "postgresql":
+        readers = create_engine(
+            engine.url,
+            isolation_level="AUTOCOMMIT",
+            connect_args={"options": "-c default_transaction_read_only=on"},
+            pool_size=10,
+            max_overflow=20,
+        )
+        _ping_when_idle(readers)
+        statements = sessionmaker(
+            bind=readers, class_=GuardedSession, expire_on_commit=False, info={OWNER: engine}
+        )
+    return Database(
+        engine=engine,
+        sessions=factory,
+        busy_timeout_s=settings.sqlite_busy_timeout_s,
+        statement_sessions=statements,
+    )
+
+
+def owner_engine(session: Session) -> Engine:
+    """The engine of the database ``session`` works on, whose caches its results belong to: the
+    session's own bind, or for a statement-reading session (``Database.statement_sessions``)
+    the database's main engine, so both kinds of session share one cache."""
+    owner: Engine | None = session.info.get(OWNER)
+    if owner is not None:
+        return owner
+    bind: Any = session.get_bind()
+    engine: Engine = getattr(bind, "engine", bind)
+    return engine
 
 
 #: A PostgreSQL connection that has waited in the pool longer than this is checked (one round

@@ -27,11 +27,11 @@ import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Engine
 
 from dosewise.settings import Settings
+from dosewise.store.session import owner_engine
 from dosewise.store.versions import read, read_once
 from dosewise.trial import access
 from dosewise.trial.audit import Actor
@@ -125,8 +125,7 @@ _CACHES_LOCK = threading.Lock()
 
 def session_cache(uow: UnitOfWork) -> SessionCache:
     """The session cache of the database ``uow`` works on."""
-    bind: Any = uow.session.get_bind()
-    engine: Engine = getattr(bind, "engine", bind)
+    engine = owner_engine(uow.session)
     with _CACHES_LOCK:
         cache = _CACHES.get(engine)
         if cache is None:

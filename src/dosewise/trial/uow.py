@@ -113,11 +113,15 @@ class UnitOfWork:
         clock: Clock = utcnow,
         readonly: bool = False,
         context: Mapping[str, Any] | None = None,
+        statements: bool = False,
     ) -> None:
         self.db = db
         self.actor = actor
         self.clock = clock
         self.readonly = readonly
+        #: Read-only and short: on PostgreSQL each statement runs alone, read-only enforced by
+        #: the server (``Database.statement_sessions``); otherwise an ordinary unit of work.
+        self.statements = statements and readonly
         self.context = dict(context or {})
         self._session: Session | None = None
         self._act: Act | None = None
@@ -141,10 +145,13 @@ class UnitOfWork:
     def __enter__(self) -> Self:
         if self._session is not None:
             raise RuntimeError("a unit of work is entered once")
-        session = self.db.sessions()
         options: dict[str, Any] = {WRITE_OPTION: not self.readonly}
-        if self.readonly and self.db.engine.dialect.name == "postgresql":
-            options["postgresql_readonly"] = True
+        if self.statements and self.db.statement_sessions is not None:
+            session = self.db.statement_sessions()
+        else:
+            session = self.db.sessions()
+            if self.readonly and self.db.engine.dialect.name == "postgresql":
+                options["postgresql_readonly"] = True
         if not self.readonly and self.db.is_sqlite:
             # Queue in this process before SQLite's own lock, as long as SQLite would wait.
             if not self.db.writers.acquire(timeout=self.db.busy_timeout_s):

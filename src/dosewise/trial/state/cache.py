@@ -34,12 +34,12 @@ import weakref
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from dosewise.store.session import WRITE_OPTION
+from dosewise.store.session import WRITE_OPTION, owner_engine
 from dosewise.store.versions import read_once
 
 T = TypeVar("T")
@@ -127,8 +127,7 @@ _CACHES_LOCK = threading.Lock()
 
 def records_cache(session: Session) -> RecordsCache:
     """The cache of the database ``session`` is bound to."""
-    bind: Any = session.get_bind()
-    engine: Engine = getattr(bind, "engine", bind)
+    engine = owner_engine(session)
     with _CACHES_LOCK:
         cache = _CACHES.get(engine)
         if cache is None:
