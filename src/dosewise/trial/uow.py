@@ -235,18 +235,29 @@ class UnitOfWork:
     ) -> None:
         """Record something that happened without changing a row (login, export, refusal)."""
         self._entries.append(
-            Entry(
-                action=action,
-                entity=entity,
-                entity_id=None if entity_id is None else str(entity_id),
-                operation="event",
-                before=before,
-                after=after,
-                reason=reason or (self._act.reason if self._act else None),
-                site_id=site_id
-                if site_id is not None
-                else (self._act.site_id if self._act else None),
-            )
+            self._event_entry(action, entity, entity_id, before, after, reason, site_id)
+        )
+
+    def _event_entry(
+        self,
+        action: str,
+        entity: str,
+        entity_id: object | None,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
+        reason: str | None,
+        site_id: str | None,
+    ) -> Entry:
+        """An event's audit entry; the reason and site default to the current act's."""
+        return Entry(
+            action=action,
+            entity=entity,
+            entity_id=None if entity_id is None else str(entity_id),
+            operation="event",
+            before=before,
+            after=after,
+            reason=reason or (self._act.reason if self._act else None),
+            site_id=site_id if site_id is not None else (self._act.site_id if self._act else None),
         )
 
     def on_failure(self, hook: Callable[[UnitOfWork], None]) -> None:
@@ -263,7 +274,9 @@ class UnitOfWork:
         entity: str,
         entity_id: object | None = None,
         *,
+        before: Mapping[str, Any] | None = None,
         after: Mapping[str, Any] | None = None,
+        reason: str | None = None,
         site_id: str | None = None,
     ) -> None:
         """Record an event (as :meth:`event`) only if this unit of work ends with an exception:
@@ -274,14 +287,7 @@ class UnitOfWork:
         (:class:`~dosewise.trial.group_commit.GroupCommit`), so twenty sites refused at once
         do not queue for twenty flushes."""
         self._failure_events.append(
-            Entry(
-                action=action,
-                entity=entity,
-                entity_id=None if entity_id is None else str(entity_id),
-                operation="event",
-                after=after,
-                site_id=site_id,
-            )
+            self._event_entry(action, entity, entity_id, before, after, reason, site_id)
         )
 
     @property
