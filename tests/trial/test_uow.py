@@ -13,10 +13,10 @@ import threading
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from dosewise.store.session import Database
+from dosewise.store.session import Database, owner_engine
 from dosewise.store.tables import Arm, AuditRecord, Participant, Site
 from dosewise.trial import audit
 from dosewise.trial.audit import Actor, ReasonRequired
@@ -428,3 +428,21 @@ def test_failure_events_outlive_the_rollback_and_concurrent_ones_share_commits(
     assert len({r.txn for r in records}) == 12
     with UnitOfWork(db, INV1, readonly=True) as uow:
         assert audit.verify_chain(uow.session).ok
+
+
+def test_statement_reads_share_the_caches_and_the_server_refuses_their_writes(
+    db: Database,
+) -> None:
+    """``statements=True`` (the busiest read-only requests): on PostgreSQL each statement runs
+    alone in autocommit on a second pool, read-only enforced by the server; its results belong
+    to the same caches as an ordinary unit of work's (one owner engine)."""
+    with UnitOfWork(db, INV1, readonly=True, statements=True) as fast:
+        assert fast.get(Site, "S01").id == "S01"
+        assert owner_engine(fast.session) is db.engine
+        if db.engine.dialect.name == "postgresql":
+            assert fast.session.get_bind() is not db.engine  # the statement pool
+            with pytest.raises(DBAPIError, match="read-only transaction"):
+                fast.session.execute(text("UPDATE sites SET name = 'changed' WHERE id = 'S01'"))
+    with UnitOfWork(db, INV1, readonly=True) as plain:
+        assert owner_engine(plain.session) is db.engine
+        assert plain.get(Site, "S01").name != "changed"
