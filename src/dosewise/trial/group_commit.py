@@ -42,7 +42,7 @@ class GroupCommit(Generic[T]):
         self._lock = threading.Lock()
         self._queue: list[_Waiter[T]] = []
         self._leading = False
-        #: How many batches were written, and how many items they held (for the benchmark).
+        #: How many batches were written, and how many items they held (tests, diagnostics).
         self.batches = 0
         self.items = 0
 
