@@ -21,7 +21,7 @@ and "Trial service API latency, PostgreSQL (issue 19)" (a throwaway server on 12
 ``--pg-workers`` processes) of bench/RESULTS.md.
 
     python bench/api_latency.py [--backend sqlite|postgresql|both] [--requests 2000]
-        [--seconds 60] [--clients 20] [--workers 1] [--pg-workers 2]
+        [--seconds 60] [--clients 20] [--rounds 3] [--workers 1] [--pg-workers 2]
 """
 
 from __future__ import annotations
@@ -457,12 +457,26 @@ def run(url: str, workers: int, args: argparse.Namespace) -> tuple[dict[str, Any
         waiting, assign_ok = prepare(base)
         alone = sequential(port, waiting[0])
         before = load_average()
-        timings, statuses, wall, cpu_mixed = load(
-            server.pid, port, waiting, args.clients, args.requests, args.seconds
-        )
-        reads, read_statuses, read_wall, cpu_reads = load(
-            server.pid, port, waiting, args.clients, args.requests, args.seconds, ("state",)
-        )
+        rounds = []
+        for _ in range(args.rounds):
+            timings, statuses, wall, cpu_mixed = load(
+                server.pid, port, waiting, args.clients, args.requests, args.seconds
+            )
+            reads, read_statuses, read_wall, cpu_reads = load(
+                server.pid, port, waiting, args.clients, args.requests, args.seconds, ("state",)
+            )
+            rounds.append(
+                {
+                    "timings": timings,
+                    "statuses": statuses,
+                    "wall": wall,
+                    "reads": reads["state"],
+                    "read_wall": read_wall,
+                    "read_statuses": read_statuses,
+                    "cpu_mixed": cpu_mixed,
+                    "cpu_reads": cpu_reads,
+                }
+            )
         after = load_average()
     finally:
         server.terminate()
@@ -472,45 +486,61 @@ def run(url: str, workers: int, args: argparse.Namespace) -> tuple[dict[str, Any
             server.kill()
     figures = {
         "server": server_stack(env),
-        "timings": timings,
-        "statuses": statuses,
-        "wall": wall,
+        "rounds": rounds,
+        "statuses": summed(r["statuses"] for r in rounds),
+        "read_statuses": summed(r["read_statuses"] for r in rounds),
         "assign_ok": assign_ok,
         "alone": alone,
-        "reads": reads["state"],
-        "read_wall": read_wall,
-        "read_statuses": read_statuses,
-        "cpu_mixed": cpu_mixed,
-        "cpu_reads": cpu_reads,
     }
     return figures, f"{before} before the run, {after} when it ended"
+
+
+def summed(counts: Iterator[dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for c in counts:
+        for k, v in c.items():
+            total[k] = total.get(k, 0) + v
+    return total
+
+
+def round_figures(values: list[float], wall: float) -> tuple[float, float, float, float]:
+    """One round's p50, p99, max (ms) and requests per second."""
+    return statistics.median(values), pct(values, 0.99), max(values), len(values) / wall
+
+
+def median_row(label: str, per_round: list[tuple[float, float, float, float]], n: int) -> str:
+    """A table row: the median over the rounds of each figure (the largest max)."""
+    p50 = statistics.median(r[0] for r in per_round)
+    p99 = statistics.median(r[1] for r in per_round)
+    top = max(r[2] for r in per_round)
+    rate = statistics.median(r[3] for r in per_round)
+    return f"| {label} | {n} | {p50:.1f} | {p99:.1f} | {top:.1f} | {rate:.0f} |"
 
 
 def report(
     backend: str, workers: int, figures: dict[str, Any], loads: str, args: argparse.Namespace
 ) -> str:
-    timings, statuses, wall = figures["timings"], figures["statuses"], figures["wall"]
+    rounds, statuses = figures["rounds"], figures["statuses"]
     assign_ok = figures["assign_ok"]
-    total = sum(len(v) for v in timings.values())
+    total = sum(len(v) for r in rounds for v in r["timings"].values())
+    wall = sum(r["wall"] for r in rounds)
     rows = [
         "| request | n | p50 ms | p99 ms | max ms | per s | goal (issue 19) |",
         "|---|---|---|---|---|---|---|",
     ]
+    each: dict[str, list[tuple[float, float, float, float]]] = {}
     for kind, label, goal in (
         ("assign", "assign dose (`POST .../dose-assignment`)", "p99 ≤ 150 ms"),
         ("state", "arm state (`GET /arms/{arm}/state`)", "p99 ≤ 50 ms, ≥ 400/s"),
     ):
-        v = timings[kind]
-        p50, p99 = statistics.median(v), pct(v, 0.99)
-        rows.append(
-            f"| {label} | {len(v)} | {p50:.1f} | {p99:.1f} | {max(v):.1f} | "
-            f"{len(v) / wall:.0f} | {goal} |"
-        )
-    v = figures["reads"]
+        each[kind] = [round_figures(r["timings"][kind], r["wall"]) for r in rounds]
+        n = sum(len(r["timings"][kind]) for r in rounds)
+        rows.append(f"{median_row(label, each[kind], n)} {goal} |")
+    each["reads"] = [round_figures(r["reads"], r["read_wall"]) for r in rounds]
+    n = sum(len(r["reads"]) for r in rounds)
     rows.append(
-        f"| arm state, {args.clients} clients reading only | {len(v)} | "
-        f"{statistics.median(v):.1f} | {pct(v, 0.99):.1f} | {max(v):.1f} | "
-        f"{len(v) / figures['read_wall']:.0f} | p99 ≤ 50 ms, ≥ 400/s |"
+        f"{median_row(f'arm state, {args.clients} clients reading only', each['reads'], n)} "
+        "p99 ≤ 50 ms, ≥ 400/s |"
     )
     for kind, label in (("assign", "assign dose, refused"), ("state", "arm state")):
         v = figures["alone"][kind]
@@ -549,7 +579,8 @@ def report(
             "session and its participant's verdict enter the caches, as in the first seconds "
             "of a working day; after any write the first request computes afresh, as the row "
             "'successful' below does), then alternates the two kinds; then "
-            f"the {args.clients} clients only read (the row 'reading only', the same bounds). "
+            f"the {args.clients} clients only read (the row 'reading only', the same bounds); "
+            "a round is those two loads. "
             f"The server's HTTP parser and event loop: {figures['server']}.",
             "",
             *rows,
@@ -560,9 +591,19 @@ def report(
             + ", ".join(f"{k}: {v}" for k, v in sorted(figures["read_statuses"].items()))
             + ".",
             f"Load average: {loads}.",
+            "Each round (the table shows the median round's p50, p99 and rate, the largest max): "
+            + "; ".join(
+                f"round {i + 1}: assign p99 {a[1]:.0f} ms, state p99 {st[1]:.0f} ms and "
+                f"{st[3]:.0f}/s in the mix, reading only {rd[3]:.0f}/s with p99 {rd[1]:.0f} ms"
+                for i, (a, st, rd) in enumerate(
+                    zip(each["assign"], each["state"], each["reads"], strict=True)
+                )
+            )
+            + ".",
             f"Server CPU (user + system, every server process, from /proc): "
-            f"{1000 * figures['cpu_mixed'] / max(total, 1):.2f} ms per request in the "
-            f"alternating mix, {1000 * figures['cpu_reads'] / max(len(figures['reads']), 1):.2f} "
+            f"{1000 * sum(r['cpu_mixed'] for r in rounds) / max(total, 1):.2f} ms per request "
+            "in the alternating mix, "
+            f"{1000 * sum(r['cpu_reads'] for r in rounds) / max(n, 1):.2f} "
             "ms per arm-state read when only reading: the server's own work, which the load "
             "average does not stretch.",
             "",
@@ -582,6 +623,12 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="mixed + reading-only loads per server; the table shows the median round",
+    )
     parser.add_argument("--workers", type=int, default=1, help="serve --workers on SQLite")
     parser.add_argument("--pg-workers", type=int, default=2, help="serve --workers on PostgreSQL")
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")

@@ -44,7 +44,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from dosewise.errors import DosewiseError, InvalidInput
 from dosewise.store.base import Base
-from dosewise.store.session import COMMITTING, WRITE_OPTION, Database
+from dosewise.store.session import COMMITTING, WRITE_OPTION, Database, GuardedSession
 from dosewise.store.tables import Arm
 from dosewise.trial import audit
 from dosewise.trial.audit import Actor, Entry
@@ -52,6 +52,8 @@ from dosewise.trial.group_commit import GroupCommit
 from dosewise.trial.refusals import refusal
 
 Clock = Callable[[], datetime]
+#: ``Session.info`` key of the unit of work a session belongs to.
+_UOW_KEY = "dosewise_uow"
 log = logging.getLogger("dosewise.trial")
 M = TypeVar("M", bound=Base)
 
@@ -164,7 +166,7 @@ class UnitOfWork:
             session.close()
             self._release_writer()
             raise _translate(exc) from None
-        event.listen(session, "after_flush", self._after_flush)
+        session.info[_UOW_KEY] = self  # its flushes become audit entries (_capture_flush)
         self._session = session
         return self
 
@@ -184,6 +186,7 @@ class UnitOfWork:
                 session.rollback()
         finally:
             session.close()
+            session.info.pop(_UOW_KEY, None)
             self._release_writer()
         hooks, self._failure_hooks = self._failure_hooks, []
         events, self._failure_events = self._failure_events, []
@@ -425,6 +428,15 @@ class UnitOfWork:
         self.session.rollback()
         self._entries.clear()
         self._done = True
+
+
+@event.listens_for(GuardedSession, "after_flush")
+def _capture_flush(session: Session, context: Any) -> None:
+    """Every flush of a unit of work's session becomes audit entries of its current act. One
+    listener for the class: registering one on each session cost more than a cached read."""
+    uow: UnitOfWork | None = session.info.get(_UOW_KEY)
+    if uow is not None:
+        uow._after_flush(session, context)
 
 
 # ---------------------------------------------------------------------- grouped failure events
