@@ -124,12 +124,14 @@ def open_database(settings: Settings, url: str | None = None) -> Database:
     factory = sessionmaker(bind=engine, class_=GuardedSession, expire_on_commit=False)
     statements = None
     if engine.dialect.name == "postgresql":
+        # At most 15 connections beside the main pool's 30, per server process: two processes
+        # stay under PostgreSQL's default max_connections (100).
         readers = create_engine(
             engine.url,
             isolation_level="AUTOCOMMIT",
             connect_args={"options": "-c default_transaction_read_only=on"},
             pool_size=10,
-            max_overflow=20,
+            max_overflow=5,
         )
         _ping_when_idle(readers)
         statements = sessionmaker(
