@@ -23,10 +23,12 @@ from demo_trial import run_cli as run
 from dosewise.errors import InvalidParameter
 from dosewise.report.casebook import Casebook, build_casebook, casebook_html
 from dosewise.report.casebook_export import export_casebook
+from dosewise.report.casebook_words import STATEMENTS
 from dosewise.settings import Settings
 from dosewise.store.session import Database, open_database
 from dosewise.store.tables import AdverseEvent, AuditRecord, Enrollment, Participant, User
 from dosewise.trial.audit import Actor
+from dosewise.trial.esign import MEANING_TEXT
 from dosewise.trial.services import queries
 from dosewise.trial.services.adverse_events import update_adverse_event
 from dosewise.trial.state import arm_protocol, participant_outcome
@@ -268,3 +270,9 @@ def test_cli_writes_the_casebook_and_refuses_bad_input(
     assert "no such participant" in err and "must end in .pdf or .html" in err
     with pytest.raises(InvalidParameter, match="format='docx'"):
         export_casebook(copy, Actor.system(), STUDY_ID, fmt="docx", via="cli")
+
+
+def test_the_casebooks_signature_statements_are_the_services_words() -> None:
+    """The casebook prints what each e-signature meaning commits the signer to in the words the
+    service shows when signing (its own copy exists only to mark them for translation)."""
+    assert STATEMENTS == MEANING_TEXT

@@ -40,47 +40,47 @@ def trajectory_chart(
     width = min(7.5, 3.2 + 0.22 * len(points))
     with new_figure(lang, width, 2.6) as (fig, ax):
         ax.step(xs, ys, where="mid", color=GREY, lw=0.8, zorder=1)
-        done = [p for p in points if p.status != "pending"]
-        pending = [p for p in points if p.status == "pending"]
-        ax.scatter(
-            [p.order for p in done],
-            [p.rank for p in done],
-            s=28,
-            color=GREY,
-            zorder=2,
-            label=tr("Outcome known"),
-        )
-        ax.scatter(
-            [p.order for p in pending],
-            [p.rank for p in pending],
-            s=28,
-            facecolors="white",
-            edgecolors=GREY,
-            zorder=2,
-            label=tr("Pending"),
-        )
-        responders = [p for p in points if p.response]
-        ax.scatter(
-            [p.order for p in responders],
-            [p.rank for p in responders],
-            s=90,
-            facecolors="none",
-            edgecolors=BLUE,
-            linewidths=1.4,
-            zorder=3,
-            label=tr("Response"),
-        )
-        dlts = [p for p in points if p.dlt]
-        ax.scatter(
-            [p.order for p in dlts],
-            [p.rank for p in dlts],
-            s=60,
-            marker="x",
-            color=VERMILION,
-            linewidths=1.6,
-            zorder=4,
-            label="DLT",
-        )
+        # Each layer: the participants it marks, and how (drawn in this order, legend too).
+        layers: list[tuple[list[TrajectoryPoint], dict[str, Any]]] = [
+            (
+                [p for p in points if p.status != "pending"],
+                {"s": 28, "color": GREY, "zorder": 2, "label": tr("Outcome known")},
+            ),
+            (
+                [p for p in points if p.status == "pending"],
+                {
+                    "s": 28,
+                    "facecolors": "white",
+                    "edgecolors": GREY,
+                    "zorder": 2,
+                    "label": tr("Pending"),
+                },
+            ),
+            (
+                [p for p in points if p.response],
+                {
+                    "s": 90,
+                    "facecolors": "none",
+                    "edgecolors": BLUE,
+                    "linewidths": 1.4,
+                    "zorder": 3,
+                    "label": tr("Response"),
+                },
+            ),
+            (
+                [p for p in points if p.dlt],
+                {
+                    "s": 60,
+                    "marker": "x",
+                    "color": VERMILION,
+                    "linewidths": 1.6,
+                    "zorder": 4,
+                    "label": "DLT",
+                },
+            ),
+        ]
+        for marked, style in layers:
+            ax.scatter([p.order for p in marked], [p.rank for p in marked], **style)
         ax.set_yticks(range(len(axis)))
         ax.set_yticklabels(list(axis))
         ax.set_ylim(-0.5, len(axis) - 0.5)
