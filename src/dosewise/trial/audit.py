@@ -28,11 +28,12 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import and_, false, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, false, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from dosewise.csvsafe import safe_row
 from dosewise.errors import DosewiseError, InvalidInput
+from dosewise.store.base import Base
 from dosewise.store.tables import GENESIS_HASH, AuditHead, AuditRecord, User
 
 if TYPE_CHECKING:
@@ -192,10 +193,16 @@ class Batch:
     context: Mapping[str, Any] | None = None
 
 
-#: The statements of :func:`append_batches`, built once (SQLAlchemy Core: no ORM unit of work).
-_HEAD = select(AuditHead.last_seq, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update()
-_INSERT = insert(AuditRecord)
-_MOVE_HEAD = update(AuditHead).where(AuditHead.id == 1)
+#: The statements of :func:`append_batches`, built once on the tables (SQLAlchemy Core: no ORM
+#: unit of work, no ORM bulk-insert path).
+_HEAD_TABLE = Base.metadata.tables[AuditHead.__tablename__]
+_HEAD = (
+    select(_HEAD_TABLE.c.last_seq, _HEAD_TABLE.c.last_hash)
+    .where(_HEAD_TABLE.c.id == 1)
+    .with_for_update()
+)
+_INSERT = insert(Base.metadata.tables[AuditRecord.__tablename__])
+_MOVE_HEAD = update(_HEAD_TABLE).where(_HEAD_TABLE.c.id == 1)
 
 
 def append(
@@ -208,11 +215,11 @@ def append(
     context: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Append ``entries`` to the chain inside the session's transaction; the stored rows."""
-    return append_batches(session, [Batch(actor, entries, now, txn, context)])
+    return append_batches(session.connection(), [Batch(actor, entries, now, txn, context)])
 
 
-def append_batches(session: Session, batches: Sequence[Batch]) -> list[dict[str, Any]]:
-    """Append the entries of several transactions' batches, in order, inside the session's
+def append_batches(connection: Connection, batches: Sequence[Batch]) -> list[dict[str, Any]]:
+    """Append the entries of several transactions' batches, in order, inside the connection's
     transaction (one head read, one insert, one head update); the stored rows.
 
     Locks the head row first (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite writers already
@@ -223,7 +230,7 @@ def append_batches(session: Session, batches: Sequence[Batch]) -> list[dict[str,
     """
     if not any(b.entries for b in batches):
         return []
-    head = session.execute(_HEAD).one_or_none()
+    head = connection.execute(_HEAD).one_or_none()
     if head is None:
         raise RuntimeError("audit_head is missing: the database was not migrated")
     seq, prev = int(head.last_seq), str(head.last_hash)
@@ -254,7 +261,6 @@ def append_batches(session: Session, batches: Sequence[Batch]) -> list[dict[str,
             }
             row["hash"] = prev = record_hash(row)
             rows.append(row)
-    connection = session.connection()
     connection.execute(_INSERT, rows)
     connection.execute(_MOVE_HEAD.values(last_seq=seq, last_hash=prev))
     return rows

@@ -11,6 +11,7 @@ next batch, led by one of them. Every caller still returns only once its own ite
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,34 @@ class _Waiter(Generic[T]):
     done: bool = False
     lead: bool = False
     error: BaseException | None = None
+    #: For a caller on an event loop (:meth:`GroupCommit.submit_async`): its loop and future.
+    loop: asyncio.AbstractEventLoop | None = None
+    future: asyncio.Future[None] | None = None
+
+    def wake_up(self, group: GroupCommit[T]) -> None:
+        """Tell the caller its item is written, or that it is to lead: a thread is woken; for a
+        caller on an event loop, its future is settled, or a thread of its loop's executor
+        leads in its stead (the loop itself never waits for the disk)."""
+        if self.loop is None:
+            self.wake.set()
+        elif self.done:
+            assert self.future is not None  # made with the loop
+            self.loop.call_soon_threadsafe(_settle, self.future, self.error)
+        else:
+            self.loop.call_soon_threadsafe(_lead_in_executor, self.loop, group)
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():  # the caller was cancelled; its item was written all the same
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
+
+
+def _lead_in_executor(loop: asyncio.AbstractEventLoop, group: GroupCommit[T]) -> None:
+    loop.run_in_executor(None, group._lead)
 
 
 class GroupCommit(Generic[T]):
@@ -60,6 +89,20 @@ class GroupCommit(Generic[T]):
         if me.error is not None:
             raise me.error
 
+    async def submit_async(self, item: T) -> None:
+        """:meth:`submit` for a caller on an event loop: it awaits its batch's commit without
+        holding a thread; the batch it leads is written by a thread of the loop's executor."""
+        loop = asyncio.get_running_loop()
+        me = _Waiter(item, loop=loop, future=loop.create_future())
+        with self._lock:
+            self._queue.append(me)
+            lead = not self._leading
+            self._leading = True
+        if lead:
+            loop.run_in_executor(None, self._lead)
+        assert me.future is not None
+        await me.future
+
     def _lead(self) -> None:
         with self._lock:
             batch, self._queue = self._queue, []
@@ -80,9 +123,9 @@ class GroupCommit(Generic[T]):
             else:
                 self._leading = False
         for waiter in batch:
-            waiter.wake.set()
+            waiter.wake_up(self)
         if following is not None:
-            following.wake.set()
+            following.wake_up(self)
 
 
 __all__ = ["GroupCommit"]

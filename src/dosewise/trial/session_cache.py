@@ -33,7 +33,7 @@ from sqlalchemy import Engine
 from dosewise.settings import Settings
 from dosewise.store.session import owner_engine
 from dosewise.store.versions import read, read_once
-from dosewise.trial import access
+from dosewise.trial import access, memory_only
 from dosewise.trial.audit import Actor
 from dosewise.trial.uow import UnitOfWork
 
@@ -93,6 +93,7 @@ class SessionCache:
             with self._lock:
                 self.hits += 1
             return entry.session
+        memory_only.need("session not known")
         info = access.resolve(uow, settings, token)
         user = info.user
         known = KnownSession(

@@ -46,7 +46,7 @@ from dosewise.errors import DosewiseError, InvalidInput
 from dosewise.store.base import Base
 from dosewise.store.session import COMMITTING, WRITE_OPTION, Database, GuardedSession
 from dosewise.store.tables import Arm
-from dosewise.trial import audit
+from dosewise.trial import audit, memory_only
 from dosewise.trial.audit import Actor, Entry
 from dosewise.trial.group_commit import GroupCommit
 from dosewise.trial.refusals import refusal
@@ -154,11 +154,14 @@ class UnitOfWork:
             session = self.db.sessions()
             if self.readonly and self.db.engine.dialect.name == "postgresql":
                 options["postgresql_readonly"] = True
+        if not self.readonly:
+            memory_only.need("a write")  # tried on the event loop: writes wait, so not there
         if not self.readonly and self.db.is_sqlite:
-            # Queue in this process before SQLite's own lock, as long as SQLite would wait.
-            if not self.db.writers.acquire(timeout=self.db.busy_timeout_s):
+            try:
+                _queue_as_writer(self.db)
+            except DatabaseBusy:
                 session.close()
-                raise DatabaseBusy("database", None, "busy with other writers; try again")
+                raise
             self._writer = True
         try:
             session.connection(execution_options=options)
@@ -180,9 +183,10 @@ class UnitOfWork:
         if session is None:
             return
         try:
-            # A read-only unit that ends normally is just closed: the loaded rows stay readable
-            # (a rollback would expire them).
-            if not self._done and (exc_type is not None or not self.readonly):
+            # A read-only unit is just closed, even when it ends with an exception (a refusal):
+            # the pool's reset ends its transaction, and the loaded rows stay readable (a
+            # rollback would expire them).
+            if not self._done and not self.readonly:
                 session.rollback()
         finally:
             session.close()
@@ -190,23 +194,39 @@ class UnitOfWork:
             self._release_writer()
         hooks, self._failure_hooks = self._failure_hooks, []
         events, self._failure_events = self._failure_events, []
-        if exc_type is not None and events:
+        if exc_type is None or isinstance(exc, memory_only.NeedsWork) or not (events or hooks):
+            return  # (a request tried in memory is run again in full: that run records them)
+        batch = audit.Batch(self.actor, tuple(events), self.now(), self.txn, self.context)
+
+        def record() -> None:
+            self._record_failure(batch, hooks)
+
+        async def record_on_loop() -> None:
             try:
-                event_group(self.db).submit(
-                    audit.Batch(self.actor, tuple(events), self.now(), self.txn, self.context)
-                )
+                await event_group(self.db).submit_async(batch)
             except Exception:  # never hide the error that ended the act
                 log.exception("the failure events of %s could not be recorded", self.txn)
-        if exc_type is not None:
-            for hook in hooks:
-                try:
-                    with UnitOfWork(
-                        self.db, self.actor, clock=self.clock, context=self.context
-                    ) as u:
-                        hook(u)
-                        u.commit()
-                except Exception:  # never hide the error that ended the act
-                    log.exception("a failure hook of %s could not be recorded", self.txn)
+
+        # Tried on the event loop (dosewise.trial.memory_only): its caller makes the writes.
+        if not memory_only.defer(record, None if hooks else record_on_loop):
+            record()
+
+    def _record_failure(
+        self, batch: audit.Batch, hooks: list[Callable[[UnitOfWork], None]]
+    ) -> None:
+        """Write what must outlive the failed act: its events (group-committed), its hooks."""
+        if batch.entries:
+            try:
+                event_group(self.db).submit(batch)
+            except Exception:  # never hide the error that ended the act
+                log.exception("the failure events of %s could not be recorded", self.txn)
+        for hook in hooks:
+            try:
+                with UnitOfWork(self.db, self.actor, clock=self.clock, context=self.context) as u:
+                    hook(u)
+                    u.commit()
+            except Exception:  # never hide the error that ended the act
+                log.exception("a failure hook of %s could not be recorded", self.txn)
 
     @property
     def session(self) -> Session:
@@ -457,12 +477,31 @@ def event_group(db: Database) -> GroupCommit[audit.Batch]:
         return group
 
 
+def _queue_as_writer(db: Database) -> None:
+    """On SQLite, wait for this process's writer lock (``Database.writers``) before SQLite's own,
+    as long as SQLite would wait; :class:`DatabaseBusy` after that."""
+    if not db.writers.acquire(timeout=db.busy_timeout_s):
+        raise DatabaseBusy("database", None, "busy with other writers; try again")
+
+
 def _write_events(db: Database, batches: Sequence[audit.Batch]) -> None:
     """Append every unit of work's events (each with its actor, time and transaction id) in one
-    writing transaction, committed once."""
-    with UnitOfWork(db, Actor.system("audit")) as uow:
-        audit.append_batches(uow.session, batches)
-        uow.commit()
+    writing transaction, committed once.
+
+    On a bare connection rather than a unit of work: the events change no row, so there is
+    nothing for a session to track or capture, and the batch's fixed cost (half of a refusal's
+    server time under load) is what sets how many refusals a second one process can audit."""
+    sqlite = db.is_sqlite
+    if sqlite:
+        _queue_as_writer(db)
+    try:
+        with db.engine.begin() as connection:  # BEGIN IMMEDIATE on SQLite (store.session)
+            audit.append_batches(connection, batches)
+    except OperationalError as exc:
+        raise _translate(exc) from None
+    finally:
+        if sqlite:
+            db.writers.release()
 
 
 # ---------------------------------------------------------------------- change capture

@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Response, status
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
 
 from dosewise.api.auth import (
     Caller,
@@ -25,6 +24,7 @@ from dosewise.api.routers._trial_outputs import ArmOut, ArmStateOut, Bop2LookOut
 from dosewise.api.routers._trial_schemas import ArmIdPath, ClosePhase1In, LookIn
 from dosewise.api.routers._trial_views import closure_out, look_out
 from dosewise.http.language import answer_language
+from dosewise.http.loop_first import loop_first
 from dosewise.store.tables import Arm
 from dosewise.trial import signed
 from dosewise.trial.confidential import confined_site, redact_for
@@ -104,9 +104,9 @@ async def state(
     caller: Caller = Depends(require_in_handler("arm.read")),
     rt: Runtime = Depends(runtime),
 ) -> Response:
-    # Async with one explicit hop: the session check and the (usually cached) answer share
-    # one thread-pool call and one transaction; the database is never touched on the loop.
-    body = await run_in_threadpool(_state_json, rt, caller, arm_id)
+    # The session check and the (usually cached) answer share one transaction: on the event
+    # loop when both are in memory (one query), else in one thread-pool call.
+    body = await loop_first(rt.db, _state_json, rt, caller, arm_id)
     return Response(body, media_type="application/json")
 
 

@@ -20,6 +20,7 @@ from dosewise.api.routers._trial_outputs import DoseAssignmentOut
 from dosewise.api.routers._trial_schemas import AssignIn, SignatureSpec, StudyIdPath
 from dosewise.api.routers._trial_views import assignment_out
 from dosewise.http.language import answer_language
+from dosewise.http.loop_first import loop_first
 from dosewise.trial.esign import Signing
 from dosewise.trial.services import dosing
 
@@ -39,14 +40,20 @@ router = APIRouter(prefix="/participants", tags=["dosing"])
     ),
     responses=responses(401, 403, 404, 409, 422),
 )
-def assign(
+async def assign(
     body: AssignIn,
     study_id: str = StudyIdPath,
     caller: Caller = Depends(require_in_handler("dose.assign")),
     rt: Runtime = Depends(runtime),
 ) -> DoseAssignmentOut:
-    # The session check and the early refusal share one read-only transaction (and the one
-    # thread-pool call of this handler); the assignment itself then runs in its own.
+    # A refusal already decided (the design says wait) is answered on the event loop, its
+    # audit record written in a thread first; anything more runs in one thread-pool call.
+    return await loop_first(rt.db, _assign, body, study_id, caller, rt)
+
+
+def _assign(body: AssignIn, study_id: str, caller: Caller, rt: Runtime) -> DoseAssignmentOut:
+    """The session check and the early refusal share one read-only transaction; the
+    assignment itself then runs in its own."""
     with acting(rt, caller) as (user, uow):
         lang = answer_language(caller.header_language, user.locale)
         dosing.check_assignable(uow, study_id, expected_arm_version=body.expected_arm_version)

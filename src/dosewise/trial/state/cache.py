@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from dosewise.store.session import WRITE_OPTION, owner_engine
 from dosewise.store.versions import read_once
+from dosewise.trial import memory_only
 
 T = TypeVar("T")
 
@@ -79,6 +80,7 @@ class RecordsCache:
         """The value of ``compute()`` for ``key`` at the records ``session`` sees."""
         version = records_version(session)
         if version is None:
+            memory_only.need("records cache bypassed")
             self.stats.count(key, "bypassed")
             return compute()
         full = (key, version)
@@ -89,6 +91,7 @@ class RecordsCache:
                 self.stats.count(key, "hits")
         if entry is not None:
             return pickle.loads(entry)  # type: ignore[no-any-return]
+        memory_only.need("records cache miss")
         value = compute()
         data = pickle.dumps(value)
         with self._lock:
