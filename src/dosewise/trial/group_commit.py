@@ -1,4 +1,4 @@
-"""Group commit: many threads' small writes made durable together, in one transaction.
+"""Group commit: many callers' small writes made durable together, in one transaction.
 
 A durable commit waits for the disk (an ``fsync``: a few milliseconds here), and a database
 takes one writer at a time. When twenty sites are told "wait" at the same moment, each refusal's
@@ -7,6 +7,11 @@ the *leader*, writes every item queued so far in one transaction, and wakes the 
 items were made durable by that one flush. Items that arrive while the leader writes form the
 next batch, led by one of them. Every caller still returns only once its own item is committed
 (or raises the error that prevented it): nothing is acknowledged before it is on disk.
+
+Callers are threads (:meth:`GroupCommit.submit`) or coroutines on an event loop
+(:meth:`GroupCommit.submit_async`, for requests answered on the loop: see
+:mod:`dosewise.trial.memory_only`); both share batches. A coroutine never writes on its loop:
+when it is its turn to lead, a thread of the loop's executor writes the batch for it.
 """
 
 from __future__ import annotations

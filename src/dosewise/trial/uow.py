@@ -147,6 +147,8 @@ class UnitOfWork:
     def __enter__(self) -> Self:
         if self._session is not None:
             raise RuntimeError("a unit of work is entered once")
+        if not self.readonly:
+            memory_only.need("a write")  # tried on the event loop: writes wait, so not there
         options: dict[str, Any] = {WRITE_OPTION: not self.readonly}
         if self.statements and self.db.statement_sessions is not None:
             session = self.db.statement_sessions()
@@ -154,8 +156,6 @@ class UnitOfWork:
             session = self.db.sessions()
             if self.readonly and self.db.engine.dialect.name == "postgresql":
                 options["postgresql_readonly"] = True
-        if not self.readonly:
-            memory_only.need("a write")  # tried on the event loop: writes wait, so not there
         if not self.readonly and self.db.is_sqlite:
             try:
                 _queue_as_writer(self.db)
