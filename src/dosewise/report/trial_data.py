@@ -28,7 +28,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from dosewise.protocol import Protocol
 from dosewise.report.cutoff import cut_view, end_of_day
@@ -419,7 +419,7 @@ def _screenings(session: Session, sid_of: Mapping[int, Any]) -> Rows:
             "eligible": bool(s.eligible),
             "failed_criteria": tuple(str(c) for c in (s.failed_criteria or [])),
         }
-        for s in session.scalars(select(Screening).order_by(Screening.id))
+        for s in session.scalars(_select_read(Screening).order_by(Screening.id))
     )
 
 
@@ -438,10 +438,27 @@ def _lymphodepletions(session: Session, sid_of: Mapping[int, Any]) -> Rows:
     )
 
 
+#: JSON documents no table shows (the rule inputs and results behind a row: a dose decision's
+#: arm-state snapshot alone is ~13 kB a row). Not loaded, so not decoded; reading one is an
+#: error (raiseload), not a silent second query.
+_UNREAD: dict[Any, tuple[Any, ...]] = {
+    Screening: (Screening.criteria,),
+    Consent: (Consent.record, Consent.missing),
+    DoseAssignment: (DoseAssignment.state, DoseAssignment.decision),
+    Product: (Product.certificate, Product.feasibility),
+}
+
+
+def _select_read(model: Any) -> Any:
+    """``select(model)`` without the documents in :data:`_UNREAD`."""
+    return select(model).options(*(defer(c, raiseload=True) for c in _UNREAD.get(model, ())))
+
+
 def _by_participant(session: Session, model: Any, order: Any) -> dict[int, Any]:
-    """The last row of ``model`` per participant in ``order``."""
+    """The last row of ``model`` per participant in ``order`` (without the documents the
+    frames do not show: see :data:`_UNREAD`)."""
     out: dict[int, Any] = {}
-    for row in session.scalars(select(model).order_by(order)):
+    for row in session.scalars(_select_read(model).order_by(order)):
         out[row.participant_id] = row
     return out
 
