@@ -358,13 +358,15 @@ def _load(session: Session, store: Session, as_of: date) -> TrialData:
             )
         )
     )
+    # The trail is the longest table: read as plain rows (no ORM objects), the same values.
+    audit_table = AuditRecord.__table__
     audit_rows = tuple(
-        {c: getattr(r, c) for c in AUDIT_COLUMNS}
-        for r in store.scalars(
-            select(AuditRecord)
+        dict(r)
+        for r in store.execute(
+            select(*(audit_table.c[c] for c in AUDIT_COLUMNS))
             .where(AuditRecord.recorded_at < iso_utc(end_of_day(as_of)))
             .order_by(AuditRecord.seq)
-        )
+        ).mappings()
     )
     return TrialData(
         nct_id=protocol.registry.nct_id,
