@@ -17,7 +17,7 @@ onset is the study day (day 0 = infusion) and duration counts onset and resoluti
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from dosewise.report.names import ReportNames
 from dosewise.report.oc_cache import OcCache
 from dosewise.report.render import OutputKind, render_html, sci, write_document
 from dosewise.report.trial_data import TrialData
-from dosewise.report.trial_rows import Row, present
+from dosewise.report.trial_rows import group_by, in_arm, missing_last, present
 from dosewise.settings import get_settings
 from dosewise.trial.state import category_tally
 from dosewise.trial.state.reasons import decision_text, plain_summary
@@ -87,22 +87,22 @@ def build_dsmb(data: TrialData) -> DsmbReport:
     }
     summary = []
     for arm in [*arm_ids, None]:
-        tp, aes = _in_arm(treated, arm), _in_arm(ae, arm)
+        tp, aes = in_arm(treated, arm), in_arm(ae, arm)
         summary.append(
             {
                 "arm_id": arm or "all",
-                "enrolled": len(_in_arm(enrolled, arm)),
+                "enrolled": len(in_arm(enrolled, arm)),
                 "treated": len(tp),
                 "dlt": sum(bool(r["dlt"]) for r in tp),
                 "sae_participants": len(
                     {r["study_id"] for r in aes if r["serious"] and present(r["study_id"])}
                 ),
-                "deaths": sum(r["death_on"] is not None for r in _in_arm(p, arm)),
+                "deaths": sum(r["death_on"] is not None for r in in_arm(p, arm)),
             }
         )
     flow = []
     for arm in arm_ids:
-        rows = _in_arm(p, arm)
+        rows = in_arm(p, arm)
         flow.append(
             {
                 "arm_id": arm,
@@ -125,7 +125,7 @@ def build_dsmb(data: TrialData) -> DsmbReport:
         for arm in arm_ids
     ]
     exposure = []
-    for (arm, planned, actual), group in _groups(
+    for (arm, planned, actual), group in group_by(
         treated, ("arm_id", "planned_level", "actual_level")
     ).items():
         exposure.append(
@@ -235,22 +235,6 @@ def build_dsmb(data: TrialData) -> DsmbReport:
     )
 
 
-def _in_arm(rows: Sequence[Row], arm: str | None) -> list[Row]:
-    """The rows of ``arm`` (every row for None: the all-arms column)."""
-    return list(rows) if arm is None else [r for r in rows if r["arm_id"] == arm]
-
-
-def _groups(rows: Sequence[Row], keys: tuple[str, ...]) -> dict[tuple[Any, ...], list[Row]]:
-    """Rows by the values of ``keys``, in order of first appearance; a row missing any key
-    value is in no group."""
-    out: dict[tuple[Any, ...], list[Row]] = {}
-    for r in rows:
-        key = tuple(r[k] for k in keys)
-        if all(present(v) for v in key):
-            out.setdefault(key, []).append(r)
-    return out
-
-
 def _deviations(data: TrialData) -> list[dict[str, Any]]:
     """The recorded deviations, one row each, with the participant's arm."""
     arm_of = {r["study_id"]: r["arm_id"] for r in data.rows("participants")}
@@ -311,7 +295,7 @@ def _ae_terms(data: TrialData) -> list[dict[str, Any]]:
     """Participants by SOC and term at their worst grade (each participant counted once),
     sorted by SOC and term."""
     worst: dict[tuple[Any, ...], dict[Any, int]] = {}
-    for (soc, term, study_id), events in _groups(
+    for (soc, term, study_id), events in group_by(
         data.rows("adverse_events"), ("soc", "term", "study_id")
     ).items():
         worst.setdefault((soc, term), {})[study_id] = max(int(e["grade"]) for e in events)
@@ -347,13 +331,13 @@ def _syndromes(data: TrialData, arm_ids: list[str]) -> list[dict[str, Any]]:
         for arm in [*arm_ids, None]:
             chosen = arm_ids if arm is None else [arm]
             counts = [sum(tallies[a].get(kind, (0,) * 5)[g - 1] for a in chosen) for g in GRADES]
-            events = [e for e in _in_arm(in_window, arm) if e["category"] == kind]
+            events = [e for e in in_arm(in_window, arm) if e["category"] == kind]
             durations = [int(e["duration_days"]) for e in events if e["duration_days"] is not None]
             rows.append(
                 {
                     "syndrome": name,
                     "arm_id": arm or "all",
-                    "treated": len(_in_arm(treated, arm)),
+                    "treated": len(in_arm(treated, arm)),
                     "any": sum(counts),
                     "grades": dict(zip(GRADES, counts, strict=True)),
                     "onset": _median_range(
@@ -367,10 +351,10 @@ def _syndromes(data: TrialData, arm_ids: list[str]) -> list[dict[str, Any]]:
 
 def _swimmer(data: TrialData) -> list[dict[str, Any]]:
     """Each treated participant's course, by arm, infusion day and study id."""
-    ae = _groups(data.rows("adverse_events"), ("study_id",))
-    responses = _groups(data.rows("responses"), ("study_id",))
+    ae = group_by(data.rows("adverse_events"), ("study_id",))
+    responses = group_by(data.rows("responses"), ("study_id",))
     out = []
-    for r in sorted(data.treated_rows, key=_missing_last("arm_id", "infused_on", "study_id")):
+    for r in sorted(data.treated_rows, key=missing_last("arm_id", "infused_on", "study_id")):
         mine = ae.get((r["study_id"],), [])
         first_cr = [
             int(x["study_day"])
@@ -389,11 +373,6 @@ def _swimmer(data: TrialData) -> list[dict[str, Any]]:
             }
         )
     return out
-
-
-def _missing_last(*keys: str) -> Callable[[Row], tuple[tuple[bool, Any], ...]]:
-    """A sort key on ``keys``, rows missing a value after those that have it (as pandas sorts)."""
-    return lambda r: tuple((not present(r[k]), r[k] if present(r[k]) else 0) for k in keys)
 
 
 # --------------------------------------------------------------------------- rendering

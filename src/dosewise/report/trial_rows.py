@@ -7,12 +7,14 @@ frame (``data.participants``), built from those rows on the first read and kept.
 one loader and one set of rows, whichever way a report reads them.
 
 A table can also be given a frame (``dataclasses.replace(data, participants=frame)``, as tests
-do): it is then read as that frame, and its rows are the frame's records.
+do): it is then read as that frame, and its rows are the frame's records. The row helpers here
+(:func:`in_arm`, :func:`group_by`, :func:`missing_last`) do what the frame operations they replace
+did (``groupby`` drops rows missing a key; ``sort_values`` puts missing values last).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 if TYPE_CHECKING:
@@ -27,6 +29,27 @@ Rows = tuple[Row, ...]
 def present(value: Any) -> bool:
     """Whether a cell holds a value (not ``None``, and not NaN/NaT in a caller's frame)."""
     return value is not None and value == value
+
+
+def in_arm(rows: Sequence[Row], arm: str | None) -> list[Row]:
+    """The rows of ``arm`` (every row for None: the all-arms column)."""
+    return list(rows) if arm is None else [r for r in rows if r["arm_id"] == arm]
+
+
+def group_by(rows: Sequence[Row], keys: tuple[str, ...]) -> dict[tuple[Any, ...], list[Row]]:
+    """Rows by the values of ``keys``, in order of first appearance; a row missing any key
+    value is in no group."""
+    out: dict[tuple[Any, ...], list[Row]] = {}
+    for r in rows:
+        key = tuple(r[k] for k in keys)
+        if all(present(v) for v in key):
+            out.setdefault(key, []).append(r)
+    return out
+
+
+def missing_last(*keys: str) -> Callable[[Row], tuple[tuple[bool, Any], ...]]:
+    """A sort key on ``keys``, rows missing a value after those that have it (as pandas sorts)."""
+    return lambda r: tuple((not present(r[k]), r[k] if present(r[k]) else 0) for k in keys)
 
 
 def frame(rows: Sequence[Row], columns: Sequence[str]) -> pd.DataFrame:
