@@ -48,7 +48,18 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import (
+    JSON,
+    Column,
+    Insert,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    create_engine,
+    func,
+    select,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
@@ -185,7 +196,7 @@ def cut_view(session: Session, as_of: date) -> Iterator[Session]:
 
     Nothing is written to the trial's database; the copy is dropped on leaving the block.
     """
-    rows = _cut_rows(session, as_of)
+    rows = _cut_rows(session, as_of, json_text=True)
     engine = create_engine("sqlite://", poolclass=StaticPool)
     try:
         tables = [Base.metadata.tables[m.__tablename__] for m in _VIEW_MODELS]
@@ -193,7 +204,7 @@ def cut_view(session: Session, as_of: date) -> Iterator[Session]:
         with engine.begin() as conn:
             for table in tables:
                 if rows[table.name]:
-                    conn.execute(table.insert(), rows[table.name])
+                    conn.execute(_insert_raw(table), rows[table.name])
         with Session(engine) as view:
             yield view
     finally:
@@ -220,8 +231,38 @@ def _workflow_then(session: Session, end: datetime) -> dict[tuple[str, str], dic
     return out
 
 
-def _cut_rows(session: Session, as_of: date) -> dict[str, list[dict[str, Any]]]:
-    """Every table's rows as of the end of ``as_of`` (see the module doc for the rules)."""
+def _json_columns(table: Table) -> list[Column[Any]]:
+    return [c for c in table.columns if isinstance(c.type, JSON)]
+
+
+def _select_raw(table: Table) -> Any:
+    """All of ``table``'s rows with its JSON columns as their stored text (not decoded: the cut
+    never reads a document, and the view keeps the same text)."""
+    raw = {c.name for c in _json_columns(table)}
+    return select(
+        *(cast(c, Text).label(c.name) if c.name in raw else c for c in table.columns)
+    ).order_by(*table.primary_key.columns)
+
+
+def _insert_raw(table: Table) -> Insert:
+    """An insert into the view that takes the JSON columns as the text :func:`_select_raw`
+    read (bound as text, so it is not encoded a second time)."""
+    return table.insert().values(
+        {c.name: bindparam(c.name + _RAW, type_=Text()) for c in _json_columns(table)}
+    )
+
+
+#: The suffix of a JSON column's text in a row read by :func:`_select_raw` for the insert.
+_RAW = "__text"
+
+
+def _cut_rows(
+    session: Session, as_of: date, *, json_text: bool = False
+) -> dict[str, list[dict[str, Any]]]:
+    """Every table's rows as of the end of ``as_of`` (see the module doc for the rules).
+
+    With ``json_text`` the JSON columns are not decoded: each holds its stored text under
+    ``<column>__text``, for :func:`_insert_raw` (see :func:`_select_raw`)."""
     end = end_of_day(as_of)
     then = _workflow_then(session, end)
     out: dict[str, list[dict[str, Any]]] = {}
@@ -230,9 +271,13 @@ def _cut_rows(session: Session, as_of: date) -> dict[str, list[dict[str, Any]]]:
         table = Base.metadata.tables[model.__tablename__]
         (key,) = table.primary_key.columns
         day, moment = _CUT_DAY.get(table.name), _CUT_MOMENT.get(table.name)
+        raw = [c.name for c in _json_columns(table)] if json_text else []
+        query = _select_raw(table) if json_text else select(table).order_by(key)
         kept = []
-        for found in session.execute(select(table).order_by(key)).mappings():
+        for found in session.execute(query).mappings():
             row = dict(found)
+            for name in raw:
+                row[name + _RAW] = row.pop(name)
             pid: int | None = row.get("participant_id")
             if pid is not None and pid not in present:
                 continue

@@ -29,7 +29,8 @@ from dosewise.report.i18n import Translator
 from dosewise.report.names import ReportNames
 from dosewise.report.oc_cache import OcCache
 from dosewise.report.render import OutputKind, render_html, sci, write_document
-from dosewise.report.trial_data import TrialData, records
+from dosewise.report.trial_data import TrialData
+from dosewise.report.trial_rows import group_by, in_arm, missing_last, present
 from dosewise.settings import get_settings
 from dosewise.trial.state import category_tally
 from dosewise.trial.state.reasons import decision_text, plain_summary
@@ -74,67 +75,67 @@ def _median_range(values: Sequence[int]) -> str:
 
 
 def build_dsmb(data: TrialData) -> DsmbReport:
-    """Compute the DSMB report's tables from the trial's records."""
-    p, ae = data.participants, data.adverse_events
-    arms = [{"arm_id": r.arm_id, "label": r.label} for r in records(data.arms)]
+    """Compute the DSMB report's tables from the trial's records (their rows: no pandas)."""
+    p, ae = data.rows("participants"), data.rows("adverse_events")
+    arms = [{"arm_id": r["arm_id"], "label": r["label"]} for r in data.rows("arms")]
     arm_ids = [a["arm_id"] for a in arms]
-    sites = list(data.sites["site_id"])
-    enrolled, treated = data.enrolled, data.treated
+    sites = [r["site_id"] for r in data.rows("sites")]
+    enrolled, treated = data.enrolled_rows, data.treated_rows
     levels = {
         lv.design_index.value: (lv.name, sci(lv.cells_per_kg))
         for lv in data.protocol.dose_levels.levels
     }
     summary = []
     for arm in [*arm_ids, None]:
-        sel = lambda f, a=arm: f if a is None else f[f["arm_id"] == a]  # noqa: E731
-        tp, aes = sel(treated), sel(ae)
+        tp, aes = in_arm(treated, arm), in_arm(ae, arm)
         summary.append(
             {
                 "arm_id": arm or "all",
-                "enrolled": len(sel(enrolled)),
+                "enrolled": len(in_arm(enrolled, arm)),
                 "treated": len(tp),
-                "dlt": int(sum(bool(x) for x in tp["dlt"])),
-                "sae_participants": int(aes.loc[aes["serious"].astype(bool), "study_id"].nunique()),
-                "deaths": int(sum(d is not None for d in sel(p)["death_on"])),
+                "dlt": sum(bool(r["dlt"]) for r in tp),
+                "sae_participants": len(
+                    {r["study_id"] for r in aes if r["serious"] and present(r["study_id"])}
+                ),
+                "deaths": sum(r["death_on"] is not None for r in in_arm(p, arm)),
             }
         )
     flow = []
     for arm in arm_ids:
-        rows = p[p["arm_id"] == arm]
+        rows = in_arm(p, arm)
         flow.append(
             {
                 "arm_id": arm,
                 "registered": len(rows),
-                "screen_failed": int(sum(e is False for e in rows["eligible"])),
-                "enrolled": int(rows["enrolled_on"].notna().sum()),
-                "treated": int(rows["infused_on"].notna().sum()),
-                "dlt_evaluable": int(sum(e is True for e in rows["dlt_evaluable"])),
-                "off_study": int(rows["off_study_on"].notna().sum()),
-                "deaths": int(rows["death_on"].notna().sum()),
+                "screen_failed": sum(r["eligible"] is False for r in rows),
+                "enrolled": sum(present(r["enrolled_on"]) for r in rows),
+                "treated": sum(present(r["infused_on"]) for r in rows),
+                "dlt_evaluable": sum(r["dlt_evaluable"] is True for r in rows),
+                "off_study": sum(present(r["off_study_on"]) for r in rows),
+                "deaths": sum(present(r["death_on"]) for r in rows),
             }
         )
     by_site = [
         {
             "arm_id": arm,
             "counts": {
-                s: int(((enrolled["arm_id"] == arm) & (enrolled["site_id"] == s)).sum())
-                for s in sites
+                s: sum(r["arm_id"] == arm and r["site_id"] == s for r in enrolled) for s in sites
             },
         }
         for arm in arm_ids
     ]
     exposure = []
-    for (arm, planned, actual), group in treated.groupby(
-        ["arm_id", "planned_level", "actual_level"], sort=False
-    ):
+    for (arm, planned, actual), group in group_by(
+        treated, ("arm_id", "planned_level", "actual_level")
+    ).items():
         exposure.append(
             {
                 "arm_id": arm,
                 "planned": planned,
                 "actual": actual,
                 "n": len(group),
-                "median_cells": statistics.median(float(c) for c in group["cells_per_kg"]),
-                "fallback": int(sum(bool(f) for f in group["fallback"])),
+                "median_cells": statistics.median(float(r["cells_per_kg"]) for r in group),
+                "fallback": sum(bool(r["fallback"]) for r in group),
             }
         )
     exposure.sort(key=lambda r: (arm_ids.index(r["arm_id"]), str(r["planned"]), str(r["actual"])))
@@ -174,27 +175,29 @@ def build_dsmb(data: TrialData) -> DsmbReport:
         syndromes=_syndromes(data, arm_ids),
         saes=[
             {
-                "study_id": e.study_id,
-                "arm_id": e.arm_id,
-                "term": e.term,
-                "grade": int(e.grade),
-                "onset_day": e.study_day,
-                "outcome": e.outcome or ("resolved" if e.resolved_on else "not resolved"),
+                "study_id": e["study_id"],
+                "arm_id": e["arm_id"],
+                "term": e["term"],
+                "grade": int(e["grade"]),
+                "onset_day": e["study_day"],
+                "outcome": e["outcome"] or ("resolved" if e["resolved_on"] else "not resolved"),
                 # What the site recorded (free text, shown as typed), else resolved or not in
                 # the report's language.
-                "outcome_recorded": e.outcome or None,
-                "resolved": e.resolved_on is not None,
+                "outcome_recorded": e["outcome"] or None,
+                "resolved": e["resolved_on"] is not None,
             }
-            for e in records(ae[ae["serious"].astype(bool)])
+            for e in ae
+            if e["serious"]
         ],
         deaths=[
             {
-                "study_id": r.study_id,
-                "arm_id": r.arm_id,
-                "date": r.death_on.isoformat(),
-                "cause": (r.off_study_reason or "").split(":", 1)[-1].strip(),
+                "study_id": r["study_id"],
+                "arm_id": r["arm_id"],
+                "date": r["death_on"].isoformat(),
+                "cause": (r["off_study_reason"] or "").split(":", 1)[-1].strip(),
             }
-            for r in records(p[p["death_on"].notna()])
+            for r in p
+            if present(r["death_on"])
         ],
         decisions=[
             {
@@ -234,37 +237,39 @@ def build_dsmb(data: TrialData) -> DsmbReport:
 
 def _deviations(data: TrialData) -> list[dict[str, Any]]:
     """The recorded deviations, one row each, with the participant's arm."""
-    arm_of = dict(zip(data.participants["study_id"], data.participants["arm_id"], strict=True))
+    arm_of = {r["study_id"]: r["arm_id"] for r in data.rows("participants")}
     return [
         {
-            "study_id": d.study_id,
-            "arm_id": arm_of.get(d.study_id) or "",
-            "category": d.category,
-            "description": d.description,
-            "occurred_on": d.occurred_on.isoformat(),
-            "reason": d.reason,
-            "signed": bool(d.signed),
+            "study_id": d["study_id"],
+            "arm_id": arm_of.get(d["study_id"]) or "",
+            "category": d["category"],
+            "description": d["description"],
+            "occurred_on": d["occurred_on"].isoformat(),
+            "reason": d["reason"],
+            "signed": bool(d["signed"]),
         }
-        for d in records(data.deviations)
+        for d in data.rows("deviations")
     ]
 
 
 def _dlt_rows(data: TrialData) -> list[dict[str, Any]]:
-    ae = data.adverse_events.set_index("ae_id")
-    people = data.participants.set_index("participant_id")
+    ae = {r["ae_id"]: r for r in data.rows("adverse_events")}
+    people = {r["participant_id"]: r for r in data.rows("participants")}
     rows = []
-    for a in records(data.dlts[data.dlts["is_dlt"].astype(bool)]):
-        person = people.loc[a.participant_id]
-        ids = list(a.dlt_event_ids) or ([a.adverse_event_id] if a.adverse_event_id else [])
-        events = [ae.loc[i] for i in ids if i in ae.index]
+    for a in data.rows("dlts"):
+        if not a["is_dlt"]:
+            continue
+        person = people[a["participant_id"]]
+        ids = list(a["dlt_event_ids"]) or ([a["adverse_event_id"]] if a["adverse_event_id"] else [])
+        events = [ae[i] for i in ids if i in ae]
         event_list = [
             {"term": e["term"], "grade": int(e["grade"]), "day": e["study_day"]} for e in events
         ]
-        rationale = a.rationale or ""
+        rationale = a["rationale"] or ""
         rows.append(
             {
-                "study_id": a.study_id,
-                "arm_id": a.arm_id,
+                "study_id": a["study_id"],
+                "arm_id": a["arm_id"],
                 "level": person["actual_level"],
                 "events": "; ".join(f"{e['term']} (grade {e['grade']})" for e in events) or "—",
                 "event_list": event_list,
@@ -274,7 +279,7 @@ def _dlt_rows(data: TrialData) -> list[dict[str, Any]]:
                 # The DLT rule's own words (not an investigator's): shown from the events in
                 # the report's language instead.
                 "by_rule": rationale == _rule_words(event_list),
-                "adjudicated_on": a.adjudicated_on.isoformat(),
+                "adjudicated_on": a["adjudicated_on"].isoformat(),
             }
         )
     return rows
@@ -287,12 +292,16 @@ def _rule_words(events: list[dict[str, Any]]) -> str:
 
 
 def _ae_terms(data: TrialData) -> list[dict[str, Any]]:
-    """Participants by SOC and term at their worst grade (each participant counted once)."""
-    ae = data.adverse_events
+    """Participants by SOC and term at their worst grade (each participant counted once),
+    sorted by SOC and term."""
+    worst: dict[tuple[Any, ...], dict[Any, int]] = {}
+    for (soc, term, study_id), events in group_by(
+        data.rows("adverse_events"), ("soc", "term", "study_id")
+    ).items():
+        worst.setdefault((soc, term), {})[study_id] = max(int(e["grade"]) for e in events)
     rows = []
-    worst = ae.groupby(["soc", "term", "study_id"])["grade"].max().reset_index()
-    for (soc, term), group in worst.groupby(["soc", "term"]):
-        grades = [int(g) for g in group["grade"]]
+    for soc, term in sorted(worst):
+        grades = list(worst[soc, term].values())
         rows.append(
             {
                 "soc": soc,
@@ -309,10 +318,12 @@ def _syndromes(data: TrialData, arm_ids: list[str]) -> list[dict[str, Any]]:
     """CRS and ICANS: infused participants by worst grade in the protocol's AE window (the read
     model's per-category worst grades, as the DSMB page shows them), with onset and duration of
     the events in that window."""
-    ae, treated = data.adverse_events, data.treated
+    treated = data.treated_rows
     window = data.protocol.windows.ae_days
-    in_window = ae[
-        ae["study_day"].map(lambda d: d is not None and 0 <= int(d) <= window).astype(bool)
+    in_window = [
+        e
+        for e in data.rows("adverse_events")
+        if e["study_day"] is not None and 0 <= int(e["study_day"]) <= window
     ]
     tallies = {arm: category_tally(data.states[arm].patients) for arm in arm_ids}
     rows = []
@@ -320,18 +331,18 @@ def _syndromes(data: TrialData, arm_ids: list[str]) -> list[dict[str, Any]]:
         for arm in [*arm_ids, None]:
             chosen = arm_ids if arm is None else [arm]
             counts = [sum(tallies[a].get(kind, (0,) * 5)[g - 1] for a in chosen) for g in GRADES]
-            events = in_window[
-                (in_window["category"] == kind) & ((in_window["arm_id"] == arm) if arm else True)
-            ]
-            durations = [int(d) for d in events["duration_days"] if d is not None]
+            events = [e for e in in_arm(in_window, arm) if e["category"] == kind]
+            durations = [int(e["duration_days"]) for e in events if e["duration_days"] is not None]
             rows.append(
                 {
                     "syndrome": name,
                     "arm_id": arm or "all",
-                    "treated": len(treated if arm is None else treated[treated["arm_id"] == arm]),
+                    "treated": len(in_arm(treated, arm)),
                     "any": sum(counts),
                     "grades": dict(zip(GRADES, counts, strict=True)),
-                    "onset": _median_range([int(d) for d in events["study_day"] if d is not None]),
+                    "onset": _median_range(
+                        [int(e["study_day"]) for e in events if e["study_day"] is not None]
+                    ),
                     "duration": _median_range(durations),
                 }
             )
@@ -339,28 +350,26 @@ def _syndromes(data: TrialData, arm_ids: list[str]) -> list[dict[str, Any]]:
 
 
 def _swimmer(data: TrialData) -> list[dict[str, Any]]:
-    ae = data.adverse_events
+    """Each treated participant's course, by arm, infusion day and study id."""
+    ae = group_by(data.rows("adverse_events"), ("study_id",))
+    responses = group_by(data.rows("responses"), ("study_id",))
     out = []
-    for r in records(data.treated.sort_values(["arm_id", "infused_on", "study_id"])):
-        mine = ae[ae["study_id"] == r.study_id]
-        responses = data.responses[data.responses["study_id"] == r.study_id]
+    for r in sorted(data.treated_rows, key=missing_last("arm_id", "infused_on", "study_id")):
+        mine = ae.get((r["study_id"],), [])
         first_cr = [
-            int(x.study_day)
-            for x in records(responses)
-            if x.response in ("CR", "CRi") and x.study_day is not None
+            int(x["study_day"])
+            for x in responses.get((r["study_id"],), [])
+            if x["response"] in ("CR", "CRi") and x["study_day"] is not None
         ]
         out.append(
             {
-                "study_id": r.study_id,
-                "arm_id": r.arm_id,
-                "level": r.actual_level,
-                "days": (r.last_on - r.infused_on).days,
-                "dlt_day": min(
-                    (int(d) for d in mine.loc[mine["is_dlt"].astype(bool), "study_day"]),
-                    default=None,
-                ),
+                "study_id": r["study_id"],
+                "arm_id": r["arm_id"],
+                "level": r["actual_level"],
+                "days": (r["last_on"] - r["infused_on"]).days,
+                "dlt_day": min((int(e["study_day"]) for e in mine if e["is_dlt"]), default=None),
                 "response_day": min(first_cr, default=None),
-                "death_day": (r.death_on - r.infused_on).days if r.death_on else None,
+                "death_day": ((r["death_on"] - r["infused_on"]).days if r["death_on"] else None),
             }
         )
     return out
@@ -397,4 +406,4 @@ def export_dsmb(data: TrialData, out: Path, lang: str) -> dict[str, Any]:
     """The export writer (:mod:`dosewise.report.exports`): the report as PDF or HTML."""
     cache = OcCache.from_settings(get_settings())
     _, kind = write_dsmb(build_dsmb(data), out, lang, cache)
-    return {"format": kind, "lang": lang, "treated": len(data.treated)}
+    return {"format": kind, "lang": lang, "treated": len(data.treated_rows)}

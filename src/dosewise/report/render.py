@@ -135,7 +135,9 @@ def html_to_pdf(html: str, base_url: str | None = None) -> bytes:
     """
     if CJK_TEXT.search(html):
         require_cjk_font("PDF")
-    import weasyprint  # type: ignore[import-untyped]  # slow to import; only PDFs need it
+    from dosewise.report.weasy import import_weasyprint
+
+    weasyprint = import_weasyprint()  # slow to import; only PDFs need it
     from weasyprint.text.fonts import FontConfiguration  # type: ignore[import-untyped]
 
     # WeasyPrint logs every CSS property it ignores and every font it falls back from at

@@ -1,4 +1,5 @@
-"""The trial's records as tidy pandas frames: the one loader every data report reads.
+"""The trial's records as tidy tables (pandas frames on demand): the one loader every data report
+reads.
 
 :func:`load_trial_data` reads the store once and returns :class:`TrialData` — one frame per kind
 of fact (participants, exposure, adverse events, DLT adjudications, response assessments, audit
@@ -9,7 +10,9 @@ ClinicalTrials.gov results and the SDTM/ODM exports all count from these frames,
 computed one way everywhere.
 
 Columns are documented on :class:`TrialData`. Dates are ``datetime.date`` (``None`` when
-missing); doses are 1-based design indices with their level names.
+missing); doses are 1-based design indices with their level names. Each table is read as rows and
+becomes a pandas frame when first read as one (:mod:`dosewise.report.trial_rows`): a report that
+counts from :meth:`TrialData.rows` (the DSMB report) does not import pandas.
 
 **Data cut-off.** ``as_of`` is a data cut-off: the frames *and* the arm states show the trial as
 it stood at the end of that day, read from the records cut by :mod:`dosewise.report.cutoff`
@@ -19,17 +22,29 @@ it stood at the end of that day, read from the records cut by :mod:`dosewise.rep
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from dosewise.protocol import Protocol
 from dosewise.report.cutoff import cut_view, end_of_day
+from dosewise.report.trial_columns import (
+    AE_COLUMNS,
+    ARM_COLUMNS,
+    AUDIT_COLUMNS,
+    DEVIATION_COLUMNS,
+    DLT_COLUMNS,
+    LYMPHODEPLETION_COLUMNS,
+    PARTICIPANT_COLUMNS,
+    RESPONSE_COLUMNS,
+    SCREENING_COLUMNS,
+    SITE_COLUMNS,
+)
+from dosewise.report.trial_rows import Row, Rows, Table, present
 from dosewise.store.tables import (
     AdverseEvent,
     Arm,
@@ -50,38 +65,25 @@ from dosewise.store.tables import (
 from dosewise.trial.audit import iso_utc
 from dosewise.trial.state import ArmState, TrialState, arm_protocol, death_date, trial_state
 
-SCREENING_COLUMNS = [
-    "screening_id",
-    "participant_id",
-    "study_id",
-    "arm_id",
-    "screened_on",
-    "eligible",
-    "failed_criteria",
-]
-LYMPHODEPLETION_COLUMNS = [
-    "participant_id",
-    "study_id",
-    "regimen",
-    "agents",
-    "start_on",
-    "end_on",
-]
-DEVIATION_COLUMNS = [
-    "deviation_id",
-    "participant_id",
-    "study_id",
-    "category",
-    "description",
-    "related_table",
-    "related_id",
-    "occurred_on",
-    "reason",
-    "signed",
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: The tables of :class:`TrialData`, by field name.
+TableName = Literal[
+    "sites",
+    "arms",
+    "participants",
+    "adverse_events",
+    "dlts",
+    "responses",
+    "audit",
+    "screenings",
+    "lymphodepletions",
+    "deviations",
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TrialData:
     """Everything a data report needs, read once.
 
@@ -112,35 +114,49 @@ class TrialData:
     nct_id: str
     as_of: date
     protocol: Protocol
-    sites: pd.DataFrame
-    arms: pd.DataFrame
-    participants: pd.DataFrame
-    adverse_events: pd.DataFrame
-    dlts: pd.DataFrame
-    responses: pd.DataFrame
-    audit: pd.DataFrame
+    # Each table is given as rows (the loader) or a frame, and read as a frame (built once).
+    sites: Table = Table(SITE_COLUMNS)
+    arms: Table = Table(ARM_COLUMNS)
+    participants: Table = Table(PARTICIPANT_COLUMNS)
+    adverse_events: Table = Table(AE_COLUMNS)
+    dlts: Table = Table(DLT_COLUMNS)
+    responses: Table = Table(RESPONSE_COLUMNS)
+    audit: Table = Table(AUDIT_COLUMNS)
     states: Mapping[str, ArmState]
     # Added for the SDTM trial-design and exposure domains (issue 18); defaults keep every
     # existing constructor valid.
-    screenings: pd.DataFrame = field(default_factory=lambda: _frame([], SCREENING_COLUMNS))
-    lymphodepletions: pd.DataFrame = field(
-        default_factory=lambda: _frame([], LYMPHODEPLETION_COLUMNS)
-    )
+    screenings: Table = Table(SCREENING_COLUMNS, empty=True)
+    lymphodepletions: Table = Table(LYMPHODEPLETION_COLUMNS, empty=True)
     #: Recorded protocol deviations (``protocol_deviations``), oldest first.
-    deviations: pd.DataFrame = field(default_factory=lambda: _frame([], DEVIATION_COLUMNS))
+    deviations: Table = Table(DEVIATION_COLUMNS, empty=True)
     state: TrialState | None = None
+
+    def rows(self, table: TableName) -> Rows:
+        """A table's rows (plain Python values), without building its frame or importing pandas."""
+        field: Table = vars(TrialData)[table]
+        return field.rows(self)
 
     @property
     def enrolled(self) -> pd.DataFrame:
         """Participants enrolled in an arm."""
         p = self.participants
-        return p[p["enrolled_on"].notna()]
+        return p[p["enrolled_on"].map(present).astype(bool)]
 
     @property
     def treated(self) -> pd.DataFrame:
         """Participants who received the CAR-T infusion (the safety population)."""
         p = self.participants
-        return p[p["infused_on"].notna()]
+        return p[p["infused_on"].map(present).astype(bool)]
+
+    @property
+    def enrolled_rows(self) -> list[Row]:
+        """:attr:`enrolled` as rows."""
+        return [r for r in self.rows("participants") if present(r["enrolled_on"])]
+
+    @property
+    def treated_rows(self) -> list[Row]:
+        """:attr:`treated` as rows."""
+        return [r for r in self.rows("participants") if present(r["infused_on"])]
 
     def dose_names(self, arm_id: str) -> list[str]:
         """The arm's design doses by name, 1-based order (``DL-1``, ``DL1``, ``DL2``)."""
@@ -158,11 +174,6 @@ class TrialData:
 def records(frame: pd.DataFrame) -> list[Any]:
     """The frame's rows as objects with one attribute per column (plain Python values)."""
     return [SimpleNamespace(**{str(k): v for k, v in r.items()}) for r in frame.to_dict("records")]
-
-
-def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
-    """Rows as a frame of plain Python values (``object`` columns: ints stay ints, None stays)."""
-    return pd.DataFrame(rows, columns=columns, dtype=object)
 
 
 def load_trial_data(session: Session, *, as_of: date) -> TrialData:
@@ -188,98 +199,66 @@ def _load(session: Session, store: Session, as_of: date) -> TrialData:
     states = dict(ts.arms)
     arm_order = [a.id for a in protocol.arms]
     arms.sort(key=lambda a: arm_order.index(a.id) if a.id in arm_order else len(arm_order))
-    sites = _frame(
-        [
-            {"site_id": s.id, "name": s.name, "city": s.city, "country": s.country}
-            for s in session.scalars(select(Site).order_by(Site.id))
-        ],
-        ["site_id", "name", "city", "country"],
+    sites = tuple(
+        {"site_id": s.id, "name": s.name, "city": s.city, "country": s.country}
+        for s in session.scalars(select(Site).order_by(Site.id))
     )
     closures = {c.arm_id: c for c in session.scalars(select(Phase1Closure))}
-    arm_frame = _frame(
-        [
-            {
-                "arm_id": a.id,
-                "label": a.label,
-                "phase": a.phase,
-                "obd_level": closures[a.id].obd_level if a.id in closures else None,
-                "rp2d_level": closures[a.id].rp2d_level if a.id in closures else None,
-            }
-            for a in arms
-        ],
-        ["arm_id", "label", "phase", "obd_level", "rp2d_level"],
+    arm_rows = tuple(
+        {
+            "arm_id": a.id,
+            "label": a.label,
+            "phase": a.phase,
+            "obd_level": closures[a.id].obd_level if a.id in closures else None,
+            "rp2d_level": closures[a.id].rp2d_level if a.id in closures else None,
+        }
+        for a in arms
     )
     participants = _participants(session, ts)
-    arm_of = dict(zip(participants["participant_id"], participants["arm_id"], strict=True))
-    sid_of = dict(zip(participants["participant_id"], participants["study_id"], strict=True))
+    arm_of = {r["participant_id"]: r["arm_id"] for r in participants}
+    sid_of = {r["participant_id"]: r["study_id"] for r in participants}
     dlts = _dlts(ts, arm_of, sid_of)
-    dlt_events = {int(i) for ids in dlts["dlt_event_ids"] for i in ids}
-    dlt_events |= {int(e) for e in dlts["adverse_event_id"] if e is not None}
+    dlt_events = {int(i) for r in dlts for i in r["dlt_event_ids"]}
+    dlt_events |= {int(r["adverse_event_id"]) for r in dlts if r["adverse_event_id"] is not None}
     adverse_events = _adverse_events(session, participants, dlt_events)
-    responses = _frame(
-        [
-            {
-                "participant_id": r.participant_id,
-                "study_id": sid_of.get(r.participant_id),
-                "arm_id": arm_of.get(r.participant_id),
-                "assessed_on": r.assessed_on,
-                "study_day": r.study_day,
-                "timepoint": r.timepoint,
-                "response": r.response,
-                "mrd_negative": r.mrd_negative,
-            }
-            for r in session.scalars(
-                select(ResponseAssessment).order_by(
-                    ResponseAssessment.participant_id, ResponseAssessment.assessed_on
-                )
+    responses = tuple(
+        {
+            "participant_id": r.participant_id,
+            "study_id": sid_of.get(r.participant_id),
+            "arm_id": arm_of.get(r.participant_id),
+            "assessed_on": r.assessed_on,
+            "study_day": r.study_day,
+            "timepoint": r.timepoint,
+            "response": r.response,
+            "mrd_negative": r.mrd_negative,
+        }
+        for r in session.scalars(
+            select(ResponseAssessment).order_by(
+                ResponseAssessment.participant_id, ResponseAssessment.assessed_on
             )
-        ],
-        [
-            "participant_id",
-            "study_id",
-            "arm_id",
-            "assessed_on",
-            "study_day",
-            "timepoint",
-            "response",
-            "mrd_negative",
-        ],
+        )
     )
-    audit_cols = [
-        "seq",
-        "recorded_at",
-        "username",
-        "role",
-        "site_id",
-        "action",
-        "entity",
-        "entity_id",
-        "operation",
-        "before",
-        "after",
-        "reason",
-        "txn",
-        "hash",
-    ]
-    audit_rows = [
-        {c: getattr(r, c) for c in audit_cols}
-        for r in store.scalars(
-            select(AuditRecord)
+    # The trail is the longest table: read as plain rows (no ORM objects), the same values.
+    audit_table = AuditRecord.__table__
+    audit_rows = tuple(
+        dict(r)
+        for r in store.execute(
+            select(*(audit_table.c[c] for c in AUDIT_COLUMNS))
             .where(AuditRecord.recorded_at < iso_utc(end_of_day(as_of)))
             .order_by(AuditRecord.seq)
-        )
-    ]
+        ).mappings()
+    )
     return TrialData(
         nct_id=protocol.registry.nct_id,
         as_of=as_of,
         protocol=protocol,
         sites=sites,
-        arms=arm_frame,
+        arms=arm_rows,
         participants=participants,
         adverse_events=adverse_events,
         dlts=dlts,
         responses=responses,
-        audit=_frame(audit_rows, audit_cols),
+        audit=audit_rows,
         states=states,
         screenings=_screenings(session, sid_of),
         lymphodepletions=_lymphodepletions(session, sid_of),
@@ -288,12 +267,12 @@ def _load(session: Session, store: Session, as_of: date) -> TrialData:
     )
 
 
-# --------------------------------------------------------------------------- issue 18 frames
+# --------------------------------------------------------------------------- issue 18 tables
 
 
-def _deviations(session: Session, sid_of: Mapping[int, Any]) -> pd.DataFrame:
+def _deviations(session: Session, sid_of: Mapping[int, Any]) -> Rows:
     """Every recorded protocol deviation (reason and whether it is signed)."""
-    rows = [
+    return tuple(
         {
             "deviation_id": d.id,
             "participant_id": d.participant_id,
@@ -307,13 +286,12 @@ def _deviations(session: Session, sid_of: Mapping[int, Any]) -> pd.DataFrame:
             "signed": d.signature_id is not None,
         }
         for d in session.scalars(select(ProtocolDeviation).order_by(ProtocolDeviation.id))
-    ]
-    return _frame(rows, DEVIATION_COLUMNS)
+    )
 
 
-def _screenings(session: Session, sid_of: Mapping[int, Any]) -> pd.DataFrame:
+def _screenings(session: Session, sid_of: Mapping[int, Any]) -> Rows:
     """Every stored screening with the ids of the criteria it failed."""
-    rows = [
+    return tuple(
         {
             "screening_id": s.id,
             "participant_id": s.participant_id,
@@ -323,14 +301,13 @@ def _screenings(session: Session, sid_of: Mapping[int, Any]) -> pd.DataFrame:
             "eligible": bool(s.eligible),
             "failed_criteria": tuple(str(c) for c in (s.failed_criteria or [])),
         }
-        for s in session.scalars(select(Screening).order_by(Screening.id))
-    ]
-    return _frame(rows, SCREENING_COLUMNS)
+        for s in session.scalars(_select_read(Screening).order_by(Screening.id))
+    )
 
 
-def _lymphodepletions(session: Session, sid_of: Mapping[int, Any]) -> pd.DataFrame:
+def _lymphodepletions(session: Session, sid_of: Mapping[int, Any]) -> Rows:
     """Every recorded lymphodepleting regimen, agents as given."""
-    rows = [
+    return tuple(
         {
             "participant_id": lymph.participant_id,
             "study_id": sid_of.get(lymph.participant_id),
@@ -340,60 +317,35 @@ def _lymphodepletions(session: Session, sid_of: Mapping[int, Any]) -> pd.DataFra
             "end_on": lymph.end_on,
         }
         for lymph in session.scalars(select(Lymphodepletion).order_by(Lymphodepletion.id))
-    ]
-    return _frame(rows, LYMPHODEPLETION_COLUMNS)
+    )
 
 
-_PARTICIPANT_COLUMNS = [
-    "participant_id",
-    "study_id",
-    "site_id",
-    "arm_id",
-    "status",
-    "sex",
-    "age_years",
-    "weight_kg",
-    "screened_on",
-    "eligible",
-    "consent_on",
-    "enrolled_on",
-    "phase",
-    "cohort",
-    "assigned_dose",
-    "assigned_level",
-    "planned_level",
-    "product_level",
-    "fallback",
-    "lot",
-    "infused_on",
-    "cells_per_kg",
-    "actual_dose",
-    "actual_level",
-    "dlt",
-    "dlt_evaluable",
-    "bor",
-    "responder",
-    "death_on",
-    "off_study_on",
-    "off_study_reason",
-    "last_on",
-    "product_rejected",
-    "dose_basis",
-    "dose_in_window",
-    "dlt_status",
-    "worst_ae_grade",
-]
+#: JSON documents no table shows (the rule inputs and results behind a row: a dose decision's
+#: arm-state snapshot alone is ~13 kB a row). Not loaded, so not decoded; reading one is an
+#: error (raiseload), not a silent second query.
+_UNREAD: dict[Any, tuple[Any, ...]] = {
+    Screening: (Screening.criteria,),
+    Consent: (Consent.record, Consent.missing),
+    DoseAssignment: (DoseAssignment.state, DoseAssignment.decision),
+    Product: (Product.certificate, Product.feasibility),
+}
+
+
+def _select_read(model: Any) -> Any:
+    """``select(model)`` without the documents in :data:`_UNREAD`."""
+    return select(model).options(*(defer(c, raiseload=True) for c in _UNREAD.get(model, ())))
 
 
 def _by_participant(session: Session, model: Any, order: Any) -> dict[int, Any]:
-    """The last row of ``model`` per participant in ``order``."""
+    """The last row of ``model`` per participant in ``order`` (without the documents the
+    frames do not show: see :data:`_UNREAD`)."""
     out: dict[int, Any] = {}
-    for row in session.scalars(select(model).order_by(order)):
+    for row in session.scalars(_select_read(model).order_by(order)):
         out[row.participant_id] = row
     return out
 
 
-def _participants(session: Session, ts: TrialState) -> pd.DataFrame:
+def _participants(session: Session, ts: TrialState) -> Rows:
     screenings = _by_participant(session, Screening, Screening.id)
     consents = _by_participant(session, Consent, Consent.id)
     enrollments = _by_participant(session, Enrollment, Enrollment.id)
@@ -485,23 +437,11 @@ def _participants(session: Session, ts: TrialState) -> pd.DataFrame:
                 "worst_ae_grade": outcome.worst_grade() if outcome is not None else None,
             }
         )
-    return _frame(rows, _PARTICIPANT_COLUMNS)
+    return tuple(rows)
 
 
-def _dlts(ts: TrialState, arm_of: Mapping[int, Any], sid_of: Mapping[int, Any]) -> pd.DataFrame:
+def _dlts(ts: TrialState, arm_of: Mapping[int, Any], sid_of: Mapping[int, Any]) -> Rows:
     """The final DLT adjudications, as the read model keeps them (adjudication order)."""
-    columns = [
-        "participant_id",
-        "study_id",
-        "arm_id",
-        "is_dlt",
-        "evaluable",
-        "adverse_event_id",
-        "dlt_event_ids",
-        "rule_id",
-        "rationale",
-        "adjudicated_on",
-    ]
     found = [o for o in ts.outcomes.values() if o.adjudication is not None]
     found.sort(key=lambda o: o.adjudication.id if o.adjudication is not None else 0)
     rows = []
@@ -522,40 +462,14 @@ def _dlts(ts: TrialState, arm_of: Mapping[int, Any], sid_of: Mapping[int, Any]) 
                 "adjudicated_on": a.adjudicated_on,
             }
         )
-    return _frame(rows, columns)
+    return tuple(rows)
 
 
-_AE_COLUMNS = [
-    "ae_id",
-    "participant_id",
-    "study_id",
-    "arm_id",
-    "site_id",
-    "term",
-    "soc",
-    "category",
-    "scale",
-    "grade",
-    "onset_on",
-    "resolved_on",
-    "duration_days",
-    "study_day",
-    "serious",
-    "attribution",
-    "outcome",
-    "is_dlt",
-    "actual_dose",
-    "actual_level",
-]
-
-
-def _adverse_events(
-    session: Session, participants: pd.DataFrame, dlt_events: set[int]
-) -> pd.DataFrame:
-    people = participants.set_index("participant_id")
+def _adverse_events(session: Session, participants: Rows, dlt_events: set[int]) -> Rows:
+    people = {r["participant_id"]: r for r in participants}
     rows = []
     for e in session.scalars(select(AdverseEvent).order_by(AdverseEvent.id)):
-        person: Any = people.loc[e.participant_id]
+        person = people[e.participant_id]
         event = (e.components or {}).get("event") or {}
         infused_on = person["infused_on"]
         study_day = e.study_day
@@ -587,7 +501,7 @@ def _adverse_events(
                 "actual_level": person["actual_level"],
             }
         )
-    return _frame(rows, _AE_COLUMNS)
+    return tuple(rows)
 
 
 #: System organ class when the event record does not name one (MedDRA SOC names).

@@ -2,24 +2,33 @@
 
 The migration scripts ship inside the package (``dosewise/store/migrations``), so an installed
 dosewise migrates without an ``alembic.ini`` or a source checkout.
+
+Every command that opens the database first asks whether it is migrated
+(:func:`ensure_migrated`). The common answer, "at :data:`HEAD_REVISION`", is read with one
+plain query, without importing Alembic (about 0.1 s of a command's start); Alembic is imported
+only to migrate, or to say how a database that is not at the head stands.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from dosewise.errors import DosewiseError
 from dosewise.store.session import safe_url
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 UPGRADE_COMMAND = "dosewise db upgrade"
+
+#: The newest migration script's revision (``migrations/versions``); a test keeps it equal to
+#: Alembic's head, so a new migration must update it.
+HEAD_REVISION = "0007"
 
 
 class DatabaseNotMigrated(DosewiseError):
@@ -59,6 +68,8 @@ class MigrationStatus:
 
 def alembic_config() -> Config:
     """An Alembic configuration pointing at the packaged migration scripts."""
+    from alembic.config import Config
+
     config = Config()
     location = resources.files("dosewise.store") / "migrations"
     config.set_main_option("script_location", str(location))
@@ -66,7 +77,9 @@ def alembic_config() -> Config:
 
 
 def head_revision() -> str:
-    """The newest revision the code knows."""
+    """The newest revision the code knows (Alembic's head of the packaged scripts)."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:  # pragma: no cover - the package always ships revisions
         raise RuntimeError("no migration scripts found in dosewise.store.migrations")
@@ -75,6 +88,8 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The database's revision (None for an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
@@ -91,6 +106,8 @@ def status(engine: Engine) -> MigrationStatus:
 
 def ensure_migrated(engine: Engine) -> MigrationStatus:
     """The status if the database is at the code's head revision; otherwise say what to run."""
+    if _at_head(engine):
+        return MigrationStatus(safe_url(engine.url), HEAD_REVISION, HEAD_REVISION)
     state = status(engine)
     if not state.up_to_date:
         where = "empty (no schema)" if state.current is None else f"at revision {state.current}"
@@ -105,6 +122,17 @@ def ensure_migrated(engine: Engine) -> MigrationStatus:
             reason_params=params,
         )
     return state
+
+
+def _at_head(engine: Engine) -> bool:
+    """Whether Alembic's version table holds exactly :data:`HEAD_REVISION` (one query, no
+    Alembic import). Any other answer, or any error, is left to :func:`status` to explain."""
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except DBAPIError:
+        return False
+    return [tuple(row) for row in found] == [(HEAD_REVISION,)]
 
 
 def upgrade(engine: Engine, revision: str = "head") -> MigrationStatus:
@@ -125,6 +153,8 @@ def table_names(engine: Engine) -> set[str]:
 
 
 def _run(engine: Engine, direction: str, revision: str) -> None:
+    from alembic import command
+
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection

@@ -1,0 +1,138 @@
+"""The columns of :class:`~dosewise.report.trial_data.TrialData`'s tables, in frame order.
+
+Each table's rows (dicts) carry exactly these keys; a frame built from them has these columns.
+"""
+
+from __future__ import annotations
+
+SITE_COLUMNS = ["site_id", "name", "city", "country"]
+ARM_COLUMNS = ["arm_id", "label", "phase", "obd_level", "rp2d_level"]
+RESPONSE_COLUMNS = [
+    "participant_id",
+    "study_id",
+    "arm_id",
+    "assessed_on",
+    "study_day",
+    "timepoint",
+    "response",
+    "mrd_negative",
+]
+AUDIT_COLUMNS = [
+    "seq",
+    "recorded_at",
+    "username",
+    "role",
+    "site_id",
+    "action",
+    "entity",
+    "entity_id",
+    "operation",
+    "before",
+    "after",
+    "reason",
+    "txn",
+    "hash",
+]
+DLT_COLUMNS = [
+    "participant_id",
+    "study_id",
+    "arm_id",
+    "is_dlt",
+    "evaluable",
+    "adverse_event_id",
+    "dlt_event_ids",
+    "rule_id",
+    "rationale",
+    "adjudicated_on",
+]
+SCREENING_COLUMNS = [
+    "screening_id",
+    "participant_id",
+    "study_id",
+    "arm_id",
+    "screened_on",
+    "eligible",
+    "failed_criteria",
+]
+LYMPHODEPLETION_COLUMNS = [
+    "participant_id",
+    "study_id",
+    "regimen",
+    "agents",
+    "start_on",
+    "end_on",
+]
+PARTICIPANT_COLUMNS = [
+    "participant_id",
+    "study_id",
+    "site_id",
+    "arm_id",
+    "status",
+    "sex",
+    "age_years",
+    "weight_kg",
+    "screened_on",
+    "eligible",
+    "consent_on",
+    "enrolled_on",
+    "phase",
+    "cohort",
+    "assigned_dose",
+    "assigned_level",
+    "planned_level",
+    "product_level",
+    "fallback",
+    "lot",
+    "infused_on",
+    "cells_per_kg",
+    "actual_dose",
+    "actual_level",
+    "dlt",
+    "dlt_evaluable",
+    "bor",
+    "responder",
+    "death_on",
+    "off_study_on",
+    "off_study_reason",
+    "last_on",
+    "product_rejected",
+    "dose_basis",
+    "dose_in_window",
+    "dlt_status",
+    "worst_ae_grade",
+]
+
+AE_COLUMNS = [
+    "ae_id",
+    "participant_id",
+    "study_id",
+    "arm_id",
+    "site_id",
+    "term",
+    "soc",
+    "category",
+    "scale",
+    "grade",
+    "onset_on",
+    "resolved_on",
+    "duration_days",
+    "study_day",
+    "serious",
+    "attribution",
+    "outcome",
+    "is_dlt",
+    "actual_dose",
+    "actual_level",
+]
+DEVIATION_COLUMNS = [
+    "deviation_id",
+    "participant_id",
+    "study_id",
+    "category",
+    "description",
+    "related_table",
+    "related_id",
+    "occurred_on",
+    "reason",
+    "signed",
+]
