@@ -6,8 +6,10 @@ where ``demo-data`` itself relaxes it) on a temporary SQLite database and a temp
 folder:
 
 - ``dosewise demo-data`` on a migrated, empty database (goal: under 30 s);
-- ``dosewise report dsmb --out dsmb.pdf`` on that trial (goal: under 3 s), then again (its
-  figures read from the cache by the data they show);
+- ``dosewise report dsmb --out dsmb.pdf`` on that trial (goal: under 3 s; the median of three
+  first runs, each on an empty cache folder, so nothing was drawn before; its CPU includes the
+  helper process that draws the figures meanwhile, see ``dosewise.report.figures_aside``), then
+  again (its figures read from the cache by the data they show);
 - ``dosewise report design --out design.pdf``, first with an empty cache (every operating
   characteristic computed) and then again (read from the cache by the protocol's inputs; goal:
   under 5 s).
@@ -35,6 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import compile_bytecode, write_section
 
 ENTRY = "from dosewise.cli.app import main; main()"
+#: First DSMB reports timed (the median is reported): one run is one sample of a noisy machine.
+FIRST_RUNS = 3
 WARM = """
 import json, statistics, sys, time
 from pathlib import Path
@@ -118,9 +122,13 @@ def main() -> int:
         demo, out = timed(env, "demo-data", "--password", "benchmark password 2026", "--json")
         demo_cpu = CPU["demo-data --password"]
         summary = json.loads(out.strip().splitlines()[-1])
-        dsmb, _ = timed(env, "report", "dsmb", "--out", str(Path(tmp) / "dsmb.pdf"))
-        dsmb_cpu = CPU["report dsmb"]
-        dsmb_again, _ = timed(env, "report", "dsmb", "--out", str(Path(tmp) / "dsmb2.pdf"))
+        firsts: list[tuple[float, float]] = []
+        for i in range(FIRST_RUNS):  # each on an empty cache folder: nothing drawn before
+            cold = {**env, "DOSEWISE_CACHE_DIR": str(Path(tmp) / f"cache-dsmb-{i}")}
+            wall, _ = timed(cold, "report", "dsmb", "--out", str(Path(tmp) / f"dsmb{i}.pdf"))
+            firsts.append((wall, CPU["report dsmb"]))
+        dsmb, dsmb_cpu = sorted(firsts)[FIRST_RUNS // 2]
+        dsmb_again, _ = timed(cold, "report", "dsmb", "--out", str(Path(tmp) / "dsmb-again.pdf"))
         dsmb_again_cpu = CPU["report dsmb"]
         design_cold, _ = timed(env, "report", "design", "--out", str(Path(tmp) / "d1.pdf"))
         cold_cpu = CPU["report design"]
@@ -140,7 +148,15 @@ def main() -> int:
             demo_cpu,
             30.0,
         ),
-        ("`dosewise report dsmb --out dsmb.pdf` (the demo trial)", dsmb, dsmb_cpu, 3.0),
+        (
+            "`dosewise report dsmb --out dsmb.pdf` (the demo trial; median of "
+            f"{FIRST_RUNS} first runs, each on an empty cache folder: "
+            + ", ".join(f"{w:.2f}" for w, _ in firsts)
+            + " s)",
+            dsmb,
+            dsmb_cpu,
+            3.0,
+        ),
         (
             "`dosewise report dsmb --out dsmb.pdf` again (figures cached)",
             dsmb_again,

@@ -185,7 +185,29 @@ def _export(
     as_of: str | None,
     lang: str = "en",
 ) -> dict[str, Any]:
-    """Read the trial's records, write the export, and audit-log it (:mod:`report.exports`)."""
+    """Read the trial's records, write the export, and audit-log it (:mod:`report.exports`).
+
+    A DSMB report's figures are drawn by a forked child meanwhile, where that pays
+    (:mod:`dosewise.report.figures_aside`): started first, so it imports Matplotlib while this
+    process imports the rest and reads the records."""
+    if kind != "dsmb":
+        return _export_now(kind, out, database_url, user, as_of, lang)
+    from dosewise.report.figures_aside import figures_aside
+    from dosewise.report.weasy import import_weasyprint
+
+    pdf = out.suffix.lower() == ".pdf"
+    with figures_aside(meanwhile=import_weasyprint if pdf else None):
+        return _export_now(kind, out, database_url, user, as_of, lang)
+
+
+def _export_now(
+    kind: str,
+    out: Path,
+    database_url: str | None,
+    user: str | None,
+    as_of: str | None,
+    lang: str,
+) -> dict[str, Any]:
     from dosewise.cli.actor import cli_actor
     from dosewise.report.exports import export_kind, parse_as_of, run_export
     from dosewise.settings import get_settings

@@ -149,12 +149,16 @@ def draw_figures(spec: FigureSpec) -> dict[str, str]:
 
 
 def dsmb_figures(report: DsmbReport, lang: str, cache: OcCache | None = None) -> dict[str, str]:
-    """The report's figures in ``lang``: from ``cache`` when drawn before, else drawn (and kept)."""
+    """The report's figures in ``lang``: from ``cache`` when drawn before, else drawn (and kept);
+    drawn by the command's forked child when it started one
+    (:func:`~dosewise.report.figures_aside.figures_aside`)."""
+    from dosewise.report.figures_aside import current
+
     spec = figure_spec(report, lang)
+    aside = current()
+    draw = draw_figures if aside is None else aside.draw
     if cache is None:
-        return draw_figures(spec)
+        return draw(spec)
     from dosewise.report.oc_cache import figure_fingerprint
 
-    return cache.get_or_compute(
-        ("dsmb_figures", figure_fingerprint(), spec), lambda: draw_figures(spec)
-    )
+    return cache.get_or_compute(("dsmb_figures", figure_fingerprint(), spec), lambda: draw(spec))
