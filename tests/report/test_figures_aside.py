@@ -5,16 +5,18 @@ helper left behind."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from dosewise.report import figures_aside
-from dosewise.report.dsmb import build_dsmb
+from dosewise.report.dsmb import build_dsmb, dsmb_html, write_dsmb
 from dosewise.report.dsmb_figures import draw_figures, dsmb_figures, figure_spec
 from dosewise.report.figures_aside import FiguresAside
 from dosewise.report.oc_cache import OcCache
+from dosewise.report.render import html_to_pdf
 from dosewise.report.trial_data import TrialData
 
 
@@ -24,13 +26,13 @@ def gone(process: subprocess.Popen[bytes]) -> bool:
 
 def test_the_helper_draws_exactly_what_this_process_would(trial: TrialData) -> None:
     spec = figure_spec(build_dsmb(trial), "zh")
-    ran: list[str] = []
-    aside = FiguresAside(meanwhile=lambda: ran.append("meanwhile"))
+    aside = FiguresAside()
     aside.start()
     process = aside.process
     assert process is not None
-    assert aside.draw(spec) == draw_figures(spec)
-    assert ran == ["meanwhile"] and aside.process is None
+    aside.send(spec)
+    assert aside.receive(spec) == draw_figures(spec)
+    assert aside.process is None
     assert process.returncode == 0  # the helper answered (a fallback would have killed it)
 
 
@@ -43,7 +45,8 @@ def test_a_helper_that_ended_or_answers_nonsense_is_replaced_by_drawing_here(
     assert ended.process is not None
     ended.process.kill()
     ended.process.wait()
-    assert ended.draw(spec) == draw_figures(spec)
+    ended.send(spec)
+    assert ended.receive(spec) == draw_figures(spec)
 
     liar = FiguresAside()
     liar.process = subprocess.Popen(  # answers at once with something that is not figures
@@ -51,7 +54,8 @@ def test_a_helper_that_ended_or_answers_nonsense_is_replaced_by_drawing_here(
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )
-    assert liar.draw(spec) == draw_figures(spec)
+    liar.send(spec)
+    assert liar.receive(spec) == draw_figures(spec)
 
 
 def test_a_silent_helper_is_given_up_after_the_time_limit(
@@ -64,7 +68,8 @@ def test_a_silent_helper_is_given_up_after_the_time_limit(
         ["sleep", "30"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
     process = silent.process
-    assert silent.draw(spec) == draw_figures(spec)
+    silent.send(spec)
+    assert silent.receive(spec) == draw_figures(spec)
     assert gone(process)  # killed, not left running
 
 
@@ -92,7 +97,7 @@ def test_drawn_afresh_inside_the_block_the_figures_come_from_the_helper(
         process = aside.process
         cache = OcCache(tmp_path)
         assert dsmb_figures(report, "en", cache) == draw_figures(figure_spec(report, "en"))
-        assert cache.misses == 1 and aside.process is None  # the helper was used
+        assert cache.misses == 1 and aside.process is None  # the helper was sent the spec
     assert process.returncode == 0  # it answered, and was waited for
 
 
@@ -101,3 +106,21 @@ def test_not_worth_it_on_one_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not figures_aside.worth_it()
     with figures_aside.figures_aside():
         assert figures_aside.current() is None
+
+
+def test_a_pdf_drafted_while_the_helper_draws_equals_one_made_in_one_go(
+    trial: TrialData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The figures put into the drafted PDF's slots give the very PDF the whole HTML gives."""
+    report = build_dsmb(trial)
+    monkeypatch.setattr(figures_aside, "worth_it", lambda: True)
+    with figures_aside.figures_aside():
+        write_dsmb(report, tmp_path / "drafted.pdf", "en", OcCache(tmp_path / "cache"))
+    whole = html_to_pdf(dsmb_html(report, "en"))
+    assert pdf_body(tmp_path / "drafted.pdf") == pdf_body(whole)
+
+
+def pdf_body(pdf: Path | bytes) -> bytes:
+    """The PDF without its creation date and document id (the only bytes that differ)."""
+    data = pdf.read_bytes() if isinstance(pdf, Path) else pdf
+    return re.sub(rb"/(CreationDate|ModDate) \(D:[^)]*\)|/ID \[[^]]*\]", b"", data)

@@ -193,10 +193,8 @@ def _export(
     if kind != "dsmb":
         return _export_now(kind, out, database_url, user, as_of, lang)
     from dosewise.report.figures_aside import figures_aside
-    from dosewise.report.weasy import import_weasyprint
 
-    pdf = out.suffix.lower() == ".pdf"
-    with figures_aside(meanwhile=import_weasyprint if pdf else None):
+    with figures_aside():
         return _export_now(kind, out, database_url, user, as_of, lang)
 
 

@@ -17,18 +17,18 @@ onset is the study day (day 0 = infusion) and duration counts onset and resoluti
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dosewise import __version__
 from dosewise.protocol import OUTSIDE_DESIGN
-from dosewise.report.dsmb_figures import dsmb_figures
+from dosewise.report.dsmb_figures import dsmb_figures, pending_figures
 from dosewise.report.i18n import Translator
 from dosewise.report.names import ReportNames
 from dosewise.report.oc_cache import OcCache
-from dosewise.report.render import OutputKind, render_html, sci, write_document
+from dosewise.report.render import OutputKind, PdfDraft, render_html, sci, writable
 from dosewise.report.trial_data import TrialData
 from dosewise.report.trial_rows import group_by, in_arm, missing_last, present
 from dosewise.settings import get_settings
@@ -380,12 +380,16 @@ def _swimmer(data: TrialData) -> list[dict[str, Any]]:
 
 def dsmb_html(report: DsmbReport, lang: str = "en", cache: OcCache | None = None) -> str:
     """The report as one self-contained HTML document (figures embedded, kept in ``cache``)."""
+    return _html(report, lang, dsmb_figures(report, lang, cache))
+
+
+def _html(report: DsmbReport, lang: str, figures: Mapping[str, str]) -> str:
     tr = Translator(lang)
     return render_html(
         "dsmb.html.j2",
         {
             "r": report,
-            "figures": dsmb_figures(report, lang, cache),
+            "figures": figures,
             "grades": GRADES,
             "nm": ReportNames(lang, report.arm_names),
             "running_head": f"{report.nct_id} — {tr('DSMB safety report')} — {report.as_of}",
@@ -395,11 +399,27 @@ def dsmb_html(report: DsmbReport, lang: str = "en", cache: OcCache | None = None
     )
 
 
+#: Where the PDF's figures go until they are drawn (``<img src>``, see :func:`write_dsmb`).
+FIGURE_SLOTS = {"swimmer": "dosewise-figure:swimmer", "rates": "dosewise-figure:rates"}
+
+
 def write_dsmb(
     report: DsmbReport, out: str | Path, lang: str = "en", cache: OcCache | None = None
 ) -> tuple[Path, OutputKind]:
-    """Write the report to ``out`` (``.pdf`` or ``.html``)."""
-    return write_document(dsmb_html(report, lang, cache), out)
+    """Write the report to ``out`` (``.pdf`` or ``.html``).
+
+    A PDF is drafted (WeasyPrint imported, the HTML parsed and styled) while the command's
+    helper process draws the figures, when it started one (:mod:`.figures_aside`); the
+    figures then take their places (:data:`FIGURE_SLOTS`) in the same document."""
+    path, kind = writable(out)
+    figures = pending_figures(report, lang, cache)
+    if kind != "pdf":
+        path.write_text(_html(report, lang, figures()), encoding="utf-8")
+        return path, kind
+    draft = PdfDraft(_html(report, lang, FIGURE_SLOTS))
+    drawn = figures()
+    path.write_bytes(draft.pdf({slot: drawn[name] for name, slot in FIGURE_SLOTS.items()}))
+    return path, kind
 
 
 def export_dsmb(data: TrialData, out: Path, lang: str) -> dict[str, Any]:

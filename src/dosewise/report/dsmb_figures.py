@@ -13,8 +13,9 @@ change to what a figure shows is a new key, never a stale picture.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from dosewise.report.figures import figure_uri, new_figure
 from dosewise.report.i18n import Translator
@@ -149,16 +150,35 @@ def draw_figures(spec: FigureSpec) -> dict[str, str]:
 
 
 def dsmb_figures(report: DsmbReport, lang: str, cache: OcCache | None = None) -> dict[str, str]:
-    """The report's figures in ``lang``: from ``cache`` when drawn before, else drawn (and kept);
-    drawn by the command's forked child when it started one
-    (:func:`~dosewise.report.figures_aside.figures_aside`)."""
+    """The report's figures in ``lang``: from ``cache`` when drawn before, else drawn (and kept)."""
+    return pending_figures(report, lang, cache)()
+
+
+def pending_figures(
+    report: DsmbReport, lang: str, cache: OcCache | None = None
+) -> Callable[[], dict[str, str]]:
+    """The report's figures in ``lang``, collected by calling the result: read from ``cache``
+    now when drawn before; else handed at once to the command's helper process when it
+    started one (:func:`~dosewise.report.figures_aside.figures_aside`), which draws them while
+    the caller does other work; else drawn when collected. Drawn figures are kept in
+    ``cache``."""
     from dosewise.report.figures_aside import current
 
     spec = figure_spec(report, lang)
-    aside = current()
-    draw = draw_figures if aside is None else aside.draw
-    if cache is None:
-        return draw(spec)
-    from dosewise.report.oc_cache import figure_fingerprint
+    key: tuple[Any, ...] = ()
+    if cache is not None:
+        from dosewise.report.oc_cache import figure_fingerprint
 
-    return cache.get_or_compute(("dsmb_figures", figure_fingerprint(), spec), lambda: draw(spec))
+        key = ("dsmb_figures", figure_fingerprint(), spec)
+        found, kept = cache.get(key)
+        if found:
+            return lambda: cast(dict[str, str], kept)
+    aside = current()
+    if aside is not None:
+        aside.send(spec)
+
+    def collect() -> dict[str, str]:
+        figures = draw_figures(spec) if aside is None else aside.receive(spec)
+        return figures if cache is None else cache.put(key, figures)
+
+    return collect

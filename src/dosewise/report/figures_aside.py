@@ -6,9 +6,10 @@ records until the figures' spec is known. So ``dosewise report dsmb`` starts a h
 at its start (:func:`figures_aside`): a fresh interpreter that imports Matplotlib while the
 command imports the trial's modules and reads the records, then draws from the spec it is sent
 (:func:`~dosewise.report.dsmb_figures.draw_figures`, the same code) while the command imports
-WeasyPrint. On two CPUs that takes about 0.45 s off a first DSMB PDF (``bench/trial_tasks.py``).
-A fresh interpreter rather than a fork: forking the command slowed the command itself down
-(each page of memory it touches afterwards is copied), which ate most of the gain.
+WeasyPrint and drafts the PDF (:class:`dosewise.report.render.PdfDraft`). On two CPUs that takes
+a few tenths of a second off a first DSMB PDF (``bench/trial_tasks.py``). A fresh interpreter
+rather than a fork: forking the command slowed the command itself down (each page of memory it
+touches afterwards is copied), which ate most of the gain.
 
 Only where it can pay: a POSIX system and more than one CPU this process may use. The helper
 never touches the database or the files; it reads the spec on its standard input and answers
@@ -26,7 +27,7 @@ import pickle
 import select
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,15 +43,12 @@ _HELPER = "from dosewise.report.figures_aside import serve; serve()"
 
 
 class FiguresAside:
-    """A helper process that draws one spec's figures (see the module).
+    """A helper process that draws one spec's figures (see the module): :meth:`send` the spec,
+    do other work, then :meth:`receive` the figures."""
 
-    ``meanwhile`` runs in this process after the spec is sent and before the figures are
-    awaited: the next slow step the report needs anyway (importing WeasyPrint for a PDF).
-    """
-
-    def __init__(self, meanwhile: Callable[[], object] | None = None) -> None:
-        self.meanwhile = meanwhile
+    def __init__(self) -> None:
         self.process: subprocess.Popen[bytes] | None = None
+        self._sent: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         """Start the helper (it imports Matplotlib, then waits for a spec)."""
@@ -64,19 +62,32 @@ class FiguresAside:
             env={**os.environ, "PYTHONPATH": path},
         )
 
-    def draw(self, spec: FigureSpec) -> dict[str, str]:
-        """The figures of ``spec``: the helper's, or drawn here if it cannot give them."""
+    def send(self, spec: FigureSpec) -> None:
+        """Hand ``spec`` to the helper, which starts drawing (at most one spec per helper)."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        try:
+            assert process.stdin is not None
+            with process.stdin:
+                process.stdin.write(pickle.dumps(spec))
+        except Exception as exc:  # the helper is gone: :meth:`receive` draws here
+            log.info("the DSMB figures will be drawn in this process: %s", exc)
+            _stop(process)
+            _close(process)
+            return
+        self._sent = process
+
+    def receive(self, spec: FigureSpec) -> dict[str, str]:
+        """The figures of ``spec``: the helper's if it was sent them and answers, else drawn
+        here."""
         from dosewise.report.dsmb_figures import draw_figures
 
-        process, self.process = self.process, None
+        process, self._sent = self._sent, None
         if process is None:
             return draw_figures(spec)
         try:
-            assert process.stdin is not None and process.stdout is not None
-            with process.stdin:
-                process.stdin.write(pickle.dumps(spec))
-            if self.meanwhile is not None:
-                self.meanwhile()
+            assert process.stdout is not None
             figures = _receive(process.stdout.fileno())
             process.wait(TIMEOUT_S)
         except Exception as exc:  # anything: draw here instead
@@ -88,11 +99,12 @@ class FiguresAside:
         return figures
 
     def stop(self) -> None:
-        """End the helper now if it was not used."""
-        process, self.process = self.process, None
-        if process is not None:
-            _stop(process)
-            _close(process)
+        """End the helper now, if it was not used."""
+        for process in (self.process, self._sent):
+            if process is not None:
+                _stop(process)
+                _close(process)
+        self.process = self._sent = None
 
 
 def _receive(fd: int) -> dict[str, str]:
@@ -154,13 +166,13 @@ def current() -> FiguresAside | None:
 
 
 @contextlib.contextmanager
-def figures_aside(meanwhile: Callable[[], object] | None = None) -> Iterator[None]:
+def figures_aside() -> Iterator[None]:
     """While the block runs, DSMB figures drawn afresh come from a helper process (see the
     module); the helper is stopped at the end if the block did not need it."""
     if not worth_it():
         yield
         return
-    aside = FiguresAside(meanwhile)
+    aside = FiguresAside()
     aside.start()
     token = _ASIDE.set(aside)
     try:

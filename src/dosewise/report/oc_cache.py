@@ -118,18 +118,30 @@ class OcCache:
         A missing, unreadable or corrupt entry is computed again; a folder that cannot be
         written only costs the saving.
         """
-        path = self.folder / f"oc-{self.key(*inputs)}.pickle"
+        found, value = self.get(inputs)
+        if found:
+            return value  # type: ignore[no-any-return]
+        return self.put(inputs, compute())
+
+    def get(self, inputs: tuple[Any, ...]) -> tuple[bool, Any]:
+        """``(True, value)`` when a result for ``inputs`` is stored and readable, else
+        ``(False, None)``: :meth:`get_or_compute` in two steps, for work started in between."""
         try:
-            with path.open("rb") as handle:
-                value: T = pickle.load(handle)
-            self.hits += 1
-            return value
+            with self._path(inputs).open("rb") as handle:
+                value = pickle.load(handle)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            pass
-        value = compute()
+            return False, None
+        self.hits += 1
+        return True, value
+
+    def put(self, inputs: tuple[Any, ...], value: T) -> T:
+        """Store ``value`` computed for ``inputs`` (counted as a miss); returns it."""
         self.misses += 1
-        self._store(path, value)
+        self._store(self._path(inputs), value)
         return value
+
+    def _path(self, inputs: tuple[Any, ...]) -> Path:
+        return self.folder / f"oc-{self.key(*inputs)}.pickle"
 
     def _store(self, path: Path, value: Any) -> None:
         try:

@@ -128,38 +128,64 @@ def render_html(template: str, context: Mapping[str, Any], lang: str) -> str:
     return html
 
 
+class PdfDraft:
+    """An HTML document made ready for WeasyPrint (imported, parsed, its stylesheets read),
+    whose images may still be swapped in: the steps that need no image can run while the
+    images are drawn elsewhere (the DSMB report's figures, :mod:`dosewise.report.figures_aside`).
+
+    Chinese text needs a CJK font: without one the document is refused (``MissingFont``).
+    """
+
+    def __init__(self, html: str, base_url: str | None = None) -> None:
+        if CJK_TEXT.search(html):
+            require_cjk_font("PDF")
+        from weasyprint.text.fonts import FontConfiguration  # type: ignore[import-untyped]
+
+        from dosewise.report.weasy import import_weasyprint
+
+        weasyprint = import_weasyprint()  # slow to import; only PDFs need it
+        # WeasyPrint logs every CSS property it ignores and every font it falls back from at
+        # WARNING; a report is not the place to show them.
+        logging.getLogger("weasyprint").setLevel(logging.ERROR)
+        logging.getLogger("fontTools").setLevel(logging.ERROR)
+        self._document = weasyprint.HTML(string=html, base_url=base_url or str(Path.cwd()))
+        self._fonts = FontConfiguration()
+        faces = font_face_css()
+        self._stylesheets = [weasyprint.CSS(string=faces, font_config=self._fonts)] if faces else []
+
+    def pdf(self, images: Mapping[str, str] | None = None) -> bytes:
+        """The PDF, each ``<img src>`` named in ``images`` first pointed at its value (figures
+        are data URIs, so no base URL is needed for them)."""
+        for img in self._document.etree_element.iter("img"):
+            src = img.get("src")
+            if images and src in images:
+                img.set("src", images[src])
+        pdf = self._document.write_pdf(stylesheets=self._stylesheets, font_config=self._fonts)
+        if not isinstance(pdf, bytes):  # pragma: no cover - write_pdf without a target: bytes
+            raise RuntimeError("WeasyPrint returned no PDF")
+        return pdf
+
+
 def html_to_pdf(html: str, base_url: str | None = None) -> bytes:
     """The PDF of an HTML document (figures are data URIs, so no base URL is needed).
 
     Chinese text needs a CJK font: without one the document is refused (``MissingFont``).
     """
-    if CJK_TEXT.search(html):
-        require_cjk_font("PDF")
-    from dosewise.report.weasy import import_weasyprint
-
-    weasyprint = import_weasyprint()  # slow to import; only PDFs need it
-    from weasyprint.text.fonts import FontConfiguration  # type: ignore[import-untyped]
-
-    # WeasyPrint logs every CSS property it ignores and every font it falls back from at
-    # WARNING; a report is not the place to show them.
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
-    document = weasyprint.HTML(string=html, base_url=base_url or str(Path.cwd()))
-    font_config = FontConfiguration()
-    faces = font_face_css()
-    stylesheets = [weasyprint.CSS(string=faces, font_config=font_config)] if faces else []
-    pdf = document.write_pdf(stylesheets=stylesheets, font_config=font_config)
-    if not isinstance(pdf, bytes):  # pragma: no cover - write_pdf without a target returns bytes
-        raise RuntimeError("WeasyPrint returned no PDF")
-    return pdf
+    return PdfDraft(html, base_url).pdf()
 
 
-def write_document(html: str, out: str | Path) -> tuple[Path, OutputKind]:
-    """Write ``html`` to ``out`` as HTML or PDF, chosen by the file's ending."""
+def writable(out: str | Path) -> tuple[Path, OutputKind]:
+    """``out`` as a path and its kind (by the file's ending), once its folder is known to exist."""
     path = Path(out)
     kind = output_kind(path)
     if path.parent and not path.parent.exists():
         raise InvalidParameter("out", str(path), "the folder does not exist")
+    return path, kind
+
+
+def write_document(html: str, out: str | Path) -> tuple[Path, OutputKind]:
+    """Write ``html`` to ``out`` as HTML or PDF, chosen by the file's ending."""
+    path, kind = writable(out)
     if kind == "pdf":
         path.write_bytes(html_to_pdf(html))
     else:
