@@ -187,9 +187,9 @@ def main() -> int:
             "",
             f"Load average before the run: {before}; when it ended: {load} on "
             f"{os.cpu_count()} cores; "
-            f'`python -c "import numpy"` took {reference:.0f} ms before the run (about 130 ms '
-            "on this machine when it is quiet), a gauge of how much the figures above are "
-            "stretched by other work.",
+            f'`python -c "import numpy"` took {reference:.0f} ms before the run (70 to 100 ms '
+            "on this machine in the runs of 7 December 2026), a gauge of how much the figures "
+            "above are stretched by other work.",
         ]
     )
     print(body)

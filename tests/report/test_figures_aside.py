@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import site
 import subprocess
 from pathlib import Path
 
@@ -124,3 +125,13 @@ def pdf_body(pdf: Path | bytes) -> bytes:
     """The PDF without its creation date and document id (the only bytes that differ)."""
     data = pdf.read_bytes() if isinstance(pdf, Path) else pdf
     return re.sub(rb"/(CreationDate|ModDate) \(D:[^)]*\)|/ID \[[^]]*\]", b"", data)
+
+
+def test_the_helper_imports_this_dosewise_without_putting_site_packages_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    here = str(Path(figures_aside.__file__).resolve().parents[2])
+    monkeypatch.setenv("PYTHONPATH", "/elsewhere")
+    assert figures_aside._same_dosewise()["PYTHONPATH"] == os.pathsep.join([here, "/elsewhere"])
+    monkeypatch.setattr(site, "getsitepackages", lambda: [here])  # an installed package
+    assert figures_aside._same_dosewise()["PYTHONPATH"] == "/elsewhere"

@@ -25,6 +25,7 @@ import logging
 import os
 import pickle
 import select
+import site
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -52,14 +53,12 @@ class FiguresAside:
 
     def start(self) -> None:
         """Start the helper (it imports Matplotlib, then waits for a spec)."""
-        here = str(Path(__file__).resolve().parents[2])  # the same dosewise as this process
-        path = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
         self.process = subprocess.Popen(
             [sys.executable, "-c", _HELPER],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,  # its errors are this process's fallback, not the user's
-            env={**os.environ, "PYTHONPATH": path},
+            env=_same_dosewise(),
         )
 
     def send(self, spec: FigureSpec) -> None:
@@ -105,6 +104,19 @@ class FiguresAside:
                 _stop(process)
                 _close(process)
         self.process = self._sent = None
+
+
+def _same_dosewise() -> dict[str, str]:
+    """The environment for the helper, so that it imports this very dosewise: the folder this
+    package is in goes first on ``PYTHONPATH`` (a source tree or a checkout), unless it is a
+    site-packages folder, which the helper's interpreter searches anyway (and which must not
+    come before the standard library)."""
+    here = str(Path(__file__).resolve().parents[2])
+    sites = {str(Path(p).resolve()) for p in (*site.getsitepackages(), site.getusersitepackages())}
+    if here in sites:
+        return dict(os.environ)
+    path = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, "PYTHONPATH": path}
 
 
 def _receive(fd: int) -> dict[str, str]:
