@@ -262,3 +262,39 @@ def test_a_cancelled_coroutines_item_is_written_all_the_same() -> None:
     assert written == ["refusal"]
     group.submit("next")  # not left leading
     assert written == ["refusal", "next"]
+
+
+def test_a_batch_whose_coroutine_leader_lost_its_loop_is_written_by_the_thread_before() -> None:
+    """A cancelled coroutine's item queued behind a thread's write, its loop ended meanwhile:
+    the thread writes that batch too, and the group is not left stuck."""
+    started, release = threading.Event(), threading.Event()
+    written: list[list[str]] = []
+
+    def write(batch: Sequence[str]) -> None:
+        if batch == ["first"]:
+            started.set()
+            assert release.wait(10)
+        written.append(list(batch))
+
+    group = GroupCommit[str](write)
+    first = threading.Thread(target=group.submit, args=("first",))
+    first.start()
+    assert started.wait(10)
+
+    async def queue_then_give_up() -> None:
+        task = asyncio.ensure_future(group.submit_async("orphan"))
+        while True:
+            with group._lock:
+                if group._queue:
+                    break
+            await asyncio.sleep(0.005)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(queue_then_give_up())  # the loop is closed from here on
+    release.set()
+    first.join(10)
+    assert written == [["first"], ["orphan"]]
+    group.submit("later")
+    assert written[-1] == ["later"]

@@ -37,17 +37,23 @@ class _Waiter(Generic[T]):
     loop: asyncio.AbstractEventLoop | None = None
     future: asyncio.Future[None] | None = None
 
-    def wake_up(self, group: GroupCommit[T]) -> None:
+    def wake_up(self, group: GroupCommit[T]) -> bool:
         """Tell the caller its item is written, or that it is to lead: a thread is woken; for a
         caller on an event loop, its future is settled, or a thread of its loop's executor
-        leads in its stead (the loop itself never waits for the disk)."""
+        leads in its stead (the loop itself never waits for the disk). False when the caller's
+        loop has closed meanwhile (a cancelled caller of a loop that ended): nobody is told."""
         if self.loop is None:
             self.wake.set()
-        elif self.done:
-            assert self.future is not None  # made with the loop
-            self.loop.call_soon_threadsafe(_settle, self.future, self.error)
-        else:
-            self.loop.call_soon_threadsafe(_lead_in_executor, self.loop, group)
+            return True
+        try:
+            if self.done:
+                assert self.future is not None  # made with the loop
+                self.loop.call_soon_threadsafe(_settle, self.future, self.error)
+            else:
+                self.loop.call_soon_threadsafe(_lead_in_executor, self.loop, group)
+        except RuntimeError:  # the loop is closed
+            return False
+        return True
 
 
 def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
@@ -129,8 +135,8 @@ class GroupCommit(Generic[T]):
                 self._leading = False
         for waiter in batch:
             waiter.wake_up(self)
-        if following is not None:
-            following.wake_up(self)
+        if following is not None and not following.wake_up(self):
+            self._lead()  # its loop is gone: this thread writes the next batch itself
 
 
 __all__ = ["GroupCommit"]
