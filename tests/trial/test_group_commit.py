@@ -298,3 +298,15 @@ def test_a_batch_whose_coroutine_leader_lost_its_loop_is_written_by_the_thread_b
     assert written == [["first"], ["orphan"]]
     group.submit("later")
     assert written[-1] == ["later"]
+
+
+def test_a_coroutine_is_served_after_its_loops_executor_shut_down() -> None:
+    written: list[list[str]] = []
+    group = GroupCommit[str](lambda batch: written.append(list(batch)))
+
+    async def main() -> None:
+        await asyncio.get_running_loop().shutdown_default_executor()  # as a server stops
+        await asyncio.wait_for(group.submit_async("late"), 10)
+
+    asyncio.run(main())
+    assert written == [["late"]]

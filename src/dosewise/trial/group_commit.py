@@ -66,7 +66,12 @@ def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
 
 
 def _lead_in_executor(loop: asyncio.AbstractEventLoop, group: GroupCommit[T]) -> None:
-    loop.run_in_executor(None, group._lead)
+    """Write ``group``'s next batch in a thread of ``loop``'s executor (a thread of its own
+    when the executor is shut down, as the server stops)."""
+    try:
+        loop.run_in_executor(None, group._lead)
+    except RuntimeError:
+        threading.Thread(target=group._lead, name="group-commit").start()
 
 
 class GroupCommit(Generic[T]):
@@ -110,7 +115,7 @@ class GroupCommit(Generic[T]):
             lead = not self._leading
             self._leading = True
         if lead:
-            loop.run_in_executor(None, self._lead)
+            _lead_in_executor(loop, self)
         assert me.future is not None
         await me.future
 
