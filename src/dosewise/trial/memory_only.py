@@ -17,8 +17,11 @@ it again changes nothing.
 One write is still part of a try that succeeds: a refused act's own audit record
 (:meth:`~dosewise.trial.uow.UnitOfWork.event_on_failure`), which must be durable before the
 refusal is answered. It is not written on the loop (it waits for the disk): the unit of work
-hands it to :attr:`Attempt.deferred`, and the caller writes it in a thread
-(:meth:`Attempt.finish`) before it answers.
+hands it to the caller (:func:`defer`), which awaits its group commit
+(:attr:`Attempt.awaited`, :meth:`Attempt.settle`:
+:meth:`~dosewise.trial.group_commit.GroupCommit.submit_async`, written by a thread of the loop's
+executor) before it answers. A failed act's other follow-ups (``UnitOfWork.on_failure`` hooks)
+are run in a thread (:attr:`Attempt.deferred`, :meth:`Attempt.finish`).
 """
 
 from __future__ import annotations
