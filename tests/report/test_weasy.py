@@ -75,3 +75,24 @@ def test_a_library_not_found_by_soname_falls_back_to_the_normal_import() -> None
     found = _probe(_FAST, setup)
     assert any("ldconfig" in p for p in found["started"])  # type: ignore[union-attr]
     assert found["pdf"] == "%PDF-"
+
+
+def test_the_reports_pdf_path_imports_weasyprint_by_soname() -> None:
+    """``render.html_to_pdf`` (and so every PDF report) is the first to import WeasyPrint in a
+    fresh process, and takes the soname way: no look-up process starts."""
+    code = textwrap.dedent("""
+        import json, subprocess
+        started = []
+        _init = subprocess.Popen.__init__
+        def _record(self, *args, **kwargs):
+            started.append(str(args[0] if args else kwargs.get("args")))
+            _init(self, *args, **kwargs)
+        subprocess.Popen.__init__ = _record
+        from dosewise.report.render import html_to_pdf
+        pdf = html_to_pdf("<p>dose</p>")
+        print(json.dumps({"started": started, "pdf": pdf[:5].decode()}))
+    """)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
+    )
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"started": [], "pdf": "%PDF-"}

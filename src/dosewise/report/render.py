@@ -139,11 +139,12 @@ class PdfDraft:
     def __init__(self, html: str, base_url: str | None = None) -> None:
         if CJK_TEXT.search(html):
             require_cjk_font("PDF")
-        from weasyprint.text.fonts import FontConfiguration  # type: ignore[import-untyped]
-
         from dosewise.report.weasy import import_weasyprint
 
-        weasyprint = import_weasyprint()  # slow to import; only PDFs need it
+        # First (slow; only PDFs need it): by its Linux library names, see report.weasy.
+        weasyprint = import_weasyprint()
+        from weasyprint.text.fonts import FontConfiguration  # type: ignore[import-untyped]
+
         # WeasyPrint logs every CSS property it ignores and every font it falls back from at
         # WARNING; a report is not the place to show them.
         logging.getLogger("weasyprint").setLevel(logging.ERROR)
