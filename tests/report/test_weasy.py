@@ -18,8 +18,8 @@ pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="the soname import is Linux-only"
 )
 
-#: Records every process started and the shared objects mapped, then prints them as JSON.
-_PROBE = """
+#: Records in ``started`` every process this interpreter starts from here on.
+_RECORD_STARTS = """
 import json, subprocess, sys
 started = []
 _init = subprocess.Popen.__init__
@@ -27,6 +27,10 @@ def _record(self, *args, **kwargs):
     started.append(str(args[0] if args else kwargs.get("args")))
     _init(self, *args, **kwargs)
 subprocess.Popen.__init__ = _record
+"""
+#: Records every process started and the shared objects mapped, then prints them as JSON.
+_PROBE = """
+{record}
 {setup}
 {importer}
 from weasyprint.text import ffi
@@ -41,7 +45,7 @@ _NORMAL = "import weasyprint"
 
 
 def _probe(importer: str, setup: str = "") -> dict[str, object]:
-    code = textwrap.dedent(_PROBE).format(setup=setup, importer=importer)
+    code = textwrap.dedent(_PROBE).format(record=_RECORD_STARTS, setup=setup, importer=importer)
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
     )
@@ -80,14 +84,7 @@ def test_a_library_not_found_by_soname_falls_back_to_the_normal_import() -> None
 def test_the_reports_pdf_path_imports_weasyprint_by_soname() -> None:
     """``render.html_to_pdf`` (and so every PDF report) is the first to import WeasyPrint in a
     fresh process, and takes the soname way: no look-up process starts."""
-    code = textwrap.dedent("""
-        import json, subprocess
-        started = []
-        _init = subprocess.Popen.__init__
-        def _record(self, *args, **kwargs):
-            started.append(str(args[0] if args else kwargs.get("args")))
-            _init(self, *args, **kwargs)
-        subprocess.Popen.__init__ = _record
+    code = _RECORD_STARTS + textwrap.dedent("""
         from dosewise.report.render import html_to_pdf
         pdf = html_to_pdf("<p>dose</p>")
         print(json.dumps({"started": started, "pdf": pdf[:5].decode()}))
