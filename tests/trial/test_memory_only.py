@@ -38,10 +38,16 @@ def test_a_try_gives_up_where_the_work_needs_more_than_memory() -> None:
 
 
 def test_outside_a_try_nothing_is_asked_of_the_code() -> None:
-    assert not memory_only.active()
     memory_only.need("a write")  # no effect
     assert memory_only.defer(lambda: None) is False
-    assert attempt(memory_only.active).answer() is True
+
+    def inside() -> bool:
+        return memory_only.defer(lambda: None)
+
+    tried = attempt(inside)  # inside a try, the write is kept for the caller
+    assert len(tried.deferred) == 1
+    tried.finish()
+    assert tried.answer() is True
 
 
 def test_kept_writes_are_made_before_the_answer_can_be_read() -> None:

@@ -83,6 +83,12 @@ TableName = Literal[
 ]
 
 
+#: A participant is enrolled once this date is recorded, and treated (the safety population)
+#: once this one is: the one rule for both the frames and the rows below.
+ENROLLED_BY = "enrolled_on"
+TREATED_BY = "infused_on"
+
+
 @dataclass(frozen=True, kw_only=True)
 class TrialData:
     """Everything a data report needs, read once.
@@ -138,25 +144,28 @@ class TrialData:
 
     @property
     def enrolled(self) -> pd.DataFrame:
-        """Participants enrolled in an arm."""
-        p = self.participants
-        return p[p["enrolled_on"].map(present).astype(bool)]
+        """Participants enrolled in an arm (:data:`ENROLLED_BY`)."""
+        return self._participants_with(ENROLLED_BY)
 
     @property
     def treated(self) -> pd.DataFrame:
-        """Participants who received the CAR-T infusion (the safety population)."""
-        p = self.participants
-        return p[p["infused_on"].map(present).astype(bool)]
+        """Participants who received the CAR-T infusion, the safety population
+        (:data:`TREATED_BY`)."""
+        return self._participants_with(TREATED_BY)
 
     @property
     def enrolled_rows(self) -> list[Row]:
         """:attr:`enrolled` as rows."""
-        return [r for r in self.rows("participants") if present(r["enrolled_on"])]
+        return [r for r in self.rows("participants") if present(r[ENROLLED_BY])]
 
     @property
     def treated_rows(self) -> list[Row]:
         """:attr:`treated` as rows."""
-        return [r for r in self.rows("participants") if present(r["infused_on"])]
+        return [r for r in self.rows("participants") if present(r[TREATED_BY])]
+
+    def _participants_with(self, column: str) -> pd.DataFrame:
+        p = self.participants
+        return p[p[column].map(present).astype(bool)]
 
     def dose_names(self, arm_id: str) -> list[str]:
         """The arm's design doses by name, 1-based order (``DL-1``, ``DL1``, ``DL2``)."""

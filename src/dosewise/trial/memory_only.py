@@ -51,11 +51,6 @@ class _Mode:
 _MODE: ContextVar[_Mode | None] = ContextVar("dosewise_memory_only", default=None)
 
 
-def active() -> bool:
-    """Whether the code runs inside :func:`attempt` (memory only, no waiting)."""
-    return _MODE.get() is not None
-
-
 def need(what: str) -> None:
     """Raise :class:`NeedsWork` inside :func:`attempt`; do nothing elsewhere.
 
@@ -130,4 +125,4 @@ def attempt(work: Callable[..., T], *args: object) -> Attempt[T]:
         _MODE.reset(token)
 
 
-__all__ = ["Attempt", "NeedsWork", "active", "attempt", "defer", "need"]
+__all__ = ["Attempt", "NeedsWork", "attempt", "defer", "need"]
